@@ -1,0 +1,56 @@
+/* Extracellular field sources: transfer functions phi(y) in mV per mA of source current at points
+ * on a fiber's axis (fields-and-stimuli.md §2-§5).
+ *
+ * Fiber coordinates: the fiber lies on the y axis with its centre at y = 0 (x = z = 0); a source's
+ * position is given relative to that. */
+#ifndef AXM_FIELD_H
+#define AXM_FIELD_H
+
+#include "err.h"
+
+typedef enum axm_src_kind {
+    AXM_SRC_POINT = 0,        /* isotropic homogeneous point source */
+    AXM_SRC_POINT_ANISO = 1,  /* anisotropic homogeneous point source (rho3) */
+    AXM_SRC_LINE = 2,         /* polyline source (Holt 1998), correct r^2 */
+    AXM_SRC_TABLE = 3         /* tabulated field along the fiber (FEM), interpolated */
+} axm_src_kind;
+
+typedef enum axm_interp { AXM_INTERP_LINEAR = 0, AXM_INTERP_QUADRATIC = 1 } axm_interp;
+typedef enum axm_fill { AXM_FILL_POINT_SOURCE = 0, AXM_FILL_EXTRAPOLATE = 1 } axm_fill;
+
+/* A field table: n_rows fibers' potentials sampled at n_samples ascending axial coordinates. */
+typedef struct axm_field_table {
+    int n_rows, n_samples;
+    double *y_um;   /* [n_samples], ascending */
+    double *v;      /* [n_rows][n_samples], mV per mA */
+    char path[512];
+} axm_field_table;
+
+/* Loads a table from .csv (first line: header "y_um,row0,row1,..." or no header; one sample per
+ * line, first column y in µm, then one column per row) or .h5 (datasets "y_um" (n_samples) and
+ * "v" (n_rows, n_samples), attribute "units" of v = "mV/mA" or "V/mA"). */
+axm_field_table *axm_field_table_load(const char *path, double scale, axm_err *err);
+void axm_field_table_destroy(axm_field_table *t);
+
+typedef struct axm_source {
+    axm_src_kind kind;
+    double x_um, y_um, z_um;  /* position (point) relative to the fiber centre */
+    double rho_ohm_cm;        /* isotropic medium resistivity */
+    double rho3[3];           /* anisotropic (x, y, z); y is the fiber axis */
+    int semi_infinite;        /* 1: source on the surface of an insulating half space */
+    /* line */
+    int n_pts;
+    const double *pts;        /* [n_pts][3], µm, relative to the fiber centre */
+    /* table */
+    const axm_field_table *table;
+    int row;
+    double y_center_um;       /* table coordinate of the fiber centre */
+    axm_interp interp;
+    axm_fill fill;
+    double truncate;          /* fraction dropped at each end, 0 = none, <= 0.4 */
+} axm_source;
+
+/* phi at the n axial positions y_um (ascending) in mV per mA. */
+int axm_source_eval(const axm_source *s, const double *y_um, int n, double *phi, axm_err *err);
+
+#endif

@@ -1,0 +1,54 @@
+/* Batched threshold search (smf-model.md §10, with its defects fixed): every condition of a sweep
+ * is one fiber of one simulation batch; bisection on the per-fiber amplitude factor runs for all
+ * conditions at once, and decided conditions are not simulated again.
+ *
+ * The sim's drive defines the stimulus at amplitude factor 1 (waveforms of unit amplitude with the
+ * polarity's sign); thresholds are amplitude factors (mA for unit-amplitude waveforms). */
+#ifndef AXM_THRESH_H
+#define AXM_THRESH_H
+
+#include "monitor.h"
+#include "sim.h"
+
+typedef enum axm_thresh_status {
+    AXM_TH_OK = 0,
+    AXM_TH_NO_ACTIVATION = 1,   /* no activation up to max_amp */
+    AXM_TH_BLOCK = 2,           /* depolarized but never activated at the checked nodes, bounds exhausted */
+    AXM_TH_ACTIVE_AT_ZERO = 3,  /* fires without stimulus (unstable model) */
+    AXM_TH_NOT_CONVERGED = 4,   /* max_tries reached before the resolution */
+    AXM_TH_NAN = 5,             /* the simulation produced NaN */
+    AXM_TH_CANCELLED = 6
+} axm_thresh_status;
+
+typedef struct axm_thresh_opts {
+    double dt_ms, tstop_ms;
+    axm_detect detect;
+    double resolution;         /* relative: stop when (ub - lb)/ub < resolution; 0.01 */
+    double fix_bound_up;       /* 5 */
+    double fix_bound_down;     /* 0.1 */
+    int max_tries_bound_fix;   /* 10 */
+    int max_tries;             /* bisection iterations; 50 */
+    double max_amp;            /* give up above this amplitude factor; 1e3 */
+    const double *ub_init;     /* [B] or NULL: 0.2 / (D/5)^2 */
+    const volatile int *cancel;
+    void (*progress)(void *ud, int n_decided, int n_total, int iteration);
+    void *progress_ud;
+} axm_thresh_opts;
+
+axm_thresh_opts axm_thresh_opts_default(void);
+
+typedef struct axm_thresh_result {
+    int n;
+    double *upper;            /* [n] smallest activating factor found (the threshold); NaN if not */
+    double *lower;            /* [n] largest non-activating factor tried; NaN if not */
+    int *status;              /* [n] axm_thresh_status */
+    long n_sims;              /* fiber-simulations run */
+    int iterations;
+} axm_thresh_result;
+
+/* Runs on the sim's current drive. Fills res (allocated here; free with axm_thresh_result_free). */
+int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err);
+void axm_thresh_result_free(axm_thresh_result *r);
+const char *axm_thresh_status_name(int status);
+
+#endif
