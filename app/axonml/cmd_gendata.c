@@ -1,0 +1,12 @@
+/* axonml gendata — not implemented yet (placeholder so that the CLI links). */
+#include <stdio.h>
+
+#include "cmds.h"
+
+int cmd_gendata(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "axonml gendata: not implemented yet\n");
+    return 1;
+}

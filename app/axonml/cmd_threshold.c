@@ -1,0 +1,12 @@
+/* axonml threshold — not implemented yet (placeholder so that the CLI links). */
+#include <stdio.h>
+
+#include "cmds.h"
+
+int cmd_threshold(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "axonml threshold: not implemented yet\n");
+    return 1;
+}
