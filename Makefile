@@ -12,6 +12,8 @@
 #   tests/unit/test_*.c -> one cmocka binary each
 
 BUILD   ?= build
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
 CC      ?= cc
 SAN     ?= 0
 CUDA    ?= auto
@@ -88,40 +90,45 @@ all: $(LIB_A) $(LIB_SO) $(PROGS) $(TEST_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(EXTRA_DEFS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo '  CC    $<')
+	$(Q)$(CC) $(CFLAGS) $(EXTRA_DEFS) -MMD -MP -c $< -o $@
 
 $(BUILD)/gpu/none.o: gpu/none.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/gpu/%.o: gpu/%.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	@$(if $(Q),echo '  NVCC  $<')
+	$(Q)$(NVCC) $(NVCCFLAGS) -c $< -o $@
 
 $(LIB_A): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(LIB_SO): $(CORE_OBJ)
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared -o $@ $^ $(LDLIBS)
 
 $(BUILD)/axonml: $(CLI_OBJ) $(COMM_OBJ) $(GPU_OBJ) $(LIB_A)
-	$(CC) -o $@ $^ $(GPU_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  LD    $@')
+	$(Q)$(CC) -o $@ $^ $(GPU_LIBS) $(LDLIBS)
 
 $(BUILD)/axonml-tui: $(TUI_OBJ) $(VIEW_OBJ) $(COMM_OBJ) $(GPU_OBJ) $(LIB_A)
-	$(CC) -o $@ $^ $(GPU_LIBS) $(CURSES_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  LD    $@')
+	$(Q)$(CC) -o $@ $^ $(GPU_LIBS) $(CURSES_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(VIEW_OBJ) $(COMM_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(VIEW_OBJ) $(COMM_OBJ) $(LIB_A) -lcmocka $(CURSES_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  TEST  $@')
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(VIEW_OBJ) $(COMM_OBJ) $(LIB_A) -lcmocka $(CURSES_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(GPU_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(GPU_OBJ) $(LIB_A) $(GPU_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(GPU_OBJ) $(LIB_A) $(GPU_LIBS) $(LDLIBS)
 
 $(BUILD)/gputests/%: tests/gpu/%.c $(GPU_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(GPU_OBJ) $(LIB_A) -lcmocka $(GPU_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(GPU_OBJ) $(LIB_A) -lcmocka $(GPU_LIBS) $(LDLIBS)
 
 # Installs what is missing (idempotent). Without root it prints the command instead.
 deps:
