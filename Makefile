@@ -54,6 +54,9 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 GPUTEST_SRC := $(wildcard tests/gpu/test_*.c)
 
+ifeq ($(wildcard gpu/*.cu),)
+  NVCC :=
+endif
 ifneq ($(NVCC),)
   CUDA_HOME  := $(patsubst %/bin/nvcc,%,$(NVCC))
   GPU_SRC    := $(wildcard gpu/*.cu)
