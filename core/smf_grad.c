@@ -1,0 +1,458 @@
+#include "smf_grad.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+static const struct {
+    const char *name, *group;
+    double def;
+} PARAMS[AXM_SMF_NP] = {
+    {"gnabar", "conductances", 3.0},       {"gkbar", "conductances", 0.08},
+    {"gnapbar", "conductances", 0.01},     {"gl", "conductances", 0.007},
+    {"ena", "reversal_potentials", 50.0},  {"ek", "reversal_potentials", -90.0},
+    {"el", "reversal_potentials", -90.0},  {"cm", "membrane", 10e-3},
+    {"rhoa", "membrane", 70.0},
+    {"ampA", "rate_constants", 0.01},      {"ampB", "rate_constants", 27.0},
+    {"ampC", "rate_constants", 10.2},      {"bmpA", "rate_constants", 0.00025},
+    {"bmpB", "rate_constants", 34.0},      {"bmpC", "rate_constants", 10.0},
+    {"amA", "rate_constants", 1.86},       {"amB", "rate_constants", 21.4},
+    {"amC", "rate_constants", 10.3},       {"bmA", "rate_constants", 0.086},
+    {"bmB", "rate_constants", 25.7},       {"bmC", "rate_constants", 9.16},
+    {"ahA", "rate_constants", 0.062},      {"ahB", "rate_constants", 114.0},
+    {"ahC", "rate_constants", 11.0},       {"bhA", "rate_constants", 2.3},
+    {"bhB", "rate_constants", 31.8},       {"bhC", "rate_constants", 13.4},
+    {"asA", "rate_constants", 0.3},        {"asB", "rate_constants", -27.0},
+    {"asC", "rate_constants", -5.0},       {"bsA", "rate_constants", 0.03},
+    {"bsB", "rate_constants", 10.0},       {"bsC", "rate_constants", -1.0},
+    {"axond1", "axon_d", 0.0187623},       {"axond2", "axon_d", 0.4787487},
+    {"axond3", "axon_d", 0.1203613},       {"noded1", "node_d", 6.303781e-03},
+    {"noded2", "node_d", 2.070544e-01},    {"noded3", "node_d", 5.339006e-01},
+    {"deltax1", "delta_x", -8.215284},     {"deltax2", "delta_x", 272.4201},
+    {"deltax3", "delta_x", -780.2411},     {"vtraub", "other", -80.0},
+    {"aq10_1", "q10", 2.2},                {"pq10_1", "q10", 2.2},
+    {"aq10_2", "q10", 2.9},                {"aq10_3", "q10", 3.0},
+    {"bq10_1", "q10", 20.0},               {"bq10_2", "q10", 20.0},
+    {"bq10_3", "q10", 36.0},               {"cq10_1", "q10", 10.0},
+    {"cq10_2", "q10", 10.0},               {"cq10_3", "q10", 10.0},
+    /* the original multiplies by a float32 π (smf-model.md §14) */
+    {"pi", "", (double)(float)3.14159265358979323846},
+};
+
+const char *axm_smf_param_name(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].name : NULL; }
+const char *axm_smf_param_group(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].group : NULL; }
+double axm_smf_param_default(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].def : NAN; }
+
+int axm_smf_param_find(const char *name)
+{
+    for (int i = 0; i < AXM_SMF_NP; i++)
+        if (!strcmp(PARAMS[i].name, name)) return i;
+    return -1;
+}
+
+void axm_smf_theta_defaults(axm_smf_theta *th)
+{
+    memset(th, 0, sizeof *th);
+    for (int i = 0; i < AXM_SMF_NP; i++) th->p[i] = PARAMS[i].def;
+    th->taps = 3;
+    for (int c = 0; c < 2; c++) {
+        th->w[c][0] = 1.0;
+        th->w[c][1] = -2.0;
+        th->w[c][2] = 1.0;
+    }
+    th->temp_c = 37.0;
+}
+
+static int kind_param(const axm_model *m, const char *name)
+{
+    for (int i = 0; i < m->kind->n_params; i++)
+        if (!strcmp(m->kind->params[i].name, name)) return i;
+    return -1;
+}
+
+int axm_smf_theta_from_model(axm_smf_theta *th, const axm_model *m, axm_err *err)
+{
+    axm_smf_theta_defaults(th);
+    if (!m || !m->kind) return axm_fail(err, AXM_ERR_INPUT, "smf_grad: no model");
+    if (m->taps < 1 || m->taps > AXM_MAX_TAPS || m->taps % 2 == 0)
+        return axm_fail(err, AXM_ERR_INPUT, "smf_grad: stencil taps %d: expected odd, 1..%d",
+                        m->taps, AXM_MAX_TAPS);
+    for (int i = 0; i < AXM_SMF_NP; i++) {
+        int k = kind_param(m, PARAMS[i].name);
+        if (k < 0) {
+            if (i == AXM_SMF_PI) continue;
+            return axm_fail(err, AXM_ERR_INPUT,
+                            "model '%s': no parameter '%s': training needs an S-MF model",
+                            m->kind->name, PARAMS[i].name);
+        }
+        th->p[i] = m->p[k];
+    }
+    th->taps = m->taps;
+    memcpy(th->w, m->stencil, sizeof th->w);
+    th->temp_c = m->temp_c;
+    th->handle_nan = m->handle_nan;
+    return AXM_OK;
+}
+
+void axm_smf_theta_to_model(const axm_smf_theta *th, axm_model *m)
+{
+    for (int i = 0; i < AXM_SMF_NP; i++) {
+        int k = kind_param(m, PARAMS[i].name);
+        if (k >= 0) m->p[k] = th->p[i];
+    }
+    m->taps = th->taps;
+    memcpy(m->stencil, th->w, sizeof m->stencil);
+}
+
+void axm_smf_lump(const axm_smf_theta *th, double D, axm_smf_lumped *L)
+{
+    const double *p = th->p;
+    double pi = p[AXM_SMF_PI];
+    L->axonD = p[AXM_SMF_AXOND1] * D * D + p[AXM_SMF_AXOND2] * D + p[AXM_SMF_AXOND3];
+    L->nodeD = (p[AXM_SMF_NODED1] * D * D + p[AXM_SMF_NODED2] * D + p[AXM_SMF_NODED3]) / 1e4;
+    L->deltax = (p[AXM_SMF_DELTAX1] * D * D + p[AXM_SMF_DELTAX2] * D + p[AXM_SMF_DELTAX3]) / 1e4;
+    L->area = pi * L->nodeD * (1 / 1e4);
+    double sc = L->axonD / D;
+    double rhoa_eff = p[AXM_SMF_RHOA] / (sc * sc);
+    L->ra = rhoa_eff * L->deltax / (pi * (D / 2e4) * (D / 2e4));
+    L->Cn = p[AXM_SMF_CM] * L->area;
+    L->gna = p[AXM_SMF_GNABAR] * L->area;
+    L->gnap = p[AXM_SMF_GNAPBAR] * L->area;
+    L->gk = p[AXM_SMF_GKBAR] * L->area;
+    L->gl = p[AXM_SMF_GL] * L->area;
+    double T = th->temp_c;
+    L->q[0] = pow(p[AXM_SMF_AQ10_1], (T - p[AXM_SMF_BQ10_1]) / p[AXM_SMF_CQ10_1]);
+    L->q[1] = pow(p[AXM_SMF_AQ10_2], (T - p[AXM_SMF_BQ10_2]) / p[AXM_SMF_CQ10_2]);
+    L->q[2] = pow(p[AXM_SMF_PQ10_1], (T - p[AXM_SMF_BQ10_1]) / p[AXM_SMF_CQ10_1]);
+    L->q[3] = pow(p[AXM_SMF_AQ10_3], (T - p[AXM_SMF_BQ10_3]) / p[AXM_SMF_CQ10_3]);
+    int t = th->taps;
+    memset(L->ws, 0, sizeof L->ws);
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < t; k++) L->ws[c][k] = (th->w[c][k] + th->w[c][t - 1 - k]) / 2;
+}
+
+void axm_smf_grad_zero(axm_smf_grad *g) { memset(g, 0, sizeof *g); }
+
+void axm_smf_grad_add(axm_smf_grad *dst, const axm_smf_grad *src)
+{
+    for (int i = 0; i < AXM_SMF_NP; i++) dst->p[i] += src->p[i];
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < AXM_MAX_TAPS; k++) dst->w[c][k] += src->w[c][k];
+}
+
+/* dq/d(a,b,c) for q = a^((T-b)/c) */
+static void q10_bwd(double gq, double a, double b, double c, double T, double *ga, double *gb,
+                    double *gc)
+{
+    double e = (T - b) / c;
+    double q = pow(a, e);
+    double la = log(a);
+    *ga += gq * e * pow(a, e - 1);
+    *gb += gq * q * la * (-1 / c);
+    *gc += gq * q * la * (-(T - b) / (c * c));
+}
+
+void axm_smf_grad_flush_fiber(const axm_smf_theta *th, double D, axm_smf_grad *g)
+{
+    axm_smf_lumped L;
+    axm_smf_lump(th, D, &L);
+    const double *p = th->p;
+    double *gp = g->p;
+    double pi = p[AXM_SMF_PI];
+    double g_area = g->Cn * p[AXM_SMF_CM] + g->gna * p[AXM_SMF_GNABAR] +
+                    g->gnap * p[AXM_SMF_GNAPBAR] + g->gk * p[AXM_SMF_GKBAR] + g->gl * p[AXM_SMF_GL];
+    gp[AXM_SMF_CM] += g->Cn * L.area;
+    gp[AXM_SMF_GNABAR] += g->gna * L.area;
+    gp[AXM_SMF_GNAPBAR] += g->gnap * L.area;
+    gp[AXM_SMF_GKBAR] += g->gk * L.area;
+    gp[AXM_SMF_GL] += g->gl * L.area;
+    /* area = pi * nodeD / 1e4 */
+    double g_nodeD = g_area * pi / 1e4;
+    gp[AXM_SMF_PI] += g_area * L.nodeD / 1e4;
+    gp[AXM_SMF_NODED1] += g_nodeD * D * D / 1e4;
+    gp[AXM_SMF_NODED2] += g_nodeD * D / 1e4;
+    gp[AXM_SMF_NODED3] += g_nodeD / 1e4;
+    /* ra = rhoa * deltax / (pi * (axonD/2e4)^2) */
+    double cross = pi * (L.axonD / 2e4) * (L.axonD / 2e4);
+    gp[AXM_SMF_RHOA] += g->ra * L.deltax / cross;
+    double g_deltax = g->ra * p[AXM_SMF_RHOA] / cross;
+    double g_axonD = g->ra * (-2 * L.ra / L.axonD);
+    gp[AXM_SMF_PI] += g->ra * (-L.ra / pi);
+    gp[AXM_SMF_DELTAX1] += g_deltax * D * D / 1e4;
+    gp[AXM_SMF_DELTAX2] += g_deltax * D / 1e4;
+    gp[AXM_SMF_DELTAX3] += g_deltax / 1e4;
+    gp[AXM_SMF_AXOND1] += g_axonD * D * D;
+    gp[AXM_SMF_AXOND2] += g_axonD * D;
+    gp[AXM_SMF_AXOND3] += g_axonD;
+    double T = th->temp_c;
+    q10_bwd(g->q[0], p[AXM_SMF_AQ10_1], p[AXM_SMF_BQ10_1], p[AXM_SMF_CQ10_1], T,
+            &gp[AXM_SMF_AQ10_1], &gp[AXM_SMF_BQ10_1], &gp[AXM_SMF_CQ10_1]);
+    q10_bwd(g->q[1], p[AXM_SMF_AQ10_2], p[AXM_SMF_BQ10_2], p[AXM_SMF_CQ10_2], T,
+            &gp[AXM_SMF_AQ10_2], &gp[AXM_SMF_BQ10_2], &gp[AXM_SMF_CQ10_2]);
+    q10_bwd(g->q[2], p[AXM_SMF_PQ10_1], p[AXM_SMF_BQ10_1], p[AXM_SMF_CQ10_1], T,
+            &gp[AXM_SMF_PQ10_1], &gp[AXM_SMF_BQ10_1], &gp[AXM_SMF_CQ10_1]);
+    q10_bwd(g->q[3], p[AXM_SMF_AQ10_3], p[AXM_SMF_BQ10_3], p[AXM_SMF_CQ10_3], T,
+            &gp[AXM_SMF_AQ10_3], &gp[AXM_SMF_BQ10_3], &gp[AXM_SMF_CQ10_3]);
+    int t = th->taps;
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < t; k++) g->w[c][k] += (g->ws[c][k] + g->ws[c][t - 1 - k]) / 2;
+    g->Cn = g->ra = g->gna = g->gnap = g->gk = g->gl = 0;
+    memset(g->q, 0, sizeof g->q);
+    memset(g->ws, 0, sizeof g->ws);
+}
+
+/* ---- rate functions (§3) with their partial derivatives ---- */
+
+enum { RATE_LIN_POS, RATE_LIN_NEG, RATE_SIG_NEG, RATE_SIG_S };
+
+typedef struct rate_def {
+    int type, A, B, C;
+} rate_def;
+
+/* gate order m, h, p, s; [0] alpha, [1] beta */
+static const rate_def RATES[4][2] = {
+    {{RATE_LIN_POS, AXM_SMF_AMA, AXM_SMF_AMB, AXM_SMF_AMC},
+     {RATE_LIN_NEG, AXM_SMF_BMA, AXM_SMF_BMB, AXM_SMF_BMC}},
+    {{RATE_LIN_NEG, AXM_SMF_AHA, AXM_SMF_AHB, AXM_SMF_AHC},
+     {RATE_SIG_NEG, AXM_SMF_BHA, AXM_SMF_BHB, AXM_SMF_BHC}},
+    {{RATE_LIN_POS, AXM_SMF_AMPA, AXM_SMF_AMPB, AXM_SMF_AMPC},
+     {RATE_LIN_NEG, AXM_SMF_BMPA, AXM_SMF_BMPB, AXM_SMF_BMPC}},
+    {{RATE_SIG_S, AXM_SMF_ASA, AXM_SMF_ASB, AXM_SMF_ASC},
+     {RATE_SIG_S, AXM_SMF_BSA, AXM_SMF_BSB, AXM_SMF_BSC}},
+};
+
+typedef struct rate_val {
+    double val, dv, dA, dB, dC, dT; /* dT: w.r.t. vtraub */
+} rate_val;
+
+static double nan_to_num(double x)
+{
+    if (isnan(x)) return 0.0;
+    if (isinf(x)) return x > 0 ? DBL_MAX : -DBL_MAX;
+    return x;
+}
+
+/* want_d: also fill the partial derivatives */
+static void rate_eval(const rate_def *r, const double *p, double v, int hn, int want_d, rate_val *o)
+{
+    double A = p[r->A], B = p[r->B], C = p[r->C];
+    if (r->type == RATE_LIN_POS || r->type == RATE_LIN_NEG) {
+        double u, su;
+        if (r->type == RATE_LIN_POS) {
+            u = v + B;
+            su = 1;
+        } else {
+            u = -(v + B);
+            su = -1;
+        }
+        double e = exp(-u / C);
+        o->val = A * u / (1 - e);
+        o->dT = 0;
+        if (hn && isnan(o->val)) {
+            /* 0/0: the analytic limit A*C; derivatives of A*C*(1 + x/2 + ...) at x = 0 */
+            o->val = A * C;
+            if (want_d) {
+                o->dA = C;
+                o->dC = A;
+                o->dv = o->dB = su * A * 0.5;
+            }
+            return;
+        }
+        if (!want_d) return;
+        double x = u / C, f, fu, fC;
+        if (fabs(x) < 1e-3) { /* series: the closed form cancels catastrophically here */
+            f = C * (1 + x / 2 + x * x / 12);
+            fu = 0.5 + x / 6 - x * x * x / 180;
+            fC = 1 - x * x / 12;
+        } else if (!isfinite(e)) {
+            f = 0;
+            fu = 0;
+            fC = 0;
+        } else {
+            double den = 1 - e;
+            f = u / den;
+            fu = (den - u * e / C) / (den * den);
+            fC = u * u * e / (C * C * den * den);
+        }
+        o->dA = f;
+        o->dv = o->dB = su * A * fu;
+        o->dC = A * fC;
+        return;
+    }
+    double z, dzv, dzC, dzT;
+    if (r->type == RATE_SIG_NEG) {
+        z = -(v + B) / C;
+        dzv = -1 / C;
+        dzC = (v + B) / (C * C);
+        dzT = 0;
+        o->val = A / (1 + exp(z));
+    } else {
+        double a = v + B - p[AXM_SMF_VTRAUB];
+        z = a / C;
+        dzv = 1 / C;
+        dzC = -a / (C * C);
+        dzT = -1 / C;
+        o->val = A / (exp(z) + 1);
+    }
+    if (hn && !isfinite(o->val)) {
+        o->val = nan_to_num(o->val);
+        o->dv = o->dA = o->dB = o->dC = o->dT = 0;
+        return;
+    }
+    if (!want_d) return;
+    double s = 1 / (1 + exp(z));
+    double dz = -A * s * (1 - s);
+    o->dA = s;
+    o->dv = o->dB = dz * dzv;
+    o->dC = dz * dzC;
+    o->dT = dz * dzT;
+}
+
+static int refl(int i, int W)
+{
+    while (i < 0 || i > W - 1) {
+        if (i < 0) i = -i;
+        if (i > W - 1) i = 2 * (W - 1) - i;
+    }
+    return i;
+}
+
+static void stencil(const axm_smf_lumped *L, int taps, int W, const double *v, const double *ve,
+                    double *d2v)
+{
+    int h = taps / 2;
+    for (int j = 0; j < W; j++) {
+        double a = 0;
+        for (int k = 0; k < taps; k++) a += L->ws[0][k] * v[refl(j - h + k, W)];
+        for (int k = 0; k < taps; k++) a += L->ws[1][k] * ve[refl(j - h + k, W)];
+        d2v[j] = a;
+    }
+}
+
+size_t axm_smf_scratch_doubles(int W) { return 2 * (size_t)W; }
+
+void axm_smf_ic(int W, double *s)
+{
+    static const double ic[AXM_SMF_NS] = {0.0732093, 0.62069505, 0.20260409, 0.04302994, -80.0};
+    for (int k = 0; k < AXM_SMF_NS; k++)
+        for (int j = 0; j < W; j++) s[k * W + j] = ic[k];
+}
+
+static double round_f32(double x) { return (double)(float)x; }
+
+void axm_smf_fwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, const double *s_old,
+                      const double *ve, const double *intra, double dt, double *s_new,
+                      double *scratch)
+{
+    const double *p = th->p;
+    const double *vo = s_old + 4 * W;
+    double *d2v = scratch;
+    stencil(L, th->taps, W, vo, ve, d2v);
+    int hn = th->handle_nan;
+    for (int j = 0; j < W; j++) {
+        double v = vo[j], x[4];
+        for (int g = 0; g < 4; g++) {
+            rate_val a, b;
+            rate_eval(&RATES[g][0], p, v, hn, 0, &a);
+            rate_eval(&RATES[g][1], p, v, hn, 0, &b);
+            double S = a.val + b.val;
+            double xinf = a.val / S;
+            x[g] = xinf - (xinf - s_old[g * W + j]) * exp(-dt * (L->q[g] * S));
+        }
+        double m = x[0], hh = x[1], pp = x[2], s = x[3];
+        double I = L->gna * m * m * m * hh * (v - p[AXM_SMF_ENA]) +
+                   L->gnap * pp * pp * pp * (v - p[AXM_SMF_ENA]) + L->gk * s * (v - p[AXM_SMF_EK]) +
+                   L->gl * (v - p[AXM_SMF_EL]);
+        if (intra) I -= intra[j];
+        double dv = dt * (1 / L->Cn) * ((1 / L->ra) * d2v[j] - I);
+        if (th->round_f32) dv = round_f32(dv);
+        double vn = v + dv;
+        if (hn && !isfinite(vn)) vn = isnan(vn) ? 0.0 : (vn > 0 ? 1e5 : -1e5);
+        for (int g = 0; g < 4; g++) s_new[g * W + j] = th->round_f32 ? round_f32(x[g]) : x[g];
+        s_new[4 * W + j] = th->round_f32 ? round_f32(vn) : vn;
+    }
+}
+
+void axm_smf_bwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, const double *s_old,
+                      const double *ve, const double *intra, double dt, const double *gs_new,
+                      double *gs_old, double *gve, double *gintra, axm_smf_grad *gr,
+                      double *scratch)
+{
+    const double *p = th->p;
+    const double *vo = s_old + 4 * W;
+    double *d2v = scratch, *gd2v = scratch + W;
+    stencil(L, th->taps, W, vo, ve, d2v);
+    int hn = th->handle_nan;
+    double ena = p[AXM_SMF_ENA], ek = p[AXM_SMF_EK], el = p[AXM_SMF_EL];
+    for (int j = 0; j < W; j++) {
+        double v = vo[j], x[4], E[4], xinf[4], S[4];
+        rate_val a[4], b[4];
+        for (int g = 0; g < 4; g++) {
+            rate_eval(&RATES[g][0], p, v, hn, 1, &a[g]);
+            rate_eval(&RATES[g][1], p, v, hn, 1, &b[g]);
+            S[g] = a[g].val + b[g].val;
+            xinf[g] = a[g].val / S[g];
+            E[g] = exp(-dt * (L->q[g] * S[g]));
+            x[g] = xinf[g] - (xinf[g] - s_old[g * W + j]) * E[g];
+        }
+        double m = x[0], hh = x[1], pp = x[2], s = x[3];
+        double m3 = m * m * m, p3 = pp * pp * pp;
+        double I = L->gna * m3 * hh * (v - ena) + L->gnap * p3 * (v - ena) + L->gk * s * (v - ek) +
+                   L->gl * (v - el);
+        if (intra) I -= intra[j];
+        double dv = dt * (1 / L->Cn) * ((1 / L->ra) * d2v[j] - I);
+        double gv = gs_new[4 * W + j];
+        if (hn && !isfinite(v + dv)) gv = 0;
+        double gvo = gv;
+        double g_inner = gv * dt / L->Cn;
+        gr->Cn += gv * (-dv / L->Cn);
+        gd2v[j] = g_inner / L->ra;
+        gr->ra += -g_inner * d2v[j] / (L->ra * L->ra);
+        double gI = -g_inner;
+        if (gintra) gintra[j] += -gI;
+        double G[4];
+        G[0] = gs_new[0 * W + j] + gI * L->gna * 3 * m * m * hh * (v - ena);
+        G[1] = gs_new[1 * W + j] + gI * L->gna * m3 * (v - ena);
+        G[2] = gs_new[2 * W + j] + gI * L->gnap * 3 * pp * pp * (v - ena);
+        G[3] = gs_new[3 * W + j] + gI * L->gk * (v - ek);
+        gvo += gI * (L->gna * m3 * hh + L->gnap * p3 + L->gk * s + L->gl);
+        gr->gna += gI * m3 * hh * (v - ena);
+        gr->gnap += gI * p3 * (v - ena);
+        gr->gk += gI * s * (v - ek);
+        gr->gl += gI * (v - el);
+        gr->p[AXM_SMF_ENA] += -gI * (L->gna * m3 * hh + L->gnap * p3);
+        gr->p[AXM_SMF_EK] += -gI * L->gk * s;
+        gr->p[AXM_SMF_EL] += -gI * L->gl;
+        for (int g = 0; g < 4; g++) {
+            double xo = s_old[g * W + j];
+            gs_old[g * W + j] = G[g] * E[g];
+            double g_xinf = G[g] * (1 - E[g]);
+            double g_r = G[g] * (xinf[g] - xo) * dt * E[g];
+            double q = L->q[g];
+            double g_S = g_r * q - g_xinf * a[g].val / (S[g] * S[g]);
+            double g_a = g_xinf / S[g] + g_S, g_b = g_S;
+            gr->q[g] += g_r * S[g];
+            gvo += g_a * a[g].dv + g_b * b[g].dv;
+            const rate_def *ra = &RATES[g][0], *rb = &RATES[g][1];
+            gr->p[ra->A] += g_a * a[g].dA;
+            gr->p[ra->B] += g_a * a[g].dB;
+            gr->p[ra->C] += g_a * a[g].dC;
+            gr->p[rb->A] += g_b * b[g].dA;
+            gr->p[rb->B] += g_b * b[g].dB;
+            gr->p[rb->C] += g_b * b[g].dC;
+            gr->p[AXM_SMF_VTRAUB] += g_a * a[g].dT + g_b * b[g].dT;
+        }
+        gs_old[4 * W + j] = gvo;
+    }
+    int taps = th->taps, h = taps / 2;
+    for (int j = 0; j < W; j++) {
+        double gd = gd2v[j];
+        for (int k = 0; k < taps; k++) {
+            int i = refl(j - h + k, W);
+            gs_old[4 * W + i] += gd * L->ws[0][k];
+            if (gve) gve[i] += gd * L->ws[1][k];
+            gr->ws[0][k] += gd * vo[i];
+            gr->ws[1][k] += gd * ve[i];
+        }
+    }
+}
