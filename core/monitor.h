@@ -54,7 +54,11 @@ axm_detect axm_detect_default(void);
 
 /* Recorder: states (bitmask over state index, bit S-1 = vm) at nodes (NULL = all), every k-th
  * step, including the initial state of each run; or, with max_only, the maximum over time and
- * nodes of every state. */
+ * nodes of every state. Frames lie on the absolute grid j = 0, every, 2*every, ... (state time
+ * j*dt), so chunked runs form one time line; a run's initial state is recorded on reinit, on the
+ * recorder's first run, or when it lies on that grid and is not already the last frame (a
+ * continued run never duplicates a frame). max_only ignores the mask and `every`: it covers
+ * every state (all S) at the selected nodes after every step, initial states included. */
 axm_monitor *axm_recorder_create(unsigned state_mask, const int *nodes, int n_nodes, int every,
                                  int max_only, axm_err *err);
 /* Frames recorded so far; data is [frame][B][n_states_rec][n_nodes_rec] doubles. */
@@ -74,7 +78,9 @@ axm_monitor *axm_apcount_create(const axm_detect *d, axm_err *err);
 const int *axm_apcount_counts(const axm_monitor *m);          /* [B][n_nodes] */
 const double *axm_apcount_first_ms(const axm_monitor *m);     /* [B][n_nodes] */
 
-/* Raster: every spike as (fiber, node, time); nodes (NULL = every node). */
+/* Raster: every spike as (fiber, node, time), at d's nodes or (all_nodes) at every node; the time
+ * is interpolated as APCount's, nodes are reported as absolute indices, and the list is sorted by
+ * time, then fiber, then node (merged in end()). */
 typedef struct axm_spike { int fiber, node; double t_ms; } axm_spike;
 axm_monitor *axm_raster_create(const axm_detect *d, int all_nodes, axm_err *err);
 const axm_spike *axm_raster_spikes(const axm_monitor *m, long *n);
