@@ -1,0 +1,55 @@
+/* axonml-tui: interactive terminal front end (views/ does the work). */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "plot.h"
+#include "tui.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axonml-tui [SCENARIO.json] [--ascii] [--mono] [--view help|config|train|explore]\n"
+               "  SCENARIO.json  a scenario or preset (presets/*.json) to start from\n"
+               "  --ascii        no braille or box-drawing glyphs (automatic without a UTF-8 locale)\n"
+               "  --mono         no colours\n"
+               "  --view NAME    the view shown first (default explore)\n"
+               "keys: F1 help, F2 config, F3 train, F4 explore, F10 or q quit\n");
+}
+
+int main(int argc, char **argv)
+{
+    axm_tui_opts o = {NULL, 0, 0, -1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--ascii")) o.ascii = 1;
+        else if (!strcmp(a, "--mono")) o.mono = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--version")) { printf("axonml-tui %s\n", axm_version()); return 0; }
+        else if (!strcmp(a, "--view") && i + 1 < argc) {
+            const char *v = argv[++i];
+            static const char *const names[] = {"help", "config", "train", "explore"};
+            o.start_view = -2;
+            for (int k = 0; k < AXM_N_VIEWS; k++)
+                if (!strcmp(v, names[k])) o.start_view = k;
+            if (o.start_view == -2) {
+                fprintf(stderr, "axonml-tui: --view: expected help, config, train or explore, got '%s'\n", v);
+                return 2;
+            }
+        } else if (a[0] == '-') {
+            fprintf(stderr, "axonml-tui: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!o.scenario) {
+            o.scenario = a;
+        } else {
+            fprintf(stderr, "axonml-tui: more than one scenario given ('%s', '%s')\n", o.scenario, a);
+            return 2;
+        }
+    }
+    axm_err e;
+    axm_err_clear(&e);
+    int rc = axm_tui_main(&o, &e);
+    if (rc != AXM_OK) fprintf(stderr, "%s\n", e.msg);
+    return axm_exit_status(rc);
+}

@@ -1,0 +1,160 @@
+/* The config model behind the F2 view: validation of every key type, defaults, modified marks,
+ * preset save/load round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+
+static const axm_cfg_key *K(const char *p)
+{
+    const axm_cfg_key *k = axm_cfg_key_find(p);
+    assert_non_null(k);
+    return k;
+}
+
+static void test_every_training_key_is_editable(void **state)
+{
+    (void)state;
+    /* smf-model.md §9.4 and the list */
+    const char *train[] = {"model", "cuda", "fp32", "nodes", "dt", "train_dset", "valid_dset", "states",
+                           "epochs", "truncation_length", "lr", "grad_accumulation", "train_n_idx",
+                           "val_n_idx", "train_chunk_size", "val_chunk_size", "sampling", "postfix",
+                           "save_every", "save_dir", "to_train"};
+    for (size_t i = 0; i < sizeof train / sizeof train[0]; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "train.%s", train[i]);
+        assert_non_null(axm_cfg_key_find(p));
+        assert_true(axm_cfg_key_is_train(axm_cfg_key_find(p)));
+    }
+    assert_false(axm_cfg_key_is_train(K("waveform.pw_ms")));
+}
+
+static void test_defaults_and_numbers(void **state)
+{
+    (void)state;
+    axm_cfg *c = axm_cfg_create();
+    axm_err e;
+    char b[256];
+    assert_string_equal(axm_cfg_get(c, K("train.epochs"), b, sizeof b), "5");
+    assert_string_equal(axm_cfg_get(c, K("train.lr"), b, sizeof b), "3e-05");
+    assert_false(axm_cfg_has(c, "train.lr"));
+    assert_false(axm_cfg_modified(c));
+
+    assert_int_equal(axm_cfg_set(c, K("train.lr"), "1e-3", &e), AXM_OK);
+    assert_true(axm_cfg_has(c, "train.lr"));
+    assert_float_equal(axm_cfg_num(c, "train.lr", 0), 1e-3, 0);
+    assert_true(axm_cfg_modified(c));
+    assert_true(axm_cfg_key_modified(c, K("train.lr")));
+    assert_false(axm_cfg_key_modified(c, K("train.epochs")));
+
+    /* lr > 0: zero, negative and garbage are refused and leave the value alone */
+    assert_int_equal(axm_cfg_set(c, K("train.lr"), "0", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "train.lr: expected a number > 0, got '0'");
+    assert_int_equal(axm_cfg_set(c, K("train.lr"), "abc", &e), AXM_ERR_INPUT);
+    assert_int_equal(axm_cfg_set(c, K("train.lr"), "nan", &e), AXM_ERR_INPUT);
+    assert_float_equal(axm_cfg_num(c, "train.lr", 0), 1e-3, 0);
+    /* integers */
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), "2.5", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "train.epochs: expected an integer >= 1, got '2.5'");
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), " 3 ", &e), AXM_OK);
+    assert_string_equal(axm_cfg_get(c, K("train.epochs"), b, sizeof b), "3");
+    assert_int_equal(axm_cfg_set(c, K("train.val_n_idx"), "0", &e), AXM_OK);
+    /* open interval (0, 1) */
+    assert_int_equal(axm_cfg_set(c, K("threshold.resolution"), "1", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "threshold.resolution: expected a number in (0, 1), got '1'");
+    assert_int_equal(axm_cfg_set(c, K("threshold.resolution"), "0.02", &e), AXM_OK);
+    /* nested scenario keys create their objects */
+    assert_int_equal(axm_cfg_set(c, K("fiber.nodes"), "51", &e), AXM_OK);
+    assert_float_equal(axm_cfg_num(c, "fiber.nodes", 0), 51, 0);
+    /* empty text: back to the default */
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), "", &e), AXM_OK);
+    assert_false(axm_cfg_has(c, "train.epochs"));
+    axm_cfg_destroy(c);
+}
+
+static void test_enums_bools_lists(void **state)
+{
+    (void)state;
+    axm_cfg *c = axm_cfg_create();
+    axm_err e;
+    char b[256];
+    assert_int_equal(axm_cfg_set(c, K("model.name"), "mrg", &e), AXM_OK);
+    assert_int_equal(axm_cfg_set(c, K("model.name"), "hh", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "model.name: expected one of smf, sundt, mrg, got 'hh'");
+    assert_int_equal(axm_cfg_set(c, K("train.fp32"), "yes", &e), AXM_OK);
+    assert_string_equal(axm_cfg_get(c, K("train.fp32"), b, sizeof b), "true");
+    assert_int_equal(axm_cfg_set(c, K("train.fp32"), "maybe", &e), AXM_ERR_INPUT);
+    /* a single number stays a number, several make a list (a sweep) */
+    assert_int_equal(axm_cfg_set(c, K("fiber.diameter_um"), "5.7", &e), AXM_OK);
+    assert_string_equal(axm_cfg_get(c, K("fiber.diameter_um"), b, sizeof b), "5.7");
+    assert_int_equal(axm_cfg_set(c, K("fiber.diameter_um"), "5.7, 8.7 14", &e), AXM_OK);
+    assert_string_equal(axm_cfg_get(c, K("fiber.diameter_um"), b, sizeof b), "5.7, 8.7, 14");
+    assert_int_equal(axm_cfg_set(c, K("fiber.diameter_um"), "5.7, -1", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "fiber.diameter_um: expected numbers > 0 separated by commas, got '-1'");
+    assert_int_equal(axm_cfg_set(c, K("detect.nodes"), "5, -5", &e), AXM_OK);
+    assert_int_equal(axm_cfg_set(c, K("detect.nodes"), "5, x", &e), AXM_ERR_INPUT);
+    assert_int_equal(axm_cfg_set(c, K("train.states"), "v, m", &e), AXM_OK);
+    assert_int_equal(axm_cfg_set(c, K("train.states"), "v, q", &e), AXM_ERR_INPUT);
+    assert_string_equal(e.msg, "train.states: expected one of m, h, p, s, v, got 'q'");
+    assert_int_equal(axm_cfg_set(c, K("train.sampling"), "none", &e), AXM_OK);
+    assert_string_equal(axm_cfg_get(c, K("train.sampling"), b, sizeof b), "none");
+    assert_int_equal(axm_cfg_set(c, K("train.sampling"), "0", &e), AXM_ERR_INPUT);
+    assert_int_equal(axm_cfg_set(c, K("train.sampling"), "4", &e), AXM_OK);
+    axm_cfg_destroy(c);
+}
+
+static void test_preset_round_trip(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/axm-cfg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    axm_cfg *c = axm_cfg_create();
+    axm_err e;
+    /* unknown keys survive a load/save round trip */
+    assert_int_equal(axm_cfg_load_text(c, "{\"fiber\":{\"nodes\":21,\"diameter_um\":10},\"extra\":{\"x\":1}}", "t", &e), AXM_OK);
+    assert_false(axm_cfg_modified(c));
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), "7", &e), AXM_OK);
+    assert_true(axm_cfg_modified(c));
+    assert_int_equal(axm_cfg_save(c, path, &e), AXM_OK);
+    assert_false(axm_cfg_modified(c));
+    assert_string_equal(axm_cfg_path(c), path);
+    axm_cfg *d = axm_cfg_create();
+    assert_int_equal(axm_cfg_load(d, path, &e), AXM_OK);
+    assert_float_equal(axm_cfg_num(d, "train.epochs", 0), 7, 0);
+    assert_float_equal(axm_cfg_num(d, "fiber.nodes", 0), 21, 0);
+    assert_true(axm_cfg_has(d, "extra.x"));
+    char *j = axm_cfg_json(d, 1);
+    assert_null(strstr(j, "train"));
+    assert_non_null(strstr(j, "fiber"));
+    free(j);
+    /* malformed JSON: the line is named and the config is unchanged */
+    assert_int_equal(axm_cfg_load_text(d, "{\n\"a\": 1,\n}", "bad.json", &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "bad.json: malformed JSON at line 3"));
+    assert_float_equal(axm_cfg_num(d, "train.epochs", 0), 7, 0);
+    assert_int_equal(axm_cfg_load(d, "/nonexistent/x.json", &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "/nonexistent/x.json"));
+    axm_cfg_destroy(c);
+    axm_cfg_destroy(d);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_training_key_is_editable),
+        cmocka_unit_test(test_defaults_and_numbers),
+        cmocka_unit_test(test_enums_bools_lists),
+        cmocka_unit_test(test_preset_round_trip),
+    };
+    return cmocka_run_group_tests_name("views_cfg", tests, NULL, NULL);
+}

@@ -1,0 +1,160 @@
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tui_int.h"
+#include "version.h"
+
+/* Bounded copy that truncates silently (status fields are for display). */
+static void copy(char *d, size_t n, const char *s)
+{
+    size_t l = strlen(s);
+    if (l >= n) l = n - 1;
+    memcpy(d, s, l);
+    d[l] = 0;
+}
+
+void axm_tui_update_status(axm_tui *t)
+{
+    char buf[512];
+    const axm_cfg_key *k = axm_cfg_key_find("model.name");
+    copy(t->ui.model, sizeof t->ui.model, axm_cfg_get(t->cfg, k, buf, sizeof buf));
+    axm_cfg_get(t->cfg, axm_cfg_key_find("model.weights"), buf, sizeof buf);
+    if (!buf[0]) {
+        snprintf(t->ui.weights, sizeof t->ui.weights, "%s",
+                 strcmp(t->ui.model, "mrg") ? "UNTRAINED" : "(ground truth)");
+    } else {
+        const char *base = strrchr(buf, '/');
+        copy(t->ui.weights, sizeof t->ui.weights, base ? base + 1 : buf);
+    }
+    axm_cfg_get(t->cfg, axm_cfg_key_find("model.precision"), buf, sizeof buf);
+    copy(t->ui.precision, sizeof t->ui.precision, buf);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    snprintf(t->ui.backend, sizeof t->ui.backend, "CPU x%ld", ncpu > 0 ? ncpu : 1L);
+}
+
+static void draw(axm_tui *t)
+{
+    erase();
+    axm_ui_draw_frame(&t->ui);
+    if (t->ui.layout.too_small) {
+        axm_ui_textf(&t->ui, 2, 1, t->ui.cols - 2, AXM_C_WARN, A_BOLD,
+                     "Terminal %dx%d is too small: axonml-tui needs %dx%d.", t->ui.cols, t->ui.lines,
+                     AXM_MIN_COLS, AXM_MIN_LINES);
+        axm_ui_text(&t->ui, 3, 1, t->ui.cols - 2, 0, 0, "Enlarge the window, or press F10/q to quit.");
+    } else {
+        switch (t->ui.view) {
+        case AXM_VIEW_HELP: axm_help_draw(t); break;
+        case AXM_VIEW_CONFIG: axm_cfg_view_draw(t); break;
+        case AXM_VIEW_TRAIN: axm_train_view_draw(t); break;
+        default: axm_explore_view_draw(t); break;
+        }
+    }
+    refresh();
+}
+
+/* The key-bar entry under column x, as the key it stands for (0: none). */
+static int fkey_at(const axm_ui *ui, int x)
+{
+    static const int keys[] = {KEY_F(1), KEY_F(2), KEY_F(3), KEY_F(4)};
+    if (x >= 0 && x < 40) return keys[x / 10];
+    int q = ui->cols - 12;
+    if (q < 40) q = 40;
+    if (x >= q && x < q + 11) return KEY_F(10);
+    return 0;
+}
+
+static int view_key(axm_tui *t, int ch)
+{
+    switch (t->ui.view) {
+    case AXM_VIEW_CONFIG: return axm_cfg_view_key(t, ch);
+    case AXM_VIEW_TRAIN: return axm_train_view_key(t, ch);
+    case AXM_VIEW_EXPLORE: return axm_explore_view_key(t, ch);
+    default: return 0;
+    }
+}
+
+int axm_tui_main(const axm_tui_opts *o, axm_err *err)
+{
+    axm_tui t;
+    memset(&t, 0, sizeof t);
+    t.cfg = axm_cfg_create();
+    if (!t.cfg) return axm_fail(err, AXM_ERR_NOMEM, "axonml-tui: out of memory");
+    if (o->scenario && axm_cfg_load(t.cfg, o->scenario, err) != AXM_OK) {
+        axm_cfg_destroy(t.cfg);
+        return err->code;
+    }
+    t.ui.view = o->start_view >= 0 ? o->start_view : AXM_VIEW_EXPLORE;
+    axm_tui_update_status(&t);
+    t.cv = axm_cfg_view_create(&t);
+    t.tv = axm_train_view_create(&t);
+    t.ev = axm_explore_view_create(&t);
+    if (!t.cv || !t.tv || !t.ev) {
+        axm_cfg_view_destroy(t.cv);
+        axm_train_view_destroy(t.tv);
+        axm_explore_view_destroy(t.ev);
+        axm_cfg_destroy(t.cfg);
+        return axm_fail(err, AXM_ERR_NOMEM, "axonml-tui: out of memory");
+    }
+    if (axm_ui_start(&t.ui, o->ascii, o->mono) != 0) {
+        axm_cfg_view_destroy(t.cv);
+        axm_train_view_destroy(t.tv);
+        axm_explore_view_destroy(t.ev);
+        axm_cfg_destroy(t.cfg);
+        return axm_fail(err, AXM_ERR_RUNTIME, "axonml-tui: cannot initialize the terminal");
+    }
+    axm_ui_set_view(&t.ui, t.ui.view);
+    if (!t.ui.msg[0])
+        axm_ui_msg(&t.ui, AXM_C_NORMAL, "axonml-tui %s: F1 help, F2 config, F3 train, F4 explore, F10 or q quit",
+                   AXM_VERSION);
+    int dirty = 1;
+    while (!t.quit) {
+        if (dirty) {
+            draw(&t);
+            dirty = 0;
+        }
+        int ch = getch();
+        if (axm_ui_quit_requested()) break;
+        dirty |= axm_train_view_tick(&t);
+        dirty |= axm_explore_view_tick(&t);
+        if (ch == ERR) continue;
+        dirty = 1;
+        if (ch == KEY_RESIZE) {
+            axm_ui_resize(&t.ui);
+            continue;
+        }
+        if (ch == KEY_MOUSE) {
+            MEVENT me;
+            if (getmouse(&me) != OK) continue;
+            t.ui.mouse_y = me.y;
+            t.ui.mouse_x = me.x;
+            t.ui.mouse_bstate = (unsigned long)me.bstate;
+            if (me.y == t.ui.layout.fkeys.y && (me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+                ch = fkey_at(&t.ui, me.x);
+            if (ch == KEY_MOUSE) {
+                view_key(&t, ch); /* wheel and clicks inside a view */
+                continue;
+            }
+            if (!ch) continue;
+        }
+        if (ch == KEY_F(10)) break;
+        if (!t.ui.layout.too_small && view_key(&t, ch)) continue;
+        switch (ch) {
+        case KEY_F(1): case 'h': case '?': axm_ui_set_view(&t.ui, AXM_VIEW_HELP); break;
+        case KEY_F(2): axm_ui_set_view(&t.ui, AXM_VIEW_CONFIG); break;
+        case KEY_F(3): axm_ui_set_view(&t.ui, AXM_VIEW_TRAIN); break;
+        case KEY_F(4): axm_ui_set_view(&t.ui, AXM_VIEW_EXPLORE); break;
+        case 'q': case 'Q': t.quit = 1; break;
+        case AXM_KEY_CTRL('l'): clearok(curscr, TRUE); break;
+        default: break;
+        }
+    }
+    axm_ui_stop(&t.ui);
+    /* views stop and join their workers */
+    axm_train_view_destroy(t.tv);
+    axm_explore_view_destroy(t.ev);
+    axm_cfg_view_destroy(t.cv);
+    axm_cfg_destroy(t.cfg);
+    return AXM_OK;
+}

@@ -1,0 +1,49 @@
+/* Internal interface between the TUI's main loop and its views. */
+#ifndef AXM_TUI_INT_H
+#define AXM_TUI_INT_H
+
+#include "cfg.h"
+#include "tui.h"
+#include "ui.h"
+
+typedef struct axm_cfg_view axm_cfg_view;
+typedef struct axm_train_view axm_train_view;
+typedef struct axm_explore_view axm_explore_view;
+
+typedef struct axm_tui {
+    axm_ui ui;
+    axm_cfg *cfg;
+    int quit;
+    axm_cfg_view *cv;
+    axm_train_view *tv;
+    axm_explore_view *ev;
+} axm_tui;
+
+/* Each view: create/destroy, draw into t->ui.layout's panes, key (returns 1 when consumed, so
+ * that global keys such as q do not fire while the view edits text), tick (polls workers; returns
+ * 1 when the screen must be redrawn). */
+void axm_help_draw(axm_tui *t);
+
+axm_cfg_view *axm_cfg_view_create(axm_tui *t);
+void axm_cfg_view_destroy(axm_cfg_view *v);
+void axm_cfg_view_draw(axm_tui *t);
+int axm_cfg_view_key(axm_tui *t, int ch);
+
+axm_train_view *axm_train_view_create(axm_tui *t);
+void axm_train_view_destroy(axm_train_view *v);
+void axm_train_view_draw(axm_tui *t);
+int axm_train_view_key(axm_tui *t, int ch);
+int axm_train_view_tick(axm_tui *t);
+
+axm_explore_view *axm_explore_view_create(axm_tui *t);
+void axm_explore_view_destroy(axm_explore_view *v);
+void axm_explore_view_draw(axm_tui *t);
+int axm_explore_view_key(axm_tui *t, int ch);
+int axm_explore_view_tick(axm_tui *t);
+/* Called when the config changed (a preset was loaded). */
+void axm_explore_view_config_changed(axm_tui *t);
+
+/* Status line fields from the configuration (model, weights, precision, backend). */
+void axm_tui_update_status(axm_tui *t);
+
+#endif
