@@ -16,7 +16,7 @@ struct axm_cfg_view {
     int mode;
     axm_lineedit ed;
     int n_presets, psel;
-    char presets[MAX_PRESETS][256];
+    char presets[MAX_PRESETS][sizeof "presets/" + 256];
 };
 
 static const char *section_of(const char *path, char *buf, size_t n)
