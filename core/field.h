@@ -50,7 +50,22 @@ typedef struct axm_source {
     double truncate;          /* fraction dropped at each end, 0 = none, <= 0.4 */
 } axm_source;
 
-/* phi at the n axial positions y_um (ascending) in mV per mA. */
+/* phi at the n axial positions y_um (ascending) in mV per mA. A table source is evaluated at the
+ * table coordinates y_um + y_center_um. */
 int axm_source_eval(const axm_source *s, const double *y_um, int n, double *phi, axm_err *err);
+
+/* Row `row` of a table at the n ascending table coordinates q_um, as cajal's
+ * PreComputedInterpolate1D (§4): drop int(n_samples*truncate) samples at each end (none when that
+ * is 0), interpolate (linear as interp1d; quadratic = interp1d's quadratic B-spline through all
+ * samples), then outside the kept range either extrapolate with the interpolant or apply the
+ * point-source fill; a fill that would be NaN (peak not above the end value) is an error. */
+int axm_field_table_interp(const axm_field_table *t, int row, axm_interp interp, axm_fill fill,
+                           double truncate, const double *q_um, int n, double *out, axm_err *err);
+
+/* cajal's polyline trajectories for line sources (§3), written to pts[samples][3] in µm. */
+void axm_line_helix(double y_start, double y_end, double radius, double orbits, double phase_rad,
+                    int samples, double *pts);
+void axm_line_arc(double y, double radius, double orbit, double phase_rad, int samples, double *pts);
+void axm_line_3d(const double start[3], const double end[3], int samples, double *pts);
 
 #endif
