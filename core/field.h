@@ -28,7 +28,8 @@ typedef struct axm_field_table {
 
 /* Loads a table from .csv (first line: header "y_um,row0,row1,..." or no header; one sample per
  * line, first column y in µm, then one column per row) or .h5 (datasets "y_um" (n_samples) and
- * "v" (n_rows, n_samples), attribute "units" of v = "mV/mA" or "V/mA"). */
+ * "v" (n_rows, n_samples) (1-D = one row), any numeric type, string attribute "units" of v =
+ * "mV/mA" (the default when absent) or "V/mA" (x1000)). Values are multiplied by scale. */
 axm_field_table *axm_field_table_load(const char *path, double scale, axm_err *err);
 void axm_field_table_destroy(axm_field_table *t);
 

@@ -24,7 +24,9 @@ typedef struct axm_wave {
     double freq_khz;    /* sine, train */
     double phase_rad;   /* sine */
     double offset_mA;   /* sine: added at all times */
-    double dur_ms;      /* sine/train: stop after delay + dur (0 = never) */
+    double dur_ms;      /* sine/train: stop after delay + dur (0 = never); the sinusoid is on
+                         * [delay, delay+dur] (SinusoidPulse's window), the offset at all times;
+                         * a train is Repeat(pulse with delay 0, freq, delay) cut off after delay+dur */
     int train_biphasic; /* train: each pulse biphasic */
     int n_samples;      /* samples */
     const double *t_ms, *v_mA;
