@@ -117,6 +117,10 @@ static int eval_table(const axm_source *s, const double *y, int n, double *phi, 
 int axm_source_eval(const axm_source *s, const double *y_um, int n, double *phi, axm_err *err)
 {
     if (!s) return axm_fail(err, AXM_ERR_INPUT, "field source: missing");
+    if ((s->kind == AXM_SRC_POINT || s->kind == AXM_SRC_POINT_ANISO) &&
+        !(isfinite(s->x_um) && isfinite(s->y_um) && isfinite(s->z_um)))
+        return axm_fail(err, AXM_ERR_INPUT, "point source: position (%g, %g, %g) um must be finite", s->x_um, s->y_um,
+                        s->z_um);
     if (n < 0 || (n > 0 && (!y_um || !phi)))
         return axm_fail(err, AXM_ERR_INPUT, "field source: bad query (n = %d)", n);
     switch (s->kind) {

@@ -49,6 +49,10 @@ static void test_point_isotropic(void **st)
     s.rho_ohm_cm = 0;
     assert_int_equal(axm_source_eval(&s, &y, 1, &phi, &e), AXM_ERR_INPUT);
     assert_non_null(strstr(e.msg, "rho_ohm_cm"));
+    s.rho_ohm_cm = 1000;
+    s.z_um = NAN;
+    assert_int_equal(axm_source_eval(&s, &y, 1, &phi, &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "position"));
 }
 
 static void test_point_anisotropic(void **st)
