@@ -15,8 +15,8 @@
 
 static const axm_cfg_key keys[] = {
     /* training (smf-model.md §9.4) */
-    {"train.model", AXM_CF_ENUM, NONE, NONE, 0, 0, "smf|sundt", "smf", "surrogate to train"},
-    {"train.cuda", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|true|false", "auto", "train on the GPU (auto: if available)"},
+    {"train.model", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "smf", "smf (defaults) or a weights file to start from"},
+    {"train.cuda", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "train on the GPU"},
     {"train.fp32", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "single precision (default float64)"},
     {"train.nodes", AXM_CF_INT, 3, NONE, 0, 0, NULL, "53", "nodes per fiber in the dataset"},
     {"train.dt", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "0.005", "time step (ms)"},
@@ -28,7 +28,7 @@ static const axm_cfg_key keys[] = {
     {"train.lr", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "3e-05", "Adam learning rate"},
     {"train.grad_accumulation", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "one optimizer step per minibatch"},
     {"train.train_n_idx", AXM_CF_INT, 1, NONE, 0, 0, NULL, "64", "runs drawn per epoch"},
-    {"train.val_n_idx", AXM_CF_INT, 0, NONE, 0, 0, NULL, "8", "runs used for validation"},
+    {"train.val_n_idx", AXM_CF_INT, 1, NONE, 0, 0, NULL, "8", "runs used for validation"},
     {"train.train_chunk_size", AXM_CF_INT, 1, NONE, 0, 0, NULL, "1", "parameter rows per training minibatch"},
     {"train.val_chunk_size", AXM_CF_INT, 1, NONE, 0, 0, NULL, "1", "parameter rows per validation minibatch"},
     {"train.sampling", AXM_CF_OPTINT, 1, NONE, 0, 0, NULL, "none", "state subsampling factor (none: off)"},
@@ -514,4 +514,22 @@ char *axm_cfg_json(const axm_cfg *c, int without_train)
     char *t = cJSON_Print(d);
     cJSON_Delete(d);
     return t;
+}
+
+char *axm_cfg_train_json(const axm_cfg *c)
+{
+    const cJSON *t = lookup(c->doc, "train");
+    cJSON *o = cJSON_IsObject(t) ? cJSON_Duplicate(t, 1) : cJSON_CreateObject();
+    if (!o) return NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const axm_cfg_key *k = &keys[i];
+        if (!axm_cfg_key_is_train(k) || !k->def[0]) continue;
+        const char *leaf = k->path + 6;
+        if (cJSON_GetObjectItemCaseSensitive(o, leaf)) continue;
+        cJSON *v = parse_value(k, k->def, NULL);
+        if (v) cJSON_AddItemToObject(o, leaf, v);
+    }
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
 }

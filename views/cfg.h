@@ -69,4 +69,8 @@ const char *axm_cfg_path(const axm_cfg *c);   /* the last file loaded or saved, 
 /* The whole document as JSON text (caller frees); without_train: the scenario part only. */
 char *axm_cfg_json(const axm_cfg *c, int without_train);
 
+/* The "train" object with every training key made explicit (the schema's defaults for absent
+ * ones), as JSON text for axm_train_config_parse (caller frees). */
+char *axm_cfg_train_json(const axm_cfg *c);
+
 #endif

@@ -37,6 +37,8 @@ void axm_tui_update_status(axm_tui *t)
 static void draw(axm_tui *t)
 {
     erase();
+    axm_tui_update_status(t);
+    if (t->ui.view == AXM_VIEW_EXPLORE) axm_explore_view_status(t);
     axm_ui_draw_frame(&t->ui);
     if (t->ui.layout.too_small) {
         axm_ui_textf(&t->ui, 2, 1, t->ui.cols - 2, AXM_C_WARN, A_BOLD,

@@ -42,6 +42,8 @@ int axm_explore_view_key(axm_tui *t, int ch);
 int axm_explore_view_tick(axm_tui *t);
 /* Called when the config changed (a preset was loaded). */
 void axm_explore_view_config_changed(axm_tui *t);
+/* Puts the explorer's model into the status line fields. */
+void axm_explore_view_status(axm_tui *t);
 
 /* Status line fields from the configuration (model, weights, precision, backend). */
 void axm_tui_update_status(axm_tui *t);

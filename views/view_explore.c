@@ -37,3 +37,4 @@ int axm_explore_view_tick(axm_tui *t)
 }
 
 void axm_explore_view_config_changed(axm_tui *t) { (void)t; }
+void axm_explore_view_status(axm_tui *t) { (void)t; }

@@ -65,7 +65,8 @@ static void test_defaults_and_numbers(void **state)
     assert_string_equal(e.msg, "train.epochs: expected an integer >= 1, got '2.5'");
     assert_int_equal(axm_cfg_set(c, K("train.epochs"), " 3 ", &e), AXM_OK);
     assert_string_equal(axm_cfg_get(c, K("train.epochs"), b, sizeof b), "3");
-    assert_int_equal(axm_cfg_set(c, K("train.val_n_idx"), "0", &e), AXM_OK);
+    assert_int_equal(axm_cfg_set(c, K("train.val_n_idx"), "0", &e), AXM_ERR_INPUT);
+    assert_int_equal(axm_cfg_set(c, K("train.val_n_idx"), "2", &e), AXM_OK);
     /* open interval (0, 1) */
     assert_int_equal(axm_cfg_set(c, K("threshold.resolution"), "1", &e), AXM_ERR_INPUT);
     assert_string_equal(e.msg, "threshold.resolution: expected a number in (0, 1), got '1'");
@@ -86,6 +87,14 @@ static void test_enums_bools_lists(void **state)
     axm_err e;
     char b[256];
     assert_int_equal(axm_cfg_set(c, K("model.name"), "mrg", &e), AXM_OK);
+    /* the trainer's config gets every training key, defaults included */
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), "9", &e), AXM_OK);
+    char *tj = axm_cfg_train_json(c);
+    assert_non_null(strstr(tj, "\"epochs\":\t9"));
+    assert_non_null(strstr(tj, "\"train_dset\":\t\"../shared/reference/datasets/train_small.h5\""));
+    assert_non_null(strstr(tj, "\"sampling\":\tnull"));
+    assert_null(strstr(tj, "model.name"));
+    free(tj);
     assert_int_equal(axm_cfg_set(c, K("model.name"), "hh", &e), AXM_ERR_INPUT);
     assert_string_equal(e.msg, "model.name: expected one of smf, sundt, mrg, got 'hh'");
     assert_int_equal(axm_cfg_set(c, K("train.fp32"), "yes", &e), AXM_OK);
