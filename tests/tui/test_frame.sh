@@ -17,12 +17,12 @@ keys a F1
 check 'wait_for a "Global keys"' "F1 shows the help"
 keys a F2
 check 'wait_for a "Configuration" && screen a | grep -q "truncation_length" && screen a | grep -q "Training"' "F2 shows the training keys"
-# edit train.model (first key) with a bad value: refused in place with the reason
-keys a Enter C-u bogus Enter
-check 'wait_for a "train.model: expected one of smf, sundt"' "invalid value refused with the reason"
+# edit train.cuda (second key) with a bad value: refused in place with the reason
+keys a Down Enter C-u bogus Enter
+check 'wait_for a "train.cuda: expected true or false"' "invalid value refused with the reason"
 keys a Escape
 check 'wait_for a "edit cancelled"' "Esc leaves the editor"
-keys a Down Down Down Down Enter C-u 0 Enter
+keys a Down Down Down Enter C-u 0 Enter
 check 'wait_for a "train.dt: expected a number > 0"' "dt 0 refused (must be > 0)"
 keys a C-u 0.01 Enter
 check 'wait_for a "train.dt set" && wait_for a "\[modified\]"' "valid value accepted and marked modified"
