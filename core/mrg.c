@@ -81,6 +81,13 @@ typedef struct fiber_c {
     double A[N_TYPES], C[N_TYPES], Gpas[N_TYPES], Gmy[N_TYPES], Cmy[N_TYPES];
     double gi[11], gx[11];      /* link between chain index 11i+j and 11i+j+1 */
     double gx_first, gx_last;   /* periaxonal links at passive end nodes */
+    /* Static condensation of one internode (its 10 compartments, 20 unknowns) for the shorted-node
+     * case: the internal matrix T depends only on dt, so its block factorization (S) and the
+     * responses to unit vi at both ends (z1, z2) are cached; each step then solves T once per
+     * internode and a tridiagonal system in the node vi. */
+    double dt_fact;             /* dt the factors below belong to; 0 = none yet */
+    double S[10][3];            /* inv(D'_k), symmetric (11, 12, 22) */
+    double z1[20], z2[20];      /* T^-1 e(vi of compartment 1), T^-1 e(vi of compartment 10) */
 } fiber_c;
 
 typedef struct mrg_ws {
@@ -142,6 +149,7 @@ static int fiber_consts(const axm_model *m, double D, fiber_c *f, axm_err *err)
         f->gx[j] = 1.0 / (a->Rx_half + b->Rx_half);
     }
     f->gx_first = f->gx_last = 1.0 / (s[AXM_MRG_END_NODE].Rx_half + s[AXM_MRG_MYSA].Rx_half);
+    f->dt_fact = 0;
     return AXM_OK;
 }
 
@@ -212,7 +220,8 @@ static void *ws_create(const axm_model *m, int B, int W, const double *D, axm_pr
 static size_t scratch_bytes(const axm_model *m, int W)
 {
     (void)m;
-    return (size_t)(11 * W - 10) * 7 * sizeof(double);
+    size_t general = (size_t)(11 * W - 10) * 7, condensed = (size_t)(W - 1) * 20 + (size_t)W * 3;
+    return (general > condensed ? general : condensed) * sizeof(double);
 }
 
 /* node state slot s of fiber b, node i */
@@ -384,12 +393,180 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
     }
 }
 
+static const unsigned char internode_type[10] = {AXM_MRG_MYSA, AXM_MRG_FLUT, AXM_MRG_STIN, AXM_MRG_STIN,
+                                                  AXM_MRG_STIN, AXM_MRG_STIN, AXM_MRG_STIN, AXM_MRG_STIN,
+                                                  AXM_MRG_FLUT, AXM_MRG_MYSA};
+
+/* x = T^-1 r for one internode with the cached factors (r and x: 20 values, [vi, vx] per
+ * compartment; x may alias r) */
+static inline void internode_solve(const fiber_c *f, const double *r, double *x)
+{
+    double y1 = 0, y2 = 0;
+    for (int k = 0; k < 10; k++) {
+        /* link k (in the fiber's link numbering) joins internal compartments k-1 and k for k >= 1 */
+        double r1 = r[2 * k], r2 = r[2 * k + 1];
+        if (k) {
+            r1 += f->gi[k] * y1;
+            r2 += f->gx[k] * y2;
+        }
+        const double *q = f->S[k];
+        y1 = q[0] * r1 + q[1] * r2;
+        y2 = q[1] * r1 + q[2] * r2;
+        x[2 * k] = y1;
+        x[2 * k + 1] = y2;
+    }
+    double x1 = x[18], x2 = x[19];
+    for (int k = 8; k >= 0; k--) {
+        const double *q = f->S[k];
+        double t1 = f->gi[k + 1] * x1, t2 = f->gx[k + 1] * x2;
+        x1 = x[2 * k] + q[0] * t1 + q[1] * t2;
+        x2 = x[2 * k + 1] + q[1] * t1 + q[2] * t2;
+        x[2 * k] = x1;
+        x[2 * k + 1] = x2;
+    }
+}
+
+static void internode_factor(fiber_c *f, double dt)
+{
+    double s11 = 0, s12 = 0, s22 = 0;
+    for (int k = 0; k < 10; k++) {
+        int t = internode_type[k];
+        double a = f->C[t] / dt + f->Gpas[t], b = f->Cmy[t] / dt + f->Gmy[t];
+        /* compartment k sits between links k (left) and k+1 (right), node links included */
+        double D11 = a + f->gi[k] + f->gi[k + 1], D12 = -a, D22 = a + b + f->gx[k] + f->gx[k + 1];
+        if (k) {
+            D11 -= f->gi[k] * f->gi[k] * s11;
+            D12 -= f->gi[k] * f->gx[k] * s12;
+            D22 -= f->gx[k] * f->gx[k] * s22;
+        }
+        double det = D11 * D22 - D12 * D12;
+        s11 = D22 / det;
+        s12 = -D12 / det;
+        s22 = D11 / det;
+        f->S[k][0] = s11;
+        f->S[k][1] = s12;
+        f->S[k][2] = s22;
+    }
+    double e[20] = {0};
+    e[0] = 1;
+    internode_solve(f, e, f->z1);
+    e[0] = 0;
+    e[18] = 1;
+    internode_solve(f, e, f->z2);
+    f->dt_fact = dt;
+}
+
+/* All nodes active (vx = e at every node): internodes condensed onto a tridiagonal node system. */
+static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, size_t ve_off,
+                                 const void *intra, size_t in_off, double dt, double *sc)
+{
+    fiber_c *f = &w->fc[b];
+    const int M = w->M, W = w->W;
+    double *vm = w->vm + (size_t)b * M, *vx = w->vx + (size_t)b * M, *ep = w->eprev + (size_t)b * M;
+    if (f->dt_fact != dt) internode_factor(f, dt);
+    double *z0 = sc;                        /* [W-1][20] */
+    double *nd = sc + (size_t)(W - 1) * 20; /* [W][3]: diag, rhs, then Thomas values */
+    const double g = f->gi[0];              /* node-MYSA link, both sides */
+    const double P = f->z1[0], Q = f->z1[18], R = f->z2[18];
+    const axm_prec prec = w->prec;
+    double Cdt[N_TYPES], Cmydt[N_TYPES];
+    for (int t = 0; t < N_TYPES; t++) {
+        Cdt[t] = f->C[t] / dt;
+        Cmydt[t] = f->Cmy[t] / dt;
+    }
+    /* internodes: right-hand sides and their solves */
+    for (int i = 0; i < W - 1; i++) {
+        double *r = z0 + (size_t)i * 20;
+        size_t c0 = (size_t)11 * i;
+        for (int k = 0; k < 10; k++) {
+            size_t c = c0 + 1 + k;
+            int t = internode_type[k];
+            double e = ld(ve, prec, ve_off + c);
+            double common = Cdt[t] * vm[c] + f->Gpas[t] * w->epas;
+            r[2 * k] = common;
+            r[2 * k + 1] = -common + f->Gmy[t] * e + Cmydt[t] * (e + vx[c] - ep[c]);
+        }
+        r[1] += f->gx[0] * ld(ve, prec, ve_off + c0);
+        r[19] += f->gx[10] * ld(ve, prec, ve_off + c0 + 11);
+        internode_solve(f, r, r);
+    }
+    /* node rows, condensed */
+    const double A = f->A[AXM_MRG_NODE], CdtN = Cdt[AXM_MRG_NODE];
+    for (int i = 0; i < W; i++) {
+        double v = st_get(w, state, b, 4, i);
+        double mm = st_get(w, state, b, 0, i), hh = st_get(w, state, b, 1, i);
+        double pp = st_get(w, state, b, 2, i), ss = st_get(w, state, b, 3, i);
+        double gna = w->gna * mm * mm * mm * hh, gnap = w->gnap * pp * pp * pp, gk = w->gk * ss;
+        double gion = A * (gna + gnap + gk + w->gl);
+        double jion = A * ((gna + gnap) * w->ena + gk * w->ek + w->gl * w->el);
+        double a = CdtN + gion, e = ld(ve, prec, ve_off + (size_t)11 * i);
+        double d = a, rhs = CdtN * v + jion + a * e;
+        if (intra) rhs += ld(intra, prec, in_off + (size_t)i);
+        if (i < W - 1) {
+            d += g - g * g * P;
+            rhs += g * z0[(size_t)i * 20];
+        }
+        if (i > 0) {
+            d += g - g * g * R;
+            rhs += g * z0[(size_t)(i - 1) * 20 + 18];
+        }
+        nd[3 * i] = d;
+        nd[3 * i + 1] = rhs;
+    }
+    /* Thomas on the node vi; off-diagonal -g^2 Q everywhere */
+    const double off = -g * g * Q;
+    for (int i = 0; i < W; i++) {
+        double d = nd[3 * i], rhs = nd[3 * i + 1];
+        if (i) {
+            double cp = nd[3 * (i - 1) + 2]; /* previous c' = off / d'_(i-1) */
+            d -= off * cp;
+            rhs -= off * nd[3 * (i - 1) + 1];
+        }
+        nd[3 * i + 1] = rhs / d;
+        nd[3 * i + 2] = off / d;
+        nd[3 * i] = d;
+    }
+    for (int i = W - 2; i >= 0; i--) nd[3 * i + 1] -= nd[3 * i + 2] * nd[3 * (i + 1) + 1];
+    /* internal unknowns, then states and gates */
+    for (int i = 0; i < W - 1; i++) {
+        const double *r = z0 + (size_t)i * 20;
+        double gl = g * nd[3 * i + 1], gr = g * nd[3 * (i + 1) + 1];
+        size_t c0 = (size_t)11 * i;
+        for (int k = 0; k < 10; k++) {
+            size_t c = c0 + 1 + k;
+            double xi = r[2 * k] + gl * f->z1[2 * k] + gr * f->z2[2 * k];
+            double xx = r[2 * k + 1] + gl * f->z1[2 * k + 1] + gr * f->z2[2 * k + 1];
+            vm[c] = xi - xx;
+            vx[c] = xx;
+            ep[c] = ld(ve, prec, ve_off + c);
+        }
+    }
+    for (int i = 0; i < W; i++) {
+        size_t c = (size_t)11 * i;
+        double e = ld(ve, prec, ve_off + c);
+        double vnew = nd[3 * i + 1] - e;
+        vm[c] = vnew;
+        vx[c] = e;
+        ep[c] = e;
+        st_set(w, state, b, 4, i, vnew);
+        double al[4], be[4];
+        rates_raw(vnew, al, be);
+        static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
+        for (int k = 0; k < 4; k++) {
+            double sum = al[k] + be[k];
+            double inf = al[k] / sum;
+            double x = st_get(w, state, b, slot[k], i);
+            st_set(w, state, b, slot[k], i, inf + (x - inf) * exp(-dt * w->q[k] * sum));
+        }
+    }
+}
+
 static void step(void *p, int b0, int b1, void *state, const void *ve, const void *intra, double dt,
                  void *scratch)
 {
     mrg_ws *w = p;
     for (int b = b0; b < b1; b++)
-        step_fiber(w, b, state, ve, (size_t)(b - b0) * (size_t)w->M, intra, (size_t)(b - b0) * (size_t)w->W,
+        (w->passive_end ? step_fiber : step_fiber_condensed)(w, b, state, ve, (size_t)(b - b0) * (size_t)w->M, intra, (size_t)(b - b0) * (size_t)w->W,
                    dt, scratch);
 }
 
