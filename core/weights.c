@@ -1,0 +1,246 @@
+/* Model weights files (JSON, format in model.h). */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+
+static char *slurp(const char *path, axm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        axm_fail(err, AXM_ERR_INPUT, "%s: cannot open weights file: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (n < cap - 1) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf) {
+        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    if (bad) {
+        free(buf);
+        axm_fail(err, AXM_ERR_INPUT, "%s: read error", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static int read_taps(const char *path, const cJSON *arr, const char *key, int taps, double *out,
+                     axm_err *err)
+{
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != taps)
+        return axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s: expected an array of %d numbers", path, key, taps);
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+            return axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s[%d]: expected a finite number", path, key, i);
+        out[i++] = e->valuedouble;
+    }
+    return AXM_OK;
+}
+
+int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
+{
+    if (!m || !path) return axm_fail(err, AXM_ERR_INPUT, "weights: no model or path");
+    char *text = slurp(path, err);
+    if (!text) return err ? err->code : AXM_ERR_INPUT;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    int rc = AXM_OK;
+    axm_model tmp = *m; /* applied only when the whole file is valid */
+    double *p = NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: not a JSON object (weights file expected)", path);
+        goto out;
+    }
+    p = malloc((size_t)m->kind->n_params * sizeof *p + 1);
+    if (!p) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    memcpy(p, m->p, (size_t)m->kind->n_params * sizeof *p);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root)
+    {
+        const char *k = it->string;
+        if (strcmp(k, "format") == 0) {
+            if (!cJSON_IsString(it) || strcmp(it->valuestring, "axonml-weights") != 0) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: format: expected \"axonml-weights\"", path);
+                goto out;
+            }
+        } else if (strcmp(k, "version") == 0) {
+            if (!cJSON_IsNumber(it) || it->valuedouble != 1) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: version: expected 1", path);
+                goto out;
+            }
+        } else if (strcmp(k, "model") == 0) {
+            if (!cJSON_IsString(it) || strcmp(it->valuestring, m->kind->name) != 0) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: model: expected \"%s\" (got %s%s%s)", path, m->kind->name,
+                              cJSON_IsString(it) ? "\"" : "", cJSON_IsString(it) ? it->valuestring : "a non-string",
+                              cJSON_IsString(it) ? "\"" : "");
+                goto out;
+            }
+        } else if (strcmp(k, "trained") == 0) {
+            if (!cJSON_IsBool(it)) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: trained: expected true or false", path);
+                goto out;
+            }
+            tmp.trained = cJSON_IsTrue(it);
+        } else if (strcmp(k, "params") == 0) {
+            if (!cJSON_IsObject(it)) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: params: expected an object of name: number", path);
+                goto out;
+            }
+            const cJSON *e;
+            cJSON_ArrayForEach(e, it)
+            {
+                int i = axm_model_param_index(m, e->string);
+                if (i < 0) {
+                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: params.%s: unknown parameter of model %s", path,
+                                  e->string, m->kind->name);
+                    goto out;
+                }
+                if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
+                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: params.%s: expected a finite number", path, e->string);
+                    goto out;
+                }
+                p[i] = e->valuedouble;
+            }
+        } else if (strcmp(k, "stencil") == 0) {
+            if (!cJSON_IsObject(it)) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil: expected an object {taps, vm, ve}", path);
+                goto out;
+            }
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "taps");
+            if (!cJSON_IsNumber(t) || t->valuedouble != (int)t->valuedouble || (int)t->valuedouble < 1 ||
+                (int)t->valuedouble % 2 == 0 || (int)t->valuedouble > AXM_MAX_TAPS) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.taps: expected an odd integer 1..%d", path, AXM_MAX_TAPS);
+                goto out;
+            }
+            const cJSON *e;
+            cJSON_ArrayForEach(e, it)
+            {
+                if (strcmp(e->string, "taps") && strcmp(e->string, "vm") && strcmp(e->string, "ve")) {
+                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s: unknown key (expected taps, vm, ve)", path,
+                                  e->string);
+                    goto out;
+                }
+            }
+            tmp.taps = (int)t->valuedouble;
+            memset(tmp.stencil, 0, sizeof tmp.stencil);
+            rc = read_taps(path, cJSON_GetObjectItemCaseSensitive(it, "vm"), "vm", tmp.taps, tmp.stencil[0], err);
+            if (rc == AXM_OK)
+                rc = read_taps(path, cJSON_GetObjectItemCaseSensitive(it, "ve"), "ve", tmp.taps, tmp.stencil[1], err);
+            if (rc != AXM_OK) goto out;
+        } else if (strcmp(k, "provenance") == 0) {
+            if (!cJSON_IsObject(it)) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: provenance: expected an object", path);
+                goto out;
+            }
+        } else {
+            rc = axm_fail(err, AXM_ERR_INPUT,
+                          "%s: %s: unknown key (expected format, version, model, trained, params, stencil, provenance)",
+                          path, k);
+            goto out;
+        }
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(root, "model")) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: model: missing (expected \"%s\")", path, m->kind->name);
+        goto out;
+    }
+    memcpy(m->p, p, (size_t)m->kind->n_params * sizeof *p);
+    m->taps = tmp.taps;
+    memcpy(m->stencil, tmp.stencil, sizeof m->stencil);
+    m->trained = tmp.trained;
+    snprintf(m->weights_path, sizeof m->weights_path, "%s", path);
+out:
+    free(p);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int axm_model_save_weights(const axm_model *m, const char *path, const char *provenance_json,
+                           axm_err *err)
+{
+    if (!m || !path) return axm_fail(err, AXM_ERR_INPUT, "weights: no model or path");
+    cJSON *prov = NULL;
+    if (provenance_json) {
+        prov = cJSON_Parse(provenance_json);
+        if (!prov || !cJSON_IsObject(prov)) {
+            cJSON_Delete(prov);
+            return axm_fail(err, AXM_ERR_INPUT, "%s: provenance: expected a JSON object", path);
+        }
+    } else {
+        prov = cJSON_CreateObject();
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *params = cJSON_CreateObject();
+    cJSON *st = cJSON_CreateObject();
+    int rc = AXM_OK;
+    if (!root || !params || !st || !prov) {
+        cJSON_Delete(root);
+        cJSON_Delete(params);
+        cJSON_Delete(st);
+        cJSON_Delete(prov);
+        return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+    }
+    cJSON_AddStringToObject(root, "format", "axonml-weights");
+    cJSON_AddNumberToObject(root, "version", 1);
+    cJSON_AddStringToObject(root, "model", m->kind->name);
+    cJSON_AddBoolToObject(root, "trained", m->trained != 0);
+    for (int i = 0; i < m->kind->n_params; i++) cJSON_AddNumberToObject(params, m->kind->params[i].name, m->p[i]);
+    cJSON_AddItemToObject(root, "params", params);
+    cJSON_AddNumberToObject(st, "taps", m->taps);
+    cJSON_AddItemToObject(st, "vm", cJSON_CreateDoubleArray(m->stencil[0], m->taps));
+    cJSON_AddItemToObject(st, "ve", cJSON_CreateDoubleArray(m->stencil[1], m->taps));
+    cJSON_AddItemToObject(root, "stencil", st);
+    cJSON_AddItemToObject(root, "provenance", prov);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        free(text);
+        return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        rc = axm_fail(err, AXM_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+    } else {
+        int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
+        bad |= fclose(f) != 0;
+        if (bad)
+            rc = axm_fail(err, AXM_ERR_IO, "%s: write failed", tmp);
+        else if (rename(tmp, path) != 0)
+            rc = axm_fail(err, AXM_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+        if (rc != AXM_OK) remove(tmp);
+    }
+    free(tmp);
+    free(text);
+    return rc;
+}

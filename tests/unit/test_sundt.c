@@ -1,0 +1,120 @@
+/* Sundt C-fiber kind (smf-model.md §8). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+
+typedef struct fib {
+    const axm_model_kind *k;
+    void *ws, *scr;
+    double *state, *ve, *intra;
+    int W;
+} fib;
+
+static fib fib_new(const axm_model *m, int W, double D)
+{
+    axm_err e;
+    fib f = {m->kind, NULL, NULL, NULL, NULL, NULL, W};
+    f.ws = f.k->ws_create(m, 1, W, &D, AXM_FP64, &e);
+    if (!f.ws) fail_msg("%s", e.msg);
+    f.scr = malloc(f.k->scratch_bytes(m, W) + 64);
+    f.state = calloc((size_t)5 * W, sizeof(double));
+    f.ve = calloc((size_t)W, sizeof(double));
+    f.intra = calloc((size_t)W, sizeof(double));
+    f.k->init(f.ws, 0, 1, f.state);
+    return f;
+}
+
+static void fib_free(fib *f)
+{
+    f->k->ws_destroy(f->ws);
+    free(f->scr);
+    free(f->state);
+    free(f->ve);
+    free(f->intra);
+}
+
+/* -65 mV is (nearly) an equilibrium: a fiber stays within 0.1 mV for 5 ms. */
+static void test_rest(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("sundt", &e);
+    fib f = fib_new(m, 21, 1.0);
+    double dev = 0;
+    for (int i = 0; i < 1000; i++) {
+        f.k->step(f.ws, 0, 1, f.state, f.ve, NULL, 0.005, f.scr);
+        for (int j = 0; j < 21; j++) dev = fmax(dev, fabs(f.state[4 * 21 + j] + 65.0));
+    }
+    assert_true(dev < 0.1);
+    /* the gates stay near their steady states (§8) */
+    assert_true(fabs(f.state[0] - 0.004012907) < 2e-4);
+    assert_true(fabs(f.state[21] - 0.98147990) < 2e-3);
+    fib_free(&f);
+    axm_model_destroy(m);
+}
+
+/* A strong intracellular pulse at one end fires an action potential that reaches the other end.
+ * dx = 50 um (cajal's default compartment): the explicit step needs dt < 2·cm·rhoa·dx²/D, which
+ * dx = 10 um at D = 1 um violates at dt = 0.005 ms. */
+static void test_pulse_fires(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("sundt", &e);
+    axm_model_set(m, "dx", 50.0, &e);
+    int W = 101;
+    fib f = fib_new(m, W, 1.0);
+    double vmax_far = -1e9, t_far = -1;
+    for (int i = 0; i < 4000; i++) {
+        int on = i >= 20 && i < 60; /* 0.1-0.3 ms */
+        f.intra[2] = on ? 1e-6 : 0.0;
+        f.k->step(f.ws, 0, 1, f.state, f.ve, f.intra, 0.005, f.scr);
+        double v = f.state[4 * W + W - 3];
+        if (v > vmax_far) vmax_far = v;
+        if (t_far < 0 && v > 0) t_far = (i + 1) * 0.005;
+    }
+    assert_true(vmax_far > 0.0);
+    double vel = (W - 5) * 50e-3 / (t_far - 0.2); /* mm/ms = m/s */
+    print_message("sundt: peak %.1f mV at the far end, velocity %.2f m/s\n", vmax_far, vel);
+    assert_true(vmax_far < 50.0); /* below ena: a real action potential, not an instability */
+    assert_true(vel > 0.1 && vel < 5.0);
+    fib_free(&f);
+    axm_model_destroy(m);
+}
+
+static void test_params_and_positions(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("sundt", &e);
+    assert_true(axm_model_get(m, "dx") == 10.0);
+    int i = axm_model_param_index(m, "dx");
+    assert_string_equal(m->kind->params[i].group, "geometry");
+    assert_false(m->kind->params[i].trainable);
+    assert_true(axm_model_get(m, "el") == -65.0);
+    assert_true(axm_model_get(m, "bh4") == 1.0);
+    axm_model_set(m, "dx", 25.0, &e);
+    double y[5];
+    assert_int_equal(m->kind->positions(m, 1.0, 5, y, &e), AXM_OK);
+    assert_true(y[0] == -50.0 && y[2] == 0.0 && y[4] == 50.0);
+    assert_int_equal(m->kind->n_comp(m, 7), 7);
+    axm_model_destroy(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params_and_positions),
+        cmocka_unit_test(test_rest),
+        cmocka_unit_test(test_pulse_fires),
+    };
+    return cmocka_run_group_tests_name("sundt", tests, NULL, NULL);
+}
