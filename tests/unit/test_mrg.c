@@ -414,7 +414,7 @@ static double thr_9_3(double D, double d_um, double pw, int sample_timing)
     r.n_stop = 2;
     r.sample_timing = sample_timing;
     int n = 0;
-    double t = mh_threshold(h, r, 0.05, 1e-3, &n);
+    double t = mh_threshold(h, r, 0.05, 1e-5, &n);
     free(s);
     mh_destroy(h);
     return t;
@@ -429,16 +429,22 @@ static void test_thresholds(void **st)
         {5.7, 1000, 0.1, 0.10293, 0.10303},
         {10.0, 500, 0.5, 0.011322, 0.011328},
     };
+    double t0 = 0;
     for (int q = 0; q < 3; q++) {
         double t = thr_9_3(cases[q][0], cases[q][1], cases[q][2], 0);
+        if (q == 0) t0 = t;
         print_message("threshold D %.1f d %.0f pw %.1f: %.6f mA (spec %.6f-%.6f)\n", cases[q][0], cases[q][1],
                       cases[q][2], t, cases[q][3], cases[q][4]);
-        /* bisection to 0.1 %: the upper bound lies within 0.1 % above the true threshold */
-        assert_true(t >= cases[q][3] * (1 - 1e-3) && t <= cases[q][4] * (1 + 1.1e-3));
+        /* ours is bisected to 1e-5. The spec's ranges are from an independent NumPy code and quoted
+         * to "about 4 significant digits"; the first case comes out 0.03 % below its range (while
+         * matching NEURON's own thresholds, test_mrg_neuron), hence the 0.05 % margin. */
+        assert_true(t >= cases[q][3] * (1 - 5e-4) && t <= cases[q][4] * (1 + 5e-4));
     }
     double ts = thr_9_3(10, 1000, 0.1, 1);
-    print_message("threshold with sample timing: %.6f mA (spec 0.06182)\n", ts);
-    assert_true(fabs(ts / 0.06182 - 1) < 1.5e-3);
+    print_message("threshold with sample timing: %.6f mA (spec 0.06182), %+.3f %% from mid-step (spec -0.24 %%)\n",
+                  ts, (ts / t0 - 1) * 100);
+    assert_true(ts < t0);
+    assert_true(fabs(ts / 0.06182 - 1) < 5e-4);
 }
 
 /* fibers in one workspace are independent and the step honours [b0, b1) */
