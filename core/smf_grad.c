@@ -7,7 +7,7 @@
 static const struct {
     const char *name, *group;
     double def;
-} PARAMS[AXM_SMF_NP] = {
+} PARAMS[AXM_SMFG_NP] = {
     {"gnabar", "conductances", 3.0},       {"gkbar", "conductances", 0.08},
     {"gnapbar", "conductances", 0.01},     {"gl", "conductances", 0.007},
     {"ena", "reversal_potentials", 50.0},  {"ek", "reversal_potentials", -90.0},
@@ -39,21 +39,21 @@ static const struct {
     {"pi", "", (double)(float)3.14159265358979323846},
 };
 
-const char *axm_smf_param_name(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].name : NULL; }
-const char *axm_smf_param_group(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].group : NULL; }
-double axm_smf_param_default(int i) { return i >= 0 && i < AXM_SMF_NP ? PARAMS[i].def : NAN; }
+const char *axm_smfg_param_name(int i) { return i >= 0 && i < AXM_SMFG_NP ? PARAMS[i].name : NULL; }
+const char *axm_smfg_param_group(int i) { return i >= 0 && i < AXM_SMFG_NP ? PARAMS[i].group : NULL; }
+double axm_smfg_param_default(int i) { return i >= 0 && i < AXM_SMFG_NP ? PARAMS[i].def : NAN; }
 
-int axm_smf_param_find(const char *name)
+int axm_smfg_param_find(const char *name)
 {
-    for (int i = 0; i < AXM_SMF_NP; i++)
+    for (int i = 0; i < AXM_SMFG_NP; i++)
         if (!strcmp(PARAMS[i].name, name)) return i;
     return -1;
 }
 
-void axm_smf_theta_defaults(axm_smf_theta *th)
+void axm_smfg_theta_defaults(axm_smfg_theta *th)
 {
     memset(th, 0, sizeof *th);
-    for (int i = 0; i < AXM_SMF_NP; i++) th->p[i] = PARAMS[i].def;
+    for (int i = 0; i < AXM_SMFG_NP; i++) th->p[i] = PARAMS[i].def;
     th->taps = 3;
     for (int c = 0; c < 2; c++) {
         th->w[c][0] = 1.0;
@@ -70,17 +70,17 @@ static int kind_param(const axm_model *m, const char *name)
     return -1;
 }
 
-int axm_smf_theta_from_model(axm_smf_theta *th, const axm_model *m, axm_err *err)
+int axm_smfg_theta_from_model(axm_smfg_theta *th, const axm_model *m, axm_err *err)
 {
-    axm_smf_theta_defaults(th);
+    axm_smfg_theta_defaults(th);
     if (!m || !m->kind) return axm_fail(err, AXM_ERR_INPUT, "smf_grad: no model");
     if (m->taps < 1 || m->taps > AXM_MAX_TAPS || m->taps % 2 == 0)
         return axm_fail(err, AXM_ERR_INPUT, "smf_grad: stencil taps %d: expected odd, 1..%d",
                         m->taps, AXM_MAX_TAPS);
-    for (int i = 0; i < AXM_SMF_NP; i++) {
+    for (int i = 0; i < AXM_SMFG_NP; i++) {
         int k = kind_param(m, PARAMS[i].name);
         if (k < 0) {
-            if (i == AXM_SMF_PI) continue;
+            if (i == AXM_SMFG_PI) continue;
             return axm_fail(err, AXM_ERR_INPUT,
                             "model '%s': no parameter '%s': training needs an S-MF model",
                             m->kind->name, PARAMS[i].name);
@@ -94,9 +94,9 @@ int axm_smf_theta_from_model(axm_smf_theta *th, const axm_model *m, axm_err *err
     return AXM_OK;
 }
 
-void axm_smf_theta_to_model(const axm_smf_theta *th, axm_model *m)
+void axm_smfg_theta_to_model(const axm_smfg_theta *th, axm_model *m)
 {
-    for (int i = 0; i < AXM_SMF_NP; i++) {
+    for (int i = 0; i < AXM_SMFG_NP; i++) {
         int k = kind_param(m, PARAMS[i].name);
         if (k >= 0) m->p[k] = th->p[i];
     }
@@ -104,38 +104,38 @@ void axm_smf_theta_to_model(const axm_smf_theta *th, axm_model *m)
     memcpy(m->stencil, th->w, sizeof m->stencil);
 }
 
-void axm_smf_lump(const axm_smf_theta *th, double D, axm_smf_lumped *L)
+void axm_smfg_lump(const axm_smfg_theta *th, double D, axm_smfg_lumped *L)
 {
     const double *p = th->p;
-    double pi = p[AXM_SMF_PI];
-    L->axonD = p[AXM_SMF_AXOND1] * D * D + p[AXM_SMF_AXOND2] * D + p[AXM_SMF_AXOND3];
-    L->nodeD = (p[AXM_SMF_NODED1] * D * D + p[AXM_SMF_NODED2] * D + p[AXM_SMF_NODED3]) / 1e4;
-    L->deltax = (p[AXM_SMF_DELTAX1] * D * D + p[AXM_SMF_DELTAX2] * D + p[AXM_SMF_DELTAX3]) / 1e4;
+    double pi = p[AXM_SMFG_PI];
+    L->axonD = p[AXM_SMFG_AXOND1] * D * D + p[AXM_SMFG_AXOND2] * D + p[AXM_SMFG_AXOND3];
+    L->nodeD = (p[AXM_SMFG_NODED1] * D * D + p[AXM_SMFG_NODED2] * D + p[AXM_SMFG_NODED3]) / 1e4;
+    L->deltax = (p[AXM_SMFG_DELTAX1] * D * D + p[AXM_SMFG_DELTAX2] * D + p[AXM_SMFG_DELTAX3]) / 1e4;
     L->area = pi * L->nodeD * (1 / 1e4);
     double sc = L->axonD / D;
-    double rhoa_eff = p[AXM_SMF_RHOA] / (sc * sc);
+    double rhoa_eff = p[AXM_SMFG_RHOA] / (sc * sc);
     L->ra = rhoa_eff * L->deltax / (pi * (D / 2e4) * (D / 2e4));
-    L->Cn = p[AXM_SMF_CM] * L->area;
-    L->gna = p[AXM_SMF_GNABAR] * L->area;
-    L->gnap = p[AXM_SMF_GNAPBAR] * L->area;
-    L->gk = p[AXM_SMF_GKBAR] * L->area;
-    L->gl = p[AXM_SMF_GL] * L->area;
+    L->Cn = p[AXM_SMFG_CM] * L->area;
+    L->gna = p[AXM_SMFG_GNABAR] * L->area;
+    L->gnap = p[AXM_SMFG_GNAPBAR] * L->area;
+    L->gk = p[AXM_SMFG_GKBAR] * L->area;
+    L->gl = p[AXM_SMFG_GL] * L->area;
     double T = th->temp_c;
-    L->q[0] = pow(p[AXM_SMF_AQ10_1], (T - p[AXM_SMF_BQ10_1]) / p[AXM_SMF_CQ10_1]);
-    L->q[1] = pow(p[AXM_SMF_AQ10_2], (T - p[AXM_SMF_BQ10_2]) / p[AXM_SMF_CQ10_2]);
-    L->q[2] = pow(p[AXM_SMF_PQ10_1], (T - p[AXM_SMF_BQ10_1]) / p[AXM_SMF_CQ10_1]);
-    L->q[3] = pow(p[AXM_SMF_AQ10_3], (T - p[AXM_SMF_BQ10_3]) / p[AXM_SMF_CQ10_3]);
+    L->q[0] = pow(p[AXM_SMFG_AQ10_1], (T - p[AXM_SMFG_BQ10_1]) / p[AXM_SMFG_CQ10_1]);
+    L->q[1] = pow(p[AXM_SMFG_AQ10_2], (T - p[AXM_SMFG_BQ10_2]) / p[AXM_SMFG_CQ10_2]);
+    L->q[2] = pow(p[AXM_SMFG_PQ10_1], (T - p[AXM_SMFG_BQ10_1]) / p[AXM_SMFG_CQ10_1]);
+    L->q[3] = pow(p[AXM_SMFG_AQ10_3], (T - p[AXM_SMFG_BQ10_3]) / p[AXM_SMFG_CQ10_3]);
     int t = th->taps;
     memset(L->ws, 0, sizeof L->ws);
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < t; k++) L->ws[c][k] = (th->w[c][k] + th->w[c][t - 1 - k]) / 2;
 }
 
-void axm_smf_grad_zero(axm_smf_grad *g) { memset(g, 0, sizeof *g); }
+void axm_smfg_grad_zero(axm_smfg_grad *g) { memset(g, 0, sizeof *g); }
 
-void axm_smf_grad_add(axm_smf_grad *dst, const axm_smf_grad *src)
+void axm_smfg_grad_add(axm_smfg_grad *dst, const axm_smfg_grad *src)
 {
-    for (int i = 0; i < AXM_SMF_NP; i++) dst->p[i] += src->p[i];
+    for (int i = 0; i < AXM_SMFG_NP; i++) dst->p[i] += src->p[i];
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < AXM_MAX_TAPS; k++) dst->w[c][k] += src->w[c][k];
 }
@@ -152,47 +152,47 @@ static void q10_bwd(double gq, double a, double b, double c, double T, double *g
     *gc += gq * q * la * (-(T - b) / (c * c));
 }
 
-void axm_smf_grad_flush_fiber(const axm_smf_theta *th, double D, axm_smf_grad *g)
+void axm_smfg_grad_flush_fiber(const axm_smfg_theta *th, double D, axm_smfg_grad *g)
 {
-    axm_smf_lumped L;
-    axm_smf_lump(th, D, &L);
+    axm_smfg_lumped L;
+    axm_smfg_lump(th, D, &L);
     const double *p = th->p;
     double *gp = g->p;
-    double pi = p[AXM_SMF_PI];
-    double g_area = g->Cn * p[AXM_SMF_CM] + g->gna * p[AXM_SMF_GNABAR] +
-                    g->gnap * p[AXM_SMF_GNAPBAR] + g->gk * p[AXM_SMF_GKBAR] + g->gl * p[AXM_SMF_GL];
-    gp[AXM_SMF_CM] += g->Cn * L.area;
-    gp[AXM_SMF_GNABAR] += g->gna * L.area;
-    gp[AXM_SMF_GNAPBAR] += g->gnap * L.area;
-    gp[AXM_SMF_GKBAR] += g->gk * L.area;
-    gp[AXM_SMF_GL] += g->gl * L.area;
+    double pi = p[AXM_SMFG_PI];
+    double g_area = g->Cn * p[AXM_SMFG_CM] + g->gna * p[AXM_SMFG_GNABAR] +
+                    g->gnap * p[AXM_SMFG_GNAPBAR] + g->gk * p[AXM_SMFG_GKBAR] + g->gl * p[AXM_SMFG_GL];
+    gp[AXM_SMFG_CM] += g->Cn * L.area;
+    gp[AXM_SMFG_GNABAR] += g->gna * L.area;
+    gp[AXM_SMFG_GNAPBAR] += g->gnap * L.area;
+    gp[AXM_SMFG_GKBAR] += g->gk * L.area;
+    gp[AXM_SMFG_GL] += g->gl * L.area;
     /* area = pi * nodeD / 1e4 */
     double g_nodeD = g_area * pi / 1e4;
-    gp[AXM_SMF_PI] += g_area * L.nodeD / 1e4;
-    gp[AXM_SMF_NODED1] += g_nodeD * D * D / 1e4;
-    gp[AXM_SMF_NODED2] += g_nodeD * D / 1e4;
-    gp[AXM_SMF_NODED3] += g_nodeD / 1e4;
+    gp[AXM_SMFG_PI] += g_area * L.nodeD / 1e4;
+    gp[AXM_SMFG_NODED1] += g_nodeD * D * D / 1e4;
+    gp[AXM_SMFG_NODED2] += g_nodeD * D / 1e4;
+    gp[AXM_SMFG_NODED3] += g_nodeD / 1e4;
     /* ra = rhoa * deltax / (pi * (axonD/2e4)^2) */
     double cross = pi * (L.axonD / 2e4) * (L.axonD / 2e4);
-    gp[AXM_SMF_RHOA] += g->ra * L.deltax / cross;
-    double g_deltax = g->ra * p[AXM_SMF_RHOA] / cross;
+    gp[AXM_SMFG_RHOA] += g->ra * L.deltax / cross;
+    double g_deltax = g->ra * p[AXM_SMFG_RHOA] / cross;
     double g_axonD = g->ra * (-2 * L.ra / L.axonD);
-    gp[AXM_SMF_PI] += g->ra * (-L.ra / pi);
-    gp[AXM_SMF_DELTAX1] += g_deltax * D * D / 1e4;
-    gp[AXM_SMF_DELTAX2] += g_deltax * D / 1e4;
-    gp[AXM_SMF_DELTAX3] += g_deltax / 1e4;
-    gp[AXM_SMF_AXOND1] += g_axonD * D * D;
-    gp[AXM_SMF_AXOND2] += g_axonD * D;
-    gp[AXM_SMF_AXOND3] += g_axonD;
+    gp[AXM_SMFG_PI] += g->ra * (-L.ra / pi);
+    gp[AXM_SMFG_DELTAX1] += g_deltax * D * D / 1e4;
+    gp[AXM_SMFG_DELTAX2] += g_deltax * D / 1e4;
+    gp[AXM_SMFG_DELTAX3] += g_deltax / 1e4;
+    gp[AXM_SMFG_AXOND1] += g_axonD * D * D;
+    gp[AXM_SMFG_AXOND2] += g_axonD * D;
+    gp[AXM_SMFG_AXOND3] += g_axonD;
     double T = th->temp_c;
-    q10_bwd(g->q[0], p[AXM_SMF_AQ10_1], p[AXM_SMF_BQ10_1], p[AXM_SMF_CQ10_1], T,
-            &gp[AXM_SMF_AQ10_1], &gp[AXM_SMF_BQ10_1], &gp[AXM_SMF_CQ10_1]);
-    q10_bwd(g->q[1], p[AXM_SMF_AQ10_2], p[AXM_SMF_BQ10_2], p[AXM_SMF_CQ10_2], T,
-            &gp[AXM_SMF_AQ10_2], &gp[AXM_SMF_BQ10_2], &gp[AXM_SMF_CQ10_2]);
-    q10_bwd(g->q[2], p[AXM_SMF_PQ10_1], p[AXM_SMF_BQ10_1], p[AXM_SMF_CQ10_1], T,
-            &gp[AXM_SMF_PQ10_1], &gp[AXM_SMF_BQ10_1], &gp[AXM_SMF_CQ10_1]);
-    q10_bwd(g->q[3], p[AXM_SMF_AQ10_3], p[AXM_SMF_BQ10_3], p[AXM_SMF_CQ10_3], T,
-            &gp[AXM_SMF_AQ10_3], &gp[AXM_SMF_BQ10_3], &gp[AXM_SMF_CQ10_3]);
+    q10_bwd(g->q[0], p[AXM_SMFG_AQ10_1], p[AXM_SMFG_BQ10_1], p[AXM_SMFG_CQ10_1], T,
+            &gp[AXM_SMFG_AQ10_1], &gp[AXM_SMFG_BQ10_1], &gp[AXM_SMFG_CQ10_1]);
+    q10_bwd(g->q[1], p[AXM_SMFG_AQ10_2], p[AXM_SMFG_BQ10_2], p[AXM_SMFG_CQ10_2], T,
+            &gp[AXM_SMFG_AQ10_2], &gp[AXM_SMFG_BQ10_2], &gp[AXM_SMFG_CQ10_2]);
+    q10_bwd(g->q[2], p[AXM_SMFG_PQ10_1], p[AXM_SMFG_BQ10_1], p[AXM_SMFG_CQ10_1], T,
+            &gp[AXM_SMFG_PQ10_1], &gp[AXM_SMFG_BQ10_1], &gp[AXM_SMFG_CQ10_1]);
+    q10_bwd(g->q[3], p[AXM_SMFG_AQ10_3], p[AXM_SMFG_BQ10_3], p[AXM_SMFG_CQ10_3], T,
+            &gp[AXM_SMFG_AQ10_3], &gp[AXM_SMFG_BQ10_3], &gp[AXM_SMFG_CQ10_3]);
     int t = th->taps;
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < t; k++) g->w[c][k] += (g->ws[c][k] + g->ws[c][t - 1 - k]) / 2;
@@ -211,14 +211,14 @@ typedef struct rate_def {
 
 /* gate order m, h, p, s; [0] alpha, [1] beta */
 static const rate_def RATES[4][2] = {
-    {{RATE_LIN_POS, AXM_SMF_AMA, AXM_SMF_AMB, AXM_SMF_AMC},
-     {RATE_LIN_NEG, AXM_SMF_BMA, AXM_SMF_BMB, AXM_SMF_BMC}},
-    {{RATE_LIN_NEG, AXM_SMF_AHA, AXM_SMF_AHB, AXM_SMF_AHC},
-     {RATE_SIG_NEG, AXM_SMF_BHA, AXM_SMF_BHB, AXM_SMF_BHC}},
-    {{RATE_LIN_POS, AXM_SMF_AMPA, AXM_SMF_AMPB, AXM_SMF_AMPC},
-     {RATE_LIN_NEG, AXM_SMF_BMPA, AXM_SMF_BMPB, AXM_SMF_BMPC}},
-    {{RATE_SIG_S, AXM_SMF_ASA, AXM_SMF_ASB, AXM_SMF_ASC},
-     {RATE_SIG_S, AXM_SMF_BSA, AXM_SMF_BSB, AXM_SMF_BSC}},
+    {{RATE_LIN_POS, AXM_SMFG_AMA, AXM_SMFG_AMB, AXM_SMFG_AMC},
+     {RATE_LIN_NEG, AXM_SMFG_BMA, AXM_SMFG_BMB, AXM_SMFG_BMC}},
+    {{RATE_LIN_NEG, AXM_SMFG_AHA, AXM_SMFG_AHB, AXM_SMFG_AHC},
+     {RATE_SIG_NEG, AXM_SMFG_BHA, AXM_SMFG_BHB, AXM_SMFG_BHC}},
+    {{RATE_LIN_POS, AXM_SMFG_AMPA, AXM_SMFG_AMPB, AXM_SMFG_AMPC},
+     {RATE_LIN_NEG, AXM_SMFG_BMPA, AXM_SMFG_BMPB, AXM_SMFG_BMPC}},
+    {{RATE_SIG_S, AXM_SMFG_ASA, AXM_SMFG_ASB, AXM_SMFG_ASC},
+     {RATE_SIG_S, AXM_SMFG_BSA, AXM_SMFG_BSB, AXM_SMFG_BSC}},
 };
 
 typedef struct rate_val {
@@ -287,7 +287,7 @@ static void rate_eval(const rate_def *r, const double *p, double v, int hn, int 
         dzT = 0;
         o->val = A / (1 + exp(z));
     } else {
-        double a = v + B - p[AXM_SMF_VTRAUB];
+        double a = v + B - p[AXM_SMFG_VTRAUB];
         z = a / C;
         dzv = 1 / C;
         dzC = -a / (C * C);
@@ -317,7 +317,7 @@ static int refl(int i, int W)
     return i;
 }
 
-static void stencil(const axm_smf_lumped *L, int taps, int W, const double *v, const double *ve,
+static void stencil(const axm_smfg_lumped *L, int taps, int W, const double *v, const double *ve,
                     double *d2v)
 {
     int h = taps / 2;
@@ -329,18 +329,18 @@ static void stencil(const axm_smf_lumped *L, int taps, int W, const double *v, c
     }
 }
 
-size_t axm_smf_scratch_doubles(int W) { return 2 * (size_t)W; }
+size_t axm_smfg_scratch_doubles(int W) { return 2 * (size_t)W; }
 
-void axm_smf_ic(int W, double *s)
+void axm_smfg_ic(int W, double *s)
 {
-    static const double ic[AXM_SMF_NS] = {0.0732093, 0.62069505, 0.20260409, 0.04302994, -80.0};
-    for (int k = 0; k < AXM_SMF_NS; k++)
+    static const double ic[AXM_SMFG_NS] = {0.0732093, 0.62069505, 0.20260409, 0.04302994, -80.0};
+    for (int k = 0; k < AXM_SMFG_NS; k++)
         for (int j = 0; j < W; j++) s[k * W + j] = ic[k];
 }
 
 static double round_f32(double x) { return (double)(float)x; }
 
-void axm_smf_fwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, const double *s_old,
+void axm_smfg_fwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W, const double *s_old,
                       const double *ve, const double *intra, double dt, double *s_new,
                       double *scratch)
 {
@@ -360,9 +360,9 @@ void axm_smf_fwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, c
             x[g] = xinf - (xinf - s_old[g * W + j]) * exp(-dt * (L->q[g] * S));
         }
         double m = x[0], hh = x[1], pp = x[2], s = x[3];
-        double I = L->gna * m * m * m * hh * (v - p[AXM_SMF_ENA]) +
-                   L->gnap * pp * pp * pp * (v - p[AXM_SMF_ENA]) + L->gk * s * (v - p[AXM_SMF_EK]) +
-                   L->gl * (v - p[AXM_SMF_EL]);
+        double I = L->gna * m * m * m * hh * (v - p[AXM_SMFG_ENA]) +
+                   L->gnap * pp * pp * pp * (v - p[AXM_SMFG_ENA]) + L->gk * s * (v - p[AXM_SMFG_EK]) +
+                   L->gl * (v - p[AXM_SMFG_EL]);
         if (intra) I -= intra[j];
         double dv = dt * (1 / L->Cn) * ((1 / L->ra) * d2v[j] - I);
         if (th->round_f32) dv = round_f32(dv);
@@ -373,9 +373,9 @@ void axm_smf_fwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, c
     }
 }
 
-void axm_smf_bwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, const double *s_old,
+void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W, const double *s_old,
                       const double *ve, const double *intra, double dt, const double *gs_new,
-                      double *gs_old, double *gve, double *gintra, axm_smf_grad *gr,
+                      double *gs_old, double *gve, double *gintra, axm_smfg_grad *gr,
                       double *scratch)
 {
     const double *p = th->p;
@@ -383,7 +383,7 @@ void axm_smf_bwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, c
     double *d2v = scratch, *gd2v = scratch + W;
     stencil(L, th->taps, W, vo, ve, d2v);
     int hn = th->handle_nan;
-    double ena = p[AXM_SMF_ENA], ek = p[AXM_SMF_EK], el = p[AXM_SMF_EL];
+    double ena = p[AXM_SMFG_ENA], ek = p[AXM_SMFG_EK], el = p[AXM_SMFG_EL];
     for (int j = 0; j < W; j++) {
         double v = vo[j], x[4], E[4], xinf[4], S[4];
         rate_val a[4], b[4];
@@ -420,9 +420,9 @@ void axm_smf_bwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, c
         gr->gnap += gI * p3 * (v - ena);
         gr->gk += gI * s * (v - ek);
         gr->gl += gI * (v - el);
-        gr->p[AXM_SMF_ENA] += -gI * (L->gna * m3 * hh + L->gnap * p3);
-        gr->p[AXM_SMF_EK] += -gI * L->gk * s;
-        gr->p[AXM_SMF_EL] += -gI * L->gl;
+        gr->p[AXM_SMFG_ENA] += -gI * (L->gna * m3 * hh + L->gnap * p3);
+        gr->p[AXM_SMFG_EK] += -gI * L->gk * s;
+        gr->p[AXM_SMFG_EL] += -gI * L->gl;
         for (int g = 0; g < 4; g++) {
             double xo = s_old[g * W + j];
             gs_old[g * W + j] = G[g] * E[g];
@@ -440,7 +440,7 @@ void axm_smf_bwd_step(const axm_smf_theta *th, const axm_smf_lumped *L, int W, c
             gr->p[rb->A] += g_b * b[g].dA;
             gr->p[rb->B] += g_b * b[g].dB;
             gr->p[rb->C] += g_b * b[g].dC;
-            gr->p[AXM_SMF_VTRAUB] += g_a * a[g].dT + g_b * b[g].dT;
+            gr->p[AXM_SMFG_VTRAUB] += g_a * a[g].dT + g_b * b[g].dT;
         }
         gs_old[4 * W + j] = gvo;
     }

@@ -1,12 +1,154 @@
-/* axonml train — not implemented yet (placeholder so that the CLI links). */
+/* axonml train CONFIG [--progress bar|jsonl|none] [--resume CKPT]: truncated BPTT of the S-MF
+ * on an axonml HDF5 dataset (core/train.h). Checkpoints go to the config's save_dir; Ctrl-C saves
+ * one and exits with status 130. */
+#include <cJSON.h>
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "interrupt.h"
+#include "progress.h"
+#include "train.h"
+
+typedef struct cli_state {
+    int jsonl;
+    axm_progress *bar;
+    long start_step;
+    const axm_train_config *cfg;
+    char last_ckpt[1300];
+    double last_train, last_val;
+} cli_state;
+
+static const char *EV_NAMES[] = {"start", "step", "validation", "checkpoint", "epoch", "nan", "done"};
+
+static void json_num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+static void on_event(void *ud, const axm_train_event *ev)
+{
+    cli_state *S = ud;
+    if (ev->kind == AXM_TRAIN_EV_STEP) S->last_train = ev->train_loss;
+    if (isfinite(ev->val_loss)) S->last_val = ev->val_loss;
+    if (ev->kind == AXM_TRAIN_EV_CHECKPOINT && ev->path)
+        snprintf(S->last_ckpt, sizeof S->last_ckpt, "%s", ev->path);
+    if (S->jsonl) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "event", EV_NAMES[ev->kind]);
+        cJSON_AddNumberToObject(o, "epoch", ev->epoch);
+        cJSON_AddNumberToObject(o, "epochs", ev->epochs);
+        cJSON_AddNumberToObject(o, "batch", (double)ev->batch);
+        cJSON_AddNumberToObject(o, "batches", (double)ev->batches);
+        cJSON_AddNumberToObject(o, "step", (double)ev->step);
+        cJSON_AddNumberToObject(o, "total_steps", (double)ev->total_steps);
+        json_num(o, "train_loss", ev->train_loss);
+        json_num(o, "val_loss", ev->val_loss);
+        cJSON *p = cJSON_AddObjectToObject(o, "params");
+        for (int i = 0; i < ev->n_params; i++) json_num(p, ev->names[i], ev->values[i]);
+        if (ev->path) cJSON_AddStringToObject(o, "path", ev->path);
+        if (ev->message) cJSON_AddStringToObject(o, "message", ev->message);
+        char *s = cJSON_PrintUnformatted(o);
+        if (s) printf("%s\n", s);
+        fflush(stdout);
+        cJSON_free(s);
+        cJSON_Delete(o);
+        return;
+    }
+    if (ev->kind == AXM_TRAIN_EV_NAN && ev->message) fprintf(stderr, "\nwarning: %s\n", ev->message);
+    if (!S->bar || (ev->kind != AXM_TRAIN_EV_STEP && ev->kind != AXM_TRAIN_EV_VALID)) return;
+    char post[512];
+    int n = snprintf(post, sizeof post, "loss=%.4g", S->last_train);
+    if (isfinite(S->last_val)) n += snprintf(post + n, sizeof post - (size_t)n, " val=%.4g", S->last_val);
+    for (int k = 0; k < S->cfg->n_postfix && n < (int)sizeof post - 40; k++)
+        for (int i = 0; i < ev->n_params; i++)
+            if (!strcmp(ev->names[i], S->cfg->postfix[k]))
+                n += snprintf(post + n, sizeof post - (size_t)n, " %s=%.5g", ev->names[i], ev->values[i]);
+    axm_progress_update(S->bar, ev->step - S->start_step, post);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: axonml train CONFIG [--progress bar|jsonl|none] [--resume CHECKPOINT]\n"
+               "  CONFIG       training config (JSON; see presets/train-small.json)\n"
+               "  --progress   bar: progress bar on a terminal (default); jsonl: one JSON event per\n"
+               "               line on stdout; none: quiet\n"
+               "  --resume     continue from a checkpoint written by axonml train\n");
+}
 
 int cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "axonml train: not implemented yet\n");
-    return 1;
+    const char *cfg_path = NULL, *resume = NULL, *progress = "bar";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--progress") && i + 1 < argc) {
+            progress = argv[++i];
+        } else if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
+            resume = argv[++i];
+        } else if (argv[i][0] == '-' || cfg_path) {
+            fprintf(stderr, "axonml train: unexpected argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else {
+            cfg_path = argv[i];
+        }
+    }
+    if (!cfg_path) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(progress, "bar") && strcmp(progress, "jsonl") && strcmp(progress, "none")) {
+        fprintf(stderr, "axonml train: --progress '%s': expected bar, jsonl or none\n", progress);
+        return 2;
+    }
+    axm_err err;
+    axm_err_clear(&err);
+    axm_train_config cfg;
+    if (axm_train_config_load(&cfg, cfg_path, &err)) {
+        fprintf(stderr, "axonml train: %s\n", err.msg);
+        return axm_exit_status(err.code);
+    }
+    if (cfg.cuda) fprintf(stderr, "axonml train: note: cuda is set, but training runs on the CPU\n");
+    axm_trainer *t = axm_trainer_create(&cfg, &err);
+    if (!t) {
+        fprintf(stderr, "axonml train: %s\n", err.msg);
+        return axm_exit_status(err.code);
+    }
+    if (resume && axm_trainer_resume(t, resume, &err)) {
+        fprintf(stderr, "axonml train: %s\n", err.msg);
+        axm_trainer_destroy(t);
+        return axm_exit_status(err.code);
+    }
+    cli_state S = {0};
+    S.jsonl = !strcmp(progress, "jsonl");
+    S.cfg = &cfg;
+    S.last_train = S.last_val = NAN;
+    S.start_step = axm_trainer_steps_done(t);
+    if (!strcmp(progress, "bar"))
+        S.bar = axm_progress_create("train", "batches",
+                                    axm_trainer_total_steps(t) - S.start_step, stderr);
+    axm_trainer_set_callback(t, on_event, &S);
+    const volatile int *stop = axm_interrupt_install();
+    int rc = axm_trainer_run(t, stop, NULL, &err);
+    if (S.bar) axm_progress_finish(S.bar);
+    int status = 0;
+    if (rc == AXM_ERR_CANCELLED) {
+        fprintf(stderr, "axonml train: interrupted; checkpoint %s (resume with --resume)\n",
+                S.last_ckpt[0] ? S.last_ckpt : "(none)");
+        status = 130;
+    } else if (rc) {
+        fprintf(stderr, "axonml train: %s\n", err.msg);
+        status = axm_exit_status(rc);
+    } else if (!S.jsonl) {
+        fprintf(stderr, "axonml train: done: %ld minibatches, train loss %.6g, validation loss %.6g, last checkpoint %s\n",
+                axm_trainer_steps_done(t), S.last_train, S.last_val, S.last_ckpt);
+    }
+    axm_trainer_destroy(t);
+    return status;
 }

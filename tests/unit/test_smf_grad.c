@@ -28,24 +28,24 @@ static double uni(rng *r, double a, double b) { return a + (b - a) * urand(r); }
 
 /* A problem: K steps of one fiber; loss = sum_k sum_i c[k][i] * s_k[i], k = 1..K. */
 typedef struct prob {
-    axm_smf_theta th;
+    axm_smfg_theta th;
     double D, dt;
     int W, K;
-    double s0[AXM_SMF_NS * WMAX];
+    double s0[AXM_SMFG_NS * WMAX];
     double ve[KMAX][WMAX], intra[KMAX][WMAX];
-    double c[KMAX + 1][AXM_SMF_NS * WMAX];
+    double c[KMAX + 1][AXM_SMFG_NS * WMAX];
 } prob;
 
 static double loss_abs(const prob *P, double *abs_sum)
 {
-    axm_smf_lumped L;
-    axm_smf_lump(&P->th, P->D, &L);
-    double s[AXM_SMF_NS * WMAX], sn[AXM_SMF_NS * WMAX], scr[4 * WMAX];
-    int n = AXM_SMF_NS * P->W;
+    axm_smfg_lumped L;
+    axm_smfg_lump(&P->th, P->D, &L);
+    double s[AXM_SMFG_NS * WMAX], sn[AXM_SMFG_NS * WMAX], scr[4 * WMAX];
+    int n = AXM_SMFG_NS * P->W;
     memcpy(s, P->s0, sizeof s);
     double f = 0;
     for (int k = 0; k < P->K; k++) {
-        axm_smf_fwd_step(&P->th, &L, P->W, s, P->ve[k], P->intra[k], P->dt, sn, scr);
+        axm_smfg_fwd_step(&P->th, &L, P->W, s, P->ve[k], P->intra[k], P->dt, sn, scr);
         memcpy(s, sn, sizeof s);
         for (int i = 0; i < n; i++) {
             f += P->c[k + 1][i] * s[i];
@@ -62,36 +62,36 @@ static double loss(const prob *P)
 }
 
 /* Analytic gradient by walking the stored trajectory backwards. */
-static void grad(const prob *P, axm_smf_grad *g, double *gs0, double gve[KMAX][WMAX],
+static void grad(const prob *P, axm_smfg_grad *g, double *gs0, double gve[KMAX][WMAX],
                  double gin[KMAX][WMAX])
 {
-    axm_smf_lumped L;
-    axm_smf_lump(&P->th, P->D, &L);
-    int W = P->W, n = AXM_SMF_NS * W;
-    static double traj[KMAX + 1][AXM_SMF_NS * WMAX];
-    double scr[4 * WMAX], a[AXM_SMF_NS * WMAX], ao[AXM_SMF_NS * WMAX];
+    axm_smfg_lumped L;
+    axm_smfg_lump(&P->th, P->D, &L);
+    int W = P->W, n = AXM_SMFG_NS * W;
+    static double traj[KMAX + 1][AXM_SMFG_NS * WMAX];
+    double scr[4 * WMAX], a[AXM_SMFG_NS * WMAX], ao[AXM_SMFG_NS * WMAX];
     memcpy(traj[0], P->s0, sizeof traj[0]);
     for (int k = 0; k < P->K; k++)
-        axm_smf_fwd_step(&P->th, &L, W, traj[k], P->ve[k], P->intra[k], P->dt, traj[k + 1], scr);
-    axm_smf_grad_zero(g);
+        axm_smfg_fwd_step(&P->th, &L, W, traj[k], P->ve[k], P->intra[k], P->dt, traj[k + 1], scr);
+    axm_smfg_grad_zero(g);
     memset(a, 0, sizeof a);
     for (int k = P->K; k >= 1; k--) {
         for (int i = 0; i < n; i++) a[i] += P->c[k][i];
         memset(gve[k - 1], 0, sizeof gve[k - 1]);
         memset(gin[k - 1], 0, sizeof gin[k - 1]);
-        axm_smf_bwd_step(&P->th, &L, W, traj[k - 1], P->ve[k - 1], P->intra[k - 1], P->dt, a, ao,
+        axm_smfg_bwd_step(&P->th, &L, W, traj[k - 1], P->ve[k - 1], P->intra[k - 1], P->dt, a, ao,
                          gve[k - 1], gin[k - 1], g, scr);
         memcpy(a, ao, sizeof a);
     }
-    axm_smf_grad_flush_fiber(&P->th, P->D, g);
+    axm_smfg_grad_flush_fiber(&P->th, P->D, g);
     memcpy(gs0, a, n * sizeof *a);
 }
 
 static void make_prob(prob *P, rng *r, int W, int K, int taps, double vlo, double vhi)
 {
     memset(P, 0, sizeof *P);
-    axm_smf_theta_defaults(&P->th);
-    for (int i = 0; i < AXM_SMF_NP; i++) P->th.p[i] *= 1 + uni(r, -0.1, 0.1);
+    axm_smfg_theta_defaults(&P->th);
+    for (int i = 0; i < AXM_SMFG_NP; i++) P->th.p[i] *= 1 + uni(r, -0.1, 0.1);
     P->th.taps = taps;
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < taps; k++) P->th.w[c][k] = uni(r, 0.3, 1.0) * (k == taps / 2 ? -2 : 1);
@@ -109,7 +109,7 @@ static void make_prob(prob *P, rng *r, int W, int K, int taps, double vlo, doubl
             P->intra[k][j] = uni(r, -1e-7, 1e-7);
         }
     for (int k = 1; k <= K; k++)
-        for (int i = 0; i < AXM_SMF_NS * W; i++)
+        for (int i = 0; i < AXM_SMFG_NS * W; i++)
             P->c[k][i] = (i >= 4 * W ? 1.0 : 100.0) * uni(r, -1, 1);
 }
 
@@ -153,16 +153,16 @@ static void run_case(int W, int K, int taps, int hn, uint64_t seed, double vlo, 
     rng r = {seed};
     make_prob(&P, &r, W, K, taps, vlo, vhi);
     P.th.handle_nan = hn;
-    axm_smf_grad g;
-    double gs0[AXM_SMF_NS * WMAX];
+    axm_smfg_grad g;
+    double gs0[AXM_SMFG_NS * WMAX];
     static double gve[KMAX][WMAX], gin[KMAX][WMAX];
     grad(&P, &g, gs0, gve, gin);
     double worst = 0, fl;
     char what[96];
     int n_checked = 0;
-    for (int i = 0; i < AXM_SMF_NP; i++) {
+    for (int i = 0; i < AXM_SMFG_NP; i++) {
         double num = fd(&P, &P.th.p[i], &fl);
-        snprintf(what, sizeof what, "param %s", axm_smf_param_name(i));
+        snprintf(what, sizeof what, "param %s", axm_smfg_param_name(i));
         worst = fmax(worst, check(what, g.p[i], num, fl));
         n_checked += fl < 1e-6 * fabs(g.p[i]);
     }
@@ -172,7 +172,7 @@ static void run_case(int W, int K, int taps, int hn, uint64_t seed, double vlo, 
             snprintf(what, sizeof what, "stencil[%d][%d]", c, k);
             worst = fmax(worst, check(what, g.w[c][k], num, fl));
         }
-    for (int i = 0; i < AXM_SMF_NS * W; i++) {
+    for (int i = 0; i < AXM_SMFG_NS * W; i++) {
         double num = fd(&P, &P.s0[i], &fl);
         snprintf(what, sizeof what, "state %d node %d", i / W, i % W);
         worst = fmax(worst, check(what, gs0[i], num, fl));
@@ -187,7 +187,7 @@ static void run_case(int W, int K, int taps, int hn, uint64_t seed, double vlo, 
             worst = fmax(worst, check(what, gin[k][j], num, fl));
         }
     /* most parameters must really have been checked, not waved through by the floor */
-    assert_true(n_checked >= AXM_SMF_NP - 10);
+    assert_true(n_checked >= AXM_SMFG_NP - 10);
     print_message("W=%d K=%d taps=%d handle_nan=%d: worst relative error %.2e (%d params above floor)\n",
                   W, K, taps, hn, worst, n_checked);
 }
@@ -223,46 +223,46 @@ static void test_two_nodes(void **st)
 static void test_nan_limit(void **st)
 {
     (void)st;
-    axm_smf_theta th;
-    axm_smf_theta_defaults(&th);
-    axm_smf_lumped L;
-    axm_smf_lump(&th, 10.0, &L);
-    double s[AXM_SMF_NS * 3], sn[AXM_SMF_NS * 3], ve[3] = {0, 0, 0}, scr[12];
-    axm_smf_ic(3, s);
-    for (int j = 0; j < 3; j++) s[4 * 3 + j] = -th.p[AXM_SMF_AMB];
-    axm_smf_fwd_step(&th, &L, 3, s, ve, NULL, 0.005, sn, scr);
+    axm_smfg_theta th;
+    axm_smfg_theta_defaults(&th);
+    axm_smfg_lumped L;
+    axm_smfg_lump(&th, 10.0, &L);
+    double s[AXM_SMFG_NS * 3], sn[AXM_SMFG_NS * 3], ve[3] = {0, 0, 0}, scr[12];
+    axm_smfg_ic(3, s);
+    for (int j = 0; j < 3; j++) s[4 * 3 + j] = -th.p[AXM_SMFG_AMB];
+    axm_smfg_fwd_step(&th, &L, 3, s, ve, NULL, 0.005, sn, scr);
     assert_true(isnan(sn[0]));
     th.handle_nan = 1;
-    axm_smf_fwd_step(&th, &L, 3, s, ve, NULL, 0.005, sn, scr);
+    axm_smfg_fwd_step(&th, &L, 3, s, ve, NULL, 0.005, sn, scr);
     for (int i = 0; i < 15; i++) assert_true(isfinite(sn[i]));
     /* gradient there is finite too */
     double gn[15], go[15];
     for (int i = 0; i < 15; i++) gn[i] = 1;
-    axm_smf_grad g;
-    axm_smf_grad_zero(&g);
-    axm_smf_bwd_step(&th, &L, 3, s, ve, NULL, 0.005, gn, go, NULL, NULL, &g, scr);
+    axm_smfg_grad g;
+    axm_smfg_grad_zero(&g);
+    axm_smfg_bwd_step(&th, &L, 3, s, ve, NULL, 0.005, gn, go, NULL, NULL, &g, scr);
     for (int i = 0; i < 15; i++) assert_true(isfinite(go[i]));
-    assert_true(isfinite(g.p[AXM_SMF_AMA]) && isfinite(g.p[AXM_SMF_AMC]));
+    assert_true(isfinite(g.p[AXM_SMFG_AMA]) && isfinite(g.p[AXM_SMFG_AMC]));
 }
 
 /* §14.2: D = 10, W = 5, ve = [0,-5,-10,-5,0], one step from ic with the defaults. */
 static void test_spec_one_step(void **st)
 {
     (void)st;
-    axm_smf_theta th;
-    axm_smf_theta_defaults(&th);
+    axm_smfg_theta th;
+    axm_smfg_theta_defaults(&th);
     /* §14 used float32-rounded defaults */
-    for (int i = 0; i < AXM_SMF_NP; i++) th.p[i] = (double)(float)th.p[i];
-    axm_smf_lumped L;
-    axm_smf_lump(&th, 10.0, &L);
+    for (int i = 0; i < AXM_SMFG_NP; i++) th.p[i] = (double)(float)th.p[i];
+    axm_smfg_lumped L;
+    axm_smfg_lump(&th, 10.0, &L);
     assert_float_equal(L.ra / 1e6, 21.7363336, 1e-6);
     assert_float_equal(L.Cn / 1.01624956e-09, 1.0, 1e-7);
     assert_float_equal(L.q[0], 3.82048566, 1e-7);
     assert_float_equal(L.q[1], 6.11049820, 1e-7);
     assert_float_equal(L.q[3], 1.11612317, 1e-7);
     double s[25], sn[25], scr[10], ve[5] = {0, -5, -10, -5, 0};
-    axm_smf_ic(5, s);
-    axm_smf_fwd_step(&th, &L, 5, s, ve, NULL, 0.005, sn, scr);
+    axm_smfg_ic(5, s);
+    axm_smfg_fwd_step(&th, &L, 5, s, ve, NULL, 0.005, sn, scr);
     const double want[5] = {-82.262829987, -79.999315164, -77.735800341, -79.999315164,
                             -82.262829987};
     for (int j = 0; j < 5; j++) assert_float_equal(sn[20 + j], want[j], 2e-8);
