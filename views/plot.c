@@ -239,7 +239,7 @@ void axm_layout_compute(int cols, int lines, int view, axm_layout *o)
         if (lw < 32) lw = 32;
         if (lw > 40) lw = 40;
         int rw = cols - lw;
-        int ph = h / 5;
+        int ph = h / 4;
         if (ph < 5) ph = 5;
         int th = (h - ph) / 2;
         int rh = h - ph - th;

@@ -73,7 +73,7 @@ static int view_key(axm_tui *t, int ch)
     case AXM_VIEW_CONFIG: return axm_cfg_view_key(t, ch);
     case AXM_VIEW_TRAIN: return axm_train_view_key(t, ch);
     case AXM_VIEW_EXPLORE: return axm_explore_view_key(t, ch);
-    default: return 0;
+    default: return axm_help_key(t, ch);
     }
 }
 

@@ -14,6 +14,7 @@ typedef struct axm_tui {
     axm_ui ui;
     axm_cfg *cfg;
     int quit;
+    int help_top;           /* first help line shown */
     axm_cfg_view *cv;
     axm_train_view *tv;
     axm_explore_view *ev;
@@ -23,6 +24,7 @@ typedef struct axm_tui {
  * that global keys such as q do not fire while the view edits text), tick (polls workers; returns
  * 1 when the screen must be redrawn). */
 void axm_help_draw(axm_tui *t);
+int axm_help_key(axm_tui *t, int ch);
 
 axm_cfg_view *axm_cfg_view_create(axm_tui *t);
 void axm_cfg_view_destroy(axm_cfg_view *v);

@@ -85,7 +85,7 @@ int axm_ui_start(axm_ui *ui, int force_ascii, int force_mono)
     nonl();
     curs_set(0);
     set_escdelay(25);
-    timeout(50); /* the main loop polls workers between keys */
+    timeout(25); /* the main loop polls workers between keys */
     ui->color = !force_mono && has_colors();
     if (ui->color) init_colors(ui);
     ui->mouse = mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL) != 0;

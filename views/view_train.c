@@ -1,36 +1,416 @@
-/* F3: training. The trainer (core/train.h) is not in the library yet: this view says so. */
+/* F3: training in a worker thread (train.h), with live loss curves on a log axis, progress with
+ * rate and ETA, the watched parameter values, checkpoints and NaN events. */
+#include <curses.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "train.h"
 #include "tui_int.h"
 
-struct axm_train_view { int unused; };
+enum { ST_IDLE = 0, ST_STARTING, ST_RUNNING, ST_PAUSED, ST_STOPPING, ST_DONE, ST_STOPPED, ST_ERROR };
+static const char *const state_names[] = {"idle", "starting", "running", "paused", "stopping",
+                                          "done", "stopped", "error"};
+
+#define MAX_SHOWN 64
+#define RING 6
+
+/* Everything the worker reports, guarded by mu. */
+typedef struct train_log {
+    long n_steps, cap_steps;
+    double *step_x, *step_loss;     /* per minibatch */
+    long n_val, cap_val;
+    double *val_x, *val_loss;
+    int epoch, epochs;
+    long batch, batches, step, total;
+    int n_params;
+    char names[MAX_SHOWN][32];
+    double values[MAX_SHOWN];
+    int n_ckpt;
+    char ckpt[RING][256];
+    int n_events, n_nan;
+    char events[RING][160];
+} train_log;
+
+struct axm_train_view {
+    pthread_t th;
+    int have_thread;
+    pthread_mutex_t mu;
+    int state;                      /* ST_* (mu) */
+    volatile int stop, pause;
+    char err[512];
+    train_log log;
+    long seen_steps, seen_val;      /* what the UI drew last */
+    int seen_state;
+    double t_start, t_paused, pause_since;
+    char *config_json;              /* the worker's input */
+    axm_canvas *cv;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int push(double **x, double **y, long *n, long *cap, double xv, double yv)
+{
+    if (*n == *cap) {
+        long nc = *cap ? *cap * 2 : 256;
+        double *nx = realloc(*x, sizeof(double) * (size_t)nc);
+        if (!nx) return 0;
+        *x = nx;
+        double *ny = realloc(*y, sizeof(double) * (size_t)nc);
+        if (!ny) return 0;
+        *y = ny;
+        *cap = nc;
+    }
+    (*x)[*n] = xv;
+    (*y)[*n] = yv;
+    (*n)++;
+    return 1;
+}
+
+static void ring_add(char ring[][160], int *n, const char *s)
+{
+    snprintf(ring[*n % RING], 160, "%s", s);
+    (*n)++;
+}
+
+static void on_event(void *ud, const axm_train_event *ev)
+{
+    axm_train_view *v = ud;
+    train_log *L = &v->log;
+    pthread_mutex_lock(&v->mu);
+    L->epoch = ev->epoch;
+    L->epochs = ev->epochs;
+    L->batch = ev->batch;
+    L->batches = ev->batches;
+    L->step = ev->step;
+    L->total = ev->total_steps;
+    if (ev->n_params > 0 && ev->names && ev->values) {
+        L->n_params = ev->n_params < MAX_SHOWN ? ev->n_params : MAX_SHOWN;
+        for (int i = 0; i < L->n_params; i++) {
+            snprintf(L->names[i], sizeof L->names[i], "%.31s", ev->names[i]);
+            L->values[i] = ev->values[i];
+        }
+    }
+    char msg[160];
+    switch (ev->kind) {
+    case AXM_TRAIN_EV_STEP:
+        push(&L->step_x, &L->step_loss, &L->n_steps, &L->cap_steps, (double)ev->step, ev->train_loss);
+        break;
+    case AXM_TRAIN_EV_VALID:
+        push(&L->val_x, &L->val_loss, &L->n_val, &L->cap_val, (double)ev->step, ev->val_loss);
+        break;
+    case AXM_TRAIN_EV_CHECKPOINT:
+        snprintf(L->ckpt[L->n_ckpt % RING], sizeof L->ckpt[0], "%.255s", ev->path ? ev->path : "?");
+        L->n_ckpt++;
+        break;
+    case AXM_TRAIN_EV_NAN:
+        L->n_nan++;
+        snprintf(msg, sizeof msg, "step %ld: %.140s", ev->step, ev->message ? ev->message : "NaN");
+        ring_add(L->events, &L->n_events, msg);
+        break;
+    case AXM_TRAIN_EV_EPOCH:
+        snprintf(msg, sizeof msg, "epoch %d/%d done", ev->epoch + 1, ev->epochs);
+        ring_add(L->events, &L->n_events, msg);
+        break;
+    default:
+        break;
+    }
+    pthread_mutex_unlock(&v->mu);
+}
+
+static void set_state(axm_train_view *v, int st, const char *err)
+{
+    pthread_mutex_lock(&v->mu);
+    v->state = st;
+    if (err) snprintf(v->err, sizeof v->err, "%s", err);
+    pthread_mutex_unlock(&v->mu);
+}
+
+static void *worker(void *arg)
+{
+    axm_train_view *v = arg;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_train_config c;
+    axm_train_config_defaults(&c);
+    if (axm_train_config_parse(&c, v->config_json, "config (train)", &err) != AXM_OK) {
+        set_state(v, ST_ERROR, err.msg);
+        return NULL;
+    }
+    axm_trainer *tr = axm_trainer_create(&c, &err);
+    if (!tr) {
+        set_state(v, ST_ERROR, err.msg);
+        return NULL;
+    }
+    axm_trainer_set_callback(tr, on_event, v);
+    pthread_mutex_lock(&v->mu);
+    v->log.total = axm_trainer_total_steps(tr);
+    if (v->state == ST_STARTING) v->state = ST_RUNNING;
+    pthread_mutex_unlock(&v->mu);
+    int rc = AXM_OK;
+    while (!axm_trainer_done(tr) && !v->stop) {
+        if (v->pause) {
+            usleep(20000);
+            continue;
+        }
+        rc = axm_trainer_step(tr, &v->stop, &err);
+        if (rc != AXM_OK) break;
+    }
+    if (rc == AXM_OK && v->stop) rc = AXM_ERR_CANCELLED;
+    if (rc == AXM_ERR_CANCELLED) {
+        /* keep what was learned */
+        char path[512];
+        axm_err e2;
+        if (axm_trainer_checkpoint(tr, path, sizeof path, &e2) == AXM_OK) {
+            pthread_mutex_lock(&v->mu);
+            snprintf(v->log.ckpt[v->log.n_ckpt % RING], sizeof v->log.ckpt[0], "%.255s", path);
+            v->log.n_ckpt++;
+            pthread_mutex_unlock(&v->mu);
+        }
+        set_state(v, ST_STOPPED, NULL);
+    } else if (rc != AXM_OK) {
+        set_state(v, ST_ERROR, err.msg);
+    } else {
+        set_state(v, ST_DONE, NULL);
+    }
+    axm_trainer_destroy(tr);
+    return NULL;
+}
 
 axm_train_view *axm_train_view_create(axm_tui *t)
 {
     (void)t;
-    return calloc(1, sizeof(axm_train_view));
+    axm_train_view *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    pthread_mutex_init(&v->mu, NULL);
+    v->seen_state = -1;
+    return v;
 }
 
-void axm_train_view_destroy(axm_train_view *v) { free(v); }
-
-void axm_train_view_draw(axm_tui *t)
+static void join(axm_train_view *v)
 {
-    const axm_layout *L = &t->ui.layout;
-    axm_rect in = axm_ui_box(&t->ui, &L->pane[0], "Training", 1);
-    axm_ui_text(&t->ui, in.y, in.x + 1, in.w - 2, AXM_C_WARN, 0, "the trainer is not built into this version yet");
-    axm_ui_box(&t->ui, &L->pane[1], "Loss (log)", 0);
-    axm_ui_box(&t->ui, &L->pane[2], "Parameters", 0);
+    if (v->have_thread) {
+        pthread_join(v->th, NULL);
+        v->have_thread = 0;
+    }
+}
+
+static void log_clear(train_log *L)
+{
+    free(L->step_x);
+    free(L->step_loss);
+    free(L->val_x);
+    free(L->val_loss);
+    memset(L, 0, sizeof *L);
+}
+
+void axm_train_view_destroy(axm_train_view *v)
+{
+    if (!v) return;
+    v->stop = 1;
+    v->pause = 0;
+    join(v);
+    log_clear(&v->log);
+    free(v->config_json);
+    axm_canvas_destroy(v->cv);
+    pthread_mutex_destroy(&v->mu);
+    free(v);
+}
+
+static int get_state(axm_train_view *v)
+{
+    pthread_mutex_lock(&v->mu);
+    int s = v->state;
+    pthread_mutex_unlock(&v->mu);
+    return s;
+}
+
+static void start(axm_tui *t)
+{
+    axm_train_view *v = t->tv;
+    int st = get_state(v);
+    if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING || st == ST_STOPPING) {
+        axm_ui_msg(&t->ui, AXM_C_WARN, "training is already running (x stops it)");
+        return;
+    }
+    join(v);
+    free(v->config_json);
+    v->config_json = axm_cfg_train_json(t->cfg);
+    if (!v->config_json) {
+        axm_ui_msg(&t->ui, AXM_C_ERROR, "out of memory");
+        return;
+    }
+    pthread_mutex_lock(&v->mu);
+    log_clear(&v->log);
+    v->state = ST_STARTING;
+    v->err[0] = 0;
+    pthread_mutex_unlock(&v->mu);
+    v->stop = v->pause = 0;
+    v->t_start = now_s();
+    v->t_paused = 0;
+    if (pthread_create(&v->th, NULL, worker, v) != 0) {
+        set_state(v, ST_ERROR, "cannot start the training thread");
+        return;
+    }
+    v->have_thread = 1;
+    axm_ui_msg(&t->ui, AXM_C_OK, "training started (p pause, x stop)");
 }
 
 int axm_train_view_key(axm_tui *t, int ch)
 {
-    (void)t;
-    (void)ch;
-    return 0;
+    axm_train_view *v = t->tv;
+    int st = get_state(v);
+    switch (ch) {
+    case 's': start(t); return 1;
+    case 'p': case ' ':
+        if (st == ST_RUNNING) {
+            v->pause = 1;
+            v->pause_since = now_s();
+            set_state(v, ST_PAUSED, NULL);
+            axm_ui_msg(&t->ui, AXM_C_NORMAL, "paused after the current minibatch (p resumes)");
+        } else if (st == ST_PAUSED) {
+            v->t_paused += now_s() - v->pause_since;
+            v->pause = 0;
+            set_state(v, ST_RUNNING, NULL);
+            axm_ui_msg(&t->ui, AXM_C_NORMAL, "resumed");
+        }
+        return 1;
+    case 'x':
+        if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING) {
+            v->stop = 1;
+            v->pause = 0;
+            set_state(v, ST_STOPPING, NULL);
+            axm_ui_msg(&t->ui, AXM_C_NORMAL, "stopping: a checkpoint is written");
+        }
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int axm_train_view_tick(axm_tui *t)
 {
-    (void)t;
-    return 0;
+    axm_train_view *v = t->tv;
+    pthread_mutex_lock(&v->mu);
+    int changed = v->log.n_steps != v->seen_steps || v->log.n_val != v->seen_val || v->state != v->seen_state;
+    v->seen_steps = v->log.n_steps;
+    v->seen_val = v->log.n_val;
+    if (v->state != v->seen_state && v->state == ST_ERROR) axm_ui_msg(&t->ui, AXM_C_ERROR, "%s", v->err);
+    if (v->state != v->seen_state && v->state == ST_DONE) axm_ui_msg(&t->ui, AXM_C_OK, "training done");
+    v->seen_state = v->state;
+    pthread_mutex_unlock(&v->mu);
+    if (changed && t->ui.view != AXM_VIEW_TRAIN && v->seen_state != ST_ERROR) return 0;
+    return changed;
+}
+
+/* ---- drawing (under the view's mutex: the worker appends concurrently) ---- */
+
+static void draw_loss(void *ud, axm_canvas *c, const axm_scale *xs, const axm_scale *ys)
+{
+    const train_log *L = ud;
+    axm_canvas_plot(c, L->step_x, L->step_loss, L->n_steps, xs, ys, 1);
+    axm_canvas_plot(c, L->val_x, L->val_loss, L->n_val, xs, ys, 2);
+    /* validation points are sparse: mark each one */
+    for (long i = 0; i < L->n_val; i++) {
+        int x = axm_scale_px(xs, L->val_x[i], c->px_w), y = axm_scale_px(ys, L->val_loss[i], c->px_h);
+        if (x >= 0 && y >= 0)
+            for (int d = -1; d <= 1; d++) {
+                axm_canvas_set(c, x + d, y, 2);
+                axm_canvas_set(c, x, y + d, 2);
+            }
+    }
+}
+
+void axm_train_view_draw(axm_tui *t)
+{
+    axm_train_view *v = t->tv;
+    axm_ui *ui = &t->ui;
+    const axm_layout *Ly = &ui->layout;
+    pthread_mutex_lock(&v->mu);
+    const train_log *L = &v->log;
+    int st = v->state;
+
+    /* controls and progress */
+    axm_rect in = axm_ui_box(ui, &Ly->pane[0], "Training", 1);
+    char dset[512];
+    axm_cfg_get(t->cfg, axm_cfg_key_find("train.train_dset"), dset, sizeof dset);
+    int pair = st == ST_ERROR ? AXM_C_ERROR : st == ST_RUNNING ? AXM_C_OK : st == ST_DONE ? AXM_C_OK : AXM_C_WARN;
+    axm_ui_textf(ui, in.y, in.x + 1, 22, pair, A_BOLD, "[%s]", state_names[st]);
+    axm_ui_textf(ui, in.y, in.x + 13, in.w - 14, 0, 0, "data %s%s", dset, access(dset, R_OK) ? " (MISSING)" : "");
+    double el = now_s() - v->t_start - v->t_paused - (st == ST_PAUSED ? now_s() - v->pause_since : 0);
+    long done = L->n_steps;
+    double rate = done > 0 && el > 0 ? done / el : NAN;
+    double eta = rate > 0 && L->total > 0 ? (L->total - done) / rate : NAN;
+    char b1[32], b2[32];
+    if (st != ST_IDLE && in.h > 1) {
+        axm_ui_textf(ui, in.y + 1, in.x + 1, in.w - 2, 0, 0,
+                     "epoch %d/%d  minibatch %ld/%ld  step %ld/%ld  %.2f steps/s  elapsed %s  ETA %s",
+                     L->epoch + 1, L->epochs, L->batch + 1, L->batches, done, L->total, isfinite(rate) ? rate : 0.0,
+                     axm_fmt_duration(el, b1, sizeof b1), axm_fmt_duration(st == ST_RUNNING ? eta : NAN, b2, sizeof b2));
+        if (in.h > 2) axm_ui_bar(ui, in.y + 2, in.x + 1, in.w - 2, L->total > 0 ? (double)done / L->total : 0, AXM_C_OK);
+    } else if (in.h > 1) {
+        axm_ui_text(ui, in.y + 1, in.x + 1, in.w - 2, AXM_C_DIM, 0,
+                    "s start   p pause/resume   x stop      settings: F2 (Training section)");
+    }
+
+    /* loss plot */
+    char title[160];
+    snprintf(title, sizeof title, "Loss (log)  ~ train %s  + valid %s", L->n_steps ? axm_fmt_num(L->step_loss[L->n_steps - 1], b1, sizeof b1) : "-",
+             L->n_val ? axm_fmt_num(L->val_loss[L->n_val - 1], b2, sizeof b2) : "-");
+    axm_rect pi = axm_ui_box(ui, &Ly->pane[1], title, 0);
+    if (L->n_steps || L->n_val) {
+        axm_scale xs = {0, L->total > 0 ? (double)L->total : (double)(L->n_steps + 1), 0}, ys, yv;
+        axm_scale_fit(&ys, L->step_loss, L->n_steps, 1);
+        if (L->n_val && axm_scale_fit(&yv, L->val_loss, L->n_val, 1)) {
+            if (!L->n_steps || yv.lo < ys.lo) ys.lo = yv.lo;
+            if (!L->n_steps || yv.hi > ys.hi) ys.hi = yv.hi;
+        }
+        axm_ui_plot(ui, &pi, &v->cv, &xs, &ys, "steps", draw_loss, (void *)L);
+    } else {
+        axm_ui_text(ui, pi.y + pi.h / 2, pi.x + 2, pi.w - 4, AXM_C_DIM, 0,
+                    st == ST_STARTING ? "opening the datasets..." : "no losses yet: press s to start training");
+    }
+
+    /* side panel: parameters, checkpoints, events */
+    axm_rect si = axm_ui_box(ui, &Ly->pane[2], "Parameters", 0);
+    int y = si.y, end = si.y + si.h;
+    /* the postfix parameters first and bold, then the rest of the trained selection */
+    char pf[256];
+    axm_cfg_get(t->cfg, axm_cfg_key_find("train.postfix"), pf, sizeof pf);
+    int shown[MAX_SHOWN] = {0};
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < L->n_params && y < end - 4; i++) {
+            if (shown[i]) continue;
+            char pat[40];
+            snprintf(pat, sizeof pat, "%s", L->names[i]);
+            int in_pf = 0;
+            for (const char *q = strstr(pf, pat); q; q = strstr(q + 1, pat)) {
+                size_t l = strlen(pat);
+                if ((q == pf || q[-1] == ' ' || q[-1] == ',') && (q[l] == 0 || q[l] == ',' || q[l] == ' ')) in_pf = 1;
+            }
+            if (pass == 0 && !in_pf) continue;
+            shown[i] = 1;
+            axm_ui_textf(ui, y++, si.x + 1, si.w - 2, pass == 0 ? AXM_C_S2 : 0, pass == 0 ? A_BOLD : 0, "%-10s %.6g",
+                         L->names[i], L->values[i]);
+        }
+    if (y < end) axm_ui_textf(ui, y++, si.x, si.w, AXM_C_TITLE, A_BOLD, "Checkpoints (%d)", L->n_ckpt);
+    for (int i = L->n_ckpt - 1; i >= 0 && i >= L->n_ckpt - RING && y < end - 2; i--) {
+        const char *p = L->ckpt[i % RING], *b = strrchr(p, '/');
+        axm_ui_text(ui, y++, si.x + 1, si.w - 2, 0, 0, b ? b + 1 : p);
+    }
+    if (y < end) axm_ui_textf(ui, y++, si.x, si.w, L->n_nan ? AXM_C_ERROR : AXM_C_TITLE, A_BOLD, "Events (NaN: %d)", L->n_nan);
+    for (int i = L->n_events - 1; i >= 0 && i >= L->n_events - RING && y < end; i--)
+        axm_ui_text(ui, y++, si.x + 1, si.w - 2, strstr(L->events[i % RING], "NaN") ? AXM_C_ERROR : AXM_C_DIM, 0,
+                    L->events[i % RING]);
+    pthread_mutex_unlock(&v->mu);
 }
