@@ -7,11 +7,13 @@
 
 extern const axm_model_kind axm_kind_smf;
 extern const axm_model_kind axm_kind_sundt;
+extern const axm_model_kind axm_kind_mrg;
 
 /* Adding a kind: one extern declaration above and one entry here. */
 static const axm_model_kind *const kinds[] = {
     &axm_kind_smf,
     &axm_kind_sundt,
+    &axm_kind_mrg,
 };
 
 const axm_model_kind *const *axm_model_kinds(int *n)

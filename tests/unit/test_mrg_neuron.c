@@ -11,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "model.h"
+#include "monitor.h"
 #include "mrg_harness.h"
+#include "sim.h"
 
 #define NW 51
 #define DT 0.005
@@ -42,12 +45,112 @@ static mh *ref_fiber(double D)
     return h;
 }
 
+
+/* ---- through the engine (sim.h) ------------------------------------------------------------ */
+
+typedef struct eng {
+    axm_model *m;
+    axm_sim *s;
+    int B;
+    axm_source *src;
+    double *w;               /* [B][NK] unit waveforms */
+    const double **waves;
+    int *wave_of;
+    axm_pulse pulse;
+    axm_drive d;
+} eng;
+
+/* B fibers of 51 nodes, one point-source contact each (the reference placement), waveform b for
+ * fiber b (filled by the caller, then eng_bind); n_threads 2 */
+static eng *eng_create(const double *D, int B, axm_prec prec)
+{
+    axm_err e;
+    axm_err_clear(&e);
+    eng *g = calloc(1, sizeof *g);
+    g->B = B;
+    g->m = axm_model_create("mrg", &e);
+    if (!g->m) fail_msg("%s", e.msg);
+    g->s = axm_sim_create(g->m, B, NW, D, prec, 2, &e);
+    if (!g->s) fail_msg("%s", e.msg);
+    g->src = calloc(B, sizeof *g->src);
+    g->w = calloc((size_t)B * NK, sizeof(double));
+    g->waves = calloc(B, sizeof *g->waves);
+    g->wave_of = calloc(B, sizeof(int));
+    for (int b = 0; b < B; b++) {
+        g->src[b].kind = AXM_SRC_POINT;
+        g->src[b].x_um = 1500;
+        g->src[b].rho_ohm_cm = 500;
+        g->waves[b] = g->w + (size_t)b * NK;
+        g->wave_of[b] = b;
+    }
+    g->d.n_contacts = 1;
+    g->d.sources = g->src;
+    g->d.n_waves = B;
+    g->d.waves = g->waves;
+    g->d.wave_len = NK;
+    g->d.wave_of = g->wave_of;
+    return g;
+}
+
+static void eng_bind(eng *g)
+{
+    axm_err e;
+    if (axm_sim_set_drive(g->s, &g->d, &e) != AXM_OK) fail_msg("%s", e.msg);
+}
+
+static void eng_destroy(eng *g)
+{
+    axm_sim_destroy(g->s);
+    axm_model_destroy(g->m);
+    free(g->src);
+    free(g->w);
+    free(g->waves);
+    free(g->wave_of);
+    free(g);
+}
+
+/* runs 1000 steps from rest with amplitude factors amp (NULL = 1); mons as given */
+static void eng_run(eng *g, const double *amp, axm_monitor **mons, int n_mons, int stop_when_decided)
+{
+    axm_err e;
+    axm_sim_set_amp(g->s, amp);
+    axm_run_opts o = {.dt_ms = DT, .n_steps = NK, .reinit = 1, .stop_when_decided = stop_when_decided};
+    for (int i = 0; i < n_mons; i++) axm_monitor_reset(mons[i]);
+    if (axm_sim_run(g->s, &o, mons, n_mons, &e) != AXM_OK) fail_msg("%s", e.msg);
+}
+
+/* first upward 0 mV crossing of every node of every fiber, [B][NW] (NaN if none); amp as eng_run */
+static void eng_first_cross(eng *g, const double *amp, double *tc)
+{
+    axm_err e;
+    axm_detect d = axm_detect_default();
+    axm_monitor *r = axm_raster_create(&d, 1, &e);
+    assert_non_null(r);
+    eng_run(g, amp, &r, 1, 0);
+    for (int q = 0; q < g->B * NW; q++) tc[q] = NAN;
+    long n;
+    const axm_spike *sp = axm_raster_spikes(r, &n);
+    for (long q = 0; q < n; q++) {
+        double *t = &tc[sp[q].fiber * NW + sp[q].node];
+        if (isnan(*t) || sp[q].t_ms < *t) *t = sp[q].t_ms;
+    }
+    axm_monitor_destroy(r);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
+typedef struct cond {
+    double D, pw, thr, lo;
+    char wave[32], pol[32];
+} cond;
+
+/* Every row of thresholds.csv is one fiber of a single engine batch; bracketing (halving/doubling)
+ * and bisection until (hi - lo)/hi < 0.001 run for all rows at once (README §4), with an Active
+ * monitor at nodes 5 and 45 that lets the engine drop fibers once they fired. */
 static void test_thresholds(void **st)
 {
     (void)st;
@@ -56,66 +159,107 @@ static void test_thresholds(void **st)
     if (!f) skip();
     char line[512];
     if (!fgets(line, sizeof line, f)) line[0] = 0;
-    double errs[64];
-    int n = 0;
-    mh *h = NULL;
-    double hD = -1;
-    int n_brk = 0;
-    print_message("%5s %4s %-8s %4s %-8s %11s %11s %8s %5s  %s\n", "D", "d", "wave", "pw", "polarity", "ours mA",
-                  "NEURON mA", "err %", "sims", "NEURON [lower, threshold] brackets ours");
-    while (fgets(line, sizeof line, f) && n < 64) {
-        double D, dmm, pw, thr, lo;
-        char wave[32], pol[32];
+    cond cs[32];
+    int B = 0;
+    while (fgets(line, sizeof line, f) && B < 32) {
+        cond *c = &cs[B];
+        double dmm;
         int ns;
-        if (sscanf(line, "%lf,%lf,%31[^,],%lf,%31[^,],%lf,%lf,%d", &D, &dmm, wave, &pw, pol, &thr, &lo, &ns) != 8)
+        if (sscanf(line, "%lf,%lf,%31[^,],%lf,%31[^,],%lf,%lf,%d", &c->D, &dmm, c->wave, &c->pw, c->pol, &c->thr,
+                   &c->lo, &ns) != 8)
             continue;
         assert_true(fabs(dmm - 1.5) < 1e-12);
-        if (D != hD) {
-            mh_destroy(h);
-            h = ref_fiber(D);
-            hD = D;
-        }
-        double s[NK] = {0};
-        long np = lround(pw / DT);
-        double sign = strcmp(pol, "cathodic") == 0 ? -1 : 1;
-        mh_rect(s, NK, 101, 100 + np, sign);
-        if (strcmp(wave, "biphasic") == 0) mh_rect(s, NK, 101 + np, 100 + 2 * np, -sign);
-        static const int stop[2] = {5, 45};
-        mh_run r = {0};
-        r.samples = s;
-        r.K = NK;
-        r.n_steps = NK;
-        r.dt = DT;
-        r.iclamp_node = -1;
-        r.stop_nodes = stop;
-        r.n_stop = 2;
-        int sims = 0;
-        double t = mh_threshold(h, r, 0.2, 1e-3, &sims);
-        double e = (t / thr - 1) * 100;
-        /* sharper than the 0.1 % bisection: NEURON's own bracket must be one for us too */
-        r.amp = thr;
-        int act_hi = mh_simulate(h, &r);
-        r.amp = lo;
-        int act_lo = mh_simulate(h, &r);
-        n_brk += act_hi && !act_lo;
-        print_message("%5.1f %4.1f %-8s %4.1f %-8s %11.7f %11.7f %+8.3f %5d  %s\n", D, dmm, wave, pw, pol, t, thr, e,
-                      sims, act_hi && !act_lo ? "yes" : "NO");
-        errs[n++] = fabs(e);
+        B++;
     }
     fclose(f);
-    mh_destroy(h);
-    assert_int_equal(n, 12);
-    double sorted[64];
-    memcpy(sorted, errs, n * sizeof(double));
-    qsort(sorted, n, sizeof(double), cmp_double);
-    double med = 0.5 * (sorted[(n - 1) / 2] + sorted[n / 2]);
-    print_message("threshold |error|: median %.3f %%, max %.3f %%; NEURON's bracket holds for %d/%d\n", med,
-                  sorted[n - 1], n_brk, n);
-    assert_int_equal(n_brk, n);
-    assert_true(sorted[n - 1] <= 0.5);
+    assert_int_equal(B, 12);
+    double D[32];
+    for (int b = 0; b < B; b++) D[b] = cs[b].D;
+    eng *g = eng_create(D, B, AXM_FP64);
+    for (int b = 0; b < B; b++) {
+        long np = lround(cs[b].pw / DT);
+        double sign = strcmp(cs[b].pol, "cathodic") == 0 ? -1 : 1;
+        mh_rect(g->w + (size_t)b * NK, NK, 101, 100 + np, sign);
+        if (strcmp(cs[b].wave, "biphasic") == 0) mh_rect(g->w + (size_t)b * NK, NK, 101 + np, 100 + 2 * np, -sign);
+    }
+    eng_bind(g);
+    axm_err e;
+    axm_detect det = axm_detect_default();
+    det.n_nodes = 2;
+    det.nodes[0] = 5;
+    det.nodes[1] = 45;
+    axm_monitor *act = axm_active_create(&det, 1, &e);
+    assert_non_null(act);
+    double lo[32], hi[32], amp[32];
+    int sims = 0;
+    /* bracketing from 0.2 mA */
+    for (int b = 0; b < B; b++) lo[b] = hi[b] = NAN;
+    for (int b = 0; b < B; b++) amp[b] = 0.2;
+    for (int it = 0; it < 30; it++) {
+        int open = 0;
+        eng_run(g, amp, &act, 1, 1);
+        sims++;
+        const unsigned char *r = axm_active_result(act);
+        for (int b = 0; b < B; b++) {
+            if (!isnan(lo[b]) && !isnan(hi[b])) continue;
+            if (r[b]) hi[b] = amp[b]; else lo[b] = amp[b];
+            if (isnan(lo[b])) amp[b] = hi[b] / 2, open = 1;
+            else if (isnan(hi[b])) amp[b] = lo[b] * 2, open = 1;
+        }
+        if (!open) break;
+    }
+    for (int it = 0; it < 40; it++) {
+        int open = 0;
+        for (int b = 0; b < B; b++) {
+            if ((hi[b] - lo[b]) / hi[b] >= 1e-3) open = 1;
+            amp[b] = 0.5 * (lo[b] + hi[b]);
+        }
+        if (!open) break;
+        eng_run(g, amp, &act, 1, 1);
+        sims++;
+        const unsigned char *r = axm_active_result(act);
+        for (int b = 0; b < B; b++) {
+            if ((hi[b] - lo[b]) / hi[b] < 1e-3) continue;
+            if (r[b]) hi[b] = amp[b]; else lo[b] = amp[b];
+        }
+    }
+    /* sharper than the 0.1 % bisection: NEURON's own [lower, threshold] must bracket ours */
+    unsigned char act_thr[32], act_lo[32];
+    for (int b = 0; b < B; b++) amp[b] = cs[b].thr;
+    eng_run(g, amp, &act, 1, 1);
+    for (int b = 0; b < B; b++) act_thr[b] = axm_active_result(act)[b];
+    for (int b = 0; b < B; b++) amp[b] = cs[b].lo;
+    eng_run(g, amp, &act, 1, 1);
+    for (int b = 0; b < B; b++) act_lo[b] = axm_active_result(act)[b];
+    axm_monitor_destroy(act);
+    eng_destroy(g);
+
+    double errs[32];
+    int n_brk = 0;
+    print_message("%5s %4s %-8s %4s %-8s %11s %11s %8s  %s\n", "D", "d", "wave", "pw", "polarity", "ours mA",
+                  "NEURON mA", "err %", "NEURON [lower, threshold] brackets ours");
+    for (int b = 0; b < B; b++) {
+        const cond *c = &cs[b];
+        double err = (hi[b] / c->thr - 1) * 100;
+        int brk = act_thr[b] && !act_lo[b];
+        n_brk += brk;
+        errs[b] = fabs(err);
+        print_message("%5.1f %4.1f %-8s %4.1f %-8s %11.7f %11.7f %+8.3f  %s\n", c->D, 1.5, c->wave, c->pw, c->pol,
+                      hi[b], c->thr, err, brk ? "yes" : "NO");
+    }
+    double sorted[32];
+    for (int b = 0; b < B; b++) sorted[b] = errs[b];
+    qsort(sorted, B, sizeof(double), cmp_double);
+    double med = 0.5 * (sorted[(B - 1) / 2] + sorted[B / 2]);
+    print_message("threshold |error|: median %.3f %%, max %.3f %%; NEURON's bracket holds for %d/%d; %d batched "
+                  "runs of %d fibers (engine, 2 threads)\n",
+                  med, sorted[B - 1], n_brk, B, sims, B);
+    assert_true(sorted[B - 1] <= 0.5);
     assert_true(med <= 0.1);
+    assert_int_equal(n_brk, B);
 }
 
+/* README §5, all three diameters in one engine batch: 2 nA IClamp at node 0 from 0.5 ms for 0.1 ms */
 static void test_cv(void **st)
 {
     (void)st;
@@ -124,33 +268,32 @@ static void test_cv(void **st)
     if (!f) skip();
     char line[256];
     if (!fgets(line, sizeof line, f)) line[0] = 0;
-    int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        double D, cv, nA;
-        if (sscanf(line, "%lf,%lf,%lf", &D, &cv, &nA) != 3) continue;
-        mh *h = mh_create(D, NW, NULL);
-        assert_non_null(h);
-        double tc[NW];
-        mh_run r = {0};
-        r.n_steps = NK;
-        r.dt = DT;
-        r.iclamp_node = 0;
-        r.iclamp_mA = nA * 1e-6;
-        r.iclamp_k0 = 100; /* IClamp at t_k + dt/2: on for 0.5 <= t < 0.6 */
-        r.iclamp_k1 = 119;
-        r.first_cross = tc;
-        mh_simulate(h, &r);
-        axm_mrg_geom g;
-        assert_int_equal(axm_mrg_geometry(D, AXM_GEOM_METHOD1, 0, 0, &g, NULL), 0);
-        double ours = 30 * g.deltax / (tc[40] - tc[10]) * 1e-3;
-        double e = (ours / cv - 1) * 100;
-        print_message("CV D %4.1f: ours %.4f m/s, NEURON %.4f m/s, err %+.3f %%\n", D, ours, cv, e);
-        assert_true(fabs(e) <= 1.0);
-        mh_destroy(h);
-        n++;
-    }
+    double D[8], cv[8], nA[8];
+    int B = 0;
+    while (B < 8 && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lf,%lf,%lf", &D[B], &cv[B], &nA[B]) == 3) B++;
     fclose(f);
-    assert_int_equal(n, 3);
+    assert_int_equal(B, 3);
+    eng *g = eng_create(D, B, AXM_FP64);
+    for (int b = 0; b < B; b++) g->wave_of[b] = -1; /* no extracellular stimulus */
+    axm_pulse pu[8];
+    for (int b = 0; b < B; b++) pu[b] = (axm_pulse){.fiber = b, .node = 0, .delay_ms = 0.5, .dur_ms = 0.1,
+                                                    .amp_mA = nA[b] * 1e-6};
+    g->d.n_pulses = B;
+    g->d.pulses = pu;
+    eng_bind(g);
+    double *tc = malloc((size_t)B * NW * sizeof(double));
+    eng_first_cross(g, NULL, tc);
+    for (int b = 0; b < B; b++) {
+        axm_mrg_geom geo;
+        assert_int_equal(axm_mrg_geometry(D[b], AXM_GEOM_METHOD1, 0, 0, &geo, NULL), 0);
+        double ours = 30 * geo.deltax / (tc[b * NW + 40] - tc[b * NW + 10]) * 1e-3;
+        double err = (ours / cv[b] - 1) * 100;
+        print_message("CV D %4.1f: ours %.4f m/s, NEURON %.4f m/s, err %+.4f %%\n", D[b], ours, cv[b], err);
+        assert_true(fabs(err) <= 1.0);
+    }
+    free(tc);
+    eng_destroy(g);
 }
 
 static void test_trace_spike_times(void **st)
@@ -234,6 +377,31 @@ static void test_trace_spike_times(void **st)
                   n_both, maxdt, maxfine, maxdv);
     assert_int_equal(n_both, NW);
     assert_true(maxdt <= 0.02);
+
+    /* the same run through the engine, fp64 and fp32: crossing times on the dt grid */
+    for (int pr = 0; pr < 2; pr++) {
+        double D = 9.0, amp = 0.3891650;
+        eng *g = eng_create(&D, 1, pr ? AXM_FP32 : AXM_FP64);
+        mh_rect(g->w, NK, 101, 120, -1.0);
+        eng_bind(g);
+        double tc[NW];
+        eng_first_cross(g, &amp, tc);
+        double dh = 0, dn = 0;
+        for (int i = 0; i < NW; i++) {
+            assert_false(isnan(tc[i]));
+            dh = fmax(dh, fabs(tc[i] - fine_cross[i]));
+            /* NEURON's crossing on its 0.025 ms grid, recomputed */
+            double tn = NAN;
+            for (int q = 1; q < 201 && isnan(tn); q++)
+                if (ref[q - 1][i] < 0 && ref[q][i] >= 0) tn = (q - 1 + -ref[q - 1][i] / (ref[q][i] - ref[q - 1][i])) * 0.025;
+            dn = fmax(dn, fabs(tc[i] - tn));
+        }
+        print_message("engine %s: spike times max |diff| %.2e ms vs the direct run, %.4f ms vs NEURON\n",
+                      pr ? "fp32" : "fp64", dh, dn);
+        assert_true(dh <= (pr ? 1e-3 : 1e-9));
+        assert_true(dn <= 0.02);
+        eng_destroy(g);
+    }
 }
 
 int main(void)
