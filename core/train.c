@@ -691,10 +691,18 @@ axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
     }
     t->cfg = *c;
     const char *cname = c->path[0] ? c->path : "config";
-    axm_smfg_theta_defaults(&t->th);
+    {
+        /* the model's own defaults and weights-file reader, so that training starts from exactly
+         * what simulate/threshold would run */
+        axm_model *m = axm_model_create("smf", err);
+        if (!m) goto fail;
+        int rc = strcasecmp(c->model, "smf") ? axm_model_load_weights(m, c->model, err) : AXM_OK;
+        if (!rc) rc = axm_smfg_theta_from_model(&t->th, m, err);
+        axm_model_destroy(m);
+        if (rc) goto fail;
+    }
     t->th.handle_nan = c->handle_nan;
     t->th.round_f32 = c->fp32;
-    if (strcasecmp(c->model, "smf") && load_weights_json(&t->th, c->model, NULL, err)) goto fail;
     if (build_selection(t, err)) goto fail;
     t->tr = axm_dataset_open(c->train_dset, err);
     if (!t->tr) goto fail;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "model.h"
 #include "smf_grad.h"
 
 typedef struct rng {
@@ -269,6 +270,76 @@ static void test_spec_one_step(void **st)
     for (int i = 0; i < 20; i++) assert_float_equal(sn[i], s[i], 1e-9);
 }
 
+
+/* The training forward equals the engine's S-MF step (core/smf.c, fp64) to 1e-12: one step on
+ * random states, parameters and stencils, with and without handle_nan, then 200 steps from rest. */
+static void test_matches_engine(void **st)
+{
+    (void)st;
+    rng r = {77};
+    for (int trial = 0; trial < 4; trial++) {
+        axm_err e;
+        axm_err_clear(&e);
+        axm_model *m = axm_model_create("smf", &e);
+        assert_non_null(m);
+        for (int i = 0; i < AXM_SMFG_NP; i++) {
+            const char *nm = axm_smfg_param_name(i);
+            if (i == AXM_SMFG_PI) continue;
+            assert_int_equal(axm_model_set(m, nm, axm_model_get(m, nm) * (1 + uni(&r, -0.05, 0.05)), &e), AXM_OK);
+        }
+        m->taps = trial == 3 ? 5 : 3;
+        for (int c = 0; c < 2; c++)
+            for (int k = 0; k < m->taps; k++) m->stencil[c][k] = uni(&r, 0.3, 1.0) * (k == m->taps / 2 ? -2 : 1);
+        m->handle_nan = trial & 1;
+        axm_smfg_theta th;
+        assert_int_equal(axm_smfg_theta_from_model(&th, m, &e), AXM_OK);
+        enum { B = 3, W = 11 };
+        double D[B] = {5.7, 9.3, 14.0};
+        const axm_model_kind *k = m->kind;
+        void *ws = k->ws_create(m, B, W, D, AXM_FP64, &e);
+        assert_non_null(ws);
+        void *scr = malloc(k->scratch_bytes(m, W) + 64);
+        static double se[B * 5 * W], sm[B * 5 * W], sn[B * 5 * W], ve[B * W];
+        k->init(ws, 0, B, se);
+        for (int i = 0; i < B * 5 * W; i++) {
+            int g = (i / W) % 5;
+            se[i] = g < 4 ? uni(&r, 0.02, 0.98) : uni(&r, -95, 40);
+        }
+        for (int i = 0; i < B * W; i++) ve[i] = uni(&r, -30, 30);
+        memcpy(sm, se, sizeof se);
+        double sc[4 * W];
+        int nsteps = 1;
+        for (int phase = 0; phase < 2; phase++) {
+            for (int n = 0; n < nsteps; n++) {
+                k->step(ws, 0, B, se, ve, NULL, 0.005, scr);
+                for (int b = 0; b < B; b++) {
+                    axm_smfg_lumped L;
+                    axm_smfg_lump(&th, D[b], &L);
+                    axm_smfg_fwd_step(&th, &L, W, sm + b * 5 * W, ve + b * W, NULL, 0.005, sn + b * 5 * W, sc);
+                }
+                memcpy(sm, sn, sizeof sn);
+            }
+            double tol = phase == 0 ? 1e-12 : 1e-9, worst = 0;
+            for (int i = 0; i < B * 5 * W; i++) {
+                /* both NaN (no handle_nan) is agreement too */
+                double d = isnan(se[i]) && isnan(sm[i]) ? 0 : fabs(se[i] - sm[i]) / fmax(1.0, fabs(se[i]));
+                worst = fmax(worst, d);
+                if (!(d <= tol)) fprintf(stderr, "trial %d phase %d: [%d] engine %.17g training %.17g\n", trial, phase, i, se[i], sm[i]);
+                assert_true(d <= tol);
+            }
+            if (phase == 1) print_message("trial %d: %d steps from rest, worst relative difference %.2e\n", trial, nsteps, worst);
+            /* phase 1: 200 steps from rest under the same ve */
+            k->init(ws, 0, B, se);
+            memcpy(sm, se, sizeof se);
+            nsteps = 200;
+            for (int i = 0; i < B * W; i++) ve[i] *= 0.2;
+        }
+        free(scr);
+        k->ws_destroy(ws);
+        axm_model_destroy(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -278,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_multi_step),
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_nan_limit),
+        cmocka_unit_test(test_matches_engine),
     };
     return cmocka_run_group_tests_name("smf_grad", tests, NULL, NULL);
 }

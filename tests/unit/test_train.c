@@ -13,6 +13,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "train.h"
 
 static void shared_path(char *out, size_t n, const char *rel)
@@ -266,6 +267,16 @@ static void test_checkpoint_resume_identical(void **st)
     assert_int_equal(axm_trainer_steps_done(d), 2);
     assert_int_equal(axm_trainer_run(d, NULL, NULL, &e), AXM_OK);
     for (int i = 0; i < n; i++) assert_true(axm_trainer_selected_value(d, i) == final_a[i]);
+    /* a checkpoint is a weights file: the model loader reads it, with the same values */
+    axm_model *m = axm_model_create("smf", &e);
+    assert_int_equal(axm_model_load_weights(m, ra.ckpt[0], &e), AXM_OK);
+    assert_true(m->trained);
+    for (int i = 0; i < n; i++) {
+        const char *nm = axm_trainer_selected_name(a, i);
+        if (!strncmp(nm, "ssd.", 4)) continue;
+        assert_true(axm_model_get(m, nm) == ra.ck_val[0][i]);
+    }
+    axm_model_destroy(m);
     /* checkpoint names: {index:05d}.json without a validation set */
     assert_non_null(strstr(ra.ckpt[0], "/00000.json"));
     assert_non_null(strstr(ra.ckpt[1], "/00001.json"));
