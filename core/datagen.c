@@ -1,0 +1,1156 @@
+/* Dataset generator and HDF5 writer (datagen.h). */
+#include "datagen.h"
+
+#include <cJSON.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "field.h"
+#include "monitor.h"
+#include "sim.h"
+#include "version.h"
+
+/* ================================================================================ random */
+
+uint64_t axm_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void axm_rng_seed(axm_rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t t = stream + 0x9E3779B97F4A7C15ull;
+    uint64_t st = seed ^ axm_splitmix64(&t);
+    for (int i = 0; i < 4; i++) r->s[i] = axm_splitmix64(&st);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t axm_rng_next(axm_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+double axm_rng_uniform(axm_rng *r) { return (double)(axm_rng_next(r) >> 11) * 0x1.0p-53; }
+
+double axm_rng_range(axm_rng *r, double lo, double hi) { return lo + axm_rng_uniform(r) * (hi - lo); }
+
+/* ================================================================================ config */
+
+void axm_gendata_defaults(axm_gendata_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->model, sizeof c->model, "mrg");
+    c->nodes = 53;
+    c->dt_ms = 0.005;
+    c->tstop_ms = 5.0;
+    c->n_runs = 64;
+    c->rows = 32;
+    c->fibers = 32;
+    c->seed = 1;
+    c->prec = AXM_FP64;
+    c->diam_um[0] = 5.7, c->diam_um[1] = 14.0;
+    c->contacts = 6;
+    c->rho_ohm_cm = 500.0;
+    c->dist_um[0] = 500.0, c->dist_um[1] = 3000.0;
+    c->offset_deltax[0] = -2.0, c->offset_deltax[1] = 2.0;
+    c->amp_mA[0] = -0.2, c->amp_mA[1] = 0.2;
+    c->pw_ms[0] = 0.0, c->pw_ms[1] = 2.0;
+    c->delay_ms[0] = 0.0, c->delay_ms[1] = 2.0;
+    c->polarity = AXM_POL_MIXED;
+    c->mix[0] = 1.0;
+    c->freq_khz[0] = 0.5, c->freq_khz[1] = 10.0;
+    c->ap_monitor_um = 14000.0;
+    c->threshold_mV = 0.0;
+}
+
+static const char *const pol_names[] = {"mixed", "cathodic", "anodic"};
+static const char *const mix_names[] = {"monophasic", "biphasic", "sinusoid"};
+
+static int get_num(const cJSON *v, const char *where, const char *key, double *out, axm_err *err)
+{
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a number", where, key);
+    *out = v->valuedouble;
+    return AXM_OK;
+}
+
+static int get_int(const cJSON *v, const char *where, const char *key, long lo, long hi, long *out,
+                   axm_err *err)
+{
+    double d = 0;
+    if (get_num(v, where, key, &d, err) || d != floor(d) || d < (double)lo || d > (double)hi)
+        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected an integer in [%ld, %ld]", where, key, lo, hi);
+    *out = (long)d;
+    return AXM_OK;
+}
+
+static int get_range(const cJSON *v, const char *where, const char *key, double out[2], axm_err *err)
+{
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) ||
+        !cJSON_IsNumber(cJSON_GetArrayItem(v, 1)))
+        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected [low, high] (two numbers)", where, key);
+    double lo = cJSON_GetArrayItem(v, 0)->valuedouble, hi = cJSON_GetArrayItem(v, 1)->valuedouble;
+    if (!isfinite(lo) || !isfinite(hi) || lo > hi)
+        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected [low, high] with low <= high (got [%g, %g])",
+                        where, key, lo, hi);
+    out[0] = lo, out[1] = hi;
+    return AXM_OK;
+}
+
+static int get_str(const cJSON *v, const char *where, const char *key, char *out, size_t n, axm_err *err)
+{
+    if (cJSON_IsNull(v)) {
+        out[0] = '\0';
+        return AXM_OK;
+    }
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
+        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a string (at most %zu characters)", where, key, n - 1);
+    snprintf(out, n, "%s", v->valuestring);
+    return AXM_OK;
+}
+
+static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_err *err)
+{
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *k = it->string;
+        long n = 0;
+        int rc = AXM_OK;
+        if (!strcmp(k, "description") || !strcmp(k, "notes") || !strcmp(k, "format") || !strcmp(k, "version")) {
+            continue;
+        } else if (!strcmp(k, "model")) {
+            rc = get_str(it, where, k, c->model, sizeof c->model, err);
+            if (!rc && !c->model[0]) rc = axm_fail(err, AXM_ERR_INPUT, "%s: model: expected a model kind name", where);
+        } else if (!strcmp(k, "weights")) {
+            rc = get_str(it, where, k, c->weights, sizeof c->weights, err);
+        } else if (!strcmp(k, "nodes")) {
+            if (!(rc = get_int(it, where, k, 3, 100000, &n, err))) c->nodes = (int)n;
+        } else if (!strcmp(k, "dt_ms")) {
+            rc = get_num(it, where, k, &c->dt_ms, err);
+        } else if (!strcmp(k, "tstop_ms")) {
+            rc = get_num(it, where, k, &c->tstop_ms, err);
+        } else if (!strcmp(k, "n_runs")) {
+            if (!(rc = get_int(it, where, k, 1, 100000000, &n, err))) c->n_runs = (int)n;
+        } else if (!strcmp(k, "rows")) {
+            if (!(rc = get_int(it, where, k, 1, 1000000, &n, err))) c->rows = (int)n;
+        } else if (!strcmp(k, "fibers")) {
+            if (!(rc = get_int(it, where, k, 1, 1000000, &n, err))) c->fibers = (int)n;
+        } else if (!strcmp(k, "seed")) {
+            /* JSON numbers are doubles: seeds stay below 2^53 so they survive a round trip */
+            if (!(rc = get_int(it, where, k, 0, 9007199254740991L, &n, err))) c->seed = n;
+        } else if (!strcmp(k, "precision")) {
+            if (cJSON_IsString(it) && !strcmp(it->valuestring, "fp64")) c->prec = AXM_FP64;
+            else if (cJSON_IsString(it) && !strcmp(it->valuestring, "fp32")) c->prec = AXM_FP32;
+            else rc = axm_fail(err, AXM_ERR_INPUT, "%s: precision: expected \"fp64\" or \"fp32\"", where);
+        } else if (!strcmp(k, "diameter_um")) {
+            rc = get_range(it, where, k, c->diam_um, err);
+        } else if (!strcmp(k, "contacts")) {
+            if (!(rc = get_int(it, where, k, 1, AXM_GD_MAX_CONTACTS, &n, err))) c->contacts = (int)n;
+        } else if (!strcmp(k, "rho_ohm_cm")) {
+            rc = get_num(it, where, k, &c->rho_ohm_cm, err);
+        } else if (!strcmp(k, "distance_um")) {
+            rc = get_range(it, where, k, c->dist_um, err);
+        } else if (!strcmp(k, "offset_deltax")) {
+            rc = get_range(it, where, k, c->offset_deltax, err);
+        } else if (!strcmp(k, "amp_mA")) {
+            rc = get_range(it, where, k, c->amp_mA, err);
+        } else if (!strcmp(k, "pw_ms")) {
+            rc = get_range(it, where, k, c->pw_ms, err);
+        } else if (!strcmp(k, "delay_ms")) {
+            rc = get_range(it, where, k, c->delay_ms, err);
+        } else if (!strcmp(k, "gap_ms")) {
+            rc = get_range(it, where, k, c->gap_ms, err);
+        } else if (!strcmp(k, "freq_khz")) {
+            rc = get_range(it, where, k, c->freq_khz, err);
+        } else if (!strcmp(k, "polarity")) {
+            int found = -1;
+            for (int i = 0; i < 3; i++)
+                if (cJSON_IsString(it) && !strcmp(it->valuestring, pol_names[i])) found = i;
+            if (found < 0)
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: polarity: expected \"mixed\", \"cathodic\" or \"anodic\"", where);
+            else c->polarity = found;
+        } else if (!strcmp(k, "waveforms")) {
+            if (!cJSON_IsObject(it))
+                return axm_fail(err, AXM_ERR_INPUT,
+                                "%s: waveforms: expected an object of weights {\"monophasic\": w, \"biphasic\": w, \"sinusoid\": w}",
+                                where);
+            double mix[3] = {0, 0, 0};
+            for (const cJSON *w = it->child; w; w = w->next) {
+                int found = -1;
+                for (int i = 0; i < 3; i++)
+                    if (!strcmp(w->string, mix_names[i])) found = i;
+                char key[96];
+                snprintf(key, sizeof key, "waveforms.%s", w->string);
+                if (found < 0)
+                    return axm_fail(err, AXM_ERR_INPUT, "%s: %s: unknown waveform (expected monophasic, biphasic or sinusoid)",
+                                    where, key);
+                if ((rc = get_num(w, where, key, &mix[found], err))) return rc;
+                if (mix[found] < 0) return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a weight >= 0", where, key);
+            }
+            memcpy(c->mix, mix, sizeof mix);
+        } else if (!strcmp(k, "ap_monitor_um")) {
+            rc = get_num(it, where, k, &c->ap_monitor_um, err);
+        } else if (!strcmp(k, "threshold_mV")) {
+            rc = get_num(it, where, k, &c->threshold_mV, err);
+        } else {
+            return axm_fail(err, AXM_ERR_INPUT,
+                            "%s: unknown key \"%s\" (expected model, weights, nodes, dt_ms, tstop_ms, n_runs, rows, "
+                            "fibers, seed, precision, diameter_um, contacts, rho_ohm_cm, distance_um, offset_deltax, "
+                            "amp_mA, pw_ms, delay_ms, polarity, waveforms, gap_ms, freq_khz, ap_monitor_um, threshold_mV)",
+                            where, k);
+        }
+        if (rc) return rc;
+    }
+    return AXM_OK;
+}
+
+int axm_gendata_parse(axm_gendata_cfg *c, const char *json_text, const char *where, axm_err *err)
+{
+    cJSON *root = cJSON_Parse(json_text);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1;
+        for (const char *p = json_text; at && p < at && *p; p++) line += *p == '\n';
+        return axm_fail(err, AXM_ERR_INPUT, "%s: line %d: not valid JSON", where, line);
+    }
+    int rc;
+    if (!cJSON_IsObject(root)) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON object", where);
+    } else {
+        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(root, "gendata");
+        rc = sub ? (cJSON_IsObject(sub) ? parse_obj(c, sub, where, err)
+                                        : axm_fail(err, AXM_ERR_INPUT, "%s: gendata: expected an object", where))
+                 : parse_obj(c, root, where, err);
+    }
+    cJSON_Delete(root);
+    if (rc) return rc;
+    axm_err e2;
+    if (axm_gendata_check(c, &e2)) return axm_fail(err, AXM_ERR_INPUT, "%s: %s", where, e2.msg);
+    return AXM_OK;
+}
+
+int axm_gendata_load(axm_gendata_cfg *c, const char *path, axm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return axm_fail(err, AXM_ERR_INPUT, "%s: cannot open the configuration file", path);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = 2 * cap + 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, 4096, f);
+        len += got;
+        if (got < 4096) break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    int rc = axm_gendata_parse(c, buf, path, err);
+    free(buf);
+    return rc;
+}
+
+int axm_gendata_T(const axm_gendata_cfg *c) { return (int)lround(c->tstop_ms / c->dt_ms) + 1; }
+
+int axm_gendata_check(const axm_gendata_cfg *c, axm_err *err)
+{
+    if (!(c->dt_ms > 0) || !(c->tstop_ms > 0) || !isfinite(c->dt_ms) || !isfinite(c->tstop_ms))
+        return axm_fail(err, AXM_ERR_INPUT, "dt_ms and tstop_ms: expected numbers > 0");
+    double n = c->tstop_ms / c->dt_ms;
+    if (n < 1 || n > 1e7 || fabs(n - round(n)) > 1e-6 * n)
+        return axm_fail(err, AXM_ERR_INPUT, "tstop_ms: expected a whole number of steps of dt_ms (got %g / %g = %g)",
+                        c->tstop_ms, c->dt_ms, n);
+    if (c->nodes < 3) return axm_fail(err, AXM_ERR_INPUT, "nodes: expected >= 3 (got %d)", c->nodes);
+    if (c->n_runs < 1 || c->rows < 1 || c->fibers < 1)
+        return axm_fail(err, AXM_ERR_INPUT, "n_runs, rows, fibers: expected integers >= 1");
+    double chunk = 4.0 * c->rows * c->fibers * c->nodes * (n + 1);
+    if (chunk >= 4294967295.0)
+        return axm_fail(err, AXM_ERR_INPUT,
+                        "rows x fibers x nodes x samples: one run's chunk would be %.3g GB (HDF5 allows < 4 GB): "
+                        "use fewer rows or fibers",
+                        chunk / 1e9);
+    if (c->seed < 0) return axm_fail(err, AXM_ERR_INPUT, "seed: expected an integer >= 0");
+    if (!(c->diam_um[0] > 0)) return axm_fail(err, AXM_ERR_INPUT, "diameter_um: expected [low, high] with low > 0");
+    if (c->contacts < 1 || c->contacts > AXM_GD_MAX_CONTACTS)
+        return axm_fail(err, AXM_ERR_INPUT, "contacts: expected 1..%d (got %d)", AXM_GD_MAX_CONTACTS, c->contacts);
+    if (!(c->rho_ohm_cm > 0)) return axm_fail(err, AXM_ERR_INPUT, "rho_ohm_cm: expected > 0 (got %g)", c->rho_ohm_cm);
+    if (!(c->dist_um[0] > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "distance_um: expected [low, high] with low > 0 (a contact on the axis has infinite potential)");
+    if (c->pw_ms[0] < 0 || c->delay_ms[0] < 0 || c->gap_ms[0] < 0)
+        return axm_fail(err, AXM_ERR_INPUT, "pw_ms, delay_ms, gap_ms: expected ranges >= 0");
+    if (!(c->mix[0] >= 0 && c->mix[1] >= 0 && c->mix[2] >= 0 && c->mix[0] + c->mix[1] + c->mix[2] > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "waveforms: expected weights >= 0 with a positive sum");
+    if (c->mix[2] > 0 && !(c->freq_khz[0] > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "freq_khz: expected [low, high] with low > 0 when sinusoids are drawn");
+    if (c->polarity < 0 || c->polarity > 2) return axm_fail(err, AXM_ERR_INPUT, "polarity: expected mixed, cathodic or anodic");
+    if (!(c->ap_monitor_um >= 0)) return axm_fail(err, AXM_ERR_INPUT, "ap_monitor_um: expected >= 0");
+    return AXM_OK;
+}
+
+static cJSON *range_json(const double r[2])
+{
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(r[0]));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(r[1]));
+    return a;
+}
+
+static int n_kinds(const axm_gendata_cfg *c) { return (c->mix[0] > 0) + (c->mix[1] > 0) + (c->mix[2] > 0); }
+
+char *axm_gendata_to_json(const axm_gendata_cfg *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "format", "axonml-gendata");
+    cJSON_AddNumberToObject(o, "version", 1);
+    cJSON_AddStringToObject(o, "model", c->model);
+    if (c->weights[0]) cJSON_AddStringToObject(o, "weights", c->weights);
+    else cJSON_AddNullToObject(o, "weights");
+    cJSON_AddNumberToObject(o, "nodes", c->nodes);
+    cJSON_AddNumberToObject(o, "dt_ms", c->dt_ms);
+    cJSON_AddNumberToObject(o, "tstop_ms", c->tstop_ms);
+    cJSON_AddNumberToObject(o, "n_runs", c->n_runs);
+    cJSON_AddNumberToObject(o, "rows", c->rows);
+    cJSON_AddNumberToObject(o, "fibers", c->fibers);
+    cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    cJSON_AddStringToObject(o, "precision", axm_prec_name(c->prec));
+    cJSON_AddItemToObject(o, "diameter_um", range_json(c->diam_um));
+    cJSON_AddNumberToObject(o, "contacts", c->contacts);
+    cJSON_AddNumberToObject(o, "rho_ohm_cm", c->rho_ohm_cm);
+    cJSON_AddItemToObject(o, "distance_um", range_json(c->dist_um));
+    cJSON_AddItemToObject(o, "offset_deltax", range_json(c->offset_deltax));
+    cJSON_AddItemToObject(o, "amp_mA", range_json(c->amp_mA));
+    cJSON_AddItemToObject(o, "pw_ms", range_json(c->pw_ms));
+    cJSON_AddItemToObject(o, "delay_ms", range_json(c->delay_ms));
+    cJSON_AddStringToObject(o, "polarity", pol_names[c->polarity]);
+    cJSON *mix = cJSON_AddObjectToObject(o, "waveforms");
+    for (int i = 0; i < 3; i++) cJSON_AddNumberToObject(mix, mix_names[i], c->mix[i]);
+    cJSON_AddItemToObject(o, "gap_ms", range_json(c->gap_ms));
+    cJSON_AddItemToObject(o, "freq_khz", range_json(c->freq_khz));
+    cJSON_AddNumberToObject(o, "ap_monitor_um", c->ap_monitor_um);
+    cJSON_AddNumberToObject(o, "threshold_mV", c->threshold_mV);
+    cJSON *n = cJSON_AddObjectToObject(o, "notes");
+    cJSON_AddStringToObject(n, "simulator", "axonml (C), own implementation of the model kind; fixed step dt_ms");
+    cJSON_AddStringToObject(n, "medium", "infinite homogeneous isotropic, point-source contacts");
+    cJSON_AddStringToObject(n, "contact_position",
+                            "x = r cos(theta), z = r sin(theta), r ~ U(distance_um), theta ~ U[0, 2pi); "
+                            "y ~ U(offset_deltax) * node-to-node distance, about the centre node");
+    cJSON_AddStringToObject(n, "pulse",
+                            "per contact; monophasic amp on (delay, delay+pw]; biphasic charge-balanced symmetric with "
+                            "gap; sinusoid amp sin(2 pi f (t - delay) + phase) for delay <= t <= delay + pw; "
+                            "polarity mixed keeps the sign of the amp draw; contacts superposed");
+    cJSON_AddStringToObject(n, "recorded",
+                            "every model state (vm as v) and e at the nodes, at t = 0 and after every step; "
+                            "e[..., k] = sample k of the applied potential, e[..., T-1] repeats sample T-2");
+    cJSON_AddStringToObject(n, "rng",
+                            "xoshiro256** seeded by splitmix64; run g uses stream (seed, g); per fiber: D, r[C], "
+                            "theta[C], y[C], amp[C], pw[C], delay[C], then kind[C] if several waveforms, gap[C] if "
+                            "biphasic, freq[C] and phase[C] if sinusoids");
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* ================================================================================ batches */
+
+void axm_gendata_batch_destroy(axm_gendata_batch *b)
+{
+    if (!b) return;
+    free(b->D_um);
+    free(b->contact_xyz_um);
+    free(b->waves);
+    free(b->node_y_um);
+    free(b->ap_nodes);
+    free(b->states);
+    free(b->e);
+    free(b->act);
+    free(b);
+}
+
+axm_gendata_batch *axm_gendata_batch_create(const axm_gendata_cfg *c, int n_states, axm_err *err)
+{
+    axm_gendata_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+        return NULL;
+    }
+    b->R = c->rows, b->F = c->fibers, b->B = c->rows * c->fibers, b->W = c->nodes, b->C = c->contacts;
+    b->T = axm_gendata_T(c), b->S = n_states;
+    size_t B = (size_t)b->B, W = (size_t)b->W, T = (size_t)b->T, C = (size_t)b->C, S = (size_t)n_states;
+    b->D_um = calloc(B, sizeof *b->D_um);
+    b->contact_xyz_um = calloc(B * C * 3, sizeof(double));
+    b->waves = calloc(B * C, sizeof *b->waves);
+    b->node_y_um = calloc(B * W, sizeof(double));
+    b->ap_nodes = calloc(B * 2, sizeof(int));
+    b->states = malloc(S * B * W * T * sizeof(float));
+    b->e = malloc(B * W * T * sizeof(float));
+    b->act = calloc(B, sizeof(float));
+    if (!b->D_um || !b->contact_xyz_um || !b->waves || !b->node_y_um || !b->ap_nodes || !b->states || !b->e ||
+        !b->act) {
+        axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory for one run (%.3g GB): use fewer rows or fibers",
+                 (double)((S + 1) * B * W * T * sizeof(float)) / 1e9);
+        axm_gendata_batch_destroy(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Node positions of fiber D: the kind's compartment positions at the node compartments, which a
+ * kind with internodes lists every (n_comp - 1)/(W - 1) entries starting at 0. */
+static int node_positions(const axm_model *m, double D, int W, double *ny, axm_err *err)
+{
+    int nc = m->kind->n_comp(m, W);
+    if (nc < W || (nc - 1) % (W - 1))
+        return axm_fail(err, AXM_ERR_RUNTIME, "gendata: model %s: %d compartments for %d nodes is not a node "
+                        "every (n-1)/(W-1) compartments", m->kind->name, nc, W);
+    double *y = malloc((size_t)nc * sizeof *y);
+    if (!y) return axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+    int rc = m->kind->positions(m, D, W, y, err);
+    int stride = (nc - 1) / (W - 1);
+    for (int w = 0; !rc && w < W; w++) ny[w] = y[w * stride];
+    free(y);
+    return rc;
+}
+
+/* Node positions and AP monitor nodes of fiber f: the monitors are the nodes nearest
+ * -+ap_monitor_um, which clamps them to the end nodes of short fibers (cajal). */
+static int fiber_geometry(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b, int f, axm_err *err)
+{
+    int W = b->W;
+    double *ny = b->node_y_um + (size_t)f * W;
+    int rc = node_positions(m, b->D_um[f], W, ny, err);
+    for (int side = 0; side < 2 && !rc; side++) {
+        double target = side ? c->ap_monitor_um : -c->ap_monitor_um;
+        int best = 0;
+        for (int w = 1; w < W; w++)
+            if (fabs(ny[w] - target) < fabs(ny[best] - target)) best = w;
+        b->ap_nodes[2 * f + side] = best;
+    }
+    return rc;
+}
+
+int axm_gendata_draw(const axm_gendata_cfg *c, const axm_model *m, long g, axm_gendata_batch *b, axm_err *err)
+{
+    axm_rng r;
+    axm_rng_seed(&r, (uint64_t)c->seed, (uint64_t)g);
+    int C = b->C, kinds = n_kinds(c);
+    double msum = c->mix[0] + c->mix[1] + c->mix[2];
+    for (int f = 0; f < b->B; f++) {
+        double v[6][AXM_GD_MAX_CONTACTS];
+        b->D_um[f] = axm_rng_range(&r, c->diam_um[0], c->diam_um[1]);
+        for (int j = 0; j < 6; j++) {
+            const double *rg = j == 0 ? c->dist_um : j == 1 ? (const double[2]){0, 2 * M_PI}
+                             : j == 2 ? c->offset_deltax : j == 3 ? c->amp_mA : j == 4 ? c->pw_ms : c->delay_ms;
+            for (int k = 0; k < C; k++) v[j][k] = axm_rng_range(&r, rg[0], rg[1]);
+        }
+        double u_kind[AXM_GD_MAX_CONTACTS], gap[AXM_GD_MAX_CONTACTS], fr[AXM_GD_MAX_CONTACTS], ph[AXM_GD_MAX_CONTACTS];
+        for (int k = 0; k < C; k++) u_kind[k] = 0, gap[k] = 0, fr[k] = 0, ph[k] = 0;
+        if (kinds > 1)
+            for (int k = 0; k < C; k++) u_kind[k] = axm_rng_uniform(&r);
+        if (c->mix[1] > 0)
+            for (int k = 0; k < C; k++) gap[k] = axm_rng_range(&r, c->gap_ms[0], c->gap_ms[1]);
+        if (c->mix[2] > 0) {
+            for (int k = 0; k < C; k++) fr[k] = axm_rng_range(&r, c->freq_khz[0], c->freq_khz[1]);
+            for (int k = 0; k < C; k++) ph[k] = axm_rng_range(&r, 0, 2 * M_PI);
+        }
+        int rc = fiber_geometry(c, m, b, f, err);
+        if (rc) return rc;
+        double dx = fabs(b->node_y_um[(size_t)f * b->W + 1] - b->node_y_um[(size_t)f * b->W]);
+        for (int k = 0; k < C; k++) {
+            double *xyz = b->contact_xyz_um + ((size_t)f * C + k) * 3;
+            xyz[0] = v[0][k] * cos(v[1][k]);
+            xyz[1] = v[2][k] * dx;
+            xyz[2] = v[0][k] * sin(v[1][k]);
+            axm_wave *w = &b->waves[(size_t)f * C + k];
+            memset(w, 0, sizeof *w);
+            double amp = v[3][k];
+            if (c->polarity == AXM_POL_CATHODIC) amp = -fabs(amp);
+            else if (c->polarity == AXM_POL_ANODIC) amp = fabs(amp);
+            int kind = 0;
+            double acc = 0, u = u_kind[k] * msum;
+            if (kinds > 1) {
+                kind = 2;
+                for (int i = 0; i < 3; i++) {
+                    acc += c->mix[i];
+                    if (c->mix[i] > 0 && u < acc) {
+                        kind = i;
+                        break;
+                    }
+                }
+            } else {
+                for (int i = 0; i < 3; i++)
+                    if (c->mix[i] > 0) kind = i;
+            }
+            w->amp_mA = amp;
+            w->pw_ms = v[4][k];
+            w->delay_ms = v[5][k];
+            if (kind == 0) {
+                w->kind = AXM_WAVE_MONO;
+            } else if (kind == 1) {
+                w->kind = AXM_WAVE_BIPHASIC;
+                w->gap_ms = gap[k];
+            } else {
+                w->kind = AXM_WAVE_SINE;
+                w->freq_khz = fr[k];
+                w->phase_rad = ph[k];
+                w->dur_ms = v[4][k];
+            }
+        }
+    }
+    return AXM_OK;
+}
+
+/* The sink: a monitor that stores every state of every fiber straight into the batch's float
+ * arrays (S, B, W, T), so a run never holds a double-precision copy of its traces. */
+typedef struct sink {
+    axm_monitor base;
+    axm_gendata_batch *b;
+    axm_prec prec;
+} sink;
+
+static void sink_store(sink *k, long frame, int b0, int b1, const void *state)
+{
+    axm_gendata_batch *b = k->b;
+    if (frame < 0 || frame >= b->T) return;
+    size_t S = (size_t)b->S, W = (size_t)b->W, T = (size_t)b->T, B = (size_t)b->B;
+    for (int f = b0; f < b1; f++)
+        for (size_t s = 0; s < S; s++) {
+            float *out = b->states + ((s * B + (size_t)f) * W) * T + (size_t)frame;
+            size_t base = ((size_t)f * S + s) * W;
+            if (k->prec == AXM_FP32) {
+                const float *x = (const float *)state + base;
+                for (size_t w = 0; w < W; w++) out[w * T] = x[w];
+            } else {
+                const double *x = (const double *)state + base;
+                for (size_t w = 0; w < W; w++) out[w * T] = (float)x[w];
+            }
+        }
+}
+
+static int sink_begin(axm_monitor *m, const axm_mon_run *r, const void *state, axm_err *err)
+{
+    sink *k = (sink *)m;
+    if (r->B != k->b->B || r->W != k->b->W || r->S != k->b->S)
+        return axm_fail(err, AXM_ERR_RUNTIME, "gendata: the simulation's shape does not match the dataset's");
+    k->prec = r->prec;
+    sink_store(k, r->k0, 0, r->B, state);
+    return AXM_OK;
+}
+
+static void sink_observe(axm_monitor *m, long k, int b0, int b1, const void *state)
+{
+    sink_store((sink *)m, k + 1, b0, b1, state);
+}
+
+static void sink_noop(axm_monitor *m) { (void)m; }
+
+static const axm_monitor_ops sink_ops = {"gendata-sink", sink_begin, sink_observe, sink_noop, sink_noop, sink_noop};
+
+typedef struct prog_adapt {
+    void (*fn)(void *, long, long);
+    void *ud;
+    long B;
+} prog_adapt;
+
+static void prog_steps(void *ud, long done, long total)
+{
+    prog_adapt *p = ud;
+    if (p->fn && total > 0) p->fn(p->ud, (long)((double)p->B * (double)done / (double)total), p->B);
+}
+
+int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b, int n_threads,
+                         const volatile int *cancel, void (*progress)(void *ud, long done, long total),
+                         void *progress_ud, axm_err *err)
+{
+    int B = b->B, W = b->W, C = b->C, T = b->T;
+    long n_steps = T - 1;
+    if (b->S != m->kind->n_states)
+        return axm_fail(err, AXM_ERR_RUNTIME, "gendata: batch has %d states, model %s has %d", b->S, m->kind->name,
+                        m->kind->n_states);
+    int rc = AXM_OK;
+    axm_source *src = calloc((size_t)B * C, sizeof *src);
+    double *wbuf = malloc((size_t)B * C * (size_t)n_steps * sizeof *wbuf);
+    const double **wp = malloc((size_t)B * C * sizeof *wp);
+    int *wave_of = malloc((size_t)B * C * sizeof *wave_of);
+    double *phi = malloc((size_t)C * W * sizeof *phi);
+    if (!src || !wbuf || !wp || !wave_of || !phi) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+        goto out;
+    }
+    for (int f = 0; f < B && !rc; f++) {
+        double *ny = b->node_y_um + (size_t)f * W;
+        if ((rc = fiber_geometry(c, m, b, f, err))) break;
+        for (int k = 0; k < C && !rc; k++) {
+            size_t i = (size_t)f * C + k;
+            double *xyz = b->contact_xyz_um + 3 * i;
+            axm_source *s = &src[i];
+            s->kind = AXM_SRC_POINT;
+            s->x_um = xyz[0], s->y_um = xyz[1], s->z_um = xyz[2];
+            s->rho_ohm_cm = c->rho_ohm_cm;
+            if ((rc = axm_wave_check(&b->waves[i], err))) break;
+            if ((rc = axm_wave_sample(&b->waves[i], c->dt_ms, n_steps, wbuf + i * (size_t)n_steps, err))) break;
+            wp[i] = wbuf + i * (size_t)n_steps;
+            wave_of[i] = (int)i;
+        }
+        if (rc) break;
+        /* e at the nodes: what the engine applies at the node compartments, sample by sample */
+        for (int k = 0; k < C && !rc; k++) rc = axm_source_eval(&src[(size_t)f * C + k], ny, W, phi + (size_t)k * W, err);
+        for (int w = 0; w < W && !rc; w++) {
+            float *e = b->e + ((size_t)f * W + w) * T;
+            for (long t = 0; t < n_steps; t++) {
+                double acc = 0;
+                for (int k = 0; k < C; k++) acc += wp[(size_t)f * C + k][t] * phi[(size_t)k * W + w];
+                e[t] = (float)acc;
+            }
+            e[T - 1] = e[T - 2];
+        }
+    }
+    if (rc) goto out;
+
+    axm_sim *s = axm_sim_create(m, B, W, b->D_um, c->prec, n_threads, err);
+    if (!s) {
+        rc = err && err->code ? err->code : AXM_ERR_RUNTIME;
+        goto out;
+    }
+    axm_drive d;
+    memset(&d, 0, sizeof d);
+    d.n_contacts = C;
+    d.sources = src;
+    d.n_waves = B * C;
+    d.waves = wp;
+    d.wave_len = n_steps;
+    d.wave_of = wave_of;
+    rc = axm_sim_set_drive(s, &d, err);
+    if (!rc) {
+        sink k = {{&sink_ops}, b, c->prec};
+        prog_adapt pa = {progress, progress_ud, B};
+        axm_run_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.dt_ms = c->dt_ms;
+        ro.n_steps = n_steps;
+        ro.reinit = 1;
+        ro.cancel = cancel;
+        ro.progress = progress ? prog_steps : NULL;
+        ro.progress_ud = &pa;
+        axm_monitor *mons[1] = {&k.base};
+        rc = axm_sim_run(s, &ro, mons, 1, err);
+    }
+    axm_sim_destroy(s);
+    if (rc) goto out;
+
+    /* activations: an upward threshold crossing at a monitor node. As cajal, a crossing in the
+     * first step (t = dt) does not count. */
+    const float *v = b->states + (size_t)(b->S - 1) * B * W * T;
+    for (int f = 0; f < B; f++) {
+        int act = 0;
+        for (int side = 0; side < 2 && !act; side++) {
+            const float *x = v + ((size_t)f * W + b->ap_nodes[2 * f + side]) * T;
+            for (int t = 2; t < T && !act; t++) act = x[t] >= c->threshold_mV && x[t - 1] < c->threshold_mV;
+        }
+        b->act[f] = (float)act;
+    }
+out:
+    free(src);
+    free(wbuf);
+    free(wp);
+    free(wave_of);
+    free(phi);
+    return rc;
+}
+
+/* ================================================================================ HDF5 */
+
+#define MAX_DS 24
+
+typedef enum { DT_F32, DT_F64, DT_I32 } dtype;
+
+typedef struct dsdef {
+    char name[32];
+    dtype type;
+    int rank;            /* including the run axis */
+    hsize_t dims[6];     /* dims[0] = G */
+    int compress;
+    char units[256];
+    char axes[96];       /* "" = no axes attribute (as the reference) */
+    const void *buf;     /* this run's data */
+    hid_t id;
+} dsdef;
+
+typedef struct h5w {
+    hid_t f;
+    int n;
+    dsdef ds[MAX_DS];
+    long G;
+} h5w;
+
+static hid_t file_type(dtype t)
+{
+    return t == DT_F32 ? H5T_IEEE_F32LE : t == DT_F64 ? H5T_IEEE_F64LE : H5T_STD_I32LE;
+}
+
+static hid_t mem_type(dtype t)
+{
+    return t == DT_F32 ? H5T_NATIVE_FLOAT : t == DT_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT32;
+}
+
+static int put_str_attr(hid_t obj, const char *name, const char *val)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, &val);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc < 0 ? -1 : 0;
+}
+
+static int put_num_attr(hid_t obj, const char *name, int is_int, double d, long long i)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT)
+                                       : H5Acreate2(obj, name, is_int ? H5T_STD_I64LE : H5T_IEEE_F64LE, sp,
+                                                    H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : is_int ? H5Awrite(a, H5T_NATIVE_LLONG, &i) : H5Awrite(a, H5T_NATIVE_DOUBLE, &d);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+static int get_int_attr(hid_t obj, const char *name, long long *out)
+{
+    if (H5Aexists(obj, name) <= 0) return -1;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_LLONG, out);
+    if (a >= 0) H5Aclose(a);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Returns a malloc'ed copy of a string attribute, or NULL. */
+static char *get_str_attr(hid_t obj, const char *name)
+{
+    if (H5Aexists(obj, name) <= 0) return NULL;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return NULL;
+    hid_t ft = H5Aget_type(a);
+    char *res = NULL;
+    if (H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0) {
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5Tget_cset(ft));
+        char *s = NULL;
+        if (H5Aread(a, t, &s) >= 0 && s) {
+            res = strdup(s);
+            H5free_memory(s);
+        }
+        H5Tclose(t);
+    }
+    H5Tclose(ft);
+    H5Aclose(a);
+    return res;
+}
+
+static const char *state_units(const char *kind, const char *name, char *buf, size_t n)
+{
+    if (!strcmp(kind, "mrg") || !strcmp(kind, "smf")) {
+        if (!strcmp(name, "m")) return "1 (fast Na activation, axnode_myel m)";
+        if (!strcmp(name, "h")) return "1 (fast Na inactivation, axnode_myel h)";
+        if (!strcmp(name, "p")) return "1 (persistent Na activation, axnode_myel mp)";
+        if (!strcmp(name, "s")) return "1 (slow K activation, axnode_myel s)";
+    }
+    snprintf(buf, n, "1 (gating variable %s of model %s)", name, kind);
+    return buf;
+}
+
+static void add_ds(h5w *w, const char *name, dtype t, int rank, const hsize_t *tail, int compress,
+                   const char *units, const char *axes)
+{
+    dsdef *d = &w->ds[w->n++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    d->type = t;
+    d->rank = rank;
+    d->dims[0] = (hsize_t)w->G;
+    for (int i = 1; i < rank; i++) d->dims[i] = tail[i - 1];
+    d->compress = compress;
+    snprintf(d->units, sizeof d->units, "%s", units);
+    snprintf(d->axes, sizeof d->axes, "%s", axes ? axes : "");
+    d->id = -1;
+}
+
+/* The run-indexed datasets of a configuration, in the reference's names and order. */
+static void define_datasets(h5w *w, const axm_gendata_cfg *c, const axm_model_kind *k)
+{
+    hsize_t R = (hsize_t)c->rows, F = (hsize_t)c->fibers, W = (hsize_t)c->nodes, C = (hsize_t)c->contacts;
+    hsize_t T = (hsize_t)axm_gendata_T(c);
+    const char *ax5 = "n_idx, batch, axons, nodes, T", *ax3 = "n_idx, batch, axons";
+    char buf[256];
+    w->n = 0;
+    hsize_t t_traces[4] = {R, F, W, T}, t3[2] = {R, F}, tpar[2] = {R, 2 * F}, tc[4] = {R, F, C, 3},
+            tp[3] = {R, F, C}, tn[3] = {R, F, W}, tap[3] = {R, F, 2};
+    snprintf(buf, sizeof buf,
+             "1 if Vm crossed %g mV upward at the nodes nearest +-%g mm from the centre (cajal default MRG AP "
+             "monitors; clipped to the end nodes for short fibers), else 0",
+             c->threshold_mV, c->ap_monitor_um / 1000.0);
+    add_ds(w, "activations", DT_F32, 3, t3, 0, buf, ax3);
+    add_ds(w, "ap_monitor_nodes", DT_I32, 4, tap, 0, "node indices used for `activations`", NULL);
+    add_ds(w, "contact_xyz_um", DT_F64, 5, tc, 0,
+           "um; x, y (along fiber, centre node at 0), z of each point-source contact",
+           "n_idx, batch, axons, contacts, xyz");
+    add_ds(w, "diameters", DT_F32, 3, t3, 0, "um (fiber diameter)", ax3);
+    add_ds(w, "e", DT_F32, 5, t_traces, 1, "mV (extracellular potential e_extracellular applied at the node centre)", ax5);
+    for (int s = 0; s < k->n_states; s++) {
+        const char *nm = s == k->n_states - 1 ? "v" : k->state_names[s];
+        const char *u = s == k->n_states - 1 ? "mV (membrane potential v = vi - vext at the node)"
+                                             : state_units(k->name, nm, buf, sizeof buf);
+        add_ds(w, nm, DT_F32, 5, t_traces, 1, u, ax5);
+    }
+    snprintf(buf, sizeof buf, "um; node centre positions along the fiber (node %d at 0)", (c->nodes - 1) / 2);
+    add_ds(w, "node_y_um", DT_F64, 4, tn, 0, buf, "n_idx, batch, axons, nodes");
+    add_ds(w, "parameters", DT_F32, 3, tpar, 0,
+           "interleaved [diameter_um, y_um] per axon, as cajal's NeuronModel parameters", "n_idx, batch, 2*axons");
+    add_ds(w, "pulse_amp_mA", DT_F64, 4, tp, 0, "mA (negative = cathodic)", "n_idx, batch, axons, contacts");
+    add_ds(w, "pulse_delay_ms", DT_F64, 4, tp, 0, "ms", "n_idx, batch, axons, contacts");
+    if (n_kinds(c) > 1 || c->mix[0] == 0) {
+        add_ds(w, "pulse_freq_khz", DT_F64, 4, tp, 0, "kHz (sinusoid frequency; 0 for pulses)",
+               "n_idx, batch, axons, contacts");
+        add_ds(w, "pulse_gap_ms", DT_F64, 4, tp, 0, "ms (biphasic interphase gap)", "n_idx, batch, axons, contacts");
+        add_ds(w, "pulse_kind", DT_I32, 4, tp, 0,
+               "0 monophasic, 1 charge-balanced symmetric biphasic, 2 sinusoid (duration pw)",
+               "n_idx, batch, axons, contacts");
+        add_ds(w, "pulse_phase_rad", DT_F64, 4, tp, 0, "rad (sinusoid phase)", "n_idx, batch, axons, contacts");
+    }
+    add_ds(w, "pulse_pw_ms", DT_F64, 4, tp, 0, "ms (first phase width; sinusoid duration)",
+           "n_idx, batch, axons, contacts");
+    add_ds(w, "ys", DT_F32, 3, t3, 0,
+           "um (longitudinal position of the fiber centre node; always 0 here, contacts carry the offsets)", ax3);
+}
+
+static void h5w_close(h5w *w)
+{
+    for (int i = 0; i < w->n; i++)
+        if (w->ds[i].id >= 0) H5Dclose(w->ds[i].id), w->ds[i].id = -1;
+    if (w->f >= 0) H5Fclose(w->f);
+    w->f = -1;
+}
+
+static int h5w_create(h5w *w, const char *path, const axm_gendata_cfg *c, const char *gen_json, axm_err *err)
+{
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    w->f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    if (w->f < 0) return axm_fail(err, AXM_ERR_IO, "%s: cannot create the file", path);
+    long long T = axm_gendata_T(c);
+    int bad = put_num_attr(w->f, "T", 1, 0, T) | put_num_attr(w->f, "dt", 0, c->dt_ms, 0) |
+              put_str_attr(w->f, "dt_units", "ms") | put_num_attr(w->f, "tstop", 0, c->tstop_ms, 0) |
+              put_str_attr(w->f, "tstop_units", "ms") | put_num_attr(w->f, "seed", 1, 0, c->seed) |
+              put_str_attr(w->f, "generator", gen_json) | put_str_attr(w->f, "model", c->model) |
+              put_str_attr(w->f, "axonml_version", axm_version()) | put_num_attr(w->f, "n_runs", 1, 0, c->n_runs) |
+              put_num_attr(w->f, "batches_complete", 1, 0, 0);
+    for (int i = 0; i < w->n && !bad; i++) {
+        dsdef *d = &w->ds[i];
+        hsize_t cur[6], chunk[6];
+        for (int j = 0; j < d->rank; j++) cur[j] = d->dims[j], chunk[j] = d->dims[j];
+        cur[0] = 0, chunk[0] = 1;
+        hid_t sp = H5Screate_simple(d->rank, cur, d->dims);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_obj_track_times(dcpl, 0);
+        H5Pset_chunk(dcpl, d->rank, chunk);
+        if (d->compress) {
+            H5Pset_shuffle(dcpl);
+            H5Pset_deflate(dcpl, 4);
+        }
+        d->id = H5Dcreate2(w->f, d->name, file_type(d->type), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5Pclose(dcpl);
+        H5Sclose(sp);
+        if (d->id < 0) bad = 1;
+        else if (d->axes[0]) bad |= put_str_attr(d->id, "axes", d->axes);
+        if (!bad) bad |= put_str_attr(d->id, "units", d->units);
+    }
+    if (!bad) {
+        hsize_t n = (hsize_t)T;
+        double *t = malloc((size_t)T * sizeof *t);
+        hid_t sp = H5Screate_simple(1, &n, NULL);
+        hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_obj_track_times(dcpl, 0);
+        hid_t d = H5Dcreate2(w->f, "t_ms", H5T_IEEE_F64LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        if (!t || d < 0) bad = 1;
+        else {
+            for (long long k = 0; k < T; k++) t[k] = (double)k * c->dt_ms;
+            bad |= H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, t) < 0;
+            bad |= put_str_attr(d, "units", "ms; time of each sample along the T axis");
+        }
+        if (d >= 0) H5Dclose(d);
+        H5Pclose(dcpl);
+        H5Sclose(sp);
+        free(t);
+    }
+    if (!bad) bad = H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0;
+    if (bad) {
+        h5w_close(w);
+        return axm_fail(err, AXM_ERR_IO, "%s: cannot write the dataset layout", path);
+    }
+    return AXM_OK;
+}
+
+/* Opens a partial dataset for appending: its settings must be ours; runs past batches_complete
+ * (a run that was being written when the process died) are dropped. */
+static int h5w_open(h5w *w, const char *path, const char *gen_json, int writable, long *done, axm_err *err)
+{
+    w->f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (w->f < 0) return axm_fail(err, AXM_ERR_INPUT, "%s: not a readable HDF5 file", path);
+    char *g = get_str_attr(w->f, "generator");
+    long long n = -1;
+    int rc = AXM_OK;
+    if (!g || get_int_attr(w->f, "batches_complete", &n) || n < 0)
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: not an axonml gendata file (no generator / batches_complete attribute)", path);
+    else if (strcmp(g, gen_json))
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: was generated with other settings than this configuration: "
+                      "cannot continue it (use --force to start over)", path);
+    free(g);
+    for (int i = 0; i < w->n && !rc; i++) {
+        dsdef *d = &w->ds[i];
+        d->id = H5Dopen2(w->f, d->name, H5P_DEFAULT);
+        if (d->id < 0) {
+            rc = axm_fail(err, AXM_ERR_INPUT, "%s: dataset %s is missing", path, d->name);
+            break;
+        }
+        if (writable) {
+            hsize_t cur[6];
+            for (int j = 0; j < d->rank; j++) cur[j] = d->dims[j];
+            cur[0] = (hsize_t)n;
+            if (H5Dset_extent(d->id, cur) < 0) rc = axm_fail(err, AXM_ERR_IO, "%s: cannot resize %s", path, d->name);
+        }
+    }
+    if (rc) {
+        h5w_close(w);
+        return rc;
+    }
+    *done = (long)n;
+    return AXM_OK;
+}
+
+static int h5w_write_run(h5w *w, long g, const char *path, axm_err *err)
+{
+    int bad = 0;
+    for (int i = 0; i < w->n && !bad; i++) {
+        dsdef *d = &w->ds[i];
+        hsize_t cur[6], start[6] = {0}, count[6];
+        for (int j = 0; j < d->rank; j++) cur[j] = count[j] = d->dims[j];
+        cur[0] = (hsize_t)g + 1, start[0] = (hsize_t)g, count[0] = 1;
+        if (H5Dset_extent(d->id, cur) < 0) {
+            bad = 1;
+            break;
+        }
+        hid_t fs = H5Dget_space(d->id);
+        hid_t ms = H5Screate_simple(d->rank, count, NULL);
+        bad |= H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) < 0;
+        if (!bad) bad |= H5Dwrite(d->id, mem_type(d->type), ms, fs, H5P_DEFAULT, d->buf) < 0;
+        H5Sclose(ms);
+        H5Sclose(fs);
+    }
+    /* the count is written after the data, so that a file whose count says n holds n runs */
+    if (!bad) bad = H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0;
+    if (!bad) bad = put_num_attr(w->f, "batches_complete", 1, 0, (long long)g + 1);
+    if (!bad) bad = H5Fflush(w->f, H5F_SCOPE_GLOBAL) < 0;
+    return bad ? axm_fail(err, AXM_ERR_IO, "%s: cannot write run %ld (disk full?)", path, g) : AXM_OK;
+}
+
+/* ================================================================================ run */
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+typedef struct run_prog {
+    axm_gendata_opts *o;
+    long base, total;
+} run_prog;
+
+static void run_prog_fn(void *ud, long done, long total)
+{
+    (void)total;
+    run_prog *p = ud;
+    if (p->o->progress) p->o->progress(p->o->progress_ud, p->base + done, p->total);
+}
+
+int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err)
+{
+    o->start_batch = o->batches_done = 0;
+    o->complete = 0;
+    int rc = axm_gendata_check(c, err);
+    if (rc) return rc;
+    if (!o->out_path || !o->out_path[0]) return axm_fail(err, AXM_ERR_INPUT, "gendata: no output file given");
+    axm_model *m = axm_model_create(c->model, err);
+    if (!m) return err && err->code ? err->code : AXM_ERR_INPUT;
+    if (c->weights[0] && (rc = axm_model_load_weights(m, c->weights, err))) {
+        axm_model_destroy(m);
+        return rc;
+    }
+    if (c->nodes < m->kind->min_nodes) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "nodes: model %s needs at least %d nodes (got %d)", c->model,
+                      m->kind->min_nodes, c->nodes);
+        axm_model_destroy(m);
+        return rc;
+    }
+
+    size_t plen = strlen(o->out_path) + 6;
+    char *part = malloc(plen);
+    char *gen = axm_gendata_to_json(c);
+    axm_gendata_batch *b = NULL;
+    h5w w;
+    memset(&w, 0, sizeof w);
+    w.f = -1;
+    w.G = c->n_runs;
+    H5E_auto2_t efn;
+    void *edata;
+    H5Eget_auto2(H5E_DEFAULT, &efn, &edata);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (!part || !gen) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+        goto out;
+    }
+    snprintf(part, plen, "%s.part", o->out_path);
+    define_datasets(&w, c, m->kind);
+
+    long done = 0;
+    int have_out = file_exists(o->out_path), have_part = file_exists(part);
+    if (o->resume && !have_part && have_out) {
+        /* nothing unfinished: fine if the finished file is this configuration's */
+        if (!(rc = h5w_open(&w, o->out_path, gen, 0, &done, err))) {
+            if (done == c->n_runs) o->complete = 1, o->start_batch = o->batches_done = done;
+            else rc = axm_fail(err, AXM_ERR_INPUT, "%s: holds %ld of %d runs but is not a partial file", o->out_path, done, c->n_runs);
+        }
+        goto out;
+    }
+    if (have_out && !o->force) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: exists (use --force to overwrite it)", o->out_path);
+        goto out;
+    }
+    if (o->resume && have_part) {
+        if ((rc = h5w_open(&w, part, gen, 1, &done, err))) goto out;
+    } else {
+        if (have_part && !o->force) {
+            rc = axm_fail(err, AXM_ERR_INPUT, "%s: exists from an unfinished run (--resume continues it, --force starts over)", part);
+            goto out;
+        }
+        if ((rc = h5w_create(&w, part, c, gen, err))) goto out;
+    }
+    o->start_batch = o->batches_done = done;
+
+    b = axm_gendata_batch_create(c, m->kind->n_states, err);
+    if (!b) {
+        rc = err && err->code ? err->code : AXM_ERR_NOMEM;
+        goto out;
+    }
+    size_t B = (size_t)b->B, BC = B * (size_t)b->C;
+    float *diam = malloc(B * sizeof *diam), *ys = calloc(B, sizeof *ys), *par = malloc(2 * B * sizeof *par);
+    double *ampv = malloc(BC * sizeof *ampv), *pw = malloc(BC * sizeof *pw), *delay = malloc(BC * sizeof *delay),
+           *gap = malloc(BC * sizeof *gap), *freq = malloc(BC * sizeof *freq), *phase = malloc(BC * sizeof *phase);
+    int *kind = malloc(BC * sizeof *kind);
+    if (!diam || !ys || !par || !ampv || !pw || !delay || !gap || !freq || !phase || !kind) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+        goto out2;
+    }
+    long end = c->n_runs;
+    if (o->max_batches > 0 && done + o->max_batches < end) end = done + o->max_batches;
+    run_prog rp = {o, 0, (end - done) * (long)B};
+    for (long g = done; g < end; g++) {
+        if (o->cancel && *o->cancel) {
+            rc = AXM_ERR_CANCELLED;
+            break;
+        }
+        if ((rc = axm_gendata_draw(c, m, g, b, err))) break;
+        rp.base = (g - done) * (long)B;
+        rc = axm_gendata_simulate(c, m, b, o->n_threads, o->cancel, run_prog_fn, &rp, err);
+        if (rc) break;
+        for (size_t i = 0; i < B; i++) {
+            diam[i] = (float)b->D_um[i];
+            par[2 * i] = (float)b->D_um[i];
+            par[2 * i + 1] = 0.0f;
+        }
+        for (size_t i = 0; i < BC; i++) {
+            const axm_wave *wv = &b->waves[i];
+            ampv[i] = wv->amp_mA;
+            pw[i] = wv->pw_ms;
+            delay[i] = wv->delay_ms;
+            gap[i] = wv->gap_ms;
+            freq[i] = wv->freq_khz;
+            phase[i] = wv->phase_rad;
+            kind[i] = wv->kind == AXM_WAVE_MONO ? 0 : wv->kind == AXM_WAVE_BIPHASIC ? 1 : 2;
+        }
+        size_t trace = B * (size_t)b->W * (size_t)b->T;
+        int s_idx = 0;
+        for (int i = 0; i < w.n; i++) {
+            dsdef *d = &w.ds[i];
+            const char *n = d->name;
+            if (!strcmp(n, "activations")) d->buf = b->act;
+            else if (!strcmp(n, "ap_monitor_nodes")) d->buf = b->ap_nodes;
+            else if (!strcmp(n, "contact_xyz_um")) d->buf = b->contact_xyz_um;
+            else if (!strcmp(n, "diameters")) d->buf = diam;
+            else if (!strcmp(n, "e")) d->buf = b->e;
+            else if (!strcmp(n, "node_y_um")) d->buf = b->node_y_um;
+            else if (!strcmp(n, "parameters")) d->buf = par;
+            else if (!strcmp(n, "pulse_amp_mA")) d->buf = ampv;
+            else if (!strcmp(n, "pulse_delay_ms")) d->buf = delay;
+            else if (!strcmp(n, "pulse_freq_khz")) d->buf = freq;
+            else if (!strcmp(n, "pulse_gap_ms")) d->buf = gap;
+            else if (!strcmp(n, "pulse_kind")) d->buf = kind;
+            else if (!strcmp(n, "pulse_phase_rad")) d->buf = phase;
+            else if (!strcmp(n, "pulse_pw_ms")) d->buf = pw;
+            else if (!strcmp(n, "ys")) d->buf = ys;
+            else d->buf = b->states + (size_t)(s_idx++) * trace; /* states, in the kind's order */
+        }
+        if ((rc = h5w_write_run(&w, g, part, err))) break;
+        o->batches_done = g + 1;
+        if (o->progress) o->progress(o->progress_ud, rp.base + (long)B, rp.total);
+    }
+    if (rc == AXM_ERR_CANCELLED)
+        axm_fail(err, AXM_ERR_CANCELLED, "interrupted: %s holds %ld of %d runs (--resume continues it)", part,
+                 o->batches_done, c->n_runs);
+out2:
+    free(diam), free(ys), free(par);
+    free(ampv), free(pw), free(delay), free(gap), free(freq), free(phase);
+    free(kind);
+out:
+    h5w_close(&w);
+    if (!rc && !o->complete && o->batches_done == c->n_runs) {
+        if (rename(part, o->out_path))
+            rc = axm_fail(err, AXM_ERR_IO, "%s: cannot rename %s to it", o->out_path, part);
+        else o->complete = 1;
+    }
+    H5Eset_auto2(H5E_DEFAULT, efn, edata);
+    axm_gendata_batch_destroy(b);
+    axm_model_destroy(m);
+    free(part);
+    free(gen);
+    return rc;
+}

@@ -1,0 +1,133 @@
+/* Training and validation datasets: random fibers and stimuli simulated with a model kind (MRG by
+ * default) and written in the original axonml HDF5 layout (smf-model.md §9.1-§9.2; the reference
+ * files of reference/mrg_neuron/README.md §8 are the layout we mirror).
+ *
+ * A dataset has G runs ("n_idx") of R rows ("batch") x F fibers ("axons"). Run g is one simulation
+ * of B = R*F fibers and one HDF5 chunk (1, R, F, W, T) of every trace dataset. Runs are written in
+ * order; after each one the file is flushed and its attribute batches_complete says how many runs
+ * it holds, and every run-indexed dataset has exactly that many entries along its first axis (the
+ * datasets grow to G). A killed or interrupted generation therefore leaves a valid, smaller
+ * dataset that --resume continues.
+ *
+ * Random numbers: xoshiro256** (Blackman & Vigna 2018), seeded through splitmix64. Run g draws
+ * from its own stream (seed, g), so any run can be regenerated without replaying the runs before
+ * it, and results do not depend on threads. Draw order per fiber (b = row*F + fiber): D, then per
+ * contact r[C], theta[C], y[C], amp[C], pw[C], delay[C]; then, only when the waveform mix has more
+ * than one kind, kind[C]; when biphasic pulses are enabled gap[C]; when sinusoids are enabled
+ * freq[C], phase[C]. */
+#ifndef AXM_DATAGEN_H
+#define AXM_DATAGEN_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "model.h"
+#include "wave.h"
+
+/* ---- random numbers ---------------------------------------------------------------------- */
+
+typedef struct axm_rng {
+    uint64_t s[4];
+} axm_rng;
+
+uint64_t axm_splitmix64(uint64_t *state);
+/* Stream `stream` of generator `seed`: s = 4 successive splitmix64 outputs from the state
+ * seed ^ splitmix64(stream + 0x9E3779B97F4A7C15). */
+void axm_rng_seed(axm_rng *r, uint64_t seed, uint64_t stream);
+uint64_t axm_rng_next(axm_rng *r);          /* xoshiro256** */
+double axm_rng_uniform(axm_rng *r);         /* [0, 1): the top 53 bits */
+double axm_rng_range(axm_rng *r, double lo, double hi); /* lo + U*(hi - lo) */
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+#define AXM_GD_MAX_CONTACTS 32
+
+enum { AXM_POL_MIXED = 0, AXM_POL_CATHODIC = 1, AXM_POL_ANODIC = 2 };
+
+/* Every setting of a generation. Defaults (axm_gendata_defaults) are the original's / the
+ * reference README §8: MRG, 53 nodes, 5 ms at 0.005 ms, D ~ U[5.7, 14), 6 point contacts in
+ * 500 ohm cm at r ~ U[500, 3000] um and y ~ U[-2, 2]*deltax(D), monophasic pulses amp
+ * U[-0.2, 0.2) mA, pw U[0, 2) ms, delay U[0, 2) ms; 64 runs x 32 rows x 32 fibers. */
+typedef struct axm_gendata_cfg {
+    char model[32];           /* model kind; "mrg" */
+    char weights[512];        /* optional weights file for the model ("" = defaults) */
+    int nodes;                /* W */
+    double dt_ms, tstop_ms;   /* T = tstop/dt + 1 samples */
+    int n_runs, rows, fibers; /* G, R, F */
+    int64_t seed;             /* >= 0 */
+    axm_prec prec;            /* simulation precision (files are float32 as the original) */
+    double diam_um[2];        /* uniform [lo, hi) */
+    int contacts;             /* C */
+    double rho_ohm_cm;
+    double dist_um[2];        /* radial distance of each contact */
+    double offset_deltax[2];  /* longitudinal offset in units of the node-to-node distance */
+    double amp_mA[2], pw_ms[2], delay_ms[2];
+    int polarity;             /* AXM_POL_*: mixed keeps the sign of the amp draw */
+    double mix[3];            /* relative weights of monophasic, biphasic, sinusoid */
+    double gap_ms[2];         /* biphasic interphase gap */
+    double freq_khz[2];       /* sinusoid frequency; its duration is the pw draw, phase U[0, 2pi) */
+    double ap_monitor_um;     /* AP monitors at the nodes nearest +-this from the centre (14000) */
+    double threshold_mV;      /* AP detection threshold (0) */
+} axm_gendata_cfg;
+
+void axm_gendata_defaults(axm_gendata_cfg *c);
+/* Applies the keys of a JSON object (top level, or its "gendata" member) over c. Unknown keys and
+ * bad values are errors naming `where` (the file) and the key. */
+int axm_gendata_parse(axm_gendata_cfg *c, const char *json_text, const char *where, axm_err *err);
+int axm_gendata_load(axm_gendata_cfg *c, const char *path, axm_err *err);
+int axm_gendata_check(const axm_gendata_cfg *c, axm_err *err);
+/* The canonical JSON text of every setting that determines the data (the file's "generator"
+ * attribute; --resume requires it to match). Caller frees. */
+char *axm_gendata_to_json(const axm_gendata_cfg *c);
+int axm_gendata_T(const axm_gendata_cfg *c); /* samples per trace, incl. t = 0 */
+
+/* ---- one run (R x F fibers) -------------------------------------------------------------- */
+
+typedef struct axm_gendata_batch {
+    int R, F, B, W, C, T, S;      /* B = R*F; S = states of the model kind (vm last) */
+    double *D_um;                 /* [B] */
+    double *contact_xyz_um;       /* [B][C][3], relative to the fiber's centre node */
+    axm_wave *waves;              /* [B][C] */
+    double *node_y_um;            /* [B][W] */
+    int *ap_nodes;                /* [B][2] */
+    float *states;                /* [S][B][W][T] */
+    float *e;                     /* [B][W][T]: e[..., k] = sample k; e[..., T-1] repeats T-2 */
+    float *act;                   /* [B]: 1 if vm crossed threshold upward at an AP monitor node */
+} axm_gendata_batch;
+
+axm_gendata_batch *axm_gendata_batch_create(const axm_gendata_cfg *c, int n_states, axm_err *err);
+void axm_gendata_batch_destroy(axm_gendata_batch *b);
+/* Fills D, node positions, AP monitor nodes, contacts and waves of run g from the configuration's
+ * random stream (the longitudinal offsets scale with the model's node spacing). */
+int axm_gendata_draw(const axm_gendata_cfg *c, const axm_model *m, long g, axm_gendata_batch *b,
+                     axm_err *err);
+/* Simulates the fibers of b (D, contacts, waves as set, by draw or by hand) and fills node_y_um,
+ * ap_nodes, states, e and act. n_threads <= 0: all CPUs. progress (may be NULL) gets fibers done out of b->B. */
+int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b,
+                         int n_threads, const volatile int *cancel,
+                         void (*progress)(void *ud, long done, long total), void *progress_ud,
+                         axm_err *err);
+
+/* ---- whole datasets ---------------------------------------------------------------------- */
+
+typedef struct axm_gendata_opts {
+    const char *out_path;     /* FILE.h5; written as FILE.h5.part, renamed when complete */
+    int force;                /* replace an existing FILE.h5 / FILE.h5.part */
+    int resume;               /* continue FILE.h5.part */
+    long max_batches;         /* stop after this many new runs (0 = no limit) */
+    int n_threads;
+    const volatile int *cancel;
+    /* Fibers done and to do in this invocation. */
+    void (*progress)(void *ud, long done, long total);
+    void *progress_ud;
+    /* out */
+    long start_batch;         /* runs already in the file when this invocation began */
+    long batches_done;        /* runs in the file when it returned */
+    int complete;             /* the dataset is complete and renamed to out_path */
+} axm_gendata_opts;
+
+/* Generates (or continues) a dataset. Refuses to replace files without force (AXM_ERR_INPUT);
+ * returns AXM_ERR_CANCELLED, with every finished run kept, when *cancel is raised. */
+int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err);
+
+#endif
