@@ -1,14 +1,108 @@
 /* The CUDA backend's entry points, callable from C. Built from the .cu files in gpu/ when nvcc is found,
- * otherwise from gpu/none.c, whose functions report that no CUDA backend was compiled in. */
+ * otherwise from gpu/none.c, whose functions report that no CUDA backend was compiled in.
+ *
+ * The GPU simulator mirrors axm_sim (sim.h) for the S-MF model: same drive (separable stimulus with
+ * absolute time, or a materialized node potential; intracellular pulses), same per-fiber amplitude,
+ * same state layout (B,S,W), same run options. Monitors run fused inside the kernels, so they are GPU
+ * objects of their own (axm_cuda_mon) whose results have the layout of the CPU monitors' accessors
+ * (monitor.h). axm_cuda_threshold mirrors axm_threshold (thresh.h) with every bisection step on the GPU.
+ *
+ * Every function that can fail returns an axm_code and fills err with one line; CUDA errors name the
+ * source file and line. Nothing here aborts when no GPU or driver is present: axm_cuda_available says
+ * why, and callers fall back to the CPU. */
 #ifndef AXM_CUDA_H
 #define AXM_CUDA_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+#include "err.h"
+#include "model.h"
+#include "monitor.h"
+#include "sim.h"
+#include "thresh.h"
+
 /* 1 if the CUDA backend was compiled into this binary. */
 int axm_cuda_compiled(void);
+
+/* 1 if the backend is compiled in and at least one CUDA device is usable; otherwise 0 and, when why
+ * is not NULL, one line saying why ("CUDA backend not compiled in", "no CUDA driver: ...", ...). */
+int axm_cuda_available(axm_err *why);
+
+typedef struct axm_cuda_device {
+    int index;
+    char name[256];
+    size_t mem_bytes;       /* total global memory */
+    int sms;                /* multiprocessors */
+    int cc_major, cc_minor; /* compute capability */
+} axm_cuda_device;
+
+/* Fills up to max devices; returns how many there are (0 with err set when none is usable). */
+int axm_cuda_devices(axm_cuda_device *out, int max, axm_err *err);
+
+/* Largest fiber length the kernels take (nodes per fiber). */
+#define AXM_CUDA_MAX_NODES 256
+
+/* ---- S-MF simulation ------------------------------------------------------------------------ */
+
+typedef struct axm_cuda_sim axm_cuda_sim;
+typedef struct axm_cuda_mon axm_cuda_mon;
+
+/* Copies the model's parameters and D_um. Only the S-MF kind runs on the GPU; W <= AXM_CUDA_MAX_NODES.
+ * device < 0: device 0. */
+axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
+                                  int device, axm_err *err);
+void axm_cuda_sim_destroy(axm_cuda_sim *s);
+
+/* Binds a stimulus (as axm_sim_set_drive): phi is evaluated on the host at the model's node positions
+ * and uploaded with the waveforms; a materialized ve_nodes is uploaded whole. NULL = no stimulus. The
+ * drive's arrays are copied: they need not outlive the call. */
+int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err);
+/* Per-fiber amplitude factor on the extracellular stimulus; NULL = all 1. */
+int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err);
+
+/* As axm_sim_run: progress and cancel are polled between launches (each launch advances many steps). */
+int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons,
+                     axm_err *err);
+
+int axm_cuda_sim_batch(const axm_cuda_sim *s);
+int axm_cuda_sim_nodes(const axm_cuda_sim *s);
+axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s);
+long axm_cuda_sim_step_index(const axm_cuda_sim *s);
+/* Copies the node state (B,S,W) out as doubles (S = 5: m, h, p, s, vm). */
+int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err);
+/* Overwrites the node state (B,S,W) (doubles); the step counter is kept. For tests and restarts. */
+int axm_cuda_sim_set_state(axm_cuda_sim *s, const double *state, axm_err *err);
+
+/* ---- fused monitors (monitor.h semantics; results copied to the host after every run) -------- */
+
+axm_cuda_mon *axm_cuda_active_create(const axm_detect *d, int mark_decided, axm_err *err);
+axm_cuda_mon *axm_cuda_apcount_create(const axm_detect *d, axm_err *err);
+axm_cuda_mon *axm_cuda_raster_create(const axm_detect *d, int all_nodes, axm_err *err);
+axm_cuda_mon *axm_cuda_recorder_create(unsigned state_mask, const int *nodes, int n_nodes, int every,
+                                       int max_only, axm_err *err);
+void axm_cuda_mon_reset(axm_cuda_mon *m);
+void axm_cuda_mon_destroy(axm_cuda_mon *m);
+
+const unsigned char *axm_cuda_active_result(const axm_cuda_mon *m);     /* [B] */
+const int *axm_cuda_apcount_counts(const axm_cuda_mon *m);              /* [B][n_nodes] */
+const double *axm_cuda_apcount_first_ms(const axm_cuda_mon *m);         /* [B][n_nodes], NaN if none */
+const axm_spike *axm_cuda_raster_spikes(const axm_cuda_mon *m, long *n); /* by time, fiber, node */
+long axm_cuda_recorder_frames(const axm_cuda_mon *m);
+const double *axm_cuda_recorder_data(const axm_cuda_mon *m, int *n_states_rec, int *n_nodes_rec);
+const double *axm_cuda_recorder_times(const axm_cuda_mon *m);
+const double *axm_cuda_recorder_max(const axm_cuda_mon *m);              /* max_only: [B][S] */
+
+/* ---- threshold search ------------------------------------------------------------------------ */
+
+/* As axm_threshold on the sim's current drive: each condition is one fiber; every bisection step
+ * (simulation, activity test, bound update) runs on the GPU, and decided conditions are dropped from
+ * the next launch. res is allocated here (free with axm_thresh_result_free or axm_cuda_thresh_free). */
+int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err);
+void axm_cuda_thresh_free(axm_thresh_result *r);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,140 @@
-/* Stand-in for the CUDA backend in builds without nvcc (or with CUDA=0). */
+/* Stand-in for the CUDA backend in builds without nvcc (or with CUDA=0): every entry point of
+ * axm_cuda.h exists and reports that the backend is not compiled in. */
+#include <stddef.h>
+
 #include "axm_cuda.h"
 
+#define NOT_IN "CUDA backend not compiled in (built without nvcc or with CUDA=0)"
+
 int axm_cuda_compiled(void) { return 0; }
+
+int axm_cuda_available(axm_err *why)
+{
+    axm_fail(why, AXM_ERR_RUNTIME, NOT_IN);
+    return 0;
+}
+
+int axm_cuda_devices(axm_cuda_device *out, int max, axm_err *err)
+{
+    (void)out;
+    (void)max;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return 0;
+}
+
+axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
+                                  int device, axm_err *err)
+{
+    (void)m; (void)B; (void)W; (void)D_um; (void)prec; (void)device;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+void axm_cuda_sim_destroy(axm_cuda_sim *s) { (void)s; }
+
+int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err)
+{
+    (void)s; (void)d;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err)
+{
+    (void)s; (void)amp;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons,
+                     axm_err *err)
+{
+    (void)s; (void)o; (void)mons; (void)n_mons;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_sim_batch(const axm_cuda_sim *s) { (void)s; return 0; }
+int axm_cuda_sim_nodes(const axm_cuda_sim *s) { (void)s; return 0; }
+axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { (void)s; return AXM_FP64; }
+long axm_cuda_sim_step_index(const axm_cuda_sim *s) { (void)s; return 0; }
+
+int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
+{
+    (void)s; (void)out;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_sim_set_state(axm_cuda_sim *s, const double *state, axm_err *err)
+{
+    (void)s; (void)state;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+axm_cuda_mon *axm_cuda_active_create(const axm_detect *d, int mark_decided, axm_err *err)
+{
+    (void)d; (void)mark_decided;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+axm_cuda_mon *axm_cuda_apcount_create(const axm_detect *d, axm_err *err)
+{
+    (void)d;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+axm_cuda_mon *axm_cuda_raster_create(const axm_detect *d, int all_nodes, axm_err *err)
+{
+    (void)d; (void)all_nodes;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+axm_cuda_mon *axm_cuda_recorder_create(unsigned state_mask, const int *nodes, int n_nodes, int every,
+                                       int max_only, axm_err *err)
+{
+    (void)state_mask; (void)nodes; (void)n_nodes; (void)every; (void)max_only;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+void axm_cuda_mon_reset(axm_cuda_mon *m) { (void)m; }
+void axm_cuda_mon_destroy(axm_cuda_mon *m) { (void)m; }
+
+const unsigned char *axm_cuda_active_result(const axm_cuda_mon *m) { (void)m; return NULL; }
+const int *axm_cuda_apcount_counts(const axm_cuda_mon *m) { (void)m; return NULL; }
+const double *axm_cuda_apcount_first_ms(const axm_cuda_mon *m) { (void)m; return NULL; }
+
+const axm_spike *axm_cuda_raster_spikes(const axm_cuda_mon *m, long *n)
+{
+    (void)m;
+    if (n) *n = 0;
+    return NULL;
+}
+
+long axm_cuda_recorder_frames(const axm_cuda_mon *m) { (void)m; return 0; }
+
+const double *axm_cuda_recorder_data(const axm_cuda_mon *m, int *n_states_rec, int *n_nodes_rec)
+{
+    (void)m;
+    if (n_states_rec) *n_states_rec = 0;
+    if (n_nodes_rec) *n_nodes_rec = 0;
+    return NULL;
+}
+
+const double *axm_cuda_recorder_times(const axm_cuda_mon *m) { (void)m; return NULL; }
+const double *axm_cuda_recorder_max(const axm_cuda_mon *m) { (void)m; return NULL; }
+
+int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    (void)s; (void)o;
+    if (res) {
+        res->n = 0;
+        res->upper = res->lower = NULL;
+        res->status = NULL;
+        res->n_sims = 0;
+        res->iterations = 0;
+    }
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+void axm_cuda_thresh_free(axm_thresh_result *r) { (void)r; }

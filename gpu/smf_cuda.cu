@@ -1,0 +1,1132 @@
+/* Host side of the CUDA S-MF backend: the GPU simulator (mirrors axm_sim), fused monitors and the
+ * threshold search. Kernels in smf_kernel.cuh. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cuda_util.h"
+#include "smf_kernel.cuh"
+
+using namespace axmcu;
+
+namespace {
+
+enum { MON_ACTIVE = 1, MON_APCOUNT = 2, MON_RASTER = 3, MON_RECORDER = 4 };
+
+/* Node-steps per launch: long enough that launch overhead vanishes, short enough that cancel and
+ * progress are polled a few times a second even at full occupancy. */
+const double NODE_STEPS_PER_LAUNCH = 2e9;
+
+int dalloc(void **p, size_t bytes, const char *what, axm_err *err)
+{
+    *p = NULL;
+    if (bytes == 0) return AXM_OK;
+    cudaError_t e = cudaMalloc(p, bytes);
+    if (e != cudaSuccess) {
+        *p = NULL;
+        cudaGetLastError();
+        return axm_fail(err, AXM_ERR_NOMEM, "cuda: %s:%d: cudaMalloc(%s, %zu bytes): %s", __FILE__, __LINE__,
+                        what, bytes, cudaGetErrorString(e));
+    }
+    return AXM_OK;
+}
+
+void dfree(void *p)
+{
+    if (p) cudaFree(p);
+}
+
+/* Uploads doubles as the run's precision. */
+int upload(void *dst, const double *src, size_t n, axm_prec prec, axm_err *err)
+{
+    if (n == 0) return AXM_OK;
+    if (prec == AXM_FP64) {
+        AXM_CK(cudaMemcpy(dst, src, n * sizeof(double), cudaMemcpyHostToDevice));
+        return AXM_OK;
+    }
+    std::vector<float> f(n);
+    for (size_t i = 0; i < n; i++) f[i] = (float)src[i];
+    AXM_CK(cudaMemcpy(dst, f.data(), n * sizeof(float), cudaMemcpyHostToDevice));
+    return AXM_OK;
+}
+
+int download(double *dst, const void *src, size_t n, axm_prec prec, axm_err *err)
+{
+    if (n == 0) return AXM_OK;
+    if (prec == AXM_FP64) {
+        AXM_CK(cudaMemcpy(dst, src, n * sizeof(double), cudaMemcpyDeviceToHost));
+        return AXM_OK;
+    }
+    std::vector<float> f(n);
+    AXM_CK(cudaMemcpy(f.data(), src, n * sizeof(float), cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < n; i++) dst[i] = f[i];
+    return AXM_OK;
+}
+
+size_t psize(axm_prec p) { return p == AXM_FP64 ? sizeof(double) : sizeof(float); }
+
+int pidx(const axm_model *m, const char *name)
+{
+    for (int i = 0; i < m->kind->n_params; i++)
+        if (!strcmp(m->kind->params[i].name, name)) return i;
+    return -1;
+}
+
+/* The S-MF constants in double, in kernel form. */
+int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
+{
+    static const char *const names[] = {
+        "amA", "amB", "amC", "bmA", "bmB", "bmC", "ahA", "ahB", "ahC", "bhA", "bhB", "bhC",
+        "ampA", "ampB", "ampC", "bmpA", "bmpB", "bmpC", "asA", "asB", "asC", "bsA", "bsB", "bsC",
+        "vtraub", "aq10_1", "pq10_1", "aq10_2", "aq10_3", "bq10_1", "bq10_2", "bq10_3", "cq10_1",
+        "cq10_2", "cq10_3", "ena", "ek", "el"};
+    enum { N = sizeof names / sizeof names[0] };
+    double v[N];
+    for (int i = 0; i < N; i++) {
+        int k = pidx(m, names[i]);
+        if (k < 0)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' has no parameter '%s' (S-MF expected)",
+                            m->kind->name, names[i]);
+        v[i] = m->p[k];
+    }
+    memset(c, 0, sizeof *c);
+    c->amA = v[0]; c->amB = v[1]; c->amCi = 1 / v[2];
+    c->bmA = v[3]; c->bmB = v[4]; c->bmCi = 1 / v[5];
+    c->ahA = v[6]; c->ahB = v[7]; c->ahCi = 1 / v[8];
+    c->bhA = v[9]; c->bhB = v[10]; c->bhCi = 1 / v[11];
+    c->ampA = v[12]; c->ampB = v[13]; c->ampCi = 1 / v[14];
+    c->bmpA = v[15]; c->bmpB = v[16]; c->bmpCi = 1 / v[17];
+    c->asA = v[18]; c->asB = v[19]; c->asCi = 1 / v[20];
+    c->bsA = v[21]; c->bsB = v[22]; c->bsCi = 1 / v[23];
+    c->vtraub = v[24];
+    c->lim_am = v[0] * v[2]; c->lim_bm = v[3] * v[5]; c->lim_ah = v[6] * v[8];
+    c->lim_ap = v[12] * v[14]; c->lim_bp = v[15] * v[17];
+    double T = m->temp_c;
+    double qm = pow(v[25], (T - v[29]) / v[32]);
+    double qp = pow(v[26], (T - v[29]) / v[32]);
+    double qh = pow(v[27], (T - v[30]) / v[33]);
+    double qs = pow(v[28], (T - v[31]) / v[34]);
+    c->dtqm = dt * qm; c->dtqp = dt * qp; c->dtqh = dt * qh; c->dtqs = dt * qs;
+    c->ena = v[35]; c->ek = v[36]; c->el = v[37];
+    c->dt = dt;
+    c->taps = m->taps;
+    c->hw = m->taps / 2;
+    for (int j = 0; j < m->taps; j++) {
+        c->wvm[j] = 0.5 * (m->stencil[0][j] + m->stencil[0][m->taps - 1 - j]);
+        c->wve[j] = 0.5 * (m->stencil[1][j] + m->stencil[1][m->taps - 1 - j]);
+    }
+    c->handle_nan = m->handle_nan;
+    return AXM_OK;
+}
+
+template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
+{
+    SmfC<T> c;
+    const double *src = &d.amA;
+    T *dst = &c.amA;
+    /* the leading members are all doubles / Ts up to wve; copy them one by one */
+    int n = (int)(offsetof(SmfC<double>, taps) / sizeof(double));
+    for (int i = 0; i < n; i++) dst[i] = (T)src[i];
+    c.taps = d.taps;
+    c.hw = d.hw;
+    c.handle_nan = d.handle_nan;
+    return c;
+}
+
+/* Lumped per-fiber quantities (smf-model.md §2.2): 1/Cn, 1/ra, gNa, gNaP, gK, gL. */
+int smf_fiber(const axm_model *m, const double *D, int B, double *fib, axm_err *err)
+{
+    static const char *const names[] = {"axond1", "axond2", "axond3", "noded1", "noded2", "noded3",
+                                        "deltax1", "deltax2", "deltax3", "pi", "rhoa", "cm",
+                                        "gnabar", "gnapbar", "gkbar", "gl"};
+    enum { N = sizeof names / sizeof names[0] };
+    double v[N];
+    for (int i = 0; i < N; i++) {
+        int k = pidx(m, names[i]);
+        if (k < 0)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' has no parameter '%s' (S-MF expected)",
+                            m->kind->name, names[i]);
+        v[i] = m->p[k];
+    }
+    for (int b = 0; b < B; b++) {
+        double d = D[b];
+        double axonD = v[0] * d * d + v[1] * d + v[2];
+        double nodeD = (v[3] * d * d + v[4] * d + v[5]) / 1e4;
+        double deltax = (v[6] * d * d + v[7] * d + v[8]) / 1e4;
+        double pi = v[9];
+        double area = pi * nodeD * (1 / 1e4);
+        double rhoa_eff = v[10] / ((axonD / d) * (axonD / d));
+        double ra = rhoa_eff * deltax / (pi * (d / 2e4) * (d / 2e4));
+        double cn = v[11] * area;
+        fib[0 * B + b] = 1 / cn;
+        fib[1 * B + b] = 1 / ra;
+        fib[2 * B + b] = v[12] * area;
+        fib[3 * B + b] = v[13] * area;
+        fib[4 * B + b] = v[14] * area;
+        fib[5 * B + b] = v[15] * area;
+    }
+    return AXM_OK;
+}
+
+/* First absolute step k whose state time (k+1) dt reaches t_start (the CPU's predicate, on doubles). */
+long long first_checked_step(double t_start, double dt)
+{
+    if (!(t_start > 0)) return 0;
+    long long k = (long long)floor(t_start / dt) - 2;
+    if (k < 0) k = 0;
+    while ((double)(k + 1) * dt < t_start) k++;
+    while (k > 0 && (double)k * dt >= t_start) k--;
+    return k;
+}
+
+/* First k with pred(k) = (k * dt >= t), for pulse edges. */
+long long first_k_at_or_after(double t, double dt)
+{
+    if (!(t > 0)) return 0;
+    long long k = (long long)ceil(t / dt) - 2;
+    if (k < 0) k = 0;
+    while ((double)k * dt < t) k++;
+    while (k > 0 && (double)(k - 1) * dt >= t) k--;
+    return k;
+}
+
+int npl_for(int W)
+{
+    int npl = 1;
+    while (32 * npl < W) npl *= 2;
+    return npl;
+}
+
+} // namespace
+
+struct axm_cuda_sim {
+    int dev, B, W;
+    axm_prec prec;
+    axm_model model;               /* shallow copy with its own p */
+    double *D;
+    double *ic_h;                  /* (B,5,W) */
+    double *fib_h;                 /* [6][B] */
+    void *d_state, *d_ic, *d_fib, *d_amp;
+    unsigned char *d_decided;
+    int has_amp;
+    /* drive */
+    int mode, C;
+    void *d_phis, *d_waves, *d_ve;
+    int *d_wave_of;
+    long long wlen, ve_len;
+    axm_pulse *pulses;
+    int n_pulses;
+    DPulse *d_pulses;
+    int n_dpulses;
+    double pulses_dt;              /* dt the device pulses were resolved for */
+    long long k;                   /* absolute steps since the last reinit */
+    int fresh;                     /* no run yet: state is the initial condition */
+};
+
+struct axm_cuda_mon {
+    int type;
+    axm_detect d;
+    int mark, all_nodes;
+    unsigned mask;
+    int rnodes[AXM_CUDA_MAX_NODES];
+    int rn, every, max_only;
+    /* binding to a sim's shape */
+    int B, W;
+    axm_prec prec;
+    unsigned char *d_below, *d_seen, *d_active;
+    int *d_count;
+    double *d_first;
+    void *d_mx;
+    int *d_rnodes, *d_rec_of_node;
+    /* host results */
+    unsigned char *h_active;
+    int *h_count;
+    double *h_first, *h_max;
+    std::vector<axm_spike> *spikes;
+    std::vector<double> *rec_data, *rec_times;
+    int ns_rec, nn_rec;
+    long frames;
+    int need_reset;
+};
+
+static void drive_free(axm_cuda_sim *s)
+{
+    dfree(s->d_phis); dfree(s->d_waves); dfree(s->d_ve); dfree(s->d_wave_of); dfree(s->d_pulses);
+    s->d_phis = s->d_waves = s->d_ve = NULL;
+    s->d_wave_of = NULL;
+    s->d_pulses = NULL;
+    free(s->pulses);
+    s->pulses = NULL;
+    s->n_pulses = s->n_dpulses = 0;
+    s->mode = DRIVE_NONE;
+    s->C = 0;
+}
+
+extern "C" void axm_cuda_sim_destroy(axm_cuda_sim *s)
+{
+    if (!s) return;
+    cudaSetDevice(s->dev);
+    drive_free(s);
+    dfree(s->d_state); dfree(s->d_ic); dfree(s->d_fib); dfree(s->d_amp); dfree(s->d_decided);
+    free(s->model.p);
+    free(s->D);
+    free(s->ic_h);
+    free(s->fib_h);
+    free(s);
+}
+
+extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, const double *D_um,
+                                             axm_prec prec, int device, axm_err *err)
+{
+    if (!m || !m->kind) { axm_fail(err, AXM_ERR_INPUT, "cuda: no model"); return NULL; }
+    if (strcmp(m->kind->name, "smf") || m->kind->n_states != 5 || !m->kind->has_stencil) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' does not run on the GPU (only 'smf')", m->kind->name);
+        return NULL;
+    }
+    if (B < 1) { axm_fail(err, AXM_ERR_INPUT, "cuda: batch size %d: expected >= 1", B); return NULL; }
+    if (W < 2 || W > AXM_CUDA_MAX_NODES) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: %d nodes per fiber: expected 2..%d", W, AXM_CUDA_MAX_NODES);
+        return NULL;
+    }
+    if (m->taps < 1 || m->taps > AXM_MAX_TAPS || m->taps % 2 == 0 || W <= m->taps / 2) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: stencil of %d taps on %d nodes: expected odd taps <= %d and nodes > taps/2",
+                 m->taps, W, AXM_MAX_TAPS);
+        return NULL;
+    }
+    for (int b = 0; b < B; b++)
+        if (!(D_um[b] > 0)) {
+            axm_fail(err, AXM_ERR_INPUT, "cuda: diameter of fiber %d is %g um: expected > 0", b, D_um[b]);
+            return NULL;
+        }
+    if (!axm_cuda_available(err)) return NULL;
+    int ndev = 0;
+    if (cudaGetDeviceCount(&ndev) != cudaSuccess || device >= ndev) {
+        cudaGetLastError();
+        axm_fail(err, AXM_ERR_INPUT, "cuda: device %d: expected 0..%d", device, ndev - 1);
+        return NULL;
+    }
+    axm_cuda_sim *s = (axm_cuda_sim *)calloc(1, sizeof *s);
+    if (!s) { axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory"); return NULL; }
+    s->dev = device < 0 ? 0 : device;
+    s->B = B;
+    s->W = W;
+    s->prec = prec;
+    s->model = *m;
+    s->model.p = (double *)malloc(sizeof(double) * (m->kind->n_params > 0 ? m->kind->n_params : 1));
+    s->D = (double *)malloc(sizeof(double) * B);
+    s->ic_h = (double *)malloc(sizeof(double) * (size_t)B * 5 * W);
+    s->fib_h = (double *)malloc(sizeof(double) * 6 * (size_t)B);
+    if (!s->model.p || !s->D || !s->ic_h || !s->fib_h) {
+        axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+        axm_cuda_sim_destroy(s);
+        return NULL;
+    }
+    memcpy(s->model.p, m->p, sizeof(double) * m->kind->n_params);
+    memcpy(s->D, D_um, sizeof(double) * B);
+    s->fresh = 1;
+
+    /* the initial condition comes from the model kind itself, so CPU and GPU start alike */
+    void *ws = m->kind->ws_create(m, B, W, D_um, AXM_FP64, err);
+    if (!ws) { axm_cuda_sim_destroy(s); return NULL; }
+    m->kind->init(ws, 0, B, s->ic_h);
+    m->kind->ws_destroy(ws);
+
+    int rc = smf_fiber(m, D_um, B, s->fib_h, err);
+    size_t ts = psize(prec), nstate = (size_t)B * 5 * W;
+    if (rc == AXM_OK && cudaSetDevice(s->dev) != cudaSuccess)
+        rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaSetDevice(%d) failed", __FILE__, __LINE__, s->dev);
+    if (rc == AXM_OK) rc = dalloc(&s->d_state, nstate * ts, "state", err);
+    if (rc == AXM_OK) rc = dalloc(&s->d_ic, nstate * ts, "initial state", err);
+    if (rc == AXM_OK) rc = dalloc(&s->d_fib, 6 * (size_t)B * ts, "fiber constants", err);
+    if (rc == AXM_OK) rc = dalloc(&s->d_amp, (size_t)B * ts, "amplitudes", err);
+    if (rc == AXM_OK) rc = dalloc((void **)&s->d_decided, (size_t)B, "decided flags", err);
+    if (rc == AXM_OK) rc = upload(s->d_ic, s->ic_h, nstate, prec, err);
+    if (rc == AXM_OK) rc = upload(s->d_state, s->ic_h, nstate, prec, err);
+    if (rc == AXM_OK) rc = upload(s->d_fib, s->fib_h, 6 * (size_t)B, prec, err);
+    if (rc == AXM_OK && cudaMemset(s->d_decided, 0, B) != cudaSuccess)
+        rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemset failed", __FILE__, __LINE__);
+    if (rc != AXM_OK) {
+        axm_cuda_sim_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+extern "C" int axm_cuda_sim_batch(const axm_cuda_sim *s) { return s->B; }
+extern "C" int axm_cuda_sim_nodes(const axm_cuda_sim *s) { return s->W; }
+extern "C" axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { return s->prec; }
+extern "C" long axm_cuda_sim_step_index(const axm_cuda_sim *s) { return (long)s->k; }
+
+extern "C" int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
+{
+    AXM_CK(cudaSetDevice(s->dev));
+    return download(out, s->d_state, (size_t)s->B * 5 * s->W, s->prec, err);
+}
+
+extern "C" int axm_cuda_sim_set_state(axm_cuda_sim *s, const double *state, axm_err *err)
+{
+    AXM_CK(cudaSetDevice(s->dev));
+    int rc = upload(s->d_state, state, (size_t)s->B * 5 * s->W, s->prec, err);
+    if (rc == AXM_OK) s->fresh = 0;
+    return rc;
+}
+
+extern "C" int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err)
+{
+    AXM_CK(cudaSetDevice(s->dev));
+    if (!amp) {
+        s->has_amp = 0;
+        return AXM_OK;
+    }
+    s->has_amp = 1;
+    return upload(s->d_amp, amp, (size_t)s->B, s->prec, err);
+}
+
+extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err)
+{
+    AXM_CK(cudaSetDevice(s->dev));
+    drive_free(s);
+    if (!d) return AXM_OK;
+    const int B = s->B, W = s->W;
+    const axm_model *m = &s->model;
+    int rc = AXM_OK;
+    if (d->n_pulses > 0) {
+        s->pulses = (axm_pulse *)malloc(sizeof(axm_pulse) * d->n_pulses);
+        if (!s->pulses) return axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+        for (int i = 0; i < d->n_pulses; i++) {
+            const axm_pulse *p = &d->pulses[i];
+            int node = p->node < 0 ? W + p->node : p->node;
+            if (node < 0 || node >= W)
+                return axm_fail(err, AXM_ERR_INPUT, "cuda: pulse %d: node %d outside a fiber of %d nodes", i,
+                                p->node, W);
+            if (p->fiber < -1 || p->fiber >= B)
+                return axm_fail(err, AXM_ERR_INPUT, "cuda: pulse %d: fiber %d: expected -1..%d", i, p->fiber, B - 1);
+            s->pulses[i] = *p;
+        }
+        s->n_pulses = d->n_pulses;
+    }
+    if (d->ve_nodes) {
+        if (d->ve_len < 1) return axm_fail(err, AXM_ERR_INPUT, "cuda: ve_nodes given with ve_len %ld: expected >= 1", d->ve_len);
+        size_t n = (size_t)d->ve_len * B * W;
+        rc = dalloc(&s->d_ve, n * psize(s->prec), "materialized ve", err);
+        if (rc == AXM_OK) rc = upload(s->d_ve, d->ve_nodes, n, s->prec, err);
+        if (rc != AXM_OK) return rc;
+        s->ve_len = d->ve_len;
+        s->mode = DRIVE_MAT;
+        return AXM_OK;
+    }
+    if (d->n_contacts <= 0) return AXM_OK;
+    const int C = d->n_contacts;
+    if (!d->sources || !d->wave_of || (d->n_waves > 0 && (!d->waves || d->wave_len < 1)))
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: drive with %d contacts lacks sources, waves or wave_of", C);
+    if (m->kind->n_comp(m, W) != W)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' applies ve at %d compartments, expected %d nodes",
+                        m->kind->name, m->kind->n_comp(m, W), W);
+    for (int i = 0; i < B * C; i++)
+        if (d->wave_of[i] < -1 || d->wave_of[i] >= d->n_waves)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: wave_of[%d] = %d: expected -1..%d", i, d->wave_of[i],
+                            d->n_waves - 1);
+    /* phi at the nodes, then the ve-channel stencil applied once (it is linear in ve) */
+    SmfC<double> c;
+    if ((rc = smf_consts(m, 1.0, &c, err)) != AXM_OK) return rc;
+    std::vector<double> y(W), phi(W), phis((size_t)B * C * W);
+    for (int b = 0; b < B; b++) {
+        if ((rc = m->kind->positions(m, s->D[b], W, y.data(), err)) != AXM_OK) return rc;
+        for (int cc = 0; cc < C; cc++) {
+            double *out = &phis[((size_t)b * C + cc) * W];
+            if (d->wave_of[b * C + cc] < 0) {
+                for (int j = 0; j < W; j++) out[j] = 0;
+                continue;
+            }
+            if ((rc = axm_source_eval(&d->sources[b * C + cc], y.data(), W, phi.data(), err)) != AXM_OK)
+                return rc;
+            for (int j = 0; j < W; j++) {
+                double acc = 0;
+                for (int t = 0; t < c.taps; t++) {
+                    int q = j + t - c.hw;
+                    q = q < 0 ? -q : q;
+                    q = q >= W ? 2 * (W - 1) - q : q;
+                    acc += c.wve[t] * phi[q];
+                }
+                out[j] = acc;
+            }
+        }
+    }
+    size_t nw = (size_t)(d->n_waves > 0 ? d->n_waves : 0) * d->wave_len;
+    std::vector<double> wv(nw > 0 ? nw : 1);
+    for (int i = 0; i < d->n_waves; i++) memcpy(&wv[(size_t)i * d->wave_len], d->waves[i], sizeof(double) * d->wave_len);
+    if (rc == AXM_OK) rc = dalloc(&s->d_phis, phis.size() * psize(s->prec), "phi", err);
+    if (rc == AXM_OK) rc = upload(s->d_phis, phis.data(), phis.size(), s->prec, err);
+    if (rc == AXM_OK) rc = dalloc(&s->d_waves, wv.size() * psize(s->prec), "waveforms", err);
+    if (rc == AXM_OK) rc = upload(s->d_waves, wv.data(), nw, s->prec, err);
+    if (rc == AXM_OK) rc = dalloc((void **)&s->d_wave_of, sizeof(int) * (size_t)B * C, "wave_of", err);
+    if (rc == AXM_OK && cudaMemcpy(s->d_wave_of, d->wave_of, sizeof(int) * (size_t)B * C, cudaMemcpyHostToDevice) != cudaSuccess)
+        rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemcpy(wave_of) failed", __FILE__, __LINE__);
+    if (rc != AXM_OK) {
+        drive_free(s);
+        return rc;
+    }
+    s->C = C;
+    s->wlen = d->n_waves > 0 ? d->wave_len : 0;
+    s->mode = DRIVE_SEP;
+    return AXM_OK;
+}
+
+/* Pulses as absolute step ranges for this dt (the same double predicate as the CPU: t_k = k dt,
+ * on for delay <= t_k < delay + dur). */
+static int resolve_pulses(axm_cuda_sim *s, double dt, axm_err *err)
+{
+    if (s->n_pulses == 0 || (s->d_pulses && s->pulses_dt == dt)) return AXM_OK;
+    dfree(s->d_pulses);
+    s->d_pulses = NULL;
+    std::vector<DPulse> dp(s->n_pulses);
+    for (int i = 0; i < s->n_pulses; i++) {
+        const axm_pulse *p = &s->pulses[i];
+        dp[i].fiber = p->fiber;
+        dp[i].node = p->node < 0 ? s->W + p->node : p->node;
+        dp[i].k_on = first_k_at_or_after(p->delay_ms, dt);
+        dp[i].k_off = first_k_at_or_after(p->delay_ms + p->dur_ms, dt);
+        /* the upper edge is exclusive on t < delay + dur: first_k_at_or_after gives that k */
+        dp[i].amp = p->amp_mA;
+    }
+    int rc = dalloc((void **)&s->d_pulses, sizeof(DPulse) * dp.size(), "pulses", err);
+    if (rc != AXM_OK) return rc;
+    AXM_CK(cudaMemcpy(s->d_pulses, dp.data(), sizeof(DPulse) * dp.size(), cudaMemcpyHostToDevice));
+    s->pulses_dt = dt;
+    s->n_dpulses = s->n_pulses;
+    return AXM_OK;
+}
+
+/* ---- monitors ------------------------------------------------------------------------------- */
+
+static axm_cuda_mon *mon_new(int type, axm_err *err)
+{
+    axm_cuda_mon *m = (axm_cuda_mon *)calloc(1, sizeof *m);
+    if (!m) {
+        axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+        return NULL;
+    }
+    m->type = type;
+    m->spikes = new std::vector<axm_spike>();
+    m->rec_data = new std::vector<double>();
+    m->rec_times = new std::vector<double>();
+    m->need_reset = 1;
+    return m;
+}
+
+static int check_detect(const axm_detect *d, axm_err *err)
+{
+    if (!d) return axm_fail(err, AXM_ERR_INPUT, "cuda: monitor without detection settings");
+    if (d->n_nodes < 1 || d->n_nodes > MAXDET)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: detect.n_nodes = %d: expected 1..%d", d->n_nodes, MAXDET);
+    if (d->at_least < 1 || d->at_least > d->n_nodes)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: detect.at_least = %d: expected 1..%d", d->at_least, d->n_nodes);
+    return AXM_OK;
+}
+
+extern "C" axm_cuda_mon *axm_cuda_active_create(const axm_detect *d, int mark_decided, axm_err *err)
+{
+    if (check_detect(d, err) != AXM_OK) return NULL;
+    axm_cuda_mon *m = mon_new(MON_ACTIVE, err);
+    if (m) { m->d = *d; m->mark = mark_decided; }
+    return m;
+}
+
+extern "C" axm_cuda_mon *axm_cuda_apcount_create(const axm_detect *d, axm_err *err)
+{
+    if (check_detect(d, err) != AXM_OK) return NULL;
+    axm_cuda_mon *m = mon_new(MON_APCOUNT, err);
+    if (m) m->d = *d;
+    return m;
+}
+
+extern "C" axm_cuda_mon *axm_cuda_raster_create(const axm_detect *d, int all_nodes, axm_err *err)
+{
+    if (all_nodes) {
+        if (!d) {
+            axm_fail(err, AXM_ERR_INPUT, "cuda: raster without detection settings");
+            return NULL;
+        }
+    } else if (check_detect(d, err) != AXM_OK) {
+        return NULL;
+    }
+    axm_cuda_mon *m = mon_new(MON_RASTER, err);
+    if (m) { m->d = *d; m->all_nodes = all_nodes; }
+    return m;
+}
+
+extern "C" axm_cuda_mon *axm_cuda_recorder_create(unsigned state_mask, const int *nodes, int n_nodes, int every,
+                                                  int max_only, axm_err *err)
+{
+    if (!max_only && (state_mask & 31u) == 0) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: recorder state mask 0x%x: expected bits 0..4", state_mask);
+        return NULL;
+    }
+    if (every < 1) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: recorder every = %d: expected >= 1", every);
+        return NULL;
+    }
+    if (nodes && (n_nodes < 1 || n_nodes > AXM_CUDA_MAX_NODES)) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: recorder n_nodes = %d: expected 1..%d", n_nodes, AXM_CUDA_MAX_NODES);
+        return NULL;
+    }
+    axm_cuda_mon *m = mon_new(MON_RECORDER, err);
+    if (!m) return NULL;
+    m->mask = state_mask & 31u;
+    m->every = every;
+    m->max_only = max_only;
+    m->rn = nodes ? n_nodes : 0;
+    for (int i = 0; i < m->rn; i++) m->rnodes[i] = nodes[i];
+    return m;
+}
+
+static void mon_free_dev(axm_cuda_mon *m)
+{
+    dfree(m->d_below); dfree(m->d_seen); dfree(m->d_active); dfree(m->d_count); dfree(m->d_first);
+    dfree(m->d_mx); dfree(m->d_rnodes); dfree(m->d_rec_of_node);
+    m->d_below = m->d_seen = m->d_active = NULL;
+    m->d_count = m->d_rnodes = m->d_rec_of_node = NULL;
+    m->d_first = NULL;
+    m->d_mx = NULL;
+    free(m->h_active); free(m->h_count); free(m->h_first); free(m->h_max);
+    m->h_active = NULL;
+    m->h_count = NULL;
+    m->h_first = m->h_max = NULL;
+    m->B = m->W = 0;
+}
+
+extern "C" void axm_cuda_mon_reset(axm_cuda_mon *m)
+{
+    if (!m) return;
+    m->need_reset = 1;
+    m->spikes->clear();
+    m->rec_data->clear();
+    m->rec_times->clear();
+    m->frames = 0;
+    /* device and host arrays are cleared at the next run's start (the monitor may not be bound yet) */
+    if (m->h_active) memset(m->h_active, 0, m->B);
+    if (m->h_count) memset(m->h_count, 0, sizeof(int) * m->B * MAXDET);
+    if (m->h_first) for (int i = 0; i < m->B * MAXDET; i++) m->h_first[i] = NAN;
+    if (m->h_max) for (int i = 0; i < m->B * 5; i++) m->h_max[i] = -INFINITY;
+}
+
+extern "C" void axm_cuda_mon_destroy(axm_cuda_mon *m)
+{
+    if (!m) return;
+    mon_free_dev(m);
+    delete m->spikes;
+    delete m->rec_data;
+    delete m->rec_times;
+    free(m);
+}
+
+static int resolve_nodes(const int *in, int n, int W, int *out, const char *what, axm_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        int j = in[i] < 0 ? W + in[i] : in[i];
+        if (j < 0 || j >= W)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: %s node %d outside a fiber of %d nodes", what, in[i], W);
+        out[i] = j;
+    }
+    return AXM_OK;
+}
+
+/* Allocates the monitor's device state for the sim's shape; clears it when reset or reshaped. */
+static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, int reinit, axm_err *err)
+{
+    const int B = s->B, W = s->W;
+    int rc = AXM_OK;
+    if (m->B != B || m->W != W || m->prec != s->prec) {
+        mon_free_dev(m);
+        size_t nd = (size_t)B * MAXDET;
+        m->B = B;
+        m->W = W;
+        m->prec = s->prec;
+        m->need_reset = 1;
+        switch (m->type) {
+        case MON_ACTIVE:
+            rc = dalloc((void **)&m->d_below, nd, "active", err);
+            if (!rc) rc = dalloc((void **)&m->d_seen, nd, "active", err);
+            if (!rc) rc = dalloc((void **)&m->d_active, B, "active", err);
+            m->h_active = (unsigned char *)calloc(B, 1);
+            if (!rc && !m->h_active) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+            break;
+        case MON_APCOUNT:
+            rc = dalloc((void **)&m->d_below, nd, "apcount", err);
+            if (!rc) rc = dalloc((void **)&m->d_count, nd * sizeof(int), "apcount", err);
+            if (!rc) rc = dalloc((void **)&m->d_first, nd * sizeof(double), "apcount", err);
+            m->h_count = (int *)calloc(nd, sizeof(int));
+            m->h_first = (double *)calloc(nd, sizeof(double));
+            if (!rc && (!m->h_count || !m->h_first)) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+            break;
+        case MON_RASTER: {
+            int n = m->all_nodes ? W : m->d.n_nodes;
+            rc = dalloc((void **)&m->d_below, (size_t)B * n, "raster", err);
+            if (!rc && !m->all_nodes) {
+                int nodes[MAXDET];
+                rc = resolve_nodes(m->d.nodes, n, W, nodes, "raster", err);
+                if (!rc) rc = dalloc((void **)&m->d_rnodes, sizeof(int) * n, "raster", err);
+                if (!rc && cudaMemcpy(m->d_rnodes, nodes, sizeof(int) * n, cudaMemcpyHostToDevice) != cudaSuccess)
+                    rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemcpy failed", __FILE__, __LINE__);
+            }
+            break;
+        }
+        case MON_RECORDER: {
+            std::vector<int> col(W, -1);
+            if (m->rn > 0) {
+                std::vector<int> nodes(m->rn);
+                rc = resolve_nodes(m->rnodes, m->rn, W, nodes.data(), "recorder", err);
+                for (int i = 0; !rc && i < m->rn; i++) {
+                    if (col[nodes[i]] >= 0)
+                        rc = axm_fail(err, AXM_ERR_INPUT, "cuda: recorder node %d listed twice", m->rnodes[i]);
+                    else
+                        col[nodes[i]] = i;
+                }
+                m->nn_rec = m->rn;
+            } else {
+                for (int j = 0; j < W; j++) col[j] = j;
+                m->nn_rec = W;
+            }
+            m->ns_rec = 0;
+            for (int q = 0; q < 5; q++) m->ns_rec += (m->mask >> q) & 1;
+            if (!rc) rc = dalloc((void **)&m->d_rec_of_node, sizeof(int) * W, "recorder", err);
+            if (!rc && cudaMemcpy(m->d_rec_of_node, col.data(), sizeof(int) * W, cudaMemcpyHostToDevice) != cudaSuccess)
+                rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemcpy failed", __FILE__, __LINE__);
+            if (!rc && m->max_only) {
+                rc = dalloc(&m->d_mx, (size_t)B * 5 * psize(s->prec), "recorder max", err);
+                m->h_max = (double *)calloc((size_t)B * 5, sizeof(double));
+                if (!rc && !m->h_max) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+            }
+            break;
+        }
+        }
+        if (rc) {
+            mon_free_dev(m);
+            return rc;
+        }
+    }
+    if (m->need_reset) {
+        size_t nd = (size_t)B * MAXDET;
+        if (m->d_below) AXM_CK(cudaMemset(m->d_below, 1, m->type == MON_RASTER ? (size_t)B * (m->all_nodes ? W : m->d.n_nodes) : nd));
+        if (m->d_seen) AXM_CK(cudaMemset(m->d_seen, 0, nd));
+        if (m->d_active) AXM_CK(cudaMemset(m->d_active, 0, B));
+        if (m->d_count) AXM_CK(cudaMemset(m->d_count, 0, nd * sizeof(int)));
+        if (m->d_first) {
+            std::vector<double> nan(nd, NAN);
+            AXM_CK(cudaMemcpy(m->d_first, nan.data(), nd * sizeof(double), cudaMemcpyHostToDevice));
+        }
+        if (m->d_mx) {
+            std::vector<double> lo((size_t)B * 5, -HUGE_VAL);
+            int r2 = upload(m->d_mx, lo.data(), lo.size(), s->prec, err);
+            if (r2) return r2;
+        }
+        axm_cuda_mon_reset(m);
+        m->need_reset = 0;
+    } else if (reinit && m->d_below) {
+        AXM_CK(cudaMemset(m->d_below, 1, m->type == MON_RASTER ? (size_t)B * (m->all_nodes ? W : m->d.n_nodes) : (size_t)B * MAXDET));
+    }
+    return AXM_OK;
+}
+
+static int fill_det(DetDev *dd, const axm_cuda_mon *m, int W, double dt, axm_err *err)
+{
+    memset(dd, 0, sizeof *dd);
+    dd->on = 1;
+    dd->n = m->d.n_nodes;
+    dd->at_least = m->d.at_least;
+    dd->mark = m->mark;
+    int rc = resolve_nodes(m->d.nodes, m->d.n_nodes, W, dd->nodes, m->type == MON_ACTIVE ? "active" : "apcount", err);
+    dd->thr = m->d.threshold_mV;
+    dd->k_first = first_checked_step(m->d.t_start_ms, dt);
+    dd->below = m->d_below;
+    dd->seen = m->d_seen;
+    dd->count = m->d_count;
+    dd->first = m->d_first;
+    dd->active = m->d_active;
+    return rc;
+}
+
+static bool spike_less(const axm_spike &x, const axm_spike &y)
+{
+    if (x.t_ms != y.t_ms) return x.t_ms < y.t_ms;
+    if (x.fiber != y.fiber) return x.fiber < y.fiber;
+    return x.node < y.node;
+}
+
+/* ---- runs ----------------------------------------------------------------------------------- */
+
+template <typename T, int MODE> static cudaError_t launch_m(const KArgs<T> &a, int npl, int n_warps)
+{
+    dim3 grid((unsigned)((n_warps + WPB - 1) / WPB)), block(WPB * 32);
+    switch (npl) {
+    case 1: smf_kernel<T, 1, MODE><<<grid, block>>>(a); break;
+    case 2: smf_kernel<T, 2, MODE><<<grid, block>>>(a); break;
+    case 4: smf_kernel<T, 4, MODE><<<grid, block>>>(a); break;
+    default: smf_kernel<T, 8, MODE><<<grid, block>>>(a); break;
+    }
+    return cudaGetLastError();
+}
+
+template <typename T> static cudaError_t launch_t(const KArgs<T> &a, int mode, int npl, int n_warps)
+{
+    if (mode == K_TH) return launch_m<T, K_TH>(a, npl, n_warps);
+    if (mode == K_FULL) return launch_m<T, K_FULL>(a, npl, n_warps);
+    return launch_m<T, K_LITE>(a, npl, n_warps);
+}
+
+template <typename T> static void base_args(KArgs<T> *a, const axm_cuda_sim *s, const SmfC<double> &cd)
+{
+    memset(a, 0, sizeof *a);
+    a->c = cast_consts<T>(cd);
+    a->B = s->B;
+    a->W = s->W;
+    a->state = (T *)s->d_state;
+    a->ic = (const T *)s->d_ic;
+    a->fib = (const T *)s->d_fib;
+    a->mode = s->mode;
+    a->C = s->C;
+    a->phis = (const T *)s->d_phis;
+    a->waves = (const T *)s->d_waves;
+    a->ve = (const T *)s->d_ve;
+    a->wlen = s->wlen;
+    a->ve_len = s->ve_len;
+    a->wave_of = s->d_wave_of;
+    a->amp = s->has_amp ? (const T *)s->d_amp : NULL;
+    a->n_pulses = s->n_dpulses;
+    a->pulses = s->d_pulses;
+    a->decided = s->d_decided;
+}
+
+template <typename T>
+static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons, axm_err *err)
+{
+    const int B = s->B, W = s->W;
+    SmfC<double> cd;
+    int rc = smf_consts(&s->model, o->dt_ms, &cd, err);
+    if (rc) return rc;
+    if ((rc = resolve_pulses(s, o->dt_ms, err))) return rc;
+    if (o->reinit) {
+        AXM_CK(cudaMemcpy(s->d_state, s->d_ic, (size_t)B * 5 * W * sizeof(T), cudaMemcpyDeviceToDevice));
+        AXM_CK(cudaMemset(s->d_decided, 0, B));
+        s->k = 0;
+    }
+    KArgs<T> a;
+    base_args(&a, s, cd);
+    a.stop_when_decided = o->stop_when_decided;
+    a.run_k0 = s->k;
+    axm_cuda_mon *rec = NULL, *ras = NULL;
+    for (int i = 0; i < n_mons; i++) {
+        axm_cuda_mon *m = mons[i];
+        if ((rc = mon_bind(m, s, o->reinit, err))) return rc;
+        switch (m->type) {
+        case MON_ACTIVE:
+            if (a.act.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Active monitor per run");
+            if ((rc = fill_det(&a.act, m, W, o->dt_ms, err))) return rc;
+            break;
+        case MON_APCOUNT:
+            if (a.ap.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one APCount monitor per run");
+            if ((rc = fill_det(&a.ap, m, W, o->dt_ms, err))) return rc;
+            break;
+        case MON_RASTER:
+            if (ras) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Raster monitor per run");
+            ras = m;
+            a.ras.on = 1;
+            a.ras.n = m->all_nodes ? W : m->d.n_nodes;
+            a.ras.nodes = m->d_rnodes;
+            a.ras.thr = m->d.threshold_mV;
+            a.ras.k_first = first_checked_step(m->d.t_start_ms, o->dt_ms);
+            a.ras.below = m->d_below;
+            break;
+        case MON_RECORDER:
+            if (m->max_only) {
+                if (a.rec.mx_on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one max-only Recorder per run");
+                a.rec.mx_on = 1;
+                a.rec.mx = (T *)m->d_mx;
+            } else {
+                if (rec) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Recorder per run");
+                rec = m;
+            }
+            break;
+        }
+    }
+    /* per-run output buffers */
+    void *d_frames = NULL, *d_sp = NULL;
+    long long n_frames = 0, cap = 0;
+    if (rec) {
+        n_frames = 1 + o->n_steps / rec->every;
+        size_t n = (size_t)n_frames * B * rec->ns_rec * rec->nn_rec;
+        if ((rc = dalloc(&d_frames, n * sizeof(T), "recorder frames", err))) return rc;
+        a.rec.on = 1;
+        a.rec.ns = rec->ns_rec;
+        a.rec.nn = rec->nn_rec;
+        a.rec.every = rec->every;
+        for (int q = 0, i = 0; q < 5; q++)
+            if ((rec->mask >> q) & 1) a.rec.st[i++] = q;
+        a.rec.rec_of_node = rec->d_rec_of_node;
+        a.rec.frames = (T *)d_frames;
+    }
+    if (ras) {
+        long long bound = (long long)B * a.ras.n * (o->n_steps / 2 + 1);
+        cap = bound < (1ll << 24) ? bound : (1ll << 24);
+        size_t per = 2 * sizeof(int) + sizeof(double) + sizeof(long long);
+        if ((rc = dalloc(&d_sp, (size_t)cap * per + 16, "raster spikes", err))) { dfree(d_frames); return rc; }
+        char *base = (char *)d_sp;
+        a.ras.count = (unsigned long long *)base;
+        a.ras.sp_t = (double *)(base + 16);
+        a.ras.sp_k = (long long *)(base + 16 + cap * sizeof(double));
+        a.ras.sp_fiber = (int *)(base + 16 + cap * (sizeof(double) + sizeof(long long)));
+        a.ras.sp_node = a.ras.sp_fiber + cap;
+        a.ras.cap = cap;
+        if (cudaMemset(a.ras.count, 0, 16) != cudaSuccess) {
+            dfree(d_frames); dfree(d_sp);
+            return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemset failed", __FILE__, __LINE__);
+        }
+    }
+    const int npl = npl_for(W);
+    long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));
+    if (chunk < 1) chunk = 1;
+    long long done = 0;
+    int first = 1;
+    while (done < o->n_steps || (first && o->n_steps == 0)) {
+        if (o->cancel && *o->cancel) { rc = axm_fail(err, AXM_ERR_CANCELLED, "cancelled"); break; }
+        long long n = o->n_steps - done < chunk ? o->n_steps - done : chunk;
+        a.k0 = s->k + done;
+        a.n_steps = n;
+        a.first_launch = first;
+        cudaError_t e = launch_t<T>(a, (rec || ras) ? K_FULL : K_LITE, npl, B);
+        if (e == cudaSuccess) e = cudaDeviceSynchronize();
+        if (e != cudaSuccess) {
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: S-MF kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
+                          cudaGetErrorString(e));
+            break;
+        }
+        done += n;
+        first = 0;
+        if (o->progress) o->progress(o->progress_ud, (long)done, (long)o->n_steps);
+        if (o->n_steps == 0) break;
+    }
+    s->k += done;
+    s->fresh = 0;
+    /* harvest */
+    for (int i = 0; rc == AXM_OK && i < n_mons; i++) {
+        axm_cuda_mon *m = mons[i];
+        size_t nd = (size_t)B * MAXDET;
+        cudaError_t e = cudaSuccess;
+        if (m->type == MON_ACTIVE) e = cudaMemcpy(m->h_active, m->d_active, B, cudaMemcpyDeviceToHost);
+        if (m->type == MON_APCOUNT) {
+            e = cudaMemcpy(m->h_count, m->d_count, nd * sizeof(int), cudaMemcpyDeviceToHost);
+            if (e == cudaSuccess) e = cudaMemcpy(m->h_first, m->d_first, nd * sizeof(double), cudaMemcpyDeviceToHost);
+        }
+        if (m->type == MON_RECORDER && m->max_only) rc = download(m->h_max, m->d_mx, (size_t)B * 5, s->prec, err);
+        if (e != cudaSuccess)
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: monitor results: %s", __FILE__, __LINE__, cudaGetErrorString(e));
+    }
+    if (rc == AXM_OK && rec) {
+        /* frames of completed launches only (a cancelled run keeps what it recorded) */
+        long long nf = 1 + done / rec->every;
+        size_t per = (size_t)B * rec->ns_rec * rec->nn_rec;
+        size_t old = rec->rec_data->size();
+        rec->rec_data->resize(old + nf * per);
+        rc = download(rec->rec_data->data() + old, d_frames, nf * per, s->prec, err);
+        for (long long f = 0; f < nf; f++) rec->rec_times->push_back((double)(a.run_k0 + f * rec->every) * o->dt_ms);
+        rec->frames += (long)nf;
+    }
+    if (rc == AXM_OK && ras) {
+        unsigned long long cnt = 0;
+        cudaError_t e = cudaMemcpy(&cnt, a.ras.count, sizeof cnt, cudaMemcpyDeviceToHost);
+        if (e != cudaSuccess) {
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: raster count: %s", __FILE__, __LINE__, cudaGetErrorString(e));
+        } else if ((long long)cnt > cap) {
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: raster: %llu spikes in one run exceed the buffer of %lld; "
+                          "run shorter chunks or fewer nodes", cnt, cap);
+        } else if (cnt > 0) {
+            std::vector<int> f(cnt), nd(cnt);
+            std::vector<double> t(cnt);
+            e = cudaMemcpy(f.data(), a.ras.sp_fiber, cnt * sizeof(int), cudaMemcpyDeviceToHost);
+            if (e == cudaSuccess) e = cudaMemcpy(nd.data(), a.ras.sp_node, cnt * sizeof(int), cudaMemcpyDeviceToHost);
+            if (e == cudaSuccess) e = cudaMemcpy(t.data(), a.ras.sp_t, cnt * sizeof(double), cudaMemcpyDeviceToHost);
+            if (e != cudaSuccess) {
+                rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: raster: %s", __FILE__, __LINE__, cudaGetErrorString(e));
+            } else {
+                size_t old = ras->spikes->size();
+                for (unsigned long long i = 0; i < cnt; i++) ras->spikes->push_back(axm_spike{f[i], nd[i], t[i]});
+                std::sort(ras->spikes->begin() + old, ras->spikes->end(), spike_less);
+            }
+        }
+    }
+    dfree(d_frames);
+    dfree(d_sp);
+    return rc;
+}
+
+extern "C" int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons,
+                                axm_err *err)
+{
+    if (!o || !(o->dt_ms > 0) || o->n_steps < 0)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: run options: expected dt_ms > 0 and n_steps >= 0");
+    AXM_CK(cudaSetDevice(s->dev));
+    return s->prec == AXM_FP64 ? run_t<double>(s, o, mons, n_mons, err) : run_t<float>(s, o, mons, n_mons, err);
+}
+
+/* ---- monitor results ------------------------------------------------------------------------ */
+
+extern "C" const unsigned char *axm_cuda_active_result(const axm_cuda_mon *m) { return m->h_active; }
+extern "C" const int *axm_cuda_apcount_counts(const axm_cuda_mon *m) { return m->h_count; }
+extern "C" const double *axm_cuda_apcount_first_ms(const axm_cuda_mon *m) { return m->h_first; }
+extern "C" const axm_spike *axm_cuda_raster_spikes(const axm_cuda_mon *m, long *n)
+{
+    if (n) *n = (long)m->spikes->size();
+    return m->spikes->empty() ? NULL : m->spikes->data();
+}
+extern "C" long axm_cuda_recorder_frames(const axm_cuda_mon *m) { return m->frames; }
+extern "C" const double *axm_cuda_recorder_data(const axm_cuda_mon *m, int *n_states_rec, int *n_nodes_rec)
+{
+    if (n_states_rec) *n_states_rec = m->ns_rec;
+    if (n_nodes_rec) *n_nodes_rec = m->nn_rec;
+    return m->rec_data->empty() ? NULL : m->rec_data->data();
+}
+extern "C" const double *axm_cuda_recorder_times(const axm_cuda_mon *m)
+{
+    return m->rec_times->empty() ? NULL : m->rec_times->data();
+}
+extern "C" const double *axm_cuda_recorder_max(const axm_cuda_mon *m) { return m->h_max; }
+
+/* ---- threshold search ----------------------------------------------------------------------- */
+
+extern "C" void axm_cuda_thresh_free(axm_thresh_result *r)
+{
+    if (!r) return;
+    free(r->upper);
+    free(r->lower);
+    free(r->status);
+    r->upper = r->lower = NULL;
+    r->status = NULL;
+    r->n = 0;
+}
+
+template <typename T>
+static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    const int B = s->B, W = s->W;
+    SmfC<double> cd;
+    int rc = smf_consts(&s->model, o->dt_ms, &cd, err);
+    if (rc) return rc;
+    if ((rc = resolve_pulses(s, o->dt_ms, err))) return rc;
+    const long long n_steps = (long long)llround(o->tstop_ms / o->dt_ms);
+
+    std::vector<double> ub(B), lb(B, 0.0), nanv(B, NAN);
+    for (int b = 0; b < B; b++) ub[b] = o->ub_init ? o->ub_init[b] : 0.2 / ((s->D[b] / 5) * (s->D[b] / 5));
+    std::vector<int> zero(B, 0), st(B, -1), list(B);
+    for (int b = 0; b < B; b++) list[b] = b;
+
+    /* one device block: ub lb maxv | status phase tries_fix tries list0 list1 n_next */
+    double *d_dbl = NULL;
+    int *d_int = NULL;
+    if ((rc = dalloc((void **)&d_dbl, sizeof(double) * 3 * B, "threshold bounds", err))) return rc;
+    if ((rc = dalloc((void **)&d_int, sizeof(int) * (6 * (size_t)B + 1), "threshold state", err))) {
+        dfree(d_dbl);
+        return rc;
+    }
+    int *d_status = d_int, *d_phase = d_int + B, *d_tf = d_int + 2 * B, *d_tr = d_int + 3 * B;
+    int *d_list[2] = {d_int + 4 * B, d_int + 5 * B}, *d_n = d_int + 6 * B;
+    cudaError_t e = cudaMemcpy(d_dbl, ub.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) e = cudaMemcpy(d_dbl + B, lb.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) e = cudaMemcpy(d_dbl + 2 * B, nanv.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) e = cudaMemcpy(d_status, st.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) e = cudaMemset(d_phase, 0, sizeof(int) * 3 * B);
+    if (e == cudaSuccess) e = cudaMemcpy(d_list[0], list.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
+
+    axm_cuda_mon act;
+    memset(&act, 0, sizeof act);
+    act.type = MON_ACTIVE;
+    act.d = o->detect;
+    act.mark = 1;
+    KArgs<T> a;
+    base_args(&a, s, cd);
+    rc = check_detect(&o->detect, err);
+    if (rc == AXM_OK) rc = fill_det(&a.act, &act, W, o->dt_ms, err);
+    a.th.ub = d_dbl;
+    a.th.lb = d_dbl + B;
+    a.th.maxv = d_dbl + 2 * B;
+    a.th.status = d_status;
+    a.th.phase = d_phase;
+    a.th.tries_fix = d_tf;
+    a.th.tries = d_tr;
+    a.th.resolution = o->resolution;
+    a.th.up = o->fix_bound_up;
+    a.th.down = o->fix_bound_down;
+    a.th.max_amp = o->max_amp;
+    a.th.max_tries_fix = o->max_tries_bound_fix;
+    a.th.max_tries = o->max_tries;
+    a.th.n_next = d_n;
+    a.th.n_steps = n_steps;
+
+    const int npl = npl_for(W);
+    int n_list = B, cur = 0, it = 0, cancelled = 0;
+    long n_sims = 0;
+    const int max_launch = o->max_tries_bound_fix + o->max_tries + 2;
+    while (rc == AXM_OK && e == cudaSuccess && n_list > 0 && it < max_launch) {
+        if (o->cancel && *o->cancel) { cancelled = 1; break; }
+        a.list = d_list[cur];
+        a.n_list = n_list;
+        a.th.next_list = d_list[1 - cur];
+        e = cudaMemset(d_n, 0, sizeof(int));
+        if (e == cudaSuccess) e = launch_t<T>(a, K_TH, npl, n_list);
+        if (e == cudaSuccess) e = cudaMemcpy(&n_list, d_n, sizeof(int), cudaMemcpyDeviceToHost);
+        n_sims += a.n_list;
+        cur = 1 - cur;
+        it++;
+        if (e == cudaSuccess && o->progress) o->progress(o->progress_ud, B - n_list, B, it);
+    }
+    if (rc == AXM_OK && e != cudaSuccess)
+        rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: threshold search (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
+                      cudaGetErrorString(e));
+    if (rc == AXM_OK) {
+        e = cudaMemcpy(ub.data(), d_dbl, sizeof(double) * B, cudaMemcpyDeviceToHost);
+        if (e == cudaSuccess) e = cudaMemcpy(lb.data(), d_dbl + B, sizeof(double) * B, cudaMemcpyDeviceToHost);
+        if (e == cudaSuccess) e = cudaMemcpy(st.data(), d_status, sizeof(int) * B, cudaMemcpyDeviceToHost);
+        if (e != cudaSuccess)
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: threshold results: %s", __FILE__, __LINE__, cudaGetErrorString(e));
+    }
+    dfree(d_dbl);
+    dfree(d_int);
+    if (rc) return rc;
+    res->n = B;
+    res->upper = (double *)malloc(sizeof(double) * B);
+    res->lower = (double *)malloc(sizeof(double) * B);
+    res->status = (int *)malloc(sizeof(int) * B);
+    if (!res->upper || !res->lower || !res->status) {
+        axm_cuda_thresh_free(res);
+        return axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
+    }
+    for (int b = 0; b < B; b++) {
+        int sb = st[b];
+        if (sb < 0) sb = cancelled ? AXM_TH_CANCELLED : AXM_TH_NOT_CONVERGED;
+        res->status[b] = sb;
+        int ok = sb == AXM_TH_OK || sb == AXM_TH_NOT_CONVERGED || sb == AXM_TH_CANCELLED;
+        res->upper[b] = ok ? ub[b] : NAN;
+        res->lower[b] = ok ? lb[b] : NAN;
+    }
+    res->n_sims = n_sims;
+    res->iterations = it;
+    if (cancelled) return axm_fail(err, AXM_ERR_CANCELLED, "cancelled");
+    return AXM_OK;
+}
+
+extern "C" int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    if (!o || !res) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no options or result");
+    memset(res, 0, sizeof *res);
+    if (!(o->dt_ms > 0) || !(o->tstop_ms > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: expected dt_ms > 0 and tstop_ms > 0");
+    if (!(o->resolution > 0) || !(o->fix_bound_up > 1) || !(o->fix_bound_down > 0 && o->fix_bound_down < 1))
+        return axm_fail(err, AXM_ERR_INPUT,
+                        "cuda: threshold: expected resolution > 0, fix_bound_up > 1, 0 < fix_bound_down < 1");
+    AXM_CK(cudaSetDevice(s->dev));
+    return s->prec == AXM_FP64 ? thresh_t<double>(s, o, res, err) : thresh_t<float>(s, o, res, err);
+}

@@ -1,0 +1,529 @@
+/* S-MF forward kernel (smf-model.md §2-§7) and the per-fiber threshold step (§10, thresh.h).
+ *
+ * Launch layout: one warp per fiber, 4 warps per block. Node j of a fiber lives in lane j % 32, slot
+ * j / 32 of NPL register slots (NPL = 1, 2, 4, 8, 16: W <= 32 NPL). The states (m, h, p, s, vm) stay
+ * in registers for all the steps of a launch; vm of the whole fiber is also kept in one shared-memory
+ * row per warp, which the stencil and the monitors read (lane-interleaved: conflict-free). Only
+ * __syncwarp is needed: a fiber never talks to another warp, so a fiber that is decided (Active with
+ * early exit, or a threshold test that activated) simply leaves the loop.
+ *
+ * The extracellular term of the stencil is linear in ve, so for the separable drive the ve-channel
+ * stencil is applied once to phi on the host (phis); per step and node the drive then costs C
+ * fused multiply-adds on cached loads: ve is never materialized. */
+#ifndef AXM_SMF_KERNEL_CUH
+#define AXM_SMF_KERNEL_CUH
+
+#include <float.h>
+#include <math.h>
+
+#include "axm_cuda.h"
+
+namespace axmcu {
+
+constexpr int WPB = 4;          /* warps = fibers per block */
+constexpr int MAXDET = 16;      /* checked nodes per detector (axm_detect.nodes) */
+constexpr unsigned FULL = 0xffffffffu;
+
+enum { DRIVE_NONE = 0, DRIVE_SEP = 1, DRIVE_MAT = 2 };
+
+struct DPulse {
+    int fiber, node;            /* fiber -1: all; node resolved to 0..W-1 */
+    long long k_on, k_off;      /* on for k_on <= k < k_off (absolute step index) */
+    double amp;
+};
+
+template <typename T> struct SmfC {
+    T amA, amB, amCi, bmA, bmB, bmCi, ahA, ahB, ahCi, bhA, bhB, bhCi;
+    T ampA, ampB, ampCi, bmpA, bmpB, bmpCi, asA, asB, asCi, bsA, bsB, bsCi, vtraub;
+    T lim_am, lim_bm, lim_ah, lim_ap, lim_bp; /* handle_nan limits A*C */
+    T dtqm, dtqp, dtqh, dtqs;                 /* dt * Q10 factor */
+    T ena, ek, el, dt;
+    T wvm[AXM_MAX_TAPS], wve[AXM_MAX_TAPS];
+    int taps, hw, handle_nan;
+};
+
+/* Active / APCount detector: settings plus persistent per-fiber state in device memory. */
+struct DetDev {
+    int on, n, at_least, mark;
+    int nodes[MAXDET];
+    double thr;
+    long long k_first;          /* first absolute step k whose state time (k+1) dt >= t_start */
+    unsigned char *below;       /* [B][MAXDET] armed flags */
+    unsigned char *seen;        /* [B][MAXDET] node spiked (Active) */
+    int *count;                 /* [B][MAXDET] (APCount) */
+    double *first;              /* [B][MAXDET] first crossing, ms (APCount) */
+    unsigned char *active;      /* [B] (Active) */
+};
+
+struct RasDev {
+    int on, n;                  /* n checked nodes (all nodes: n = W, nodes = NULL) */
+    const int *nodes;
+    double thr;
+    long long k_first;
+    unsigned char *below;       /* [B][n] */
+    int *sp_fiber, *sp_node;
+    double *sp_t;
+    long long *sp_k;
+    unsigned long long *count;
+    long long cap;
+};
+
+template <typename T> struct RecDev {
+    int on, ns, nn, every;
+    int st[5];                  /* recorded state indices */
+    const int *rec_of_node;     /* [W]: output column of node j, -1 = not recorded */
+    T *frames;                  /* [n_frames][B][ns][nn] for this run */
+    int mx_on;
+    T *mx;                      /* [B][5], running max over time and nodes */
+};
+
+struct ThDev {
+    double *ub, *lb, *maxv;
+    int *status, *phase, *tries_fix, *tries;
+    double resolution, up, down, max_amp;
+    int max_tries_fix, max_tries;
+    int *next_list, *n_next;
+    long long n_steps;
+};
+
+template <typename T> struct KArgs {
+    SmfC<T> c;
+    int B, W;
+    T *state;
+    const T *ic, *fib;          /* fib: [6][B] = 1/Cn, 1/ra, gNa, gNaP, gK, gL */
+    int mode, C;
+    const T *phis, *waves, *ve;
+    long long wlen, ve_len;
+    const int *wave_of;
+    const T *amp;
+    int n_pulses;
+    const DPulse *pulses;
+    long long k0, n_steps, run_k0;
+    int first_launch;
+    unsigned char *decided;
+    int stop_when_decided;
+    DetDev act, ap;
+    RasDev ras;
+    RecDev<T> rec;
+    ThDev th;
+    const int *list;
+    int n_list;
+};
+
+template <typename T> struct Num;
+template <> struct Num<float> {
+    static __device__ __forceinline__ float ex(float x) { return expf(x); }
+    static __device__ __forceinline__ float big() { return FLT_MAX; }
+};
+template <> struct Num<double> {
+    static __device__ __forceinline__ double ex(double x) { return exp(x); }
+    static __device__ __forceinline__ double big() { return DBL_MAX; }
+};
+
+template <typename T> __device__ __forceinline__ T nan_to_num(T x, T nan_v, T pos, T neg)
+{
+    if (isnan(x)) return nan_v;
+    if (isinf(x)) return x > 0 ? pos : neg;
+    return x;
+}
+
+/* Waveform sample k; past the end: linear extrapolation for one sample, then 0 (sim.h). */
+template <typename T> __device__ __forceinline__ T wave_at(const T *w, long long len, long long k)
+{
+    if (k < len) return __ldg(w + k);
+    if (k == len && len >= 2) return (T)2 * __ldg(w + len - 1) - __ldg(w + len - 2);
+    if (k == len && len == 1) return __ldg(w);
+    return (T)0;
+}
+
+__device__ __forceinline__ int reflect(int q, int W)
+{
+    q = q < 0 ? -q : q;
+    return q >= W ? 2 * (W - 1) - q : q;
+}
+
+/* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
+ * forward Euler for vm. d2v already holds both stencil channels. */
+template <typename T>
+__device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
+                                              T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
+{
+    typedef Num<T> N;
+    const T one = (T)1;
+    T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
+    T xp = v + c.ampB, yp = v + c.bmpB;
+    T am = c.amA * xm / (one - N::ex(-xm * c.amCi));
+    T bm = c.bmA * (-ym) / (one - N::ex(ym * c.bmCi));
+    T ah = c.ahA * (-xh) / (one - N::ex(xh * c.ahCi));
+    T bh = c.bhA / (one + N::ex(-yh * c.bhCi));
+    T ap = c.ampA * xp / (one - N::ex(-xp * c.ampCi));
+    T bp = c.bmpA * (-yp) / (one - N::ex(yp * c.bmpCi));
+    T as = c.asA / (N::ex((v + c.asB - c.vtraub) * c.asCi) + one);
+    T bs = c.bsA / (N::ex((v + c.bsB - c.vtraub) * c.bsCi) + one);
+    if (c.handle_nan) {
+        const T big = N::big();
+        am = isnan(am) ? c.lim_am : am;
+        bm = isnan(bm) ? c.lim_bm : bm;
+        ah = isnan(ah) ? c.lim_ah : ah;
+        ap = isnan(ap) ? c.lim_ap : ap;
+        bp = isnan(bp) ? c.lim_bp : bp;
+        bh = nan_to_num(bh, (T)0, big, -big);
+        as = nan_to_num(as, (T)0, big, -big);
+        bs = nan_to_num(bs, (T)0, big, -big);
+    }
+    T sm = am + bm, sh = ah + bh, sp = ap + bp, ss = as + bs;
+    T im = am / sm, ih = ah / sh, ip = ap / sp, is = as / ss;
+    m = im - (im - m) * N::ex(-c.dtqm * sm);
+    h = ih - (ih - h) * N::ex(-c.dtqh * sh);
+    p = ip - (ip - p) * N::ex(-c.dtqp * sp);
+    s = is - (is - s) * N::ex(-c.dtqs * ss);
+    T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
+          gl * (v - c.el) - intra;
+    T vn = v + c.dt * inv_cn * (inv_ra * d2v - I);
+    if (c.handle_nan) vn = nan_to_num(vn, (T)0, (T)1e5, (T)-1e5);
+    v = vn;
+}
+
+template <typename T> __device__ __forceinline__ T pick(int q, T m, T h, T p, T s, T v)
+{
+    return q == 0 ? m : q == 1 ? h : q == 2 ? p : q == 3 ? s : v;
+}
+
+/* Crossing test of one checked node at a checked step; returns 1 on a spike. */
+__device__ __forceinline__ int cross(double vv, double thr, unsigned char &below)
+{
+    int ge = vv >= thr;
+    int spike = ge && below;
+    below = !ge;
+    return spike;
+}
+
+enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
+
+/* K_TH: threshold test of fiber list[slot] at its current trial amplitude, then the bound update.
+ * K_LITE / K_FULL: a plain run chunk of n_steps from the stored state with the fused monitors; only
+ * K_FULL carries the Raster and the full Recorder (their registers would cost the common path
+ * occupancy). */
+template <typename T, int NPL, int MODE>
+__global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
+{
+    constexpr bool TH = MODE == K_TH, FULL = MODE == K_FULL;
+    __shared__ T rows[WPB][32 * NPL];
+    const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+    const int slot = blockIdx.x * WPB + wid;
+    const int B = a.B, W = a.W;
+    int b;
+    if (TH) {
+        if (slot >= a.n_list) return;
+        b = a.list[slot];
+    } else {
+        if (slot >= B) return;
+        b = slot;
+        if (a.stop_when_decided && a.decided[b]) return;
+    }
+    T *row = rows[wid];
+    const SmfC<T> &c = a.c;
+
+    const T inv_cn = a.fib[b], inv_ra = a.fib[B + b], gna = a.fib[2 * B + b];
+    const T gnap = a.fib[3 * B + b], gk = a.fib[4 * B + b], gl = a.fib[5 * B + b];
+    double amp_d = 1.0;
+    if (TH) {
+        double ub = a.th.ub[b], lb = a.th.lb[b];
+        amp_d = a.th.phase[b] == 0 ? ub : 0.5 * (ub + lb);
+    } else if (a.amp) {
+        amp_d = (double)a.amp[b];
+    }
+    const T ampv = (T)amp_d;
+
+    T m[NPL], h[NPL], p[NPL], s[NPL], v[NPL];
+    const T *src = TH ? a.ic : a.state;
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        if (j < W) {
+            m[i] = src[(b * 5 + 0) * W + j];
+            h[i] = src[(b * 5 + 1) * W + j];
+            p[i] = src[(b * 5 + 2) * W + j];
+            s[i] = src[(b * 5 + 3) * W + j];
+            v[i] = src[(b * 5 + 4) * W + j];
+            row[j] = v[i];
+        } else { /* idle slots compute harmless values and store nothing */
+            m[i] = h[i] = p[i] = s[i] = (T)0.5;
+            v[i] = (T)-80;
+        }
+    }
+    __syncwarp();
+
+    /* monitors: lane i < n handles checked node i of Active / APCount */
+    const int act_on = TH ? 1 : a.act.on;
+    unsigned char act_below = 1, act_seen = 0;
+    int act_node = 0, active = 0;
+    if (act_on && lane < a.act.n) {
+        act_node = a.act.nodes[lane];
+        if (!TH) {
+            act_below = a.act.below[b * MAXDET + lane];
+            act_seen = a.act.seen[b * MAXDET + lane];
+        }
+    }
+    if (!TH && act_on) active = a.act.active[b];
+    unsigned char ap_below = 1;
+    int ap_node = 0, ap_count = 0;
+    double ap_first = 0, ap_prev = 0;
+    if (!TH && a.ap.on && lane < a.ap.n) {
+        ap_node = a.ap.nodes[lane];
+        ap_below = a.ap.below[b * MAXDET + lane];
+        ap_count = a.ap.count[b * MAXDET + lane];
+        ap_first = a.ap.first[b * MAXDET + lane];
+        ap_prev = (double)row[ap_node];
+    }
+    /* raster: item q*32 + lane */
+    unsigned char r_below[NPL];
+    double r_prev[NPL];
+    int r_node[NPL];
+#pragma unroll
+    for (int q = 0; q < NPL; q++) {
+        int it = q * 32 + lane;
+        r_below[q] = 1;
+        r_prev[q] = 0;
+        r_node[q] = -1;
+        if (FULL && a.ras.on && it < a.ras.n) {
+            r_node[q] = a.ras.nodes ? a.ras.nodes[it] : it;
+            r_below[q] = a.ras.below[(long long)b * a.ras.n + it];
+            r_prev[q] = (double)row[r_node[q]];
+        }
+    }
+    /* running maxima over time and nodes (threshold: vm only) */
+    T mx[5];
+    const int mx_on = TH || a.rec.mx_on;
+#pragma unroll
+    for (int q = 0; q < 5; q++) mx[q] = -Num<T>::big();
+    if (mx_on && (TH || a.first_launch)) {
+#pragma unroll
+        for (int i = 0; i < NPL; i++)
+            if (i * 32 + lane < W) {
+                mx[0] = fmax(mx[0], m[i]); mx[1] = fmax(mx[1], h[i]); mx[2] = fmax(mx[2], p[i]);
+                mx[3] = fmax(mx[3], s[i]); mx[4] = fmax(mx[4], v[i]);
+            }
+    }
+    int rec_col[NPL];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        rec_col[i] = (FULL && a.rec.on && j < W) ? a.rec.rec_of_node[j] : -1;
+        if (FULL && a.rec.on && a.first_launch && rec_col[i] >= 0) {
+            for (int q = 0; q < a.rec.ns; q++)
+                a.rec.frames[((long long)b * a.rec.ns + q) * a.rec.nn + rec_col[i]] =
+                    pick(a.rec.st[q], m[i], h[i], p[i], s[i], v[i]);
+        }
+    }
+
+    const long long n_steps = TH ? a.th.n_steps : a.n_steps;
+    const long long k0 = TH ? 0 : a.k0;
+    const int hw = c.hw, taps = c.taps, C = a.C;
+    int jc[NPL];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1);
+
+    for (long long st = 0; st < n_steps; st++) {
+        const long long k = k0 + st;
+        T e[NPL], intra[NPL];
+#pragma unroll
+        for (int i = 0; i < NPL; i++) e[i] = intra[i] = (T)0;
+        if (a.mode == DRIVE_SEP) {
+            for (int cc = 0; cc < C; cc++) {
+                int wi = __ldg(a.wave_of + b * C + cc);
+                if (wi < 0) continue;
+                T co = ampv * wave_at(a.waves + (long long)wi * a.wlen, a.wlen, k);
+                const T *ph = a.phis + ((long long)b * C + cc) * W;
+#pragma unroll
+                for (int i = 0; i < NPL; i++) e[i] += co * __ldg(ph + jc[i]);
+            }
+        } else if (a.mode == DRIVE_MAT && k < a.ve_len) {
+            const T *vr = a.ve + ((long long)k * B + b) * W;
+#pragma unroll
+            for (int i = 0; i < NPL; i++) {
+                T acc = (T)0;
+#pragma unroll
+                for (int t = 0; t < AXM_MAX_TAPS; t++)
+                    if (t < taps) acc += c.wve[t] * __ldg(vr + reflect(jc[i] + t - hw, W));
+                e[i] = ampv * acc;
+            }
+        }
+        for (int q = 0; q < a.n_pulses; q++) {
+            const DPulse &P = a.pulses[q];
+            if ((P.fiber < 0 || P.fiber == b) && k >= P.k_on && k < P.k_off) {
+#pragma unroll
+                for (int i = 0; i < NPL; i++)
+                    if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            T d2v = e[i];
+#pragma unroll
+            for (int t = 0; t < AXM_MAX_TAPS; t++)
+                if (t < taps) d2v += c.wvm[t] * row[reflect(jc[i] + t - hw, W)];
+            smf_node_step(c, m[i], h[i], p[i], s[i], v[i], d2v, intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
+        }
+        __syncwarp();
+#pragma unroll
+        for (int i = 0; i < NPL; i++)
+            if (i * 32 + lane < W) row[i * 32 + lane] = v[i];
+        __syncwarp();
+
+        /* monitors see the state at time (k+1) dt */
+        if (mx_on) {
+#pragma unroll
+            for (int i = 0; i < NPL; i++)
+                if (i * 32 + lane < W) {
+                    mx[4] = fmax(mx[4], v[i]);
+                    if (!TH) {
+                        mx[0] = fmax(mx[0], m[i]); mx[1] = fmax(mx[1], h[i]);
+                        mx[2] = fmax(mx[2], p[i]); mx[3] = fmax(mx[3], s[i]);
+                    }
+                }
+        }
+        int stop = 0;
+        if (act_on && k >= a.act.k_first) {
+            if (lane < a.act.n && cross((double)row[act_node], a.act.thr, act_below)) act_seen = 1;
+            if (!active && __popc(__ballot_sync(FULL, act_seen)) >= a.act.at_least) active = 1;
+            if (active && (TH || (a.act.mark && a.stop_when_decided))) stop = 1;
+        }
+        if (!TH && a.ap.on) {
+            if (lane < a.ap.n) {
+                double vv = (double)row[ap_node];
+                if (k >= a.ap.k_first && cross(vv, a.ap.thr, ap_below)) {
+                    if (ap_count == 0)
+                        ap_first = (double)k * a.c.dt + (double)a.c.dt * (a.ap.thr - ap_prev) / (vv - ap_prev);
+                    ap_count++;
+                }
+                ap_prev = vv;
+            }
+        }
+        if (FULL && a.ras.on) {
+#pragma unroll
+            for (int q = 0; q < NPL; q++) {
+                if (r_node[q] < 0) continue;
+                double vv = (double)row[r_node[q]];
+                if (k >= a.ras.k_first && cross(vv, a.ras.thr, r_below[q])) {
+                    unsigned long long at = atomicAdd(a.ras.count, 1ull);
+                    if ((long long)at < a.ras.cap) {
+                        a.ras.sp_fiber[at] = b;
+                        a.ras.sp_node[at] = r_node[q];
+                        a.ras.sp_k[at] = k;
+                        a.ras.sp_t[at] = (double)k * a.c.dt + (double)a.c.dt * (a.ras.thr - r_prev[q]) / (vv - r_prev[q]);
+                    }
+                }
+                r_prev[q] = vv;
+            }
+        }
+        if (FULL && a.rec.on && ((k - a.run_k0 + 1) % a.rec.every) == 0) {
+            long long f = (k - a.run_k0 + 1) / a.rec.every;
+#pragma unroll
+            for (int i = 0; i < NPL; i++) {
+                if (rec_col[i] < 0) continue;
+                for (int q = 0; q < a.rec.ns; q++)
+                    a.rec.frames[((f * B + b) * a.rec.ns + q) * a.rec.nn + rec_col[i]] =
+                        pick(a.rec.st[q], m[i], h[i], p[i], s[i], v[i]);
+            }
+        }
+        if (stop) break;
+    }
+
+    /* warp-wide maxima */
+    if (mx_on) {
+#pragma unroll
+        for (int q = 0; q < 5; q++)
+            for (int o = 16; o > 0; o >>= 1) mx[q] = fmax(mx[q], __shfl_xor_sync(FULL, mx[q], o));
+    }
+    if constexpr (TH) {
+        int nan_any = 0;
+#pragma unroll
+        for (int i = 0; i < NPL; i++)
+            if (i * 32 + lane < W && isnan(v[i])) nan_any = 1;
+        nan_any = __any_sync(FULL, nan_any);
+        if (lane == 0) {
+            const ThDev &t = a.th;
+            double ub = t.ub[b], lb = t.lb[b], maxv = (double)mx[4];
+            int ph = t.phase[b], st = -1;
+            if (maxv > t.maxv[b] || isnan(t.maxv[b])) t.maxv[b] = maxv;
+            if (nan_any) {
+                st = AXM_TH_NAN;
+            } else if (ph == 0) {
+                /* bracketing: the trial was ub */
+                if (active) {
+                    ph = 1;
+                } else if (t.tries_fix[b] >= t.max_tries_fix) {
+                    st = maxv < a.act.thr ? AXM_TH_NO_ACTIVATION : AXM_TH_BLOCK;
+                } else {
+                    if (maxv < a.act.thr) {
+                        lb = ub;
+                        ub *= t.up;
+                        if (ub > t.max_amp) st = AXM_TH_NO_ACTIVATION;
+                    } else {
+                        ub *= t.down;
+                        if (lb >= ub) lb = 0;
+                    }
+                    t.tries_fix[b]++;
+                }
+                if (ph == 1 && (ub - lb) / ub < t.resolution) st = AXM_TH_OK;
+            } else {
+                double amp = 0.5 * (ub + lb);
+                if (active) ub = amp;
+                else lb = amp;
+                t.tries[b]++;
+                if ((ub - lb) / ub < t.resolution) st = AXM_TH_OK;
+                else if (t.tries[b] >= t.max_tries) st = AXM_TH_NOT_CONVERGED;
+            }
+            t.ub[b] = ub;
+            t.lb[b] = lb;
+            t.phase[b] = ph;
+            if (st >= 0) t.status[b] = st;
+            else t.next_list[atomicAdd(t.n_next, 1)] = b;
+        }
+    } else {
+    /* plain run: store the state and the monitors' persistent state */
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        if (j < W) {
+            a.state[(b * 5 + 0) * W + j] = m[i];
+            a.state[(b * 5 + 1) * W + j] = h[i];
+            a.state[(b * 5 + 2) * W + j] = p[i];
+            a.state[(b * 5 + 3) * W + j] = s[i];
+            a.state[(b * 5 + 4) * W + j] = v[i];
+        }
+    }
+    if (act_on) {
+        if (lane < a.act.n) {
+            a.act.below[b * MAXDET + lane] = act_below;
+            a.act.seen[b * MAXDET + lane] = act_seen;
+        }
+        if (lane == 0) {
+            a.act.active[b] = (unsigned char)active;
+            if (active && a.act.mark) a.decided[b] = 1;
+        }
+    }
+    if (a.ap.on && lane < a.ap.n) {
+        a.ap.below[b * MAXDET + lane] = ap_below;
+        a.ap.count[b * MAXDET + lane] = ap_count;
+        a.ap.first[b * MAXDET + lane] = ap_first;
+    }
+    if (FULL && a.ras.on) {
+#pragma unroll
+        for (int q = 0; q < NPL; q++)
+            if (r_node[q] >= 0) a.ras.below[(long long)b * a.ras.n + q * 32 + lane] = r_below[q];
+    }
+    if (a.rec.mx_on && lane == 0) {
+#pragma unroll
+        for (int q = 0; q < 5; q++) {
+            T o = a.rec.mx[b * 5 + q];
+            a.rec.mx[b * 5 + q] = fmax(o, mx[q]);
+        }
+    }
+    }
+}
+
+} // namespace axmcu
+
+#endif
