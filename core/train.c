@@ -491,6 +491,7 @@ struct axm_trainer {
     int last_saved_step; /* steps_done at the last checkpoint */
     int nan_stop;
     int started;
+    char note[256]; /* reported with the start event */
     double last_val;
     /* per-epoch sizes */
     int n_runs, blocks_per_run;
@@ -733,6 +734,11 @@ axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
         axm_fail(err, AXM_ERR_INPUT, "%s: states/state_weights: no state has a positive weight", cname);
         goto fail;
     }
+    if (t->tdim.dt_ms > 0 && fabs(t->tdim.dt_ms * c->sampling - c->dt) > 1e-9 * c->dt)
+        /* as the original, dt is not adjusted to the sampling: say so rather than guess */
+        snprintf(t->note, sizeof t->note,
+                 "note: dt %g ms, but the training samples are %g ms apart (file dt %g ms x sampling %d)",
+                 c->dt, t->tdim.dt_ms * c->sampling, t->tdim.dt_ms, c->sampling);
     t->n_runs = c->train_n_idx < t->tdim.G ? c->train_n_idx : t->tdim.G;
     int cs = c->train_chunk_size;
     t->blocks_per_run = (t->tdim.R + cs - 1) / cs;
@@ -1110,7 +1116,7 @@ int axm_trainer_step(axm_trainer *t, const volatile int *stop, axm_err *err)
         /* the untrained model's validation loss, as the reference point */
         t->started = 1;
         axm_trainer_validate(t, err);
-        emit(t, AXM_TRAIN_EV_START, NAN, t->last_val, NULL, NULL);
+        emit(t, AXM_TRAIN_EV_START, NAN, t->last_val, NULL, t->note[0] ? t->note : NULL);
     }
     const axm_train_config *c = &t->cfg;
     int W = c->nodes;

@@ -60,6 +60,7 @@ static void on_event(void *ud, const axm_train_event *ev)
         return;
     }
     if (ev->kind == AXM_TRAIN_EV_NAN && ev->message) fprintf(stderr, "\nwarning: %s\n", ev->message);
+    if (ev->kind == AXM_TRAIN_EV_START && ev->message) fprintf(stderr, "axonml train: %s\n", ev->message);
     if (!S->bar || (ev->kind != AXM_TRAIN_EV_STEP && ev->kind != AXM_TRAIN_EV_VALID)) return;
     char post[512];
     int n = snprintf(post, sizeof post, "loss=%.4g", S->last_train);
