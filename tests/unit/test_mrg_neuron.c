@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <hdf5.h>
 
 #include "model.h"
 #include "monitor.h"
@@ -404,12 +405,163 @@ static void test_trace_spike_times(void **st)
     }
 }
 
+/* ---- the small NEURON datasets (reference/datasets, README §8): every state trajectory ------- */
+
+static int h5_read(hid_t f, const char *name, hid_t type, void *buf)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    herr_t rc = H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    H5Dclose(d);
+    return rc < 0 ? -1 : 0;
+}
+
+#define DS_B 32   /* n_idx * batch * axons */
+#define DS_W 53
+#define DS_T 1001
+#define DS_C 6
+
+static void dataset_check(const char *file)
+{
+    const char *sh = getenv("AXM_SHARED");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/reference/datasets/%s", sh && *sh ? sh : "../shared", file);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        print_message("dataset %s not found\n", path);
+        skip();
+    }
+    float diam[DS_B], act[DS_B];
+    int mon[DS_B][2];
+    double xyz[DS_B][DS_C][3], pamp[DS_B][DS_C], ppw[DS_B][DS_C], pdel[DS_B][DS_C];
+    size_t nstate = (size_t)DS_B * DS_W * DS_T;
+    float *ref[6];
+    static const char *names[6] = {"m", "h", "p", "s", "v", "e"};
+    int ok = h5_read(f, "diameters", H5T_NATIVE_FLOAT, diam) == 0 && h5_read(f, "activations", H5T_NATIVE_FLOAT, act) == 0 &&
+             h5_read(f, "ap_monitor_nodes", H5T_NATIVE_INT, mon) == 0 &&
+             h5_read(f, "contact_xyz_um", H5T_NATIVE_DOUBLE, xyz) == 0 &&
+             h5_read(f, "pulse_amp_mA", H5T_NATIVE_DOUBLE, pamp) == 0 &&
+             h5_read(f, "pulse_pw_ms", H5T_NATIVE_DOUBLE, ppw) == 0 &&
+             h5_read(f, "pulse_delay_ms", H5T_NATIVE_DOUBLE, pdel) == 0;
+    for (int q = 0; q < 6; q++) {
+        ref[q] = malloc(nstate * sizeof(float));
+        ok = ok && h5_read(f, names[q], H5T_NATIVE_FLOAT, ref[q]) == 0;
+    }
+    H5Fclose(f);
+    assert_true(ok);
+
+    /* the engine, 32 fibers, 6 point-source contacts each, stepped one step per run */
+    double D[DS_B];
+    for (int b = 0; b < DS_B; b++) D[b] = diam[b];
+    axm_err e;
+    axm_model *m = axm_model_create("mrg", &e);
+    axm_sim *sim = axm_sim_create(m, DS_B, DS_W, D, AXM_FP64, 2, &e);
+    assert_non_null(sim);
+    axm_source src[DS_B * DS_C];
+    double *w = calloc((size_t)DS_B * DS_C * NK, sizeof(double));
+    const double *waves[DS_B * DS_C];
+    int wave_of[DS_B * DS_C];
+    for (int b = 0; b < DS_B; b++)
+        for (int c = 0; c < DS_C; c++) {
+            int q = b * DS_C + c;
+            src[q] = (axm_source){.kind = AXM_SRC_POINT, .x_um = xyz[b][c][0], .y_um = xyz[b][c][1],
+                                  .z_um = xyz[b][c][2], .rho_ohm_cm = 500};
+            double *wq = w + (size_t)q * NK;
+            for (int k = 0; k < NK; k++) {
+                double t = k * DT; /* numpy arange(0, 5, dt) and cajal's float comparisons */
+                wq[k] = (t > pdel[b][c] && t <= pdel[b][c] + ppw[b][c]) ? pamp[b][c] : 0.0;
+            }
+            waves[q] = wq;
+            wave_of[q] = q;
+        }
+    axm_drive d = {.n_contacts = DS_C, .sources = src, .n_waves = DS_B * DS_C, .waves = waves, .wave_len = NK,
+                   .wave_of = wave_of};
+    assert_int_equal(axm_sim_set_drive(sim, &d, &e), AXM_OK);
+    /* the stimulus reconstruction: Ve at the nodes against the file's e */
+    double max_e_rel = 0;
+    for (int b = 0; b < DS_B; b++)
+        for (int i = 0; i < DS_W; i++)
+            for (int k = 0; k < NK; k += 7) {
+                double v = 0;
+                for (int c = 0; c < DS_C; c++) v += axm_sim_phi(sim, b, c)[11 * i] * waves[b * DS_C + c][k];
+                double r = ref[5][((size_t)b * DS_W + i) * DS_T + k];
+                max_e_rel = fmax(max_e_rel, fabs(v - r) / fmax(fabs(r), 1e-3));
+            }
+    double maxd[5] = {0};
+    double *vprev = malloc((size_t)DS_B * DS_W * sizeof(double)), *rprev = malloc((size_t)DS_B * DS_W * sizeof(double));
+    double *tc_o = malloc((size_t)DS_B * DS_W * sizeof(double)), *tc_r = malloc((size_t)DS_B * DS_W * sizeof(double));
+    for (int q = 0; q < DS_B * DS_W; q++) {
+        vprev[q] = rprev[q] = -80;
+        tc_o[q] = tc_r[q] = NAN;
+    }
+    for (int k = 0; k < NK; k++) {
+        axm_run_opts o = {.dt_ms = DT, .n_steps = 1, .reinit = k == 0};
+        assert_int_equal(axm_sim_run(sim, &o, NULL, 0, &e), AXM_OK);
+        for (int b = 0; b < DS_B; b++)
+            for (int i = 0; i < DS_W; i++) {
+                size_t ri = ((size_t)b * DS_W + i) * DS_T + (size_t)(k + 1);
+                for (int q = 0; q < 5; q++)
+                    maxd[q] = fmax(maxd[q], fabs(axm_sim_state_at(sim, b, q, i) - ref[q][ri]));
+                int n = b * DS_W + i;
+                double v = axm_sim_state_at(sim, b, 4, i), r = ref[4][ri];
+                if (isnan(tc_o[n]) && vprev[n] < 0 && v >= 0) tc_o[n] = (k + -vprev[n] / (v - vprev[n])) * DT;
+                if (isnan(tc_r[n]) && rprev[n] < 0 && r >= 0) tc_r[n] = (k + -rprev[n] / (r - rprev[n])) * DT;
+                vprev[n] = v;
+                rprev[n] = r;
+            }
+    }
+    /* activations at cajal's monitor nodes, spike times at every node */
+    int agree = 0, n_act = 0, n_sp = 0, mismatch = 0;
+    double max_dt = 0;
+    for (int b = 0; b < DS_B; b++) {
+        int a = 0;
+        for (int q = 0; q < 2; q++) a |= !isnan(tc_o[b * DS_W + mon[b][q]]) && tc_o[b * DS_W + mon[b][q]] > DT;
+        agree += a == (act[b] > 0.5f);
+        n_act += a;
+        for (int i = 0; i < DS_W; i++) {
+            double to = tc_o[b * DS_W + i], tr = tc_r[b * DS_W + i];
+            if (isnan(to) != isnan(tr)) mismatch++;
+            else if (!isnan(to)) {
+                n_sp++;
+                max_dt = fmax(max_dt, fabs(to - tr));
+            }
+        }
+    }
+    print_message("%s: Ve at nodes max rel diff %.2e; max |diff| m %.2e h %.2e p %.2e s %.2e, v %.2e mV; "
+                  "activations agree %d/%d (%d active); %d node spikes, max |dt| %.2e ms, %d nodes fire in one only\n",
+                  file, max_e_rel, maxd[0], maxd[1], maxd[2], maxd[3], maxd[4], agree, DS_B, n_act, n_sp, max_dt,
+                  mismatch);
+    /* the file holds D as float32, so our node positions (and phi) differ by ~1e-5 relative */
+    assert_true(max_e_rel < 1e-4);
+    assert_int_equal(agree, DS_B);
+    assert_int_equal(mismatch, 0);
+    assert_true(max_dt <= 0.02);
+    for (int q = 0; q < 6; q++) free(ref[q]);
+    free(w);
+    free(vprev);
+    free(rprev);
+    free(tc_o);
+    free(tc_r);
+    axm_sim_destroy(sim);
+    axm_model_destroy(m);
+}
+
+static void test_datasets(void **st)
+{
+    (void)st;
+    if (slow_skipped()) skip();
+    dataset_check("valid_small.h5");
+    dataset_check("train_small.h5");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cv),
         cmocka_unit_test(test_trace_spike_times),
         cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_datasets),
     };
     return cmocka_run_group_tests_name("mrg_neuron", tests, NULL, NULL);
 }
