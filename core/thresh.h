@@ -29,7 +29,8 @@ typedef struct axm_thresh_opts {
     int max_tries_bound_fix;   /* 10 */
     int max_tries;             /* bisection iterations; 50 */
     double max_amp;            /* give up above this amplitude factor; 1e3 */
-    const double *ub_init;     /* [B] or NULL: 0.2 / (D/5)^2 */
+    const double *ub_init;     /* [B] or NULL: 0.2 / (D/5)^2 with D from D_um */
+    const double *D_um;        /* [B] fiber diameters for the default ub_init; NULL: ub_init 0.2 */
     const volatile int *cancel;
     void (*progress)(void *ud, int n_decided, int n_total, int iteration);
     void *progress_ud;

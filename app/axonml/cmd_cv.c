@@ -1,12 +1,170 @@
-/* axonml cv — not implemented yet (placeholder so that the CLI links). */
+/* axonml cv: conduction velocity for every fiber diameter of a scenario. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cli_util.h"
 #include "cmds.h"
+#include "cv.h"
+#include "interrupt.h"
+#include "scenario.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: axonml cv CONFIG [--out FILE.csv] [--json] [--threads N]\n"
+            "  Conduction velocity of the scenario's model for every fiber.diameter_um: a 2 nA, 0.1 ms\n"
+            "  intracellular pulse into node 0 from 0.5 ms (no extracellular field); CV = (x_40 - x_10) /\n"
+            "  (t_40 - t_10) from the first upward crossings of 0 mV (linearly interpolated). Uses the\n"
+            "  scenario's model, fiber.nodes (>= 41), sim.dt_ms, sim.tstop_ms and precision; the stimulus\n"
+            "  keys are ignored.\n"
+            "  Output (CSV on stdout, or FILE): diameter_um,cv_m_per_s,stim_nA,t_10_ms,t_40_ms\n"
+            "  (cv nan when the pulse did not propagate to node 40).\n"
+            "  --out FILE   write the CSV to FILE (atomically)\n"
+            "  --json       print the results as JSON on stdout\n"
+            "  --threads N  CPU threads (default: all)\n"
+            "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
+}
+
+static void write_csv(FILE *f, const axm_scenario *sc, const axm_cv_result *r, double amp_nA)
+{
+    fprintf(f, "diameter_um,cv_m_per_s,stim_nA,t_10_ms,t_40_ms\n");
+    for (int i = 0; i < sc->n_diam; i++) {
+        cli_csv_num(f, sc->diameter_um[i]);
+        fputc(',', f);
+        cli_csv_num(f, r[i].cv_m_per_s);
+        fputc(',', f);
+        cli_csv_num(f, amp_nA);
+        fputc(',', f);
+        cli_csv_num(f, r[i].t_a_ms);
+        fputc(',', f);
+        cli_csv_num(f, r[i].t_b_ms);
+        fputc('\n', f);
+    }
+}
 
 int cmd_cv(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "axonml cv: not implemented yet\n");
-    return 1;
+    const char *config = NULL, *out = NULL;
+    int json = 0;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) continue;
+        else if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "axonml cv: %s: expected a value, got nothing\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--out")) out = argv[++i];
+            else if (cli_int(argv[++i], 1, 4096, &threads)) {
+                fprintf(stderr, "axonml cv: --threads: expected an integer in [1, 4096], got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "axonml cv: unknown option '%s' (see axonml cv --help)\n", a);
+            return 2;
+        } else if (!config) config = a;
+        else {
+            fprintf(stderr, "axonml cv: expected one CONFIG, got a second one '%s'\n", a);
+            return 2;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "axonml cv: expected a scenario CONFIG (see axonml cv --help)\n");
+        return 2;
+    }
+    if (out && !cli_ends_with(out, ".csv")) {
+        fprintf(stderr, "axonml cv: --out: expected a FILE.csv, got '%s'\n", out);
+        return 2;
+    }
+    axm_err err;
+    axm_err_clear(&err);
+    axm_scenario *sc = axm_scenario_load(config, &err);
+    if (!sc) {
+        fprintf(stderr, "axonml cv: %s\n", err.msg);
+        return axm_exit_status(err.code);
+    }
+    axm_cv_opts o = axm_cv_opts_default();
+    if (sc->nodes <= o.node_b) {
+        fprintf(stderr, "axonml cv: %s: fiber.nodes: expected >= %d (CV is measured between nodes %d and %d), got %d\n",
+                sc->path, o.node_b + 1, o.node_a, o.node_b, sc->nodes);
+        axm_scenario_destroy(sc);
+        return 2;
+    }
+    axm_model *m = axm_scenario_model(sc, &err);
+    if (!m) {
+        fprintf(stderr, "axonml cv: %s\n", err.msg);
+        axm_scenario_destroy(sc);
+        return axm_exit_status(err.code);
+    }
+    if (axm_model_untrained_warning(m)) fprintf(stderr, "axonml cv: %s\n", axm_model_untrained_warning(m));
+    if (sc->device != AXM_DEV_CPU)
+        fprintf(stderr, "axonml cv: note: device \"%s\": no CUDA backend in this build, running on the CPU\n",
+                axm_device_name(sc->device));
+    o.dt_ms = sc->dt_ms;
+    o.tstop_ms = sc->tstop_ms;
+    o.n_threads = (int)threads;
+    o.cancel = axm_interrupt_install();
+    axm_cv_result *res = calloc((size_t)sc->n_diam, sizeof *res);
+    if (!res) {
+        fprintf(stderr, "axonml cv: out of memory\n");
+        axm_model_destroy(m);
+        axm_scenario_destroy(sc);
+        return 1;
+    }
+    int rc = axm_cv(m, sc->n_diam, sc->diameter_um, sc->nodes, sc->prec, &o, res, &err);
+    int status = 0;
+    if (rc) {
+        fprintf(stderr, "axonml cv: %s\n", rc == AXM_ERR_CANCELLED ? "interrupted" : err.msg);
+        status = axm_exit_status(rc);
+        goto done;
+    }
+    for (int i = 0; i < sc->n_diam; i++)
+        if (isnan(res[i].cv_m_per_s))
+            fprintf(stderr, "axonml cv: note: D = %g um: no propagated spike from node 10 to node 40 within %g ms\n",
+                    sc->diameter_um[i], sc->tstop_ms);
+    if (out) {
+        cli_out co;
+        if (cli_out_open(&co, out) == 0) {
+            write_csv(co.f, sc, res, o.amp_nA);
+            if (cli_out_commit(&co) != 0) {
+                fprintf(stderr, "axonml cv: cannot write %s: %s\n", out, strerror(errno));
+                status = 1;
+            }
+        } else {
+            fprintf(stderr, "axonml cv: cannot write %s: %s\n", out, strerror(errno));
+            status = 1;
+        }
+    }
+    if (json) {
+        printf("{\"scenario\":");
+        cli_json_str(stdout, sc->path);
+        printf(",\"model\":");
+        cli_json_str(stdout, sc->model_name);
+        printf(",\"stim_nA\":%g,\"cv\":[", o.amp_nA);
+        for (int i = 0; i < sc->n_diam; i++) {
+            printf("%s{\"diameter_um\":", i ? "," : "");
+            cli_json_num(stdout, sc->diameter_um[i]);
+            printf(",\"cv_m_per_s\":");
+            cli_json_num(stdout, res[i].cv_m_per_s);
+            printf(",\"t_10_ms\":");
+            cli_json_num(stdout, res[i].t_a_ms);
+            printf(",\"t_40_ms\":");
+            cli_json_num(stdout, res[i].t_b_ms);
+            printf("}");
+        }
+        printf("]}\n");
+    } else if (!out) write_csv(stdout, sc, res, o.amp_nA);
+done:
+    free(res);
+    axm_model_destroy(m);
+    axm_scenario_destroy(sc);
+    return status;
 }

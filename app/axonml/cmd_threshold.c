@@ -1,12 +1,197 @@
-/* axonml threshold — not implemented yet (placeholder so that the CLI links). */
+/* axonml threshold: activation thresholds for every condition of a scenario (batched bisection). */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "cli_util.h"
 #include "cmds.h"
+#include "interrupt.h"
+#include "progress.h"
+#include "scenario.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: axonml threshold CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet]\n"
+            "  Finds the activation threshold of every condition of the scenario CONFIG (the Cartesian\n"
+            "  product of fiber.diameter_um x electrode.distance_mm x waveform.pw_ms x waveform.polarity)\n"
+            "  by bisection on the stimulus amplitude, all conditions in one batch.\n"
+            "  Output (CSV on stdout, or FILE): condition,diameter_um,distance_mm,waveform,pw_ms,polarity,\n"
+            "  threshold_mA,lower_mA,status — threshold_mA is the smallest activating amplitude found\n"
+            "  (magnitude, mA), lower_mA the largest non-activating one; status is ok, no_activation,\n"
+            "  block, active_at_zero, not_converged, nan or cancelled (then both are nan).\n"
+            "  --out FILE   write the CSV to FILE (atomically) and print a summary\n"
+            "  --json       print the results as JSON on stdout\n"
+            "  --threads N  CPU threads (default: all)\n"
+            "  --quiet      no progress bar\n"
+            "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
+}
+
+typedef struct prog_ud {
+    axm_progress *bar;
+} prog_ud;
+
+static void on_progress(void *ud, int n_decided, int n_total, int iteration)
+{
+    prog_ud *p = ud;
+    char post[48];
+    snprintf(post, sizeof post, "iteration %d", iteration);
+    (void)n_total;
+    if (p->bar) axm_progress_update(p->bar, n_decided, post);
+}
+
+static void write_csv(FILE *f, const axm_setup *su, const axm_thresh_result *r)
+{
+    const char *wn = axm_scenario_wave_name(su->sc);
+    fprintf(f, "condition,diameter_um,distance_mm,waveform,pw_ms,polarity,threshold_mA,lower_mA,status\n");
+    for (int i = 0; i < su->n_cond; i++) {
+        const axm_condition *c = &su->cond[i];
+        fprintf(f, "%d,", i);
+        cli_csv_num(f, c->diameter_um);
+        fputc(',', f);
+        cli_csv_num(f, c->distance_mm);
+        fprintf(f, ",%s,", wn);
+        cli_csv_num(f, c->pw_ms);
+        fprintf(f, ",%s,", axm_polarity_name(c->polarity));
+        cli_csv_num(f, r->upper[i]);
+        fputc(',', f);
+        cli_csv_num(f, r->lower[i]);
+        fprintf(f, ",%s\n", axm_thresh_status_name(r->status[i]));
+    }
+}
+
+static void write_json(FILE *f, const axm_setup *su, const axm_thresh_result *r, double secs)
+{
+    fprintf(f, "{\"scenario\":");
+    cli_json_str(f, su->sc->path);
+    fprintf(f, ",\"model\":");
+    cli_json_str(f, su->sc->model_name);
+    fprintf(f, ",\"n_conditions\":%d,\"n_sims\":%ld,\"iterations\":%d,\"seconds\":%.3f,\"thresholds\":[", su->n_cond,
+            r->n_sims, r->iterations, secs);
+    for (int i = 0; i < su->n_cond; i++) {
+        const axm_condition *c = &su->cond[i];
+        fprintf(f, "%s{\"condition\":%d,\"diameter_um\":", i ? "," : "", i);
+        cli_json_num(f, c->diameter_um);
+        fprintf(f, ",\"distance_mm\":");
+        cli_json_num(f, c->distance_mm);
+        fprintf(f, ",\"waveform\":");
+        cli_json_str(f, axm_scenario_wave_name(su->sc));
+        fprintf(f, ",\"pw_ms\":");
+        cli_json_num(f, c->pw_ms);
+        fprintf(f, ",\"polarity\":");
+        cli_json_str(f, axm_polarity_name(c->polarity));
+        fprintf(f, ",\"threshold_mA\":");
+        cli_json_num(f, r->upper[i]);
+        fprintf(f, ",\"lower_mA\":");
+        cli_json_num(f, r->lower[i]);
+        fprintf(f, ",\"status\":");
+        cli_json_str(f, axm_thresh_status_name(r->status[i]));
+        fputc('}', f);
+    }
+    fprintf(f, "]}\n");
+}
 
 int cmd_threshold(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "axonml threshold: not implemented yet\n");
-    return 1;
+    const char *config = NULL, *out = NULL;
+    int json = 0, quiet = 0;
+    long threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
+        else if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "axonml threshold: %s: expected a value, got nothing\n", a);
+                return 2;
+            }
+            if (!strcmp(a, "--out")) out = argv[++i];
+            else if (cli_int(argv[++i], 1, 4096, &threads)) {
+                fprintf(stderr, "axonml threshold: --threads: expected an integer in [1, 4096], got '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "axonml threshold: unknown option '%s' (see axonml threshold --help)\n", a);
+            return 2;
+        } else if (!config) config = a;
+        else {
+            fprintf(stderr, "axonml threshold: expected one CONFIG, got a second one '%s'\n", a);
+            return 2;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "axonml threshold: expected a scenario CONFIG (see axonml threshold --help)\n");
+        return 2;
+    }
+    if (out && !cli_ends_with(out, ".csv")) {
+        fprintf(stderr, "axonml threshold: --out: expected a FILE.csv, got '%s'\n", out);
+        return 2;
+    }
+    axm_err err;
+    axm_err_clear(&err);
+    axm_scenario *sc = axm_scenario_load(config, &err);
+    if (!sc) {
+        fprintf(stderr, "axonml threshold: %s\n", err.msg);
+        return axm_exit_status(err.code);
+    }
+    axm_setup_opts so = {1, (int)threads, 0};
+    axm_setup *su = axm_setup_create(sc, &so, &err);
+    if (!su) {
+        fprintf(stderr, "axonml threshold: %s\n", err.msg);
+        axm_scenario_destroy(sc);
+        return axm_exit_status(err.code);
+    }
+    axm_setup_print_notes(su, "axonml threshold", stderr);
+    const volatile int *cancel = axm_interrupt_install();
+    axm_thresh_opts to = axm_setup_thresh_opts(su);
+    prog_ud pu = {NULL};
+    if (!quiet) pu.bar = axm_progress_create("threshold", "conditions", su->n_cond, stderr);
+    to.progress = on_progress;
+    to.progress_ud = &pu;
+    to.cancel = cancel;
+    axm_thresh_result r;
+    double t0 = axm_now_s();
+    int rc = axm_threshold(su->sim, &to, &r, &err);
+    double secs = axm_now_s() - t0;
+    if (pu.bar) axm_progress_finish(pu.bar);
+    int status = 0;
+    if (rc && rc != AXM_ERR_CANCELLED) {
+        fprintf(stderr, "axonml threshold: %s\n", err.msg);
+        status = axm_exit_status(rc);
+        goto done;
+    }
+    if (rc == AXM_ERR_CANCELLED) {
+        fprintf(stderr, "axonml threshold: interrupted; writing the thresholds decided so far\n");
+        status = 1;
+    }
+    if (out) {
+        cli_out o;
+        if (cli_out_open(&o, out) == 0) {
+            write_csv(o.f, su, &r);
+            if (cli_out_commit(&o) != 0) {
+                fprintf(stderr, "axonml threshold: cannot write %s: %s\n", out, strerror(errno));
+                status = 1;
+            }
+        } else {
+            fprintf(stderr, "axonml threshold: cannot write %s: %s\n", out, strerror(errno));
+            status = 1;
+        }
+    }
+    if (json) write_json(stdout, su, &r, secs);
+    else if (!out) write_csv(stdout, su, &r);
+    else {
+        int ok = 0;
+        for (int i = 0; i < r.n; i++) ok += r.status[i] == AXM_TH_OK;
+        printf("%d thresholds (%d ok) in %.2f s, %ld fiber simulations -> %s\n", r.n, ok, secs, r.n_sims, out);
+    }
+    axm_thresh_result_free(&r);
+done:
+    axm_setup_destroy(su);
+    axm_scenario_destroy(sc);
+    return status;
 }

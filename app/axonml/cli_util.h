@@ -1,0 +1,27 @@
+/* Helpers shared by the axonml subcommands: option values, atomic output files, JSON/CSV numbers. */
+#ifndef AXM_CLI_UTIL_H
+#define AXM_CLI_UTIL_H
+
+#include <stdio.h>
+
+/* Parses a whole decimal integer in [lo, hi]; 0 on success. */
+int cli_int(const char *s, long lo, long hi, long *out);
+
+/* An output file written to PATH.tmp.PID and renamed over PATH on success (removed on failure). */
+typedef struct cli_out {
+    char path[1024], tmp[1100];
+    FILE *f;
+} cli_out;
+int cli_out_open(cli_out *o, const char *path);       /* 0 ok; -1 with errno */
+int cli_out_commit(cli_out *o);                        /* fclose + rename; 0 ok, -1 with errno */
+void cli_out_abort(cli_out *o);                        /* fclose + remove the temp file */
+/* Temp name for writers that open the file themselves (HDF5): fills o->tmp, o->f = NULL. */
+void cli_out_name(cli_out *o, const char *path);
+
+/* Numbers: CSV prints NaN as "nan", JSON as null. */
+void cli_csv_num(FILE *f, double v);
+void cli_json_num(FILE *f, double v);
+void cli_json_str(FILE *f, const char *s);
+int cli_ends_with(const char *s, const char *suffix);
+
+#endif

@@ -1,0 +1,1221 @@
+/* Scenario files (scenario.h): JSON -> validated axm_scenario -> conditions -> model + sim + drive. */
+#include "scenario.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON access with "FILE: key.path: expected ..., got ..." errors                            */
+
+typedef struct ctx {
+    const char *file;
+    const char *dir;
+    axm_err *err;
+} ctx;
+
+static const char *jkind(const cJSON *j)
+{
+    if (!j) return "nothing";
+    if (cJSON_IsNumber(j)) return "a number";
+    if (cJSON_IsString(j)) return "a string";
+    if (cJSON_IsArray(j)) return "an array";
+    if (cJSON_IsObject(j)) return "an object";
+    if (cJSON_IsBool(j)) return "a boolean";
+    if (cJSON_IsNull(j)) return "null";
+    return "an invalid value";
+}
+
+/* A short rendering of a value for messages: the value itself for scalars, its kind otherwise. */
+static void jshow(const cJSON *j, char *buf, size_t n)
+{
+    if (!j) snprintf(buf, n, "nothing");
+    else if (cJSON_IsNumber(j)) snprintf(buf, n, "%g", j->valuedouble);
+    else if (cJSON_IsString(j)) snprintf(buf, n, "\"%.60s\"", j->valuestring);
+    else if (cJSON_IsBool(j)) snprintf(buf, n, "%s", cJSON_IsTrue(j) ? "true" : "false");
+    else snprintf(buf, n, "%s", jkind(j));
+}
+
+static int bad(ctx *c, const char *path, const char *expected, const cJSON *got)
+{
+    char g[96];
+    jshow(got, g, sizeof g);
+    return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected %s, got %s", c->file, path, expected, g);
+}
+
+static void subpath(char *out, size_t n, const char *path, const char *key)
+{
+    if (path && path[0]) snprintf(out, n, "%s.%s", path, key);
+    else snprintf(out, n, "%s", key);
+}
+
+/* Rejects unknown and duplicate keys. */
+static int check_keys(ctx *c, const cJSON *obj, const char *path, const char *const *allowed)
+{
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int ok = 0;
+        for (int i = 0; allowed[i]; i++)
+            if (!strcmp(it->string, allowed[i])) ok = 1;
+        char p[256];
+        subpath(p, sizeof p, path, it->string);
+        if (!ok) {
+            char list[400] = "";
+            for (int i = 0; allowed[i]; i++) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", allowed[i]);
+            }
+            return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected one of the keys %s, got unknown key \"%s\"",
+                            c->file, p, list, it->string);
+        }
+        for (const cJSON *o = obj->child; o != it; o = o->next)
+            if (!strcmp(o->string, it->string))
+                return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected each key once, got it twice", c->file, p);
+    }
+    return AXM_OK;
+}
+
+enum { R_ANY = 0, R_POS = 1, R_NONNEG = 2, R_UNIT_OPEN = 3 };
+
+static int range_ok(double v, int r)
+{
+    if (!isfinite(v)) return 0;
+    switch (r) {
+    case R_POS: return v > 0;
+    case R_NONNEG: return v >= 0;
+    case R_UNIT_OPEN: return v > 0 && v < 1;
+    default: return 1;
+    }
+}
+
+static const char *range_text(int r)
+{
+    switch (r) {
+    case R_POS: return "a number > 0";
+    case R_NONNEG: return "a number >= 0";
+    case R_UNIT_OPEN: return "a number in (0, 1)";
+    default: return "a finite number";
+    }
+}
+
+/* Optional number; *out keeps its default when the key is absent. */
+static int get_num(ctx *c, const cJSON *obj, const char *key, const char *path, int r, double *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char p[256];
+    subpath(p, sizeof p, path, key);
+    if (!j) return AXM_OK;
+    if (!cJSON_IsNumber(j) || !range_ok(j->valuedouble, r)) return bad(c, p, range_text(r), j);
+    *out = j->valuedouble;
+    return AXM_OK;
+}
+
+static int get_int(ctx *c, const cJSON *obj, const char *key, const char *path, long lo, long hi, int *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char p[256], e[96];
+    subpath(p, sizeof p, path, key);
+    if (!j) return AXM_OK;
+    double v = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (!(v >= (double)lo && v <= (double)hi && v == floor(v))) {
+        if (hi >= 1000000000L) snprintf(e, sizeof e, "an integer >= %ld", lo);
+        else snprintf(e, sizeof e, "an integer in [%ld, %ld]", lo, hi);
+        return bad(c, p, e, j);
+    }
+    *out = (int)v;
+    return AXM_OK;
+}
+
+/* Number or non-empty array of numbers -> fresh array. Absent: one default value. */
+static int get_num_list(ctx *c, const cJSON *obj, const char *key, const char *path, int r, int allow_list,
+                        double def, int *n, double **out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char p[256], e[96];
+    subpath(p, sizeof p, path, key);
+    *n = 0;
+    *out = NULL;
+    if (!j || cJSON_IsNumber(j)) {
+        double v = j ? j->valuedouble : def;
+        if (j && !range_ok(v, r)) return bad(c, p, range_text(r), j);
+        *out = malloc(sizeof(double));
+        if (!*out) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+        (*out)[0] = v;
+        *n = 1;
+        return AXM_OK;
+    }
+    if (!allow_list || !cJSON_IsArray(j)) {
+        snprintf(e, sizeof e, "%s%s", range_text(r), allow_list ? " or a list of them" : "");
+        if (cJSON_IsArray(j))
+            snprintf(e, sizeof e, "%s (only the main electrode and waveform take lists)", range_text(r));
+        return bad(c, p, e, j);
+    }
+    int m = cJSON_GetArraySize(j);
+    if (m < 1) return bad(c, p, "a non-empty list", j);
+    *out = malloc((size_t)m * sizeof(double));
+    if (!*out) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    int i = 0;
+    for (const cJSON *it = j->child; it; it = it->next, i++) {
+        char pi[300];
+        snprintf(pi, sizeof pi, "%s[%d]", p, i);
+        if (!cJSON_IsNumber(it) || !range_ok(it->valuedouble, r)) return bad(c, pi, range_text(r), it);
+        (*out)[i] = it->valuedouble;
+    }
+    *n = m;
+    return AXM_OK;
+}
+
+/* Optional string from a fixed set; *out = index. */
+static int get_enum(ctx *c, const cJSON *obj, const char *key, const char *path, const char *const *names,
+                    int *out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char p[256];
+    subpath(p, sizeof p, path, key);
+    if (!j) return AXM_OK;
+    if (cJSON_IsString(j))
+        for (int i = 0; names[i]; i++)
+            if (!strcmp(j->valuestring, names[i])) {
+                *out = i;
+                return AXM_OK;
+            }
+    char e[300] = "one of ";
+    for (int i = 0; names[i]; i++) {
+        size_t l = strlen(e);
+        snprintf(e + l, sizeof e - l, "%s\"%s\"", i ? ", " : "", names[i]);
+    }
+    return bad(c, p, e, j);
+}
+
+static int get_obj(ctx *c, const cJSON *parent, const char *key, const char *path, const cJSON **out)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(parent, key);
+    *out = NULL;
+    if (!j) return AXM_OK;
+    char p[256];
+    subpath(p, sizeof p, path, key);
+    if (!cJSON_IsObject(j)) return bad(c, p, "an object", j);
+    *out = j;
+    return AXM_OK;
+}
+
+/* Finds a readable file: as given, next to the scenario, then in the scenario's parent folder. */
+static int resolve(ctx *c, const cJSON *obj, const char *key, const char *path, char *out, size_t n)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char p[256];
+    subpath(p, sizeof p, path, key);
+    if (!j || !cJSON_IsString(j) || !j->valuestring[0]) return bad(c, p, "a file name", j);
+    const char *name = j->valuestring;
+    char cand[3][AXM_SC_PATH];
+    int nc = 0;
+    snprintf(cand[nc++], AXM_SC_PATH, "%s", name);
+    if (name[0] != '/' && c->dir && c->dir[0]) {
+        snprintf(cand[nc++], AXM_SC_PATH, "%s/%s", c->dir, name);
+        snprintf(cand[nc++], AXM_SC_PATH, "%s/../%s", c->dir, name);
+    }
+    for (int i = 0; i < nc; i++)
+        if (access(cand[i], R_OK) == 0) {
+            size_t l = strnlen(cand[i], n - 1);
+            memcpy(out, cand[i], l);
+            out[l] = 0;
+            return AXM_OK;
+        }
+    int e = errno;
+    return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected a readable file, got \"%.200s\" (%s)", c->file, p, name,
+                    strerror(e));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* sections                                                                                   */
+
+static const char *const wave_kinds[] = {"mono", "biphasic", "sine", "train", "samples", NULL};
+
+static void wave_free(axm_sc_wave *w)
+{
+    if (!w) return;
+    free(w->pw_ms);
+    free(w->polarity);
+    free(w->t_ms);
+    free(w->v_mA);
+    free(w);
+}
+
+static int parse_polarity(ctx *c, const cJSON *obj, const char *path, int allow_list, axm_sc_wave *w)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, "polarity");
+    char p[256];
+    subpath(p, sizeof p, path, "polarity");
+    const char *exp = allow_list ? "\"cathodic\", \"anodic\" or a list of them" : "\"cathodic\" or \"anodic\"";
+    int m = !j ? 1 : cJSON_IsArray(j) ? cJSON_GetArraySize(j) : 1;
+    if (j && cJSON_IsArray(j) && (!allow_list || m < 1)) return bad(c, p, exp, j);
+    w->polarity = malloc((size_t)m * sizeof(int));
+    if (!w->polarity) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    w->n_pol = m;
+    if (!j) {
+        w->polarity[0] = -1;
+        return AXM_OK;
+    }
+    int i = 0;
+    const cJSON *it = cJSON_IsArray(j) ? j->child : j;
+    for (; it && i < m; it = it->next, i++) {
+        char pi[300];
+        if (cJSON_IsArray(j)) snprintf(pi, sizeof pi, "%s[%d]", p, i);
+        else snprintf(pi, sizeof pi, "%s", p);
+        if (!cJSON_IsString(it)) return bad(c, pi, exp, it);
+        if (!strcmp(it->valuestring, "cathodic")) w->polarity[i] = -1;
+        else if (!strcmp(it->valuestring, "anodic")) w->polarity[i] = 1;
+        else return bad(c, pi, exp, it);
+    }
+    return AXM_OK;
+}
+
+static int parse_wave(ctx *c, const cJSON *o, const char *path, int allow_list, axm_sc_wave **out)
+{
+    static const char *const common[] = {"kind", "polarity", "amplitude_mA", "delay_ms"};
+    static const char *const k_mono[] = {"pw_ms", NULL};
+    static const char *const k_bi[] = {"pw_ms", "pw2_ms", "gap_ms", NULL};
+    static const char *const k_sine[] = {"freq_khz", "phase_rad", "offset", "dur_ms", NULL};
+    static const char *const k_train[] = {"pw_ms", "freq_khz", "dur_ms", "biphasic", "gap_ms", NULL};
+    static const char *const k_samp[] = {"file", NULL};
+    static const char *const *const per_kind[] = {k_mono, k_bi, k_sine, k_train, k_samp};
+    int rc;
+    axm_sc_wave *w = calloc(1, sizeof *w);
+    if (!w) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    *out = w;
+    int kind = 0;
+    if ((rc = get_enum(c, o, "kind", path, wave_kinds, &kind))) return rc;
+    w->kind = (axm_wave_kind)kind;
+    const char *allowed[16];
+    int na = 0;
+    for (int i = 0; i < 4; i++) allowed[na++] = common[i];
+    for (int i = 0; per_kind[kind][i]; i++) allowed[na++] = per_kind[kind][i];
+    allowed[na] = NULL;
+    if ((rc = check_keys(c, o, path, allowed))) return rc;
+    w->amplitude_mA = 0.1;
+    w->delay_ms = 0.5;
+    if ((rc = get_num(c, o, "amplitude_mA", path, R_NONNEG, &w->amplitude_mA))) return rc;
+    if ((rc = get_num(c, o, "delay_ms", path, R_NONNEG, &w->delay_ms))) return rc;
+    if ((rc = parse_polarity(c, o, path, allow_list, w))) return rc;
+    int has_pw = w->kind == AXM_WAVE_MONO || w->kind == AXM_WAVE_BIPHASIC || w->kind == AXM_WAVE_TRAIN;
+    if (has_pw) {
+        if ((rc = get_num_list(c, o, "pw_ms", path, R_POS, allow_list, 0.1, &w->n_pw, &w->pw_ms))) return rc;
+    } else {
+        w->pw_ms = malloc(sizeof(double));
+        if (!w->pw_ms) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+        w->pw_ms[0] = NAN;
+        w->n_pw = 1;
+    }
+    if ((rc = get_num(c, o, "pw2_ms", path, R_POS, &w->pw2_ms))) return rc;
+    if ((rc = get_num(c, o, "gap_ms", path, R_NONNEG, &w->gap_ms))) return rc;
+    if ((rc = get_num(c, o, "phase_rad", path, R_ANY, &w->phase_rad))) return rc;
+    if ((rc = get_num(c, o, "offset", path, R_ANY, &w->offset_mA))) return rc;
+    if ((rc = get_num(c, o, "dur_ms", path, R_NONNEG, &w->dur_ms))) return rc;
+    if (w->kind == AXM_WAVE_SINE || w->kind == AXM_WAVE_TRAIN) {
+        char p[256];
+        subpath(p, sizeof p, path, "freq_khz");
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "freq_khz");
+        if (!f) return bad(c, p, "a number > 0 (required for this kind)", f);
+        if ((rc = get_num(c, o, "freq_khz", path, R_POS, &w->freq_khz))) return rc;
+    }
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "biphasic");
+    if (b) {
+        char p[256];
+        subpath(p, sizeof p, path, "biphasic");
+        if (!cJSON_IsBool(b)) return bad(c, p, "true or false", b);
+        w->train_biphasic = cJSON_IsTrue(b);
+    }
+    if (w->kind == AXM_WAVE_TRAIN)
+        for (int i = 0; i < w->n_pw; i++) {
+            double period = 1.0 / w->freq_khz;
+            double need = w->pw_ms[i] * (w->train_biphasic ? 2 : 1) + (w->train_biphasic ? w->gap_ms : 0);
+            if (need > period) {
+                char p[256];
+                subpath(p, sizeof p, path, "pw_ms");
+                char e[128];
+                snprintf(e, sizeof e, "pulses that fit the period 1/freq_khz = %g ms", period);
+                return bad(c, p, e, cJSON_GetObjectItemCaseSensitive(o, "pw_ms"));
+            }
+        }
+    if (w->kind == AXM_WAVE_SAMPLES) {
+        char p[256];
+        subpath(p, sizeof p, path, "file");
+        if ((rc = resolve(c, o, "file", path, w->file, sizeof w->file))) return rc;
+        axm_err e2;
+        axm_err_clear(&e2);
+        if (axm_wave_load_csv(w->file, &w->t_ms, &w->v_mA, &w->n_samples, &e2))
+            return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: %s", c->file, p, e2.msg);
+    }
+    /* Let the waveform module judge what it will be asked to sample. */
+    for (int i = 0; i < w->n_pw; i++) {
+        axm_wave t = {0};
+        t.kind = w->kind;
+        t.amp_mA = 1;
+        t.pw_ms = w->pw_ms[i];
+        t.pw2_ms = w->pw2_ms;
+        t.gap_ms = w->gap_ms;
+        t.delay_ms = w->delay_ms;
+        t.freq_khz = w->freq_khz;
+        t.phase_rad = w->phase_rad;
+        t.offset_mA = w->offset_mA;
+        t.dur_ms = w->dur_ms;
+        t.train_biphasic = w->train_biphasic;
+        t.n_samples = w->n_samples;
+        t.t_ms = w->t_ms;
+        t.v_mA = w->v_mA;
+        if (!has_pw) t.pw_ms = 0;
+        axm_err e2;
+        axm_err_clear(&e2);
+        if (axm_wave_check(&t, &e2)) return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: %s", c->file, path, e2.msg);
+    }
+    return AXM_OK;
+}
+
+static const char *const elec_kinds[] = {"point", "point_aniso", "line", "table", NULL};
+
+static void elec_clear(axm_sc_electrode *e)
+{
+    free(e->distance_mm);
+    free(e->pts_mm);
+    axm_field_table_destroy(e->table);
+    wave_free(e->wave);
+}
+
+static int parse_elec(ctx *c, const cJSON *o, const char *path, int is_main, axm_sc_electrode *e)
+{
+    static const char *const k_point[] = {"kind", "rho_ohm_cm", "distance_mm", "offset_mm", "medium", "weight",
+                                          "waveform", NULL};
+    static const char *const k_line[] = {"kind", "rho_ohm_cm", "distance_mm", "offset_mm", "medium", "weight",
+                                         "waveform", "points_mm", NULL};
+    static const char *const k_table[] = {"kind", "file", "row", "units", "interpolation", "fill", "truncate",
+                                          "center_um", "weight", "waveform", NULL};
+    static const char *const media[] = {"infinite", "semi_infinite", NULL};
+    static const char *const interps[] = {"linear", "quadratic", NULL};
+    static const char *const fills[] = {"point_source", "extrapolate", NULL};
+    static const char *const units[] = {"mV/mA", "V/mA", NULL};
+    int rc, kind = 0;
+    if (!cJSON_IsObject(o)) return bad(c, path, "an electrode object", o);
+    if ((rc = get_enum(c, o, "kind", path, elec_kinds, &kind))) return rc;
+    e->kind = (axm_src_kind)kind;
+    e->weight = 1;
+    e->rho_ohm_cm = 1000;
+    e->center_um = NAN;
+    const char *const *allowed = kind == AXM_SRC_TABLE ? k_table : kind == AXM_SRC_LINE ? k_line : k_point;
+    if ((rc = check_keys(c, o, path, allowed))) return rc;
+    if ((rc = get_num(c, o, "weight", path, R_ANY, &e->weight))) return rc;
+    if ((rc = get_num(c, o, "offset_mm", path, R_ANY, &e->offset_mm))) return rc;
+    int medium = 0;
+    if ((rc = get_enum(c, o, "medium", path, media, &medium))) return rc;
+    e->semi_infinite = medium;
+    if (kind == AXM_SRC_POINT_ANISO) {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "rho_ohm_cm");
+        char p[256];
+        subpath(p, sizeof p, path, "rho_ohm_cm");
+        const char *exp = "a list of 3 resistivities > 0 [x, y (fiber axis), z]";
+        if (!r || !cJSON_IsArray(r) || cJSON_GetArraySize(r) != 3) return bad(c, p, exp, r);
+        int i = 0;
+        for (const cJSON *it = r->child; it; it = it->next, i++) {
+            if (!cJSON_IsNumber(it) || !range_ok(it->valuedouble, R_POS)) return bad(c, p, exp, it);
+            e->rho3[i] = it->valuedouble;
+        }
+    } else if (kind != AXM_SRC_TABLE) {
+        if ((rc = get_num(c, o, "rho_ohm_cm", path, R_POS, &e->rho_ohm_cm))) return rc;
+    }
+    if (kind == AXM_SRC_TABLE) {
+        e->n_dist = 1;
+        e->distance_mm = malloc(sizeof(double));
+        if (!e->distance_mm) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+        e->distance_mm[0] = NAN;
+    } else {
+        int r = kind == AXM_SRC_LINE ? R_ANY : R_POS;
+        if ((rc = get_num_list(c, o, "distance_mm", path, r, is_main, 1.0, &e->n_dist, &e->distance_mm))) return rc;
+    }
+    if (kind == AXM_SRC_LINE) {
+        const cJSON *pl = cJSON_GetObjectItemCaseSensitive(o, "points_mm");
+        char p[256];
+        subpath(p, sizeof p, path, "points_mm");
+        const char *exp = "a list of >= 2 points [x, y, z] in mm";
+        if (!pl || !cJSON_IsArray(pl) || cJSON_GetArraySize(pl) < 2) return bad(c, p, exp, pl);
+        e->n_pts = cJSON_GetArraySize(pl);
+        e->pts_mm = malloc((size_t)e->n_pts * 3 * sizeof(double));
+        if (!e->pts_mm) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+        int i = 0;
+        for (const cJSON *pt = pl->child; pt; pt = pt->next, i++) {
+            char pi[300];
+            snprintf(pi, sizeof pi, "%s[%d]", p, i);
+            if (!cJSON_IsArray(pt) || cJSON_GetArraySize(pt) != 3) return bad(c, pi, "a point [x, y, z] in mm", pt);
+            int k = 0;
+            for (const cJSON *v = pt->child; v; v = v->next, k++) {
+                if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return bad(c, pi, "a point [x, y, z] in mm", v);
+                e->pts_mm[3 * i + k] = v->valuedouble;
+            }
+        }
+        for (i = 1; i < e->n_pts; i++) {
+            const double *a = e->pts_mm + 3 * (i - 1), *b = e->pts_mm + 3 * i;
+            if (a[0] == b[0] && a[1] == b[1] && a[2] == b[2]) {
+                char pi[300];
+                snprintf(pi, sizeof pi, "%s[%d]", p, i);
+                return bad(c, pi, "a point different from the previous one", cJSON_GetArrayItem(pl, i));
+            }
+        }
+    }
+    if (kind == AXM_SRC_TABLE) {
+        char p[256];
+        subpath(p, sizeof p, path, "file");
+        if ((rc = resolve(c, o, "file", path, e->file, sizeof e->file))) return rc;
+        int u = 0, interp = 0, fill = 0;
+        if ((rc = get_enum(c, o, "units", path, units, &u))) return rc;
+        if ((rc = get_enum(c, o, "interpolation", path, interps, &interp))) return rc;
+        if ((rc = get_enum(c, o, "fill", path, fills, &fill))) return rc;
+        e->interp = (axm_interp)interp;
+        e->fill = fill == 0 ? AXM_FILL_POINT_SOURCE : AXM_FILL_EXTRAPOLATE;
+        e->truncate = 0;
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "truncate");
+        if (t) {
+            char pt[256];
+            subpath(pt, sizeof pt, path, "truncate");
+            if (!cJSON_IsNumber(t) || !(t->valuedouble >= 0 && t->valuedouble <= 0.4))
+                return bad(c, pt, "a number in [0, 0.4]", t);
+            e->truncate = t->valuedouble;
+        }
+        if ((rc = get_num(c, o, "center_um", path, R_ANY, &e->center_um))) return rc;
+        axm_err e2;
+        axm_err_clear(&e2);
+        e->table = axm_field_table_load(e->file, u == 1 ? 1000.0 : 1.0, &e2);
+        if (!e->table) return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: %s", c->file, p, e2.msg);
+        if ((rc = get_int(c, o, "row", path, 0, e->table->n_rows - 1, &e->row))) return rc;
+    }
+    const cJSON *wo = NULL;
+    if ((rc = get_obj(c, o, "waveform", path, &wo))) return rc;
+    if (wo) {
+        char p[256];
+        subpath(p, sizeof p, path, "waveform");
+        if ((rc = parse_wave(c, wo, p, 0, &e->wave))) return rc;
+    }
+    return AXM_OK;
+}
+
+static int parse_model(ctx *c, const cJSON *o, axm_scenario *sc)
+{
+    static const char *const keys[] = {"name", "weights", "precision", "params", "geometry", "passive_end_nodes",
+                                       NULL};
+    static const char *const precs[] = {"fp32", "fp64", NULL};
+    static const char *const geoms[] = {"method1", "method2", "method3", "classic", "piecewise", NULL};
+    int rc;
+    snprintf(sc->model_name, sizeof sc->model_name, "smf");
+    sc->geometry = AXM_GEOM_METHOD1;
+    if (!o) return AXM_OK;
+    if ((rc = check_keys(c, o, "model", keys))) return rc;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+    if (n) {
+        int nk = 0;
+        const axm_model_kind *const *ks = axm_model_kinds(&nk);
+        char e[256] = "one of ";
+        for (int i = 0; i < nk; i++) {
+            size_t l = strlen(e);
+            snprintf(e + l, sizeof e - l, "%s\"%s\"", i ? ", " : "", ks[i]->name);
+        }
+        if (!cJSON_IsString(n) || !axm_model_kind_find(n->valuestring)) return bad(c, "model.name", e, n);
+        snprintf(sc->model_name, sizeof sc->model_name, "%s", n->valuestring);
+    }
+    if (cJSON_GetObjectItemCaseSensitive(o, "weights"))
+        if ((rc = resolve(c, o, "weights", "model", sc->weights, sizeof sc->weights))) return rc;
+    int prec = 0;
+    if ((rc = get_enum(c, o, "precision", "model", precs, &prec))) return rc;
+    sc->prec = prec ? AXM_FP64 : AXM_FP32;
+    int is_mrg = !strcmp(sc->model_name, "mrg");
+    const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "geometry");
+    const cJSON *pe = cJSON_GetObjectItemCaseSensitive(o, "passive_end_nodes");
+    if (!is_mrg && (g || pe))
+        return bad(c, g ? "model.geometry" : "model.passive_end_nodes", "this key only with model.name \"mrg\"",
+                   g ? g : pe);
+    int gi = 0;
+    if ((rc = get_enum(c, o, "geometry", "model", geoms, &gi))) return rc;
+    sc->geometry = gi + 1;
+    if ((rc = get_int(c, o, "passive_end_nodes", "model", 0, 1000000000L, &sc->passive_end_nodes))) return rc;
+    const cJSON *ps = cJSON_GetObjectItemCaseSensitive(o, "params");
+    if (ps) {
+        if (!cJSON_IsObject(ps)) return bad(c, "model.params", "an object {name: value}", ps);
+        const axm_model_kind *k = axm_model_kind_find(sc->model_name);
+        int m = cJSON_GetArraySize(ps);
+        sc->param_name = calloc((size_t)(m ? m : 1), sizeof *sc->param_name);
+        sc->param_value = calloc((size_t)(m ? m : 1), sizeof *sc->param_value);
+        if (!sc->param_name || !sc->param_value) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+        for (const cJSON *it = ps->child; it; it = it->next) {
+            char p[256];
+            snprintf(p, sizeof p, "model.params.%s", it->string);
+            int found = 0;
+            for (int i = 0; k && i < k->n_params; i++)
+                if (!strcmp(k->params[i].name, it->string)) found = 1;
+            if (!found) {
+                char e[128];
+                snprintf(e, sizeof e, "a parameter of model \"%s\"", sc->model_name);
+                return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected %s, got unknown parameter \"%s\"", c->file,
+                                p, e, it->string);
+            }
+            if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) return bad(c, p, "a finite number", it);
+            snprintf(sc->param_name[sc->n_params], 64, "%s", it->string);
+            sc->param_value[sc->n_params++] = it->valuedouble;
+        }
+    }
+    return AXM_OK;
+}
+
+static int check_node(ctx *c, const cJSON *j, const char *path, int W, int *out)
+{
+    char e[96];
+    snprintf(e, sizeof e, "a node index in [%d, %d] (negative counts from the end)", -W, W - 1);
+    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) || j->valuedouble < -W ||
+        j->valuedouble > W - 1)
+        return bad(c, path, e, j);
+    *out = (int)j->valuedouble;
+    return AXM_OK;
+}
+
+static int parse_detect(ctx *c, const cJSON *o, axm_scenario *sc)
+{
+    static const char *const keys[] = {"threshold_mV", "nodes", "t_start_ms", "at_least", NULL};
+    int rc;
+    sc->detect = axm_detect_default();
+    if (!o) {
+        if (sc->nodes < 10) { /* the default {5, -5} would overlap or fall outside short fibers */
+            sc->detect.n_nodes = 2;
+            sc->detect.nodes[0] = 1;
+            sc->detect.nodes[1] = -2;
+        }
+        return AXM_OK;
+    }
+    if ((rc = check_keys(c, o, "detect", keys))) return rc;
+    if ((rc = get_num(c, o, "threshold_mV", "detect", R_ANY, &sc->detect.threshold_mV))) return rc;
+    if ((rc = get_num(c, o, "t_start_ms", "detect", R_NONNEG, &sc->detect.t_start_ms))) return rc;
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "nodes");
+    if (n) {
+        if (!cJSON_IsArray(n) || cJSON_GetArraySize(n) < 1 || cJSON_GetArraySize(n) > 16)
+            return bad(c, "detect.nodes", "a list of 1 to 16 node indices", n);
+        int i = 0;
+        for (const cJSON *it = n->child; it; it = it->next, i++) {
+            char p[64];
+            snprintf(p, sizeof p, "detect.nodes[%d]", i);
+            if ((rc = check_node(c, it, p, sc->nodes, &sc->detect.nodes[i]))) return rc;
+        }
+        sc->detect.n_nodes = i;
+    } else {
+        for (int i = 0; i < sc->detect.n_nodes; i++) {
+            int v = sc->detect.nodes[i];
+            if (v < -sc->nodes || v >= sc->nodes)
+                return axm_fail(c->err, AXM_ERR_INPUT, "%s: detect.nodes: expected explicit nodes for a %d-node fiber, "
+                                "got the default [5, -5]", c->file, sc->nodes);
+        }
+    }
+    if ((rc = get_int(c, o, "at_least", "detect", 1, sc->detect.n_nodes, &sc->detect.at_least))) return rc;
+    return AXM_OK;
+}
+
+static int parse_threshold(ctx *c, const cJSON *o, axm_scenario *sc)
+{
+    static const char *const keys[] = {"resolution", "ub_mA", "fix_bound_up", "fix_bound_down",
+                                       "max_tries_bound_fix", "max_tries", "max_amp_mA", NULL};
+    axm_thresh_opts d = axm_thresh_opts_default();
+    int rc;
+    sc->resolution = d.resolution;
+    sc->fix_bound_up = d.fix_bound_up;
+    sc->fix_bound_down = d.fix_bound_down;
+    sc->max_tries = d.max_tries;
+    sc->max_tries_bound_fix = d.max_tries_bound_fix;
+    sc->max_amp_mA = d.max_amp;
+    sc->ub_mA = NAN;
+    if (!o) return AXM_OK;
+    if ((rc = check_keys(c, o, "threshold", keys))) return rc;
+    if ((rc = get_num(c, o, "resolution", "threshold", R_UNIT_OPEN, &sc->resolution))) return rc;
+    if ((rc = get_num(c, o, "ub_mA", "threshold", R_POS, &sc->ub_mA))) return rc;
+    if ((rc = get_num(c, o, "fix_bound_down", "threshold", R_UNIT_OPEN, &sc->fix_bound_down))) return rc;
+    if ((rc = get_num(c, o, "max_amp_mA", "threshold", R_POS, &sc->max_amp_mA))) return rc;
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "fix_bound_up");
+    if (u && (!cJSON_IsNumber(u) || !(u->valuedouble > 1) || !isfinite(u->valuedouble)))
+        return bad(c, "threshold.fix_bound_up", "a number > 1", u);
+    if (u) sc->fix_bound_up = u->valuedouble;
+    if ((rc = get_int(c, o, "max_tries_bound_fix", "threshold", 0, 1000, &sc->max_tries_bound_fix))) return rc;
+    if ((rc = get_int(c, o, "max_tries", "threshold", 1, 1000, &sc->max_tries))) return rc;
+    return AXM_OK;
+}
+
+static int parse_intra(ctx *c, const cJSON *a, axm_scenario *sc)
+{
+    static const char *const keys[] = {"node", "delay_ms", "dur_ms", "amp_nA", NULL};
+    int rc;
+    if (!a) return AXM_OK;
+    if (!cJSON_IsArray(a)) return bad(c, "intra", "a list of pulses {node, delay_ms, dur_ms, amp_nA}", a);
+    int m = cJSON_GetArraySize(a);
+    sc->intra = calloc((size_t)(m ? m : 1), sizeof *sc->intra);
+    if (!sc->intra) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    int i = 0;
+    for (const cJSON *it = a->child; it; it = it->next, i++) {
+        char p[64], pn[80];
+        snprintf(p, sizeof p, "intra[%d]", i);
+        if (!cJSON_IsObject(it)) return bad(c, p, "a pulse {node, delay_ms, dur_ms, amp_nA}", it);
+        if ((rc = check_keys(c, it, p, keys))) return rc;
+        axm_pulse *q = &sc->intra[i];
+        q->fiber = -1;
+        const cJSON *nd = cJSON_GetObjectItemCaseSensitive(it, "node");
+        snprintf(pn, sizeof pn, "%s.node", p);
+        if (!nd) return bad(c, pn, "a node index", nd);
+        if ((rc = check_node(c, nd, pn, sc->nodes, &q->node))) return rc;
+        double amp = NAN, dur = NAN;
+        q->delay_ms = 0;
+        if ((rc = get_num(c, it, "delay_ms", p, R_NONNEG, &q->delay_ms))) return rc;
+        if ((rc = get_num(c, it, "dur_ms", p, R_POS, &dur))) return rc;
+        if ((rc = get_num(c, it, "amp_nA", p, R_ANY, &amp))) return rc;
+        snprintf(pn, sizeof pn, "%s.dur_ms", p);
+        if (isnan(dur)) return bad(c, pn, "a number > 0", NULL);
+        snprintf(pn, sizeof pn, "%s.amp_nA", p);
+        if (isnan(amp)) return bad(c, pn, "a number (nA, positive = depolarizing)", NULL);
+        q->dur_ms = dur;
+        q->amp_mA = amp * 1e-6;
+    }
+    sc->n_intra = m;
+    return AXM_OK;
+}
+
+static int parse_root(ctx *c, const cJSON *root, axm_scenario *sc)
+{
+    static const char *const keys[] = {"description", "model", "fiber", "electrode", "electrodes", "waveform",
+                                       "intra", "sim", "detect", "threshold", "seed", NULL};
+    static const char *const fkeys[] = {"nodes", "diameter_um", NULL};
+    static const char *const skeys[] = {"dt_ms", "tstop_ms", "device", NULL};
+    static const char *const devs[] = {"auto", "cpu", "cuda", NULL};
+    int rc;
+    if (!cJSON_IsObject(root)) return bad(c, "(top level)", "a JSON object", root);
+    if ((rc = check_keys(c, root, "", keys))) return rc;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "description");
+    if (d) {
+        if (!cJSON_IsString(d)) return bad(c, "description", "a string", d);
+        sc->description = strdup(d->valuestring);
+        if (!sc->description) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    }
+    const cJSON *o;
+    if ((rc = get_obj(c, root, "model", "", &o))) return rc;
+    if ((rc = parse_model(c, o, sc))) return rc;
+    const axm_model_kind *kind = axm_model_kind_find(sc->model_name);
+    if (!kind) return axm_fail(c->err, AXM_ERR_INPUT, "%s: model.name: model \"%s\" is not built in", c->file,
+                               sc->model_name);
+
+    if ((rc = get_obj(c, root, "fiber", "", &o))) return rc;
+    if (!o) return bad(c, "fiber", "an object {\"nodes\": ..., \"diameter_um\": ...}", NULL);
+    if ((rc = check_keys(c, o, "fiber", fkeys))) return rc;
+    int min_nodes = kind->min_nodes > 3 ? kind->min_nodes : 3;
+    sc->nodes = 51;
+    if (!cJSON_GetObjectItemCaseSensitive(o, "nodes")) return bad(c, "fiber.nodes", "an integer >= 3", NULL);
+    if ((rc = get_int(c, o, "nodes", "fiber", min_nodes, 1000000, &sc->nodes))) return rc;
+    if (!cJSON_GetObjectItemCaseSensitive(o, "diameter_um"))
+        return bad(c, "fiber.diameter_um", "a number > 0 or a list of them", NULL);
+    if ((rc = get_num_list(c, o, "diameter_um", "fiber", R_POS, 1, 0, &sc->n_diam, &sc->diameter_um))) return rc;
+    if (sc->passive_end_nodes * 2 >= sc->nodes)
+        return axm_fail(c->err, AXM_ERR_INPUT, "%s: model.passive_end_nodes: expected fewer than nodes/2 = %d, got %d",
+                        c->file, sc->nodes / 2, sc->passive_end_nodes);
+
+    if ((rc = get_obj(c, root, "waveform", "", &o))) return rc;
+    if (o && (rc = parse_wave(c, o, "waveform", 1, &sc->wave))) return rc;
+
+    const cJSON *e1 = cJSON_GetObjectItemCaseSensitive(root, "electrode");
+    const cJSON *es = cJSON_GetObjectItemCaseSensitive(root, "electrodes");
+    if (es && (!cJSON_IsArray(es) || cJSON_GetArraySize(es) < 1))
+        return bad(c, "electrodes", "a non-empty list of electrodes", es);
+    int ne = (e1 ? 1 : 0) + (es ? cJSON_GetArraySize(es) : 0);
+    sc->elec = calloc((size_t)(ne ? ne : 1), sizeof *sc->elec);
+    if (!sc->elec) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
+    if (e1) {
+        if ((rc = parse_elec(c, e1, "electrode", 1, &sc->elec[sc->n_elec]))) return rc;
+        sc->n_elec++;
+    }
+    if (es) {
+        int i = 0;
+        for (const cJSON *it = es->child; it; it = it->next, i++) {
+            char p[64];
+            snprintf(p, sizeof p, "electrodes[%d]", i);
+            if ((rc = parse_elec(c, it, p, sc->n_elec == 0, &sc->elec[sc->n_elec]))) return rc;
+            sc->n_elec++;
+        }
+    }
+    for (int i = 0; i < sc->n_elec; i++)
+        if (!sc->elec[i].wave && !sc->wave)
+            return bad(c, "waveform", "a waveform (an electrode without its own waveform uses it)", NULL);
+    if (sc->wave && sc->n_elec == 0)
+        return bad(c, "electrode", "an electrode for the waveform", NULL);
+
+    if ((rc = parse_intra(c, cJSON_GetObjectItemCaseSensitive(root, "intra"), sc))) return rc;
+
+    if ((rc = get_obj(c, root, "sim", "", &o))) return rc;
+    sc->dt_ms = 0.005;
+    sc->tstop_ms = 5.0;
+    sc->device = AXM_DEV_CPU;
+    if (o) {
+        if ((rc = check_keys(c, o, "sim", skeys))) return rc;
+        if ((rc = get_num(c, o, "dt_ms", "sim", R_POS, &sc->dt_ms))) return rc;
+        if ((rc = get_num(c, o, "tstop_ms", "sim", R_POS, &sc->tstop_ms))) return rc;
+        int dv = 1;
+        if ((rc = get_enum(c, o, "device", "sim", devs, &dv))) return rc;
+        sc->device = (axm_device)dv;
+    }
+    if (!(sc->tstop_ms > sc->dt_ms)) {
+        char e[64];
+        snprintf(e, sizeof e, "a number > dt_ms = %g", sc->dt_ms);
+        return bad(c, "sim.tstop_ms", e, cJSON_GetObjectItemCaseSensitive(o, "tstop_ms"));
+    }
+    if (sc->tstop_ms / sc->dt_ms > 1e8)
+        return bad(c, "sim.tstop_ms", "at most 1e8 time steps (tstop_ms / dt_ms)",
+                   cJSON_GetObjectItemCaseSensitive(o, "tstop_ms"));
+
+    if ((rc = get_obj(c, root, "detect", "", &o))) return rc;
+    if ((rc = parse_detect(c, o, sc))) return rc;
+    if ((rc = get_obj(c, root, "threshold", "", &o))) return rc;
+    if ((rc = parse_threshold(c, o, sc))) return rc;
+    sc->seed = -1;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    if (s) {
+        if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble != floor(s->valuedouble) ||
+            s->valuedouble > 9e15)
+            return bad(c, "seed", "an integer >= 0", s);
+        sc->seed = (long)s->valuedouble;
+    }
+    long nc = (long)sc->n_diam;
+    for (int i = 0; i < 3; i++) {
+        long f = i == 0 ? (sc->n_elec ? sc->elec[0].n_dist : 1) : i == 1 ? (sc->wave ? sc->wave->n_pw : 1)
+                                                                          : (sc->wave ? sc->wave->n_pol : 1);
+        nc *= f;
+        if (nc > 10000000L)
+            return axm_fail(c->err, AXM_ERR_INPUT, "%s: fiber.diameter_um: expected at most 1e7 conditions in the "
+                            "sweep, got more", c->file);
+    }
+    return AXM_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+axm_scenario *axm_scenario_parse(const char *text, const char *name, const char *dir, axm_err *err)
+{
+    ctx c = {name ? name : "(scenario)", dir, err};
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        int line = 1, col = 1;
+        const char *stop = end ? end : text + strlen(text);
+        for (const char *q = text; q < stop && *q; q++) {
+            if (*q == '\n') {
+                line++;
+                col = 1;
+            } else col++;
+        }
+        char near[24] = "";
+        if (stop && *stop) {
+            int k = 0;
+            for (const char *q = stop; *q && *q != '\n' && k < 16; q++) near[k++] = *q;
+            near[k] = 0;
+        }
+        axm_fail(err, AXM_ERR_INPUT, "%s:%d:%d: expected valid JSON, got malformed JSON %s%s%s", c.file, line, col,
+                 near[0] ? "near '" : "at the end of the file", near, near[0] ? "'" : "");
+        return NULL;
+    }
+    axm_scenario *sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        cJSON_Delete(root);
+        axm_fail(err, AXM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(sc->path, sizeof sc->path, "%s", c.file);
+    int rc = parse_root(&c, root, sc);
+    cJSON_Delete(root);
+    if (rc) {
+        axm_scenario_destroy(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+axm_scenario *axm_scenario_load(const char *path, axm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        axm_fail(err, AXM_ERR_INPUT, "%s: cannot read the scenario: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (n + 1 < cap) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int ioerr = ferror(f);
+    fclose(f);
+    if (!buf) {
+        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    if (ioerr) {
+        free(buf);
+        axm_fail(err, AXM_ERR_INPUT, "%s: cannot read the scenario", path);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (strlen(buf) != n) {
+        free(buf);
+        axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON text file, got binary data", path);
+        return NULL;
+    }
+    char dir[AXM_SC_PATH];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    axm_scenario *sc = axm_scenario_parse(buf, path, dir, err);
+    free(buf);
+    return sc;
+}
+
+void axm_scenario_destroy(axm_scenario *sc)
+{
+    if (!sc) return;
+    free(sc->description);
+    free(sc->param_name);
+    free(sc->param_value);
+    free(sc->diameter_um);
+    wave_free(sc->wave);
+    for (int i = 0; i < sc->n_elec; i++) elec_clear(&sc->elec[i]);
+    free(sc->elec);
+    free(sc->intra);
+    free(sc);
+}
+
+static int n_dist(const axm_scenario *sc) { return sc->n_elec ? sc->elec[0].n_dist : 1; }
+static int n_pw(const axm_scenario *sc) { return sc->wave ? sc->wave->n_pw : 1; }
+static int n_pol(const axm_scenario *sc) { return sc->wave ? sc->wave->n_pol : 1; }
+
+int axm_scenario_n_conditions(const axm_scenario *sc)
+{
+    return sc->n_diam * n_dist(sc) * n_pw(sc) * n_pol(sc);
+}
+
+void axm_scenario_expand(const axm_scenario *sc, axm_condition *out)
+{
+    int nd = n_dist(sc), np = n_pw(sc), nq = n_pol(sc), k = 0;
+    for (int a = 0; a < sc->n_diam; a++)
+        for (int b = 0; b < nd; b++)
+            for (int p = 0; p < np; p++)
+                for (int q = 0; q < nq; q++, k++) {
+                    axm_condition *c = &out[k];
+                    c->index = k;
+                    c->i_diam = a;
+                    c->i_dist = b;
+                    c->i_pw = p;
+                    c->i_pol = q;
+                    c->diameter_um = sc->diameter_um[a];
+                    c->distance_mm = sc->n_elec ? sc->elec[0].distance_mm[b] : NAN;
+                    c->pw_ms = sc->wave ? sc->wave->pw_ms[p] : NAN;
+                    c->polarity = sc->wave ? sc->wave->polarity[q] : 0;
+                }
+}
+
+const char *axm_scenario_wave_name(const axm_scenario *sc)
+{
+    if (!sc->wave) return "none";
+    return wave_kinds[sc->wave->kind];
+}
+
+const char *axm_polarity_name(int polarity) { return polarity < 0 ? "cathodic" : polarity > 0 ? "anodic" : ""; }
+
+const char *axm_device_name(axm_device d)
+{
+    static const char *const n[] = {"auto", "cpu", "cuda"};
+    return (int)d >= 0 && (int)d < 3 ? n[d] : "?";
+}
+
+axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err)
+{
+    axm_model *m = axm_model_create(sc->model_name, err);
+    if (!m) return NULL;
+    if (sc->weights[0]) {
+        axm_err e2;
+        axm_err_clear(&e2);
+        if (axm_model_load_weights(m, sc->weights, &e2)) {
+            axm_fail(err, e2.code == AXM_ERR_NOMEM ? AXM_ERR_NOMEM : AXM_ERR_INPUT, "%s: model.weights: %s", sc->path,
+                     e2.msg);
+            axm_model_destroy(m);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < sc->n_params; i++) {
+        axm_err e2;
+        axm_err_clear(&e2);
+        if (axm_model_set(m, sc->param_name[i], sc->param_value[i], &e2)) {
+            axm_fail(err, AXM_ERR_INPUT, "%s: model.params.%s: %s", sc->path, sc->param_name[i], e2.msg);
+            axm_model_destroy(m);
+            return NULL;
+        }
+    }
+    if (!strcmp(sc->model_name, "mrg")) {
+        m->geometry = sc->geometry;
+        m->passive_end_nodes = sc->passive_end_nodes;
+    }
+    return m;
+}
+
+const char *axm_model_untrained_warning(const axm_model *m)
+{
+    if (!m->kind->has_stencil || m->trained) return NULL;
+    return "WARNING: the surrogate runs with UNTRAINED weights (default parameters): the untrained S-MF fires "
+           "spontaneously, so its results are meaningless; give trained weights in model.weights";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* setup                                                                                      */
+
+static void wave_at(const axm_sc_wave *w, int i_pw, int pol, double scale, axm_wave *t)
+{
+    memset(t, 0, sizeof *t);
+    t->kind = w->kind;
+    t->amp_mA = pol * scale;
+    t->pw_ms = isnan(w->pw_ms[i_pw]) ? 0 : w->pw_ms[i_pw];
+    t->pw2_ms = w->pw2_ms;
+    t->gap_ms = w->gap_ms;
+    t->delay_ms = w->delay_ms;
+    t->freq_khz = w->freq_khz;
+    t->phase_rad = w->phase_rad;
+    t->offset_mA = w->offset_mA * pol * scale; /* the offset is in units of the amplitude */
+    t->dur_ms = w->dur_ms;
+    t->train_biphasic = w->train_biphasic;
+    t->n_samples = w->n_samples;
+    t->t_ms = w->t_ms;
+    t->v_mA = w->v_mA;
+    if (w->kind == AXM_WAVE_SAMPLES) t->amp_mA = pol * scale;
+}
+
+static void note(axm_setup *su, const char *fmt, const char *arg)
+{
+    size_t l = strlen(su->notes);
+    snprintf(su->notes + l, sizeof su->notes - l, fmt, arg);
+}
+
+axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm_err *err)
+{
+    axm_setup_opts def = {0, 0, 0};
+    if (!o) o = &def;
+    axm_setup *su = calloc(1, sizeof *su);
+    if (!su) {
+        axm_fail(err, AXM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    su->sc = sc;
+    su->unit_amplitude = o->unit_amplitude;
+    su->n_steps = lround(sc->tstop_ms / sc->dt_ms);
+    su->n_cond = axm_scenario_n_conditions(sc);
+    int B = su->n_cond, W = sc->nodes;
+    su->cond = calloc((size_t)B, sizeof *su->cond);
+    su->diameter_um = calloc((size_t)B, sizeof(double));
+    su->ub = calloc((size_t)B, sizeof(double));
+    if (!su->cond || !su->diameter_um || !su->ub) goto nomem;
+    axm_scenario_expand(sc, su->cond);
+    for (int b = 0; b < B; b++) {
+        double D = su->cond[b].diameter_um;
+        su->diameter_um[b] = D;
+        su->ub[b] = isnan(sc->ub_mA) ? 0.2 / ((D / 5) * (D / 5)) : sc->ub_mA;
+    }
+    su->model = axm_scenario_model(sc, err);
+    if (!su->model) goto fail;
+    if (axm_model_untrained_warning(su->model)) note(su, "%s\n", axm_model_untrained_warning(su->model));
+    if (sc->device != AXM_DEV_CPU)
+        note(su, "note: device \"%s\": no CUDA backend in this build, running on the CPU\n", axm_device_name(sc->device));
+    su->sim = axm_sim_create(su->model, B, W, su->diameter_um, sc->prec, o->n_threads, err);
+    if (!su->sim) goto fail;
+
+    int C = o->no_stimulus ? 0 : sc->n_elec;
+    long L = su->n_steps + 1;
+    if (C > 0) {
+        int nd = n_dist(sc), np = n_pw(sc), nq = n_pol(sc);
+        /* waves: for each contact, either one own waveform or the main waveform's np*nq variants
+         * (each contact its own copy because its weight scales it) */
+        int *wbase = calloc((size_t)C, sizeof(int));
+        if (!wbase) goto nomem;
+        int nw = 0;
+        for (int c = 0; c < C; c++) {
+            wbase[c] = nw;
+            nw += sc->elec[c].wave ? 1 : np * nq;
+        }
+        su->waves = calloc((size_t)nw, sizeof(double *));
+        su->n_waves = nw;
+        if (!su->waves) {
+            free(wbase);
+            goto nomem;
+        }
+        for (int c = 0; c < C; c++) {
+            const axm_sc_electrode *e = &sc->elec[c];
+            const axm_sc_wave *w = e->wave ? e->wave : sc->wave;
+            int nv = e->wave ? 1 : np * nq;
+            for (int v = 0; v < nv; v++) {
+                int ip = e->wave ? 0 : v / nq, pol = w->polarity[e->wave ? 0 : v % nq];
+                double amp = o->unit_amplitude ? 1.0 : w->amplitude_mA;
+                axm_wave t;
+                wave_at(w, ip, pol, amp * e->weight, &t);
+                double *buf = malloc((size_t)L * sizeof(double));
+                su->waves[wbase[c] + v] = buf;
+                if (!buf) {
+                    free(wbase);
+                    goto nomem;
+                }
+                if (axm_wave_sample(&t, sc->dt_ms, L, buf, err)) {
+                    free(wbase);
+                    goto fail;
+                }
+            }
+        }
+        /* line polylines shifted to each distance */
+        su->n_line_pts = 0;
+        for (int c = 0; c < C; c++)
+            if (sc->elec[c].kind == AXM_SRC_LINE) su->n_line_pts += sc->elec[c].n_dist;
+        su->line_pts = calloc((size_t)(su->n_line_pts ? su->n_line_pts : 1), sizeof(double *));
+        int *lbase = calloc((size_t)C, sizeof(int));
+        if (!su->line_pts || !lbase) {
+            free(lbase);
+            free(wbase);
+            goto nomem;
+        }
+        int li = 0;
+        for (int c = 0; c < C; c++) {
+            const axm_sc_electrode *e = &sc->elec[c];
+            if (e->kind != AXM_SRC_LINE) continue;
+            lbase[c] = li;
+            for (int k = 0; k < e->n_dist; k++, li++) {
+                double *p = malloc((size_t)e->n_pts * 3 * sizeof(double));
+                su->line_pts[li] = p;
+                if (!p) {
+                    free(lbase);
+                    free(wbase);
+                    goto nomem;
+                }
+                for (int i = 0; i < e->n_pts; i++) {
+                    p[3 * i] = 1000 * (e->pts_mm[3 * i] + e->distance_mm[k]);
+                    p[3 * i + 1] = 1000 * (e->pts_mm[3 * i + 1] + e->offset_mm);
+                    p[3 * i + 2] = 1000 * e->pts_mm[3 * i + 2];
+                }
+            }
+        }
+        su->sources = calloc((size_t)B * C, sizeof *su->sources);
+        su->wave_of = calloc((size_t)B * C, sizeof(int));
+        if (!su->sources || !su->wave_of) {
+            free(lbase);
+            free(wbase);
+            goto nomem;
+        }
+        for (int b = 0; b < B; b++) {
+            const axm_condition *cd = &su->cond[b];
+            for (int c = 0; c < C; c++) {
+                const axm_sc_electrode *e = &sc->elec[c];
+                axm_source *s = &su->sources[(size_t)b * C + c];
+                int k = c == 0 ? cd->i_dist : 0;
+                s->kind = e->kind;
+                s->x_um = 1000 * e->distance_mm[k];
+                s->y_um = 1000 * e->offset_mm;
+                s->rho_ohm_cm = e->rho_ohm_cm;
+                memcpy(s->rho3, e->rho3, sizeof s->rho3);
+                s->semi_infinite = e->semi_infinite;
+                if (e->kind == AXM_SRC_LINE) {
+                    s->x_um = s->y_um = 0;
+                    s->n_pts = e->n_pts;
+                    s->pts = su->line_pts[lbase[c] + k];
+                }
+                if (e->kind == AXM_SRC_TABLE) {
+                    s->x_um = s->y_um = 0;
+                    s->table = e->table;
+                    s->row = e->row;
+                    const axm_field_table *t = e->table;
+                    s->y_center_um = isnan(e->center_um) ? 0.5 * (t->y_um[0] + t->y_um[t->n_samples - 1]) : e->center_um;
+                    s->interp = e->interp;
+                    s->fill = e->fill;
+                    s->truncate = e->truncate;
+                }
+                su->wave_of[(size_t)b * C + c] = wbase[c] + (e->wave ? 0 : cd->i_pw * nq + cd->i_pol);
+            }
+        }
+        (void)nd;
+        free(lbase);
+        free(wbase);
+        su->drive.n_contacts = C;
+        su->drive.sources = su->sources;
+        su->drive.n_waves = su->n_waves;
+        su->drive.waves = (const double *const *)su->waves;
+        su->drive.wave_len = L;
+        su->drive.wave_of = su->wave_of;
+    }
+    su->drive.n_pulses = sc->n_intra;
+    su->drive.pulses = sc->intra;
+    if (C > 0 || sc->n_intra > 0) {
+        axm_err e2;
+        axm_err_clear(&e2);
+        if (axm_sim_set_drive(su->sim, &su->drive, &e2)) {
+            axm_fail(err, e2.code ? e2.code : AXM_ERR_INPUT, "%s: electrode: %s", sc->path, e2.msg);
+            goto fail;
+        }
+    }
+    return su;
+nomem:
+    axm_fail(err, AXM_ERR_NOMEM, "out of memory building the scenario's %d fibers", su->n_cond);
+fail:
+    axm_setup_destroy(su);
+    return NULL;
+}
+
+void axm_setup_destroy(axm_setup *su)
+{
+    if (!su) return;
+    axm_sim_destroy(su->sim);
+    axm_model_destroy(su->model);
+    free(su->cond);
+    free(su->diameter_um);
+    free(su->ub);
+    for (int i = 0; su->waves && i < su->n_waves; i++) free(su->waves[i]);
+    free(su->waves);
+    for (int i = 0; su->line_pts && i < su->n_line_pts; i++) free(su->line_pts[i]);
+    free(su->line_pts);
+    free(su->sources);
+    free(su->wave_of);
+    free(su);
+}
+
+axm_thresh_opts axm_setup_thresh_opts(const axm_setup *su)
+{
+    const axm_scenario *sc = su->sc;
+    axm_thresh_opts o = axm_thresh_opts_default();
+    o.dt_ms = sc->dt_ms;
+    o.tstop_ms = sc->tstop_ms;
+    o.detect = sc->detect;
+    o.resolution = sc->resolution;
+    o.fix_bound_up = sc->fix_bound_up;
+    o.fix_bound_down = sc->fix_bound_down;
+    o.max_tries_bound_fix = sc->max_tries_bound_fix;
+    o.max_tries = sc->max_tries;
+    o.max_amp = sc->max_amp_mA;
+    o.ub_init = su->ub;
+    o.D_um = su->diameter_um;
+    return o;
+}
+
+void axm_setup_print_notes(const axm_setup *su, const char *prog, FILE *f)
+{
+    const char *p = su->notes;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        fprintf(f, "%s: %.*s\n", prog, len, p);
+        p += len + (nl ? 1 : 0);
+    }
+}

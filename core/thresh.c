@@ -1,0 +1,268 @@
+/* Batched threshold search (thresh.h; smf-model.md §10 with its defects fixed).
+ *
+ * Every condition is one fiber of the caller's sim and moves through its own phases:
+ *   FIX     test ub; raise it (x fix_bound_up) when the fiber never depolarized, lower it
+ *           (x fix_bound_down) when vm crossed the threshold somewhere but not at the checked
+ *           nodes (block) — until ub activates;
+ *   BISECT  test (lb+ub)/2 until (ub-lb)/ub < resolution;
+ *   ZERO    a condition that keeps activating at ever smaller amplitudes is tested once at
+ *           amplitude 0 (a model that fires without stimulus has no threshold).
+ * All undecided conditions are simulated together in one run per iteration; decided ones are
+ * marked "decided" before the run so that the engine skips them (stop_when_decided), and fibers
+ * stop as soon as they are active. Differences from the original, on purpose: the first bound
+ * fix does not repeat the initial test; a raised ub keeps the old ub as lb (it did not activate);
+ * conditions that give up get NaN bounds and a status instead of 1 or an unconverged number; a
+ * simulation that produces NaN is reported as such. */
+#include "thresh.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+axm_thresh_opts axm_thresh_opts_default(void)
+{
+    axm_thresh_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.tstop_ms = 5.0;
+    o.detect = axm_detect_default();
+    o.resolution = 0.01;
+    o.fix_bound_up = 5.0;
+    o.fix_bound_down = 0.1;
+    o.max_tries_bound_fix = 10;
+    o.max_tries = 50;
+    o.max_amp = 1e3;
+    return o;
+}
+
+const char *axm_thresh_status_name(int status)
+{
+    static const char *const n[] = {"ok", "no_activation", "block", "active_at_zero", "not_converged", "nan",
+                                    "cancelled"};
+    return status >= 0 && status < (int)(sizeof n / sizeof n[0]) ? n[status] : "unknown";
+}
+
+void axm_thresh_result_free(axm_thresh_result *r)
+{
+    if (!r) return;
+    free(r->upper);
+    free(r->lower);
+    free(r->status);
+    r->upper = r->lower = NULL;
+    r->status = NULL;
+    r->n = 0;
+}
+
+/* A monitor that marks the conditions that are already decided before a run starts. */
+typedef struct mask_mon {
+    axm_monitor base;
+    const unsigned char *skip;
+    int B;
+} mask_mon;
+
+static int mask_begin(axm_monitor *m, const axm_mon_run *r, const void *state, axm_err *err)
+{
+    (void)state;
+    (void)err;
+    mask_mon *mm = (mask_mon *)m;
+    if (r->decided)
+        for (int b = 0; b < mm->B && b < r->B; b++)
+            if (mm->skip[b]) r->decided[b] = 1;
+    return AXM_OK;
+}
+static void mask_observe(axm_monitor *m, long k, int b0, int b1, const void *state)
+{
+    (void)m, (void)k, (void)b0, (void)b1, (void)state;
+}
+static void mask_nop(axm_monitor *m) { (void)m; }
+static const axm_monitor_ops mask_ops = {"threshold-mask", mask_begin, mask_observe, mask_nop, mask_nop, mask_nop};
+
+enum { PH_FIX = 0, PH_BISECT = 1, PH_ZERO = 2, PH_DONE = 3 };
+
+/* Consecutive activations (ub halvings) without a non-activating test before the zero check. */
+#define ZERO_CHECK_AFTER 10
+
+static int check_opts(const axm_thresh_opts *o, axm_err *err)
+{
+    if (!(o->dt_ms > 0) || !(o->tstop_ms > o->dt_ms))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected dt_ms > 0 and tstop_ms > dt_ms, got %g and %g",
+                        o->dt_ms, o->tstop_ms);
+    if (!(o->resolution > 0 && o->resolution < 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: resolution: expected a number in (0, 1), got %g", o->resolution);
+    if (!(o->fix_bound_up > 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_up: expected a number > 1, got %g", o->fix_bound_up);
+    if (!(o->fix_bound_down > 0 && o->fix_bound_down < 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_down: expected a number in (0, 1), got %g",
+                        o->fix_bound_down);
+    if (o->detect.at_least < 1 || o->detect.at_least > o->detect.n_nodes)
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: at_least: expected 1..%d, got %d", o->detect.n_nodes,
+                        o->detect.at_least);
+    if (o->max_tries < 1 || o->max_tries_bound_fix < 0 || !(o->max_amp > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected max_tries >= 1, max_tries_bound_fix >= 0, max_amp > 0");
+    return AXM_OK;
+}
+
+int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_opts(o, err);
+    if (rc) return rc;
+    int B = axm_sim_batch(s), W = axm_sim_nodes(s), S = axm_sim_n_states(s);
+    res->n = B;
+    res->upper = malloc((size_t)(B ? B : 1) * sizeof(double));
+    res->lower = malloc((size_t)(B ? B : 1) * sizeof(double));
+    res->status = malloc((size_t)(B ? B : 1) * sizeof(int));
+    double *lb = calloc((size_t)(B ? B : 1), sizeof(double));
+    double *ub = malloc((size_t)(B ? B : 1) * sizeof(double));
+    double *amp = calloc((size_t)(B ? B : 1), sizeof(double));
+    unsigned char *phase = malloc((size_t)(B ? B : 1));
+    unsigned char *skip = malloc((size_t)(B ? B : 1));
+    int *tries_fix = calloc((size_t)(B ? B : 1), sizeof(int));
+    int *tries_bis = calloc((size_t)(B ? B : 1), sizeof(int));
+    int *streak = calloc((size_t)(B ? B : 1), sizeof(int));
+    unsigned char *zero_done = calloc((size_t)(B ? B : 1), 1);
+    axm_monitor *active = NULL, *maxrec = NULL;
+    if (!res->upper || !res->lower || !res->status || !lb || !ub || !amp || !phase || !skip || !tries_fix ||
+        !tries_bis || !streak || !zero_done) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "threshold: out of memory for %d conditions", B);
+        goto out;
+    }
+    active = axm_active_create(&o->detect, 1, err);
+    if (!active) {
+        rc = err ? err->code : AXM_ERR_INPUT;
+        goto out;
+    }
+    maxrec = axm_recorder_create(1u << (S - 1), NULL, 0, 1, 1, err);
+    if (!maxrec) {
+        rc = err ? err->code : AXM_ERR_INPUT;
+        goto out;
+    }
+    for (int b = 0; b < B; b++) {
+        double u = o->ub_init ? o->ub_init[b] : o->D_um ? 0.2 / ((o->D_um[b] / 5) * (o->D_um[b] / 5)) : 0.2;
+        ub[b] = isfinite(u) && u > 0 ? u : 0.2;
+        res->upper[b] = res->lower[b] = NAN;
+        res->status[b] = AXM_TH_NOT_CONVERGED;
+        phase[b] = PH_FIX;
+    }
+    mask_mon mask = {{&mask_ops}, skip, B};
+    axm_run_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.dt_ms = o->dt_ms;
+    ro.n_steps = lround(o->tstop_ms / o->dt_ms);
+    ro.reinit = 1;
+    ro.stop_when_decided = 1;
+    ro.cancel = o->cancel;
+    const double thr = o->detect.threshold_mV;
+
+    int n_done = 0;
+    for (int it = 0;; it++) {
+        int any_fix = 0, n_run = 0;
+        for (int b = 0; b < B; b++) {
+            skip[b] = phase[b] == PH_DONE;
+            amp[b] = phase[b] == PH_FIX ? ub[b] : phase[b] == PH_BISECT ? 0.5 * (lb[b] + ub[b]) : 0.0;
+            if (phase[b] == PH_FIX) any_fix = 1;
+            if (!skip[b]) n_run++;
+        }
+        if (n_run == 0) break;
+        if (o->cancel && *o->cancel) {
+            rc = axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
+            break;
+        }
+        axm_monitor_reset(active);
+        axm_monitor_reset(maxrec);
+        axm_monitor *mons[3] = {&mask.base, active, maxrec};
+        axm_sim_set_amp(s, amp);
+        rc = axm_sim_run(s, &ro, mons, any_fix ? 3 : 2, err);
+        if (rc) break;
+        res->n_sims += n_run;
+        res->iterations = it + 1;
+        const unsigned char *act = axm_active_result(active);
+        const double *mx = any_fix ? axm_recorder_max(maxrec) : NULL;
+        for (int b = 0; b < B; b++) {
+            if (phase[b] == PH_DONE) continue;
+            int finite = 1;
+            for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
+            double mv = mx ? mx[(size_t)b * S + (S - 1)] : NAN;
+            if (!finite || (mx && isnan(mv))) {
+                res->status[b] = AXM_TH_NAN;
+                phase[b] = PH_DONE;
+                continue;
+            }
+            int a = act[b] != 0;
+            switch (phase[b]) {
+            case PH_FIX:
+                if (a) {
+                    phase[b] = PH_BISECT;
+                    streak[b] = 0;
+                } else if (tries_fix[b] >= o->max_tries_bound_fix) {
+                    res->status[b] = mv >= thr ? AXM_TH_BLOCK : AXM_TH_NO_ACTIVATION;
+                    phase[b] = PH_DONE;
+                } else if (mv < thr) {
+                    lb[b] = ub[b];
+                    ub[b] *= o->fix_bound_up;
+                    tries_fix[b]++;
+                    if (ub[b] > o->max_amp) {
+                        res->status[b] = AXM_TH_NO_ACTIVATION;
+                        phase[b] = PH_DONE;
+                    }
+                } else {
+                    ub[b] *= o->fix_bound_down;
+                    if (lb[b] >= ub[b]) lb[b] = 0;
+                    tries_fix[b]++;
+                }
+                break;
+            case PH_ZERO:
+                if (a) {
+                    res->status[b] = AXM_TH_ACTIVE_AT_ZERO;
+                    phase[b] = PH_DONE;
+                } else {
+                    zero_done[b] = 1;
+                    phase[b] = PH_BISECT;
+                }
+                break;
+            case PH_BISECT:
+                if (a) {
+                    ub[b] = amp[b];
+                    streak[b]++;
+                } else {
+                    lb[b] = amp[b];
+                    streak[b] = 0;
+                }
+                tries_bis[b]++;
+                if ((ub[b] - lb[b]) / ub[b] < o->resolution) {
+                    res->status[b] = AXM_TH_OK;
+                    res->upper[b] = ub[b];
+                    res->lower[b] = lb[b];
+                    phase[b] = PH_DONE;
+                } else if (tries_bis[b] >= o->max_tries) {
+                    res->status[b] = AXM_TH_NOT_CONVERGED;
+                    phase[b] = PH_DONE;
+                } else if (lb[b] == 0 && !zero_done[b] && streak[b] >= ZERO_CHECK_AFTER) {
+                    phase[b] = PH_ZERO;
+                }
+                break;
+            default:
+                break;
+            }
+            if (phase[b] == PH_DONE) n_done++;
+        }
+        if (o->progress) o->progress(o->progress_ud, n_done, B, it + 1);
+    }
+    if (rc == AXM_ERR_CANCELLED)
+        for (int b = 0; b < B; b++)
+            if (phase[b] != PH_DONE) res->status[b] = AXM_TH_CANCELLED;
+out:
+    if (active) axm_monitor_destroy(active);
+    if (maxrec) axm_monitor_destroy(maxrec);
+    free(lb);
+    free(ub);
+    free(amp);
+    free(phase);
+    free(skip);
+    free(tries_fix);
+    free(tries_bis);
+    free(streak);
+    free(zero_done);
+    if (rc && rc != AXM_ERR_CANCELLED) axm_thresh_result_free(res);
+    return rc;
+}
