@@ -278,7 +278,7 @@ static int parse_wave(ctx *c, const cJSON *o, const char *path, int allow_list, 
     static const char *const common[] = {"kind", "polarity", "amplitude_mA", "delay_ms"};
     static const char *const k_mono[] = {"pw_ms", NULL};
     static const char *const k_bi[] = {"pw_ms", "pw2_ms", "gap_ms", NULL};
-    static const char *const k_sine[] = {"freq_khz", "phase_rad", "offset", "dur_ms", NULL};
+    static const char *const k_sine[] = {"freq_khz", "phase_rad", "offset_mA", "dur_ms", NULL};
     static const char *const k_train[] = {"pw_ms", "freq_khz", "dur_ms", "biphasic", "gap_ms", NULL};
     static const char *const k_samp[] = {"file", NULL};
     static const char *const *const per_kind[] = {k_mono, k_bi, k_sine, k_train, k_samp};
@@ -312,7 +312,7 @@ static int parse_wave(ctx *c, const cJSON *o, const char *path, int allow_list, 
     if ((rc = get_num(c, o, "pw2_ms", path, R_POS, &w->pw2_ms))) return rc;
     if ((rc = get_num(c, o, "gap_ms", path, R_NONNEG, &w->gap_ms))) return rc;
     if ((rc = get_num(c, o, "phase_rad", path, R_ANY, &w->phase_rad))) return rc;
-    if ((rc = get_num(c, o, "offset", path, R_ANY, &w->offset_mA))) return rc;
+    if ((rc = get_num(c, o, "offset_mA", path, R_ANY, &w->offset_mA))) return rc;
     if ((rc = get_num(c, o, "dur_ms", path, R_NONNEG, &w->dur_ms))) return rc;
     if (w->kind == AXM_WAVE_SINE || w->kind == AXM_WAVE_TRAIN) {
         char p[256];
@@ -980,24 +980,26 @@ const char *axm_model_untrained_warning(const axm_model *m)
 /* ------------------------------------------------------------------------------------------ */
 /* setup                                                                                      */
 
-static void wave_at(const axm_sc_wave *w, int i_pw, int pol, double scale, axm_wave *t)
+/* The waveform at unit (unit = 1) or given amplitude times scale (the contact's weight), signed by pol. */
+static void wave_at(const axm_sc_wave *w, int i_pw, int pol, int unit, double scale, axm_wave *t)
 {
     memset(t, 0, sizeof *t);
     t->kind = w->kind;
-    t->amp_mA = pol * scale;
+    double a = unit ? 1.0 : w->amplitude_mA;
+    t->amp_mA = pol * a * scale;
     t->pw_ms = isnan(w->pw_ms[i_pw]) ? 0 : w->pw_ms[i_pw];
     t->pw2_ms = w->pw2_ms;
     t->gap_ms = w->gap_ms;
     t->delay_ms = w->delay_ms;
     t->freq_khz = w->freq_khz;
     t->phase_rad = w->phase_rad;
-    t->offset_mA = w->offset_mA * pol * scale; /* the offset is in units of the amplitude */
+    /* the polarity flips the whole waveform; the offset keeps its ratio to the amplitude */
+    t->offset_mA = pol * scale * (unit ? (w->amplitude_mA > 0 ? w->offset_mA / w->amplitude_mA : 0) : w->offset_mA);
     t->dur_ms = w->dur_ms;
     t->train_biphasic = w->train_biphasic;
     t->n_samples = w->n_samples;
     t->t_ms = w->t_ms;
     t->v_mA = w->v_mA;
-    if (w->kind == AXM_WAVE_SAMPLES) t->amp_mA = pol * scale;
 }
 
 static void note(axm_setup *su, const char *fmt, const char *arg)
@@ -1065,7 +1067,7 @@ axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm
                 int ip = e->wave ? 0 : v / nq, pol = w->polarity[e->wave ? 0 : v % nq];
                 double amp = o->unit_amplitude ? 1.0 : w->amplitude_mA;
                 axm_wave t;
-                wave_at(w, ip, pol, amp * e->weight, &t);
+                wave_at(w, ip, pol, o->unit_amplitude, e->weight, &t);
                 double *buf = malloc((size_t)L * sizeof(double));
                 su->waves[wbase[c] + v] = buf;
                 if (!buf) {
@@ -1076,6 +1078,9 @@ axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm
                     free(wbase);
                     goto fail;
                 }
+                /* the waveform module plays samples as given: scale them here (linear in the values) */
+                if (w->kind == AXM_WAVE_SAMPLES)
+                    for (long k = 0; k < L; k++) buf[k] *= pol * amp * e->weight;
             }
         }
         /* line polylines shifted to each distance */

@@ -35,8 +35,8 @@
  *     or a list [cathodic] (sign of the first phase; cathodic = negative current),
  *     "amplitude_mA": number >= 0 [0.1] (simulate; the threshold search ignores it and reports the
  *     amplitude in mA), "delay_ms" [0.5], biphasic: "gap_ms" [0], "pw2_ms" [= pw_ms, charge
- *     balanced], sine: "freq_khz" > 0, "phase_rad" [0], "offset" [0] (in units of the amplitude, added at all
- *     times), "dur_ms" [0 = to the end],
+ *     balanced], sine: "freq_khz" > 0, "phase_rad" [0], "offset_mA" [0] (added at all times; the threshold
+ *     search scales it with the amplitude: offset_mA/amplitude_mA per mA), "dur_ms" [0 = to the end],
  *     train: "freq_khz" > 0, "dur_ms" [0], "biphasic": bool [false], "gap_ms" [0],
  *     samples: "file": CSV (t_ms, value) — the file's values times amplitude_mA and the sign}
  *   "intra": [{"node": int (negative from the end), "delay_ms", "dur_ms" > 0, "amp_nA"}, ...]
@@ -80,7 +80,7 @@ typedef struct axm_sc_wave {
     int n_pol;
     int *polarity;            /* [n_pol], -1 cathodic, +1 anodic */
     double amplitude_mA;      /* magnitude; the sign comes from the polarity */
-    double pw2_ms, gap_ms, delay_ms, freq_khz, phase_rad, offset_mA, dur_ms; /* offset_mA: relative */
+    double pw2_ms, gap_ms, delay_ms, freq_khz, phase_rad, offset_mA, dur_ms; 
     int train_biphasic;
     char file[AXM_SC_PATH];   /* samples: the resolved CSV path */
     int n_samples;

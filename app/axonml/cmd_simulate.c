@@ -17,7 +17,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: axonml simulate CONFIG [--record v|all] [--every K] [--out FILE.csv|FILE.h5] [--json]\n"
-            "                       [--threads N] [--quiet]\n"
+            "                       [--threads N] [--quiet] [--check]\n"
             "  Runs every condition of the scenario CONFIG (one fiber each) at waveform.amplitude_mA for\n"
             "  sim.tstop_ms and prints, per condition, whether it fired at the detect nodes.\n"
             "  --record v|all  what --out holds: vm only (default) or every state variable\n"
@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --json          print the summary as JSON\n"
             "  --threads N     CPU threads (default: all)\n"
             "  --quiet         no progress bar\n"
+            "  --check         validate CONFIG, print the number of conditions and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
 }
 
@@ -172,7 +173,7 @@ static int write_h5(const char *path, const rec_view *v, const axm_setup *su, co
 int cmd_simulate(int argc, char **argv)
 {
     const char *config = NULL, *out = NULL, *record = "v";
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, check = 0;
     long threads = 0, every = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -180,6 +181,7 @@ int cmd_simulate(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--check")) check = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--out") || !strcmp(a, "--threads") || !strcmp(a, "--record") || !strcmp(a, "--every")) {
             if (i + 1 >= argc) {
@@ -246,6 +248,13 @@ int cmd_simulate(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     axm_setup_print_notes(su, "axonml simulate", stderr);
+    if (check) {
+        printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,
+               axm_prec_name(sc->prec), sc->nodes, su->n_steps);
+        axm_setup_destroy(su);
+        axm_scenario_destroy(sc);
+        return 0;
+    }
     ap = axm_apcount_create(&sc->detect, &err);
     if (ap && out) rec = axm_recorder_create(mask, NULL, 0, (int)every, 0, &err);
     if (!ap || (out && !rec)) {

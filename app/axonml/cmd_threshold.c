@@ -14,7 +14,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: axonml threshold CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet]\n"
+            "usage: axonml threshold CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet] [--check]\n"
             "  Finds the activation threshold of every condition of the scenario CONFIG (the Cartesian\n"
             "  product of fiber.diameter_um x electrode.distance_mm x waveform.pw_ms x waveform.polarity)\n"
             "  by bisection on the stimulus amplitude, all conditions in one batch.\n"
@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "  --json       print the results as JSON on stdout\n"
             "  --threads N  CPU threads (default: all)\n"
             "  --quiet      no progress bar\n"
+            "  --check      validate CONFIG, print the number of conditions and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
 }
 
@@ -96,7 +97,7 @@ static void write_json(FILE *f, const axm_setup *su, const axm_thresh_result *r,
 int cmd_threshold(int argc, char **argv)
 {
     const char *config = NULL, *out = NULL;
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, check = 0;
     long threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -104,6 +105,7 @@ int cmd_threshold(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--check")) check = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
             if (i + 1 >= argc) {
@@ -147,6 +149,13 @@ int cmd_threshold(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     axm_setup_print_notes(su, "axonml threshold", stderr);
+    if (check) {
+        printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,
+               axm_prec_name(sc->prec), sc->nodes, su->n_steps);
+        axm_setup_destroy(su);
+        axm_scenario_destroy(sc);
+        return 0;
+    }
     const volatile int *cancel = axm_interrupt_install();
     axm_thresh_opts to = axm_setup_thresh_opts(su);
     prog_ud pu = {NULL};
