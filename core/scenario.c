@@ -727,16 +727,16 @@ static int parse_root(ctx *c, const cJSON *root, axm_scenario *sc)
     sc->elec = calloc((size_t)(ne ? ne : 1), sizeof *sc->elec);
     if (!sc->elec) return axm_fail(c->err, AXM_ERR_NOMEM, "out of memory");
     if (e1) {
-        if ((rc = parse_elec(c, e1, "electrode", 1, &sc->elec[sc->n_elec]))) return rc;
-        sc->n_elec++;
+        sc->n_elec++; /* counted first so that a half-parsed contact is freed too */
+        if ((rc = parse_elec(c, e1, "electrode", 1, &sc->elec[sc->n_elec - 1]))) return rc;
     }
     if (es) {
         int i = 0;
         for (const cJSON *it = es->child; it; it = it->next, i++) {
             char p[64];
             snprintf(p, sizeof p, "electrodes[%d]", i);
-            if ((rc = parse_elec(c, it, p, sc->n_elec == 0, &sc->elec[sc->n_elec]))) return rc;
             sc->n_elec++;
+            if ((rc = parse_elec(c, it, p, sc->n_elec == 1, &sc->elec[sc->n_elec - 1]))) return rc;
         }
     }
     for (int i = 0; i < sc->n_elec; i++)

@@ -12,7 +12,8 @@
  * stop as soon as they are active. Differences from the original, on purpose: the first bound
  * fix does not repeat the initial test; a raised ub keeps the old ub as lb (it did not activate);
  * conditions that give up get NaN bounds and a status instead of 1 or an unconverged number; a
- * simulation that produces NaN is reported as such. */
+ * simulation that produces NaN while raising ub steps back towards the last quiet amplitude, and
+ * elsewhere is reported as such. */
 #include "thresh.h"
 
 #include <math.h>
@@ -184,8 +185,16 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
             for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
             double mv = mx ? mx[(size_t)b * S + (S - 1)] : NAN;
             if (!finite || (mx && isnan(mv))) {
+                /* An explicit model can blow up when the bound fix overshoots (x fix_bound_up): step
+                 * back towards the last quiet amplitude and try again; elsewhere NaN is final. */
+                if (phase[b] == PH_FIX && tries_fix[b] < o->max_tries_bound_fix && ub[b] > lb[b] * 1.0001) {
+                    ub[b] = lb[b] > 0 ? lb[b] + 0.25 * (ub[b] - lb[b]) : 0.5 * ub[b];
+                    tries_fix[b]++;
+                    continue;
+                }
                 res->status[b] = AXM_TH_NAN;
                 phase[b] = PH_DONE;
+                n_done++;
                 continue;
             }
             int a = act[b] != 0;

