@@ -501,12 +501,13 @@ static int parse_elec(ctx *c, const cJSON *o, const char *path, int is_main, axm
 static int parse_model(ctx *c, const cJSON *o, axm_scenario *sc)
 {
     static const char *const keys[] = {"name", "weights", "precision", "params", "geometry", "passive_end_nodes",
-                                       NULL};
+                                       "handle_nan", NULL};
     static const char *const precs[] = {"fp32", "fp64", NULL};
     static const char *const geoms[] = {"method1", "method2", "method3", "classic", "piecewise", NULL};
     int rc;
     snprintf(sc->model_name, sizeof sc->model_name, "smf");
     sc->geometry = AXM_GEOM_METHOD1;
+    sc->handle_nan = 1;
     if (!o) return AXM_OK;
     if ((rc = check_keys(c, o, "model", keys))) return rc;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -526,6 +527,9 @@ static int parse_model(ctx *c, const cJSON *o, axm_scenario *sc)
     int prec = 0;
     if ((rc = get_enum(c, o, "precision", "model", precs, &prec))) return rc;
     sc->prec = prec ? AXM_FP64 : AXM_FP32;
+    const cJSON *hn = cJSON_GetObjectItemCaseSensitive(o, "handle_nan");
+    if (hn && !cJSON_IsBool(hn)) return bad(c, "model.handle_nan", "true or false", hn);
+    if (hn) sc->handle_nan = cJSON_IsTrue(hn);
     int is_mrg = !strcmp(sc->model_name, "mrg");
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, "geometry");
     const cJSON *pe = cJSON_GetObjectItemCaseSensitive(o, "passive_end_nodes");
@@ -963,6 +967,7 @@ axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err)
             return NULL;
         }
     }
+    m->handle_nan = sc->handle_nan;
     if (!strcmp(sc->model_name, "mrg")) {
         m->geometry = sc->geometry;
         m->passive_end_nodes = sc->passive_end_nodes;

@@ -13,6 +13,8 @@
  *   "description": text
  *   "model": {"name": "smf"|"sundt"|"mrg" [smf], "weights": FILE, "precision": "fp32"|"fp64"
  *             [fp32], "params": {NAME: number, ...} (overrides after the weights),
+ *             "handle_nan": bool [true] (surrogates: replace the 0/0 points of the rate functions by
+ *             their limits, smf-model.md §3, as the original's examples do),
  *             mrg only: "geometry": "method1"|"method2"|"method3"|"classic"|"piecewise" [method1],
  *             "passive_end_nodes": int >= 0 [0]}
  *   "fiber": {"nodes": int >= max(3, model minimum), "diameter_um": number | [numbers > 0]}
@@ -116,6 +118,7 @@ typedef struct axm_scenario {
     axm_prec prec;
     int geometry;             /* AXM_GEOM_* (mrg) */
     int passive_end_nodes;
+    int handle_nan;
     int n_params;
     char (*param_name)[64];
     double *param_value;

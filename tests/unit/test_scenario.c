@@ -131,6 +131,7 @@ static void test_defaults(void **st)
     assert_int_equal(sc->detect.nodes[0], 5);
     assert_int_equal(sc->detect.nodes[1], -5);
     assert_int_equal(sc->seed, -1);
+    assert_int_equal(sc->handle_nan, 1);
     axm_condition c;
     axm_scenario_expand(sc, &c);
     assert_true(isnan(c.distance_mm) && isnan(c.pw_ms) && c.polarity == 0);
@@ -217,6 +218,8 @@ static const struct {
      "got 5"},
     {"{\"model\": {\"params\": {\"nonsense\": 1}}, \"fiber\": {\"nodes\": 51, \"diameter_um\": 5}}",
      "model.params.nonsense", "unknown parameter"},
+    {"{\"model\": {\"handle_nan\": 1}, \"fiber\": {\"nodes\": 51, \"diameter_um\": 5}}",
+     "model.handle_nan: expected true or false", "got 1"},
     {"{\"model\": {\"geometry\": \"classic\"}, \"fiber\": {\"nodes\": 51, \"diameter_um\": 5}}", "model.geometry",
      "only with model.name \"mrg\""},
     {"{\"fiber\": {\"nodes\": 51, \"diameter_um\": 5}, \"sim\": {\"dt_ms\": 0}}", "sim.dt_ms: expected a number > 0",
@@ -368,6 +371,7 @@ static void test_model_weights(void **st)
     axm_model_destroy(m);
     axm_scenario_destroy(sc);
     sc = parse("{\"model\": {\"name\": \"mrg\"}, \"fiber\": {\"nodes\": 21, \"diameter_um\": 10}}", &err);
+    if (!sc) fail_msg("%s", err.msg);
     m = axm_scenario_model(sc, &err);
     assert_non_null(m);
     assert_null(axm_model_untrained_warning(m));

@@ -235,6 +235,36 @@ static void test_active_at_zero(void **st)
     axm_scenario_destroy(sc);
 }
 
+/* A condition whose simulation hits the rate functions' 0/0 points (fp32, handle_nan off) may end
+ * as NaN; it must then carry the status and NaN bounds, and with handle_nan on it converges. */
+static void test_nan_status(void **st)
+{
+    (void)st;
+    for (int hn = 0; hn <= 1; hn++) {
+        char t[1024];
+        snprintf(t, sizeof t,
+                 "{\"model\": {\"name\": \"smf\", \"precision\": \"fp32\", \"handle_nan\": %s, \"params\": "
+                 "{\"gl\": 0.1}}, \"fiber\": {\"nodes\": 51, \"diameter_um\": 10}, \"electrode\": {\"rho_ohm_cm\": "
+                 "500, \"distance_mm\": 2}, \"waveform\": {\"pw_ms\": 0.5, \"polarity\": \"anodic\"}}",
+                 hn ? "true" : "false");
+        axm_scenario *sc = parse(t);
+        axm_setup *su = setup(sc);
+        axm_thresh_opts o = axm_setup_thresh_opts(su);
+        axm_thresh_result r;
+        axm_err err;
+        axm_err_clear(&err);
+        assert_int_equal(axm_threshold(su->sim, &o, &r, &err), AXM_OK);
+        if (hn) assert_int_equal(r.status[0], AXM_TH_OK);
+        else if (r.status[0] != AXM_TH_OK) {
+            assert_int_equal(r.status[0], AXM_TH_NAN);
+            assert_true(isnan(r.upper[0]) && isnan(r.lower[0]));
+        }
+        axm_thresh_result_free(&r);
+        axm_setup_destroy(su);
+        axm_scenario_destroy(sc);
+    }
+}
+
 static void test_cancel_and_bad_opts(void **st)
 {
     (void)st;
@@ -265,7 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_physics),       cmocka_unit_test(test_reference),
         cmocka_unit_test(test_no_activation), cmocka_unit_test(test_active_at_zero),
-        cmocka_unit_test(test_cancel_and_bad_opts),
+        cmocka_unit_test(test_nan_status),    cmocka_unit_test(test_cancel_and_bad_opts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
