@@ -1166,9 +1166,11 @@ int axm_trainer_step(axm_trainer *t, const volatile int *stop, axm_err *err)
     if (!t->nan_stop && c->grad_accumulation) apply_update(t, &gacc);
     if (t->nan_stop) {
         /* the parameters are the last good ones: save them */
-        return axm_trainer_checkpoint(t, NULL, 0, err) ? err->code
-               : axm_fail(err, AXM_ERR_RUNTIME, "train: a parameter became NaN at step %ld; last good parameters saved in %s",
-                          t->steps_done + 1, c->save_dir);
+        int rc = axm_trainer_checkpoint(t, NULL, 0, err);
+        if (rc) return rc;
+        return axm_fail(err, AXM_ERR_RUNTIME,
+                        "train: a parameter became NaN at step %ld; last good parameters saved in %s",
+                        t->steps_done + 1, c->save_dir);
     }
     emit(t, AXM_TRAIN_EV_STEP, mb_n ? mb_loss / (double)mb_n : NAN, t->last_val, NULL, NULL);
     /* position first, so that a checkpoint resumes after this minibatch */
