@@ -9,11 +9,12 @@
 
 #include "smf_exp.h"
 
-/* The step must vectorize: without this GCC keeps selects whose arms contain divisions as
- * branches (a division might raise an FP exception flag). We never read FP flags; NaN and inf
- * semantics are unchanged (this is not -ffast-math). */
+/* The step must vectorize: without no-trapping-math GCC keeps selects whose arms contain
+ * divisions as branches (a division might raise an FP exception flag); we never read FP flags, and
+ * NaN and inf semantics are unchanged (this is not -ffast-math). The dynamic cost model lets -O2
+ * vectorize loops whose trip count is not a multiple of the vector length (the stencil). */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "vect-cost-model=dynamic")
 #endif
 
 enum {
@@ -144,43 +145,108 @@ void axm_smf_q10(const axm_model *m, double q[4])
     q[3] = pow(p[P_aq10_3], (T - p[P_bq10_3]) / p[P_cq10_3]);
 }
 
-/* The step in both precisions. target_clones gives AVX-512 / AVX2 versions of the same code;
- * without FMA contraction (-std=c11) they compute bit-identical results. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define SMF_TARGETS __attribute__((target_clones("avx512f", "avx2", "default")))
+/* The step in both precisions, each compiled for AVX-512, AVX2+FMA and the baseline instruction
+ * set, chosen at run time. With no FMA contraction (-std=c11) and only explicit, correctly rounded
+ * fma() calls, all versions compute bit-identical results. The baseline version calls libm's fma
+ * and does not vectorize: it is for CPUs older than Haswell. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define SMF_X86 1
+#define SMF_T512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
+#define SMF_T256 __attribute__((target("avx2,fma")))
 #else
-#define SMF_TARGETS
+#define SMF_X86 0
 #endif
 
 #define R float
-#define S(x) x##_f
+#define T(x) x##_f
 #define VEXP axm_vexpf
 #define RMAX FLT_MAX
 #define SMF_NB 16
+#define SMF_DEFINE_TYPES
+#define S(x) x##_f
+#define SMF_TARGET
 #include "smf_step.inc"
-#undef R
+#undef SMF_DEFINE_TYPES
 #undef S
+#undef SMF_TARGET
+#if SMF_X86
+#define S(x) x##_f512
+#define SMF_TARGET SMF_T512
+#include "smf_step.inc"
+#undef S
+#undef SMF_TARGET
+#define S(x) x##_f256
+#define SMF_TARGET SMF_T256
+#include "smf_step.inc"
+#undef S
+#undef SMF_TARGET
+#endif
+#undef R
+#undef T
 #undef VEXP
 #undef RMAX
 #undef SMF_NB
 
 #define R double
-#define S(x) x##_d
+#define T(x) x##_d
 #define VEXP axm_vexp
 #define RMAX DBL_MAX
 #define SMF_NB 8
+#define SMF_DEFINE_TYPES
+#define S(x) x##_d
+#define SMF_TARGET
 #include "smf_step.inc"
-#undef R
+#undef SMF_DEFINE_TYPES
 #undef S
+#undef SMF_TARGET
+#if SMF_X86
+#define S(x) x##_d512
+#define SMF_TARGET SMF_T512
+#include "smf_step.inc"
+#undef S
+#undef SMF_TARGET
+#define S(x) x##_d256
+#define SMF_TARGET SMF_T256
+#include "smf_step.inc"
+#undef S
+#undef SMF_TARGET
+#endif
+#undef R
+#undef T
 #undef VEXP
 #undef RMAX
 #undef SMF_NB
+
+typedef void (*smf_range_f_fn)(const smf_k_f *restrict, const smf_f_f *restrict, int, int, int, double, int,
+                               int, float *restrict, const float *restrict, const float *restrict,
+                               float *restrict);
+typedef void (*smf_range_d_fn)(const smf_k_d *restrict, const smf_f_d *restrict, int, int, int, double, int,
+                               int, double *restrict, const double *restrict, const double *restrict,
+                               double *restrict);
+
+/* The widest version this CPU runs. */
+static int smf_isa(void)
+{
+#if SMF_X86
+    /* AXM_SMF_ISA=0|1|2 caps the choice (tests compare the versions) */
+    const char *cap = getenv("AXM_SMF_ISA");
+    int max = cap && *cap >= '0' && *cap <= '2' ? *cap - '0' : 2;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && max >= 2)
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && max >= 1) return 1;
+#endif
+    return 0;
+}
 
 #define SMF_NB_MAX 16
 
 typedef struct smf_ws {
     int B, W, taps, hn;
     axm_prec prec;
+    smf_range_f_fn range_f;
+    smf_range_d_fn range_d;
     smf_k_f kf;
     smf_k_d kd;
     smf_f_f *ff;
@@ -249,6 +315,20 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
     ws->taps = m->taps;
     ws->hn = m->handle_nan != 0;
     ws->prec = prec;
+    ws->range_f = smf_range_f;
+    ws->range_d = smf_range_d;
+#if SMF_X86
+    int isa = smf_isa();
+    if (isa == 2) {
+        ws->range_f = smf_range_f512;
+        ws->range_d = smf_range_d512;
+    } else if (isa == 1) {
+        ws->range_f = smf_range_f256;
+        ws->range_d = smf_range_d256;
+    }
+#else
+    (void)smf_isa;
+#endif
     const double *p = m->p;
     double q[4], w[2][AXM_MAX_TAPS];
     axm_smf_q10(m, q);
@@ -316,9 +396,9 @@ static void smf_step(void *p, int b0, int b1, void *state, const void *ve, const
 {
     smf_ws *ws = p;
     if (ws->prec == AXM_FP32)
-        smf_range_f(&ws->kf, ws->ff, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
+        ws->range_f(&ws->kf, ws->ff, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
     else
-        smf_range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
+        ws->range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
 const axm_model_kind axm_kind_smf = {

@@ -2,15 +2,16 @@
  *
  * libm's exp is a call GCC cannot vectorize, and the S-MF step spends most of its time in twelve
  * exponentials per node. These inline versions use only +, *, compares and integer bit operations
- * so that loops calling them vectorize; they are deterministic (no FMA contraction under -std=c11),
+ * so that loops calling them vectorize (on targets with FMA instructions); they are deterministic,
  * so every vector width gives bit-identical results.
  *
  * Accuracy: within 2 ulp of libm over the whole range (tests/unit/test_smf.c), results below the
  * normal range are correctly scaled subnormals, overflow gives +inf, exp(-inf) = 0 and NaN
  * propagates (the S-MF's NaN handling depends on it).
  *
- * Method: x = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split so n·ln2_hi is exact), a Taylor
- * polynomial for e^r, then 2^n applied as two factors 2^n1·2^n2 so that both stay normal numbers
+ * Method: x = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, two-part ln2), a Taylor polynomial for
+ * e^r in Horner form with fused multiply-adds (correctly rounded, so every implementation -
+ * FMA instructions or libm's fma - gives the same bits), then 2^n applied as two factors 2^n1·2^n2 so that both stay normal numbers
  * when e^x itself is subnormal or near overflow. n and its halves are obtained with the
  * 1.5·2^p "shifter" trick instead of float->int conversions (undefined for NaN). */
 #ifndef AXM_SMF_EXP_H
@@ -21,8 +22,13 @@
 
 #if defined(__GNUC__)
 #define AXM_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define AXM_FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#define AXM_FMA(a, b, c) __builtin_fma(a, b, c)
 #else
+#include <math.h>
 #define AXM_ALWAYS_INLINE static inline
+#define AXM_FMAF(a, b, c) fmaf(a, b, c)
+#define AXM_FMA(a, b, c) fma(a, b, c)
 #endif
 
 AXM_ALWAYS_INLINE float axm_vexpf(float x)
@@ -33,16 +39,16 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     xc = (x == x) ? xc : 0.0f;
     float t = xc * 0x1.715476p+0f + shifter;
     float n = t - shifter;
-    float r = xc - n * 0x1.62e4p-1f;       /* exact: ln2_hi has 15 significant bits, |n| <= 151 */
-    r = r - n * 0x1.7f7d1cp-20f;
+    float r = AXM_FMAF(-n, 0x1.62e4p-1f, xc);
+    r = AXM_FMAF(-n, 0x1.7f7d1cp-20f, r);
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = AXM_FMAF(p, r, 1.0f / 720.0f);
+    p = AXM_FMAF(p, r, 1.0f / 120.0f);
+    p = AXM_FMAF(p, r, 1.0f / 24.0f);
+    p = AXM_FMAF(p, r, 1.0f / 6.0f);
+    p = AXM_FMAF(p, r, 0.5f);
+    p = AXM_FMAF(p, r, 1.0f);
+    p = AXM_FMAF(p, r, 1.0f);
     float t1 = n * 0.5f + shifter;
     float n1 = t1 - shifter;
     float t2 = (n - n1) + shifter;
@@ -66,22 +72,22 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     xc = (x == x) ? xc : 0.0;
     double t = xc * 0x1.71547652b82fep+0 + shifter;
     double n = t - shifter;
-    double r = xc - n * 0x1.62e42feep-1;  /* exact: ln2_hi has 21 significant bits, |n| <= 1077 */
-    r = r - n * 0x1.a39ef35793c76p-33;
+    double r = AXM_FMA(-n, 0x1.62e42feep-1, xc);
+    r = AXM_FMA(-n, 0x1.a39ef35793c76p-33, r);
     double p = 1.0 / 6227020800.0;         /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    p = AXM_FMA(p, r, 1.0 / 479001600.0);
+    p = AXM_FMA(p, r, 1.0 / 39916800.0);
+    p = AXM_FMA(p, r, 1.0 / 3628800.0);
+    p = AXM_FMA(p, r, 1.0 / 362880.0);
+    p = AXM_FMA(p, r, 1.0 / 40320.0);
+    p = AXM_FMA(p, r, 1.0 / 5040.0);
+    p = AXM_FMA(p, r, 1.0 / 720.0);
+    p = AXM_FMA(p, r, 1.0 / 120.0);
+    p = AXM_FMA(p, r, 1.0 / 24.0);
+    p = AXM_FMA(p, r, 1.0 / 6.0);
+    p = AXM_FMA(p, r, 0.5);
+    p = AXM_FMA(p, r, 1.0);
+    p = AXM_FMA(p, r, 1.0);
     double t1 = n * 0.5 + shifter;
     double n1 = t1 - shifter;
     double t2 = (n - n1) + shifter;

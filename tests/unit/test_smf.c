@@ -229,6 +229,31 @@ static void test_too_few_nodes(void **st)
     axm_model_destroy(m);
 }
 
+/* The AVX-512, AVX2+FMA and baseline versions of the step give the same bits. */
+static void test_isa_versions_identical(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e);
+    m->handle_nan = 1;
+    int W = 37;
+    double ve[37], ref[2][5 * 37], out[5 * 37];
+    for (int j = 0; j < W; j++) ve[j] = -40.0 / (1 + (j - 12) * (j - 12) / 4.0);
+    for (int isa = 2; isa >= 0; isa--) {
+        char v[2] = {(char)('0' + isa), 0};
+        setenv("AXM_SMF_ISA", v, 1);
+        for (int prec = 0; prec < 2; prec++) {
+            run_direct(m, (axm_prec)prec, 9.0, W, ve, 300, 0.005, isa == 2 ? ref[prec] : out);
+            if (isa < 2)
+                for (int i = 0; i < 5 * W; i++)
+                    if (memcmp(&out[i], &ref[prec][i], sizeof(double)) != 0)
+                        fail_msg("isa %d prec %d: state %d differs: %.17g vs %.17g", isa, prec, i, out[i], ref[prec][i]);
+        }
+    }
+    unsetenv("AXM_SMF_ISA");
+    axm_model_destroy(m);
+}
+
 static int64_t ulps_d(double a, double b)
 {
     int64_t x, y;
@@ -335,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_handle_nan),
         cmocka_unit_test(test_too_few_nodes),
         cmocka_unit_test(test_vexp_accuracy),
+        cmocka_unit_test(test_isa_versions_identical),
     };
     return cmocka_run_group_tests_name("smf", tests, NULL, NULL);
 }
