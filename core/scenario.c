@@ -1040,8 +1040,6 @@ axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm
     su->model = axm_scenario_model(sc, err);
     if (!su->model) goto fail;
     if (axm_model_untrained_warning(su->model)) note(su, "%s\n", axm_model_untrained_warning(su->model));
-    if (sc->device != AXM_DEV_CPU)
-        note(su, "note: device \"%s\": no CUDA backend in this build, running on the CPU\n", axm_device_name(sc->device));
     su->sim = axm_sim_create(su->model, B, W, su->diameter_um, sc->prec, o->n_threads, err);
     if (!su->sim) goto fail;
 

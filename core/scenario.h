@@ -5,8 +5,10 @@
  *   axm_scenario_load()    parse + validate a file (every error is "FILE: key.path: expected ...,
  *                          got ..." with AXM_ERR_INPUT; malformed JSON names the line and column)
  *   axm_scenario_expand()  the Cartesian product of the swept values -> conditions
- *   axm_setup_create()     model (weights loaded) + one axm_sim with one fiber per condition +
- *                          the drive (fields, waveforms, intracellular pulses), ready to run
+ *   axm_setup_create()     model (weights loaded) + one axm_sim (CPU) with one fiber per condition +
+ *                          the drive (fields, waveforms, intracellular pulses), ready to run; the
+ *                          drive can be bound to a GPU simulator as well (sim.device is the
+ *                          caller's choice: the CLI uses the CUDA backend when it can)
  *   axm_setup_thresh_opts()  axm_threshold options from the scenario
  *
  * Form (every key except "fiber" optional; defaults in brackets):
@@ -183,7 +185,7 @@ typedef struct axm_setup {
     long n_steps;             /* round(tstop / dt) */
     int unit_amplitude;
     axm_drive drive;
-    char notes[1024];         /* warnings for the user (untrained weights, device fallback), one per line */
+    char notes[1024];         /* warnings for the user (untrained weights), one per line */
     /* storage behind drive (owned) */
     axm_source *sources;
     double **waves;

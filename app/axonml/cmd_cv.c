@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_device.h"
 #include "cli_util.h"
 #include "cmds.h"
 #include "cv.h"
@@ -105,9 +106,7 @@ int cmd_cv(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     if (axm_model_untrained_warning(m)) fprintf(stderr, "axonml cv: %s\n", axm_model_untrained_warning(m));
-    if (sc->device != AXM_DEV_CPU)
-        fprintf(stderr, "axonml cv: note: device \"%s\": no CUDA backend in this build, running on the CPU\n",
-                axm_device_name(sc->device));
+    cli_use_gpu(sc, 0, "axonml cv");
     o.dt_ms = sc->dt_ms;
     o.tstop_ms = sc->tstop_ms;
     o.n_threads = (int)threads;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axm_cuda.h"
+#include "cli_device.h"
 #include "cli_util.h"
 #include "cmds.h"
 #include "interrupt.h"
@@ -228,6 +230,8 @@ int cmd_simulate(int argc, char **argv)
     axm_setup_opts so = {0, (int)threads, 0};
     axm_setup *su = NULL;
     axm_monitor *rec = NULL, *ap = NULL;
+    axm_cuda_sim *gs = NULL;
+    axm_cuda_mon *gap = NULL, *grec = NULL;
     int status = 0;
     const axm_model_kind *kind = axm_model_kind_find(sc->model_name);
     int S = kind->n_states, W = sc->nodes;
@@ -262,6 +266,22 @@ int cmd_simulate(int argc, char **argv)
         status = axm_exit_status(err.code ? err.code : AXM_ERR_RUNTIME);
         goto done;
     }
+    if (cli_use_gpu(sc, 1, "axonml simulate")) {
+        gs = axm_cuda_sim_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
+        if (gs && axm_cuda_sim_set_drive(gs, &su->drive, &err) == AXM_OK) {
+            gap = axm_cuda_apcount_create(&sc->detect, &err);
+            if (gap && out) grec = axm_cuda_recorder_create(mask, NULL, 0, (int)every, 0, &err);
+        }
+        if (!gs || !gap || (out && !grec)) {
+            fprintf(stderr, "axonml simulate: note: GPU set-up failed (%s); running on the CPU\n", err.msg);
+            axm_err_clear(&err);
+            if (grec) axm_cuda_mon_destroy(grec);
+            if (gap) axm_cuda_mon_destroy(gap);
+            axm_cuda_sim_destroy(gs);
+            gs = NULL;
+            gap = grec = NULL;
+        }
+    }
     prog_ud pu = {NULL};
     if (!quiet) pu.bar = axm_progress_create("simulate", "steps", su->n_steps, stderr);
     axm_run_opts ro;
@@ -273,8 +293,9 @@ int cmd_simulate(int argc, char **argv)
     ro.progress = on_progress;
     ro.progress_ud = &pu;
     axm_monitor *mons[2] = {ap, rec};
+    axm_cuda_mon *gmons[2] = {gap, grec};
     double t0 = axm_now_s();
-    int rc = axm_sim_run(su->sim, &ro, mons, rec ? 2 : 1, &err);
+    int rc = gs ? axm_cuda_sim_run(gs, &ro, gmons, grec ? 2 : 1, &err) : axm_sim_run(su->sim, &ro, mons, rec ? 2 : 1, &err);
     double secs = axm_now_s() - t0;
     if (pu.bar) axm_progress_finish(pu.bar);
     if (rc) {
@@ -282,8 +303,8 @@ int cmd_simulate(int argc, char **argv)
         status = axm_exit_status(rc);
         goto done;
     }
-    const int *counts = axm_apcount_counts(ap);
-    const double *first = axm_apcount_first_ms(ap);
+    const int *counts = gs ? axm_cuda_apcount_counts(gap) : axm_apcount_counts(ap);
+    const double *first = gs ? axm_cuda_apcount_first_ms(gap) : axm_apcount_first_ms(ap);
     int nn = sc->detect.n_nodes, B = su->n_cond;
     unsigned char *active = calloc((size_t)B, 1);
     if (!active) {
@@ -299,9 +320,9 @@ int cmd_simulate(int argc, char **argv)
     if (out) {
         rec_view v;
         int sr = 0, wr = 0;
-        v.F = axm_recorder_frames(rec);
-        v.data = axm_recorder_data(rec, &sr, &wr);
-        v.t = axm_recorder_times(rec);
+        v.F = gs ? axm_cuda_recorder_frames(grec) : axm_recorder_frames(rec);
+        v.data = gs ? axm_cuda_recorder_data(grec, &sr, &wr) : axm_recorder_data(rec, &sr, &wr);
+        v.t = gs ? axm_cuda_recorder_times(grec) : axm_recorder_times(rec);
         v.B = B;
         v.S = sr;
         v.W = wr;
@@ -381,6 +402,9 @@ int cmd_simulate(int argc, char **argv)
     }
     free(active);
 done:
+    if (grec) axm_cuda_mon_destroy(grec);
+    if (gap) axm_cuda_mon_destroy(gap);
+    axm_cuda_sim_destroy(gs);
     if (rec) axm_monitor_destroy(rec);
     if (ap) axm_monitor_destroy(ap);
     axm_setup_destroy(su);

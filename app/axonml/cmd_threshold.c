@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "axm_cuda.h"
+#include "cli_device.h"
 #include "cli_util.h"
 #include "cmds.h"
 #include "interrupt.h"
@@ -164,8 +166,21 @@ int cmd_threshold(int argc, char **argv)
     to.progress_ud = &pu;
     to.cancel = cancel;
     axm_thresh_result r;
+    memset(&r, 0, sizeof r);
     double t0 = axm_now_s();
-    int rc = axm_threshold(su->sim, &to, &r, &err);
+    int rc = -1;
+    if (cli_use_gpu(sc, 1, "axonml threshold")) {
+        axm_cuda_sim *g = axm_cuda_sim_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
+        if (g && axm_cuda_sim_set_drive(g, &su->drive, &err) == AXM_OK) rc = axm_cuda_threshold(g, &to, &r, &err);
+        axm_cuda_sim_destroy(g);
+        if (rc != AXM_OK && rc != AXM_ERR_CANCELLED) {
+            fprintf(stderr, "axonml threshold: note: GPU run failed (%s); running on the CPU\n", err.msg);
+            axm_thresh_result_free(&r);
+            axm_err_clear(&err);
+            rc = -1;
+        }
+    }
+    if (rc == -1) rc = axm_threshold(su->sim, &to, &r, &err);
     double secs = axm_now_s() - t0;
     if (pu.bar) axm_progress_finish(pu.bar);
     int status = 0;
@@ -174,6 +189,9 @@ int cmd_threshold(int argc, char **argv)
         status = axm_exit_status(rc);
         goto done;
     }
+    /* a condition that did not converge has no threshold, whichever backend ran it */
+    for (int i = 0; i < r.n; i++)
+        if (r.status[i] != AXM_TH_OK) r.upper[i] = r.lower[i] = NAN;
     if (rc == AXM_ERR_CANCELLED) {
         fprintf(stderr, "axonml threshold: interrupted; writing the thresholds decided so far\n");
         status = 1;

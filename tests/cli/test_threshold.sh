@@ -54,3 +54,11 @@ if [ $rc -eq 1 ]; then
 else
   check "Ctrl-C: the run finished before the signal (exit 0)" [ $rc -eq 0 ]
 fi
+
+# sim.device cuda: the GPU when there is one, else the CPU with a one-line note; same results
+sed 's/"device": "cpu"/"device": "cuda"/' "$T/s.json" >"$T/cuda.json"
+"$AX" threshold "$T/cuda.json" >"$T/cu.csv" 2>"$T/err"; rc=$?
+check "device cuda runs (GPU or CPU fallback), all conditions ok" [ $rc -eq 0 -a "$(grep -c ',ok$' "$T/cu.csv")" -eq 4 ]
+if grep -q 'running on the CPU' "$T/err"; then
+  check "device cuda fallback: one note line" [ "$(wc -l <"$T/err")" -eq 1 ]
+fi
