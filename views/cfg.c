@@ -36,6 +36,9 @@ static const axm_cfg_key keys[] = {
     {"train.save_every", AXM_CF_INT, 1, NONE, 0, 0, NULL, "1", "checkpoint every N minibatches"},
     {"train.save_dir", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "checkpoints", "checkpoint folder"},
     {"train.to_train", AXM_CF_WORDS, NONE, NONE, 0, 0, NULL, TRAIN_DEFAULT_TO_TRAIN, "parameter groups or names to fit"},
+    {"train.seed", AXM_CF_INT, 0, NONE, 0, 0, NULL, "", "run-order shuffling seed"},
+    {"train.threads", AXM_CF_INT, 1, NONE, 0, 0, NULL, "", "fiber-parallel threads"},
+    {"train.handle_nan", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "", "S-MF NaN handling in the forward pass"},
     /* scenario (scenario.h) */
     {"description", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "", "free text"},
     {"model.name", AXM_CF_ENUM, NONE, NONE, 0, 0, "smf|sundt|mrg", "smf", "fiber model"},
@@ -51,6 +54,13 @@ static const axm_cfg_key keys[] = {
     {"electrode.offset_mm", AXM_CF_NUM, NONE, NONE, 0, 0, NULL, "0", "shift along the fiber, mm"},
     {"electrode.medium", AXM_CF_ENUM, NONE, NONE, 0, 0, "infinite|semi_infinite", "infinite", "medium"},
     {"electrode.weight", AXM_CF_NUM, NONE, NONE, 0, 0, NULL, "1", "contact scale"},
+    {"electrode.file", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "", "table: field file (CSV or HDF5)"},
+    {"electrode.row", AXM_CF_INT, 0, NONE, 0, 0, NULL, "0", "table: row (fiber) of the field"},
+    {"electrode.units", AXM_CF_ENUM, NONE, NONE, 0, 0, "mV/mA|V/mA", "mV/mA", "table: units of the values"},
+    {"electrode.interpolation", AXM_CF_ENUM, NONE, NONE, 0, 0, "linear|quadratic", "linear", "table: interpolation"},
+    {"electrode.fill", AXM_CF_ENUM, NONE, NONE, 0, 0, "point_source|extrapolate", "point_source", "table: outside the samples"},
+    {"electrode.truncate", AXM_CF_NUM, 0, 0.4, 0, 0, NULL, "0", "table: fraction dropped at each end"},
+    {"electrode.center_um", AXM_CF_NUM, NONE, NONE, 0, 0, NULL, "", "table: coordinate of the fiber centre, um"},
     {"waveform.kind", AXM_CF_ENUM, NONE, NONE, 0, 0, "mono|biphasic|sine|train|samples", "mono", "waveform"},
     {"waveform.amplitude_mA", AXM_CF_NUM, 0, NONE, 0, 0, NULL, "0.1", "amplitude, mA"},
     {"waveform.pw_ms", AXM_CF_NUMS, 0, NONE, 1, 0, NULL, "0.1", "pulse width, ms (list = sweep)"},
@@ -95,10 +105,12 @@ const axm_cfg_key *axm_cfg_key_find(const char *path)
 }
 
 int axm_cfg_key_is_train(const axm_cfg_key *k) { return !strncmp(k->path, "train.", 6); }
+int axm_cfg_key_part(const axm_cfg_key *k) { return axm_cfg_key_is_train(k) ? AXM_CFG_TRAIN : AXM_CFG_SCENARIO; }
 
+/* One JSON object: the scenario's keys, with the training config as its "train" member. */
 struct axm_cfg {
     cJSON *doc, *saved;
-    char path[512];
+    char path[2][512];
 };
 
 axm_cfg *axm_cfg_create(void)
@@ -155,7 +167,43 @@ static char *read_file(const char *path, axm_err *err)
     return buf;
 }
 
-int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, axm_err *err)
+/* A training config has flat keys of train.h; a scenario has objects. */
+static int is_train_config(const cJSON *d)
+{
+    static const char *const tk[] = {"train_dset", "valid_dset", "epochs", "lr", "truncation_length",
+                                     "to_train", "train_n_idx", "save_dir", "grad_accumulation"};
+    if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "train"))) return 0;
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(d, "model"))) return 1;
+    for (size_t i = 0; i < sizeof tk / sizeof tk[0]; i++)
+        if (cJSON_GetObjectItemCaseSensitive(d, tk[i])) return 1;
+    return 0;
+}
+
+/* Puts part of src (a parsed file) into dst (a doc). */
+static int merge_part(cJSON *dst, const cJSON *src, int train)
+{
+    cJSON *copy = cJSON_Duplicate(src, 1);
+    if (!copy) return 0;
+    if (train) {
+        cJSON_DeleteItemFromObjectCaseSensitive(dst, "train");
+        cJSON_AddItemToObject(dst, "train", copy);
+        return 1;
+    }
+    /* scenario: replace every key but "train", unless the file embeds one */
+    cJSON *keep = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(copy, "train"))
+                      ? NULL
+                      : cJSON_DetachItemFromObjectCaseSensitive(dst, "train");
+    while (dst->child) cJSON_Delete(cJSON_DetachItemViaPointer(dst, dst->child));
+    while (copy->child) {
+        cJSON *it = cJSON_DetachItemViaPointer(copy, copy->child);
+        cJSON_AddItemToObject(dst, it->string, it);
+    }
+    cJSON_Delete(copy);
+    if (keep) cJSON_AddItemToObject(dst, "train", keep);
+    return 1;
+}
+
+int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, int *part, axm_err *err)
 {
     const char *end = NULL;
     cJSON *d = cJSON_ParseWithOpts(text, &end, 0);
@@ -170,31 +218,56 @@ int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, axm_err *e
         cJSON_Delete(d);
         return axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON object", name);
     }
-    cJSON *s = cJSON_Duplicate(d, 1);
-    if (!s) {
+    int train = is_train_config(d);
+    cJSON *nd = cJSON_Duplicate(c->doc, 1), *ns = cJSON_Duplicate(c->saved, 1);
+    if (!nd || !ns || !merge_part(nd, d, train) || !merge_part(ns, d, train)) {
         cJSON_Delete(d);
+        cJSON_Delete(nd);
+        cJSON_Delete(ns);
         return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", name);
     }
+    int embedded = !train && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(d, "train"));
+    cJSON_Delete(d);
     cJSON_Delete(c->doc);
     cJSON_Delete(c->saved);
-    c->doc = d;
-    c->saved = s;
+    c->doc = nd;
+    c->saved = ns;
+    if (part) *part = train ? AXM_CFG_TRAIN : AXM_CFG_SCENARIO;
+    if (embedded) c->path[AXM_CFG_TRAIN][0] = 0; /* its training part has no file of its own */
     return AXM_OK;
 }
 
-int axm_cfg_load(axm_cfg *c, const char *path, axm_err *err)
+int axm_cfg_load(axm_cfg *c, const char *path, int *part, axm_err *err)
 {
     char *t = read_file(path, err);
     if (!t) return err ? err->code : AXM_ERR_INPUT;
-    int rc = axm_cfg_load_text(c, t, path, err);
+    int pt = 0;
+    int rc = axm_cfg_load_text(c, t, path, &pt, err);
     free(t);
-    if (rc == AXM_OK) snprintf(c->path, sizeof c->path, "%s", path);
+    if (rc == AXM_OK) {
+        snprintf(c->path[pt], sizeof c->path[pt], "%s", path);
+        if (part) *part = pt;
+    }
     return rc;
 }
 
-int axm_cfg_save(axm_cfg *c, const char *path, axm_err *err)
+/* The part's JSON object (a new tree). */
+static cJSON *part_tree(const cJSON *doc, int part)
 {
-    char *t = cJSON_Print(c->doc);
+    if (part == AXM_CFG_TRAIN) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "train");
+        return cJSON_IsObject(t) ? cJSON_Duplicate(t, 1) : cJSON_CreateObject();
+    }
+    cJSON *d = cJSON_Duplicate(doc, 1);
+    if (d) cJSON_DeleteItemFromObjectCaseSensitive(d, "train");
+    return d;
+}
+
+int axm_cfg_save(axm_cfg *c, int part, const char *path, axm_err *err)
+{
+    cJSON *tree = part_tree(c->doc, part);
+    char *t = tree ? cJSON_Print(tree) : NULL;
+    cJSON_Delete(tree);
     if (!t) return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
     char tmp[600];
     snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
@@ -207,12 +280,11 @@ int axm_cfg_save(axm_cfg *c, const char *path, axm_err *err)
         remove(tmp);
         return axm_fail(err, AXM_ERR_IO, "%s: cannot write: %s", path, strerror(e));
     }
-    cJSON *s = cJSON_Duplicate(c->doc, 1);
-    if (s) {
-        cJSON_Delete(c->saved);
-        c->saved = s;
-    }
-    snprintf(c->path, sizeof c->path, "%s", path);
+    /* the saved copy of this part becomes the current one */
+    cJSON *cur = part_tree(c->doc, part);
+    if (cur) merge_part(c->saved, cur, part == AXM_CFG_TRAIN);
+    cJSON_Delete(cur);
+    snprintf(c->path[part], sizeof c->path[part], "%s", path);
     return AXM_OK;
 }
 
@@ -495,7 +567,15 @@ void axm_cfg_unset(axm_cfg *c, const axm_cfg_key *k)
     if (cJSON_IsObject(parent)) cJSON_DeleteItemFromObjectCaseSensitive(parent, leaf);
 }
 
-int axm_cfg_modified(const axm_cfg *c) { return !cJSON_Compare(c->doc, c->saved, 1); }
+int axm_cfg_modified(const axm_cfg *c, int part)
+{
+    if (part == AXM_CFG_ANY) return axm_cfg_modified(c, AXM_CFG_SCENARIO) || axm_cfg_modified(c, AXM_CFG_TRAIN);
+    cJSON *a = part_tree(c->doc, part), *b = part_tree(c->saved, part);
+    int m = !a || !b || !cJSON_Compare(a, b, 1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    return m;
+}
 
 int axm_cfg_key_modified(const axm_cfg *c, const axm_cfg_key *k)
 {
@@ -504,13 +584,12 @@ int axm_cfg_key_modified(const axm_cfg *c, const axm_cfg_key *k)
     return !cJSON_Compare(a, b, 1);
 }
 
-const char *axm_cfg_path(const axm_cfg *c) { return c->path; }
+const char *axm_cfg_path(const axm_cfg *c, int part) { return c->path[part == AXM_CFG_TRAIN]; }
 
-char *axm_cfg_json(const axm_cfg *c, int without_train)
+char *axm_cfg_json(const axm_cfg *c, int part)
 {
-    cJSON *d = cJSON_Duplicate(c->doc, 1);
+    cJSON *d = part_tree(c->doc, part);
     if (!d) return NULL;
-    if (without_train) cJSON_DeleteItemFromObjectCaseSensitive(d, "train");
     char *t = cJSON_Print(d);
     cJSON_Delete(d);
     return t;

@@ -42,14 +42,20 @@ int axm_cfg_key_is_train(const axm_cfg_key *k);
 
 typedef struct axm_cfg axm_cfg;
 
+/* The two documents behind the configuration, each saved in the format its CLI command reads:
+ * the scenario (axonml simulate/threshold/cv) and the training config (axonml train, flat keys). */
+enum { AXM_CFG_SCENARIO = 0, AXM_CFG_TRAIN = 1, AXM_CFG_ANY = -1 };
+int axm_cfg_key_part(const axm_cfg_key *k);
+
 axm_cfg *axm_cfg_create(void);
 void axm_cfg_destroy(axm_cfg *c);
-/* Replaces the document by a file's (JSON object). On error the configuration is unchanged. */
-int axm_cfg_load(axm_cfg *c, const char *path, axm_err *err);
-/* Parses JSON text (name is used in messages). */
-int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, axm_err *err);
-/* Writes the document (temp file + rename) and marks it saved. */
-int axm_cfg_save(axm_cfg *c, const char *path, axm_err *err);
+/* Loads a JSON object into the part its keys say (*part, may be NULL): a training config (flat
+ * keys such as train_dset, epochs, lr; "model" a string), or else a scenario, which may embed a
+ * "train" object (then both parts are loaded). The other part is kept. On error nothing changes. */
+int axm_cfg_load(axm_cfg *c, const char *path, int *part, axm_err *err);
+int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, int *part, axm_err *err);
+/* Writes one part in its own format (temp file + rename) and marks it saved. */
+int axm_cfg_save(axm_cfg *c, int part, const char *path, axm_err *err);
 
 /* Whether the key is present in the document (otherwise its default applies). */
 int axm_cfg_has(const axm_cfg *c, const char *path);
@@ -61,13 +67,14 @@ int axm_cfg_set(axm_cfg *c, const axm_cfg_key *k, const char *text, axm_err *err
 /* Removes the key (back to its default). */
 void axm_cfg_unset(axm_cfg *c, const axm_cfg_key *k);
 
-/* Modified since the last load/save; per key: differs from the loaded value. */
-int axm_cfg_modified(const axm_cfg *c);
+/* A part (or AXM_CFG_ANY) modified since its last load/save; per key: differs from the loaded value. */
+int axm_cfg_modified(const axm_cfg *c, int part);
 int axm_cfg_key_modified(const axm_cfg *c, const axm_cfg_key *k);
-const char *axm_cfg_path(const axm_cfg *c);   /* the last file loaded or saved, "" if none */
+/* The file a part was last loaded from or saved to, "" if none. */
+const char *axm_cfg_path(const axm_cfg *c, int part);
 
-/* The whole document as JSON text (caller frees); without_train: the scenario part only. */
-char *axm_cfg_json(const axm_cfg *c, int without_train);
+/* One part as JSON text in its file format (caller frees). */
+char *axm_cfg_json(const axm_cfg *c, int part);
 
 /* The "train" object with every training key made explicit (the schema's defaults for absent
  * ones), as JSON text for axm_train_config_parse (caller frees). */

@@ -6,6 +6,9 @@
 #include "tui_int.h"
 #include "version.h"
 
+/* Training settings used when none were given (the small reference datasets). */
+#define AXM_TUI_TRAIN_PRESET "presets/train-small.json"
+
 /* Bounded copy that truncates silently (status fields are for display). */
 static void copy(char *d, size_t n, const char *s)
 {
@@ -31,7 +34,8 @@ void axm_tui_update_status(axm_tui *t)
     axm_cfg_get(t->cfg, axm_cfg_key_find("model.precision"), buf, sizeof buf);
     copy(t->ui.precision, sizeof t->ui.precision, buf);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    snprintf(t->ui.backend, sizeof t->ui.backend, "CPU x%ld", ncpu > 0 ? ncpu : 1L);
+    snprintf(t->ui.backend, sizeof t->ui.backend, "CPU x%ld%s%.40s", ncpu > 0 ? ncpu : 1L, t->gpu[0] ? " + GPU " : "",
+             t->gpu);
 }
 
 static void draw(axm_tui *t)
@@ -83,11 +87,24 @@ int axm_tui_main(const axm_tui_opts *o, axm_err *err)
     memset(&t, 0, sizeof t);
     t.cfg = axm_cfg_create();
     if (!t.cfg) return axm_fail(err, AXM_ERR_NOMEM, "axonml-tui: out of memory");
-    if (o->scenario && axm_cfg_load(t.cfg, o->scenario, err) != AXM_OK) {
-        axm_cfg_destroy(t.cfg);
-        return err->code;
+    for (int i = 0; i < o->n_files; i++)
+        if (axm_cfg_load(t.cfg, o->files[i], NULL, err) != AXM_OK) {
+            axm_cfg_destroy(t.cfg);
+            return err->code;
+        }
+    /* training works out of the box: the small-data training preset when none was given */
+    char loaded_train[600] = "";
+    if (!axm_cfg_path(t.cfg, AXM_CFG_TRAIN)[0] && !axm_cfg_has(t.cfg, "train") && access(AXM_TUI_TRAIN_PRESET, R_OK) == 0) {
+        axm_err e2;
+        int part = -1;
+        axm_cfg *probe = axm_cfg_create();
+        if (probe && axm_cfg_load(probe, AXM_TUI_TRAIN_PRESET, &part, &e2) == AXM_OK && part == AXM_CFG_TRAIN &&
+            axm_cfg_load(t.cfg, AXM_TUI_TRAIN_PRESET, NULL, &e2) == AXM_OK)
+            snprintf(loaded_train, sizeof loaded_train, "training settings from %s", AXM_TUI_TRAIN_PRESET);
+        axm_cfg_destroy(probe);
     }
     t.ui.view = o->start_view >= 0 ? o->start_view : AXM_VIEW_EXPLORE;
+    snprintf(t.gpu, sizeof t.gpu, "%s", o->gpu);
     axm_tui_update_status(&t);
     t.cv = axm_cfg_view_create(&t);
     t.tv = axm_train_view_create(&t);
@@ -107,6 +124,8 @@ int axm_tui_main(const axm_tui_opts *o, axm_err *err)
         return axm_fail(err, AXM_ERR_RUNTIME, "axonml-tui: cannot initialize the terminal");
     }
     axm_ui_set_view(&t.ui, t.ui.view);
+    if (loaded_train[0])
+        axm_ui_msg(&t.ui, AXM_C_NORMAL, "F1 help, F2 config, F3 train, F4 explore, F10 quit; %s", loaded_train);
     if (!t.ui.msg[0])
         axm_ui_msg(&t.ui, AXM_C_NORMAL, "axonml-tui %s: F1 help, F2 config, F3 train, F4 explore, F10 or q quit",
                    AXM_VERSION);

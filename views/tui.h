@@ -5,10 +5,12 @@
 #include "err.h"
 
 typedef struct axm_tui_opts {
-    const char *scenario;   /* preset/scenario file to load, or NULL */
+    int n_files;            /* scenario and/or training config files (presets) to load */
+    const char *files[4];
     int ascii;              /* no braille or box glyphs */
     int mono;               /* no colours */
     int start_view;         /* AXM_VIEW_* (plot.h); -1: explore */
+    char gpu[128];          /* name of the usable GPU for the status line, "" if none */
 } axm_tui_opts;
 
 /* Runs until the user quits; returns a process exit status. */

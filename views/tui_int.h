@@ -15,6 +15,7 @@ typedef struct axm_tui {
     axm_cfg *cfg;
     int quit;
     int help_top;           /* first help line shown */
+    char gpu[128];          /* GPU name for the status line, "" if none */
     axm_cfg_view *cv;
     axm_train_view *tv;
     axm_explore_view *ev;
@@ -44,6 +45,8 @@ int axm_explore_view_key(axm_tui *t, int ch);
 int axm_explore_view_tick(axm_tui *t);
 /* Called when the config changed (a preset was loaded). */
 void axm_explore_view_config_changed(axm_tui *t);
+/* Makes the explorer use a model kind with a weights file (e.g. a training checkpoint). */
+void axm_explore_view_use_weights(axm_tui *t, const char *kind, const char *path);
 /* Puts the explorer's model into the status line fields. */
 void axm_explore_view_status(axm_tui *t);
 

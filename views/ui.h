@@ -39,7 +39,7 @@ typedef struct axm_ui {
     char msg[256];
     int msg_kind;           /* AXM_C_NORMAL, AXM_C_ERROR, AXM_C_OK, AXM_C_WARN */
     /* status line fields, set by the application */
-    char backend[64], model[32], weights[96], precision[16];
+    char backend[96], model[32], weights[96], precision[16];
 } axm_ui;
 
 /* Starts curses (locale, keypad, 50 ms input timeout, colours, optional mouse). force_ascii and

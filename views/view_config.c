@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario.h"
 #include "tui_int.h"
 
-enum { MODE_LIST = 0, MODE_EDIT, MODE_SAVEAS, MODE_LOAD };
+enum { MODE_LIST = 0, MODE_EDIT, MODE_SAVEAS, MODE_LOAD, MODE_SEARCH };
 
 #define MAX_PRESETS 64
 
@@ -16,6 +17,9 @@ struct axm_cfg_view {
     int mode;
     axm_lineedit ed;
     int n_presets, psel;
+    int save_part;            /* AXM_CFG_SCENARIO or AXM_CFG_TRAIN, for save as */
+    int check;                /* whole-scenario check: 0 none (no fiber yet), 1 valid, -1 invalid */
+    char check_msg[512];
     char presets[MAX_PRESETS][sizeof "presets/" + 256];
 };
 
@@ -35,10 +39,44 @@ static const char *section_of(const char *path, char *buf, size_t n)
     return buf;
 }
 
+/* Validates the scenario part as a whole (cross-key rules such as the keys a waveform kind
+ * accepts) with the scenario parser the CLI uses. */
+static void recheck(axm_tui *t)
+{
+    axm_cfg_view *v = t->cv;
+    v->check = 0;
+    v->check_msg[0] = 0;
+    if (!axm_cfg_has(t->cfg, "fiber")) {
+        snprintf(v->check_msg, sizeof v->check_msg, "no scenario yet (fiber.nodes and fiber.diameter_um are required)");
+        return;
+    }
+    char *j = axm_cfg_json(t->cfg, AXM_CFG_SCENARIO);
+    if (!j) return;
+    char dir[512] = ".";
+    const char *path = axm_cfg_path(t->cfg, AXM_CFG_SCENARIO);
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    axm_err e;
+    axm_err_clear(&e);
+    axm_scenario *sc = axm_scenario_parse(j, path[0] ? path : "config", dir, &e);
+    free(j);
+    if (sc) {
+        v->check = 1;
+        snprintf(v->check_msg, sizeof v->check_msg, "scenario valid: %d condition(s)", axm_scenario_n_conditions(sc));
+        axm_scenario_destroy(sc);
+    } else {
+        v->check = -1;
+        snprintf(v->check_msg, sizeof v->check_msg, "%s", e.msg);
+    }
+}
+
 axm_cfg_view *axm_cfg_view_create(axm_tui *t)
 {
-    (void)t;
-    return calloc(1, sizeof(axm_cfg_view));
+    axm_cfg_view *v = calloc(1, sizeof(axm_cfg_view));
+    if (!v) return NULL;
+    t->cv = v;
+    recheck(t);
+    return v;
 }
 
 void axm_cfg_view_destroy(axm_cfg_view *v) { free(v); }
@@ -82,10 +120,12 @@ void axm_cfg_view_draw(axm_tui *t)
     axm_ui *ui = &t->ui;
     int n;
     const axm_cfg_key *keys = axm_cfg_keys(&n);
-    char title[640];
-    const char *path = axm_cfg_path(t->cfg);
-    snprintf(title, sizeof title, "Configuration: %s%s", path[0] ? path : "(new)",
-             axm_cfg_modified(t->cfg) ? " [modified]" : "");
+    char title[1200];
+    const char *ps = axm_cfg_path(t->cfg, AXM_CFG_SCENARIO), *pt = axm_cfg_path(t->cfg, AXM_CFG_TRAIN);
+    snprintf(title, sizeof title, "Configuration: scenario %s%s, training %s%s", ps[0] ? ps : "(new)",
+             axm_cfg_modified(t->cfg, AXM_CFG_SCENARIO) ? "*" : "", pt[0] ? pt : "(new)",
+             axm_cfg_modified(t->cfg, AXM_CFG_TRAIN) ? "*" : "");
+    if (axm_cfg_modified(t->cfg, AXM_CFG_ANY)) strncat(title, " [modified]", sizeof title - strlen(title) - 1);
     axm_rect in = axm_ui_box(ui, &t->ui.layout.pane[0], title, 1);
     if (in.h < 3) return;
 
@@ -132,6 +172,13 @@ void axm_cfg_view_draw(axm_tui *t)
         axm_ui_text(ui, y, hx, in.x + in.w - hx, sel ? AXM_C_SEL : AXM_C_DIM, 0, k->help);
     }
 
+    if (v->check_msg[0]) {
+        const axm_rect *p0 = &t->ui.layout.pane[0];
+        char b[560];
+        snprintf(b, sizeof b, " %s ", v->check_msg);
+        axm_ui_text(ui, p0->y + p0->h - 1, p0->x + 2, p0->w - 4, v->check < 0 ? AXM_C_ERROR : v->check > 0 ? AXM_C_OK : AXM_C_DIM,
+                    v->check < 0 ? A_BOLD : 0, b);
+    }
     if (v->mode == MODE_LOAD) {
         axm_rect box = {in.y + 1, in.x + in.w / 4, v->n_presets + 3, in.w / 2};
         if (box.h > in.h - 1) box.h = in.h - 1;
@@ -141,21 +188,23 @@ void axm_cfg_view_draw(axm_tui *t)
         for (int i = 0; i < v->n_presets && i < li.h; i++)
             axm_ui_text(ui, li.y + i, li.x + 1, li.w - 2, i == v->psel ? AXM_C_SEL : 0, 0, v->presets[i]);
     }
-    if (v->mode == MODE_SAVEAS) {
+    if (v->mode == MODE_SAVEAS || v->mode == MODE_SEARCH) {
         const axm_rect *m = &ui->layout.msg;
         move(m->y, 0);
         clrtoeol();
-        axm_ui_text(ui, m->y, 1, 9, AXM_C_TITLE, A_BOLD, "Save as:");
-        axm_lineedit_draw(&v->ed, m->y, 10, ui->cols - 12);
+        const char *lab = v->mode == MODE_SEARCH ? "Find key:" : v->save_part == AXM_CFG_TRAIN ? "Save training config as:" : "Save scenario as:";
+        int lw = (int)strlen(lab) + 2;
+        axm_ui_text(ui, m->y, 1, lw, AXM_C_TITLE, A_BOLD, lab);
+        axm_lineedit_draw(&v->ed, m->y, lw + 1, ui->cols - lw - 3);
     }
 }
 
-static void save_to(axm_tui *t, const char *path)
+static void save_to(axm_tui *t, int part, const char *path)
 {
     axm_err e;
     axm_err_clear(&e);
-    if (axm_cfg_save(t->cfg, path, &e) == AXM_OK)
-        axm_ui_msg(&t->ui, AXM_C_OK, "saved %s", path);
+    if (axm_cfg_save(t->cfg, part, path, &e) == AXM_OK)
+        axm_ui_msg(&t->ui, AXM_C_OK, "saved %s (%s)", path, part == AXM_CFG_TRAIN ? "training config" : "scenario");
     else
         axm_ui_msg(&t->ui, AXM_C_ERROR, "%s", e.msg);
 }
@@ -168,6 +217,12 @@ int axm_cfg_view_key(axm_tui *t, int ch)
     const axm_cfg_key *k = &keys[v->sel];
     axm_err e;
     axm_err_clear(&e);
+    if (ch >= KEY_F(1) && ch <= KEY_F(12) && v->mode != MODE_LIST) {
+        /* function keys always switch views, as in htop: leave the editor first */
+        v->mode = MODE_LIST;
+        v->ed.active = 0;
+        return 0;
+    }
     if (v->mode == MODE_EDIT) {
         int r = axm_lineedit_key(&v->ed, ch);
         if (r == -1) {
@@ -176,7 +231,11 @@ int axm_cfg_view_key(axm_tui *t, int ch)
         } else if (r == 1) {
             if (axm_cfg_set(t->cfg, k, v->ed.buf, &e) == AXM_OK) {
                 v->mode = MODE_LIST;
-                axm_ui_msg(&t->ui, AXM_C_OK, "%s set", k->path);
+                recheck(t);
+                if (v->check < 0 && !axm_cfg_key_is_train(k))
+                    axm_ui_msg(&t->ui, AXM_C_WARN, "%s set, but the scenario is not valid: %s", k->path, v->check_msg);
+                else
+                    axm_ui_msg(&t->ui, AXM_C_OK, "%s set", k->path);
                 axm_tui_update_status(t);
                 axm_explore_view_config_changed(t);
             } else {
@@ -192,7 +251,24 @@ int axm_cfg_view_key(axm_tui *t, int ch)
         if (r == -1) v->mode = MODE_LIST;
         if (r == 1) {
             v->mode = MODE_LIST;
-            if (v->ed.buf[0]) save_to(t, v->ed.buf);
+            if (v->ed.buf[0]) save_to(t, v->save_part, v->ed.buf);
+        }
+        return 1;
+    }
+    if (v->mode == MODE_SEARCH) {
+        int r = axm_lineedit_key(&v->ed, ch);
+        if (r == -1) v->mode = MODE_LIST;
+        if (r == 1) {
+            v->mode = MODE_LIST;
+            /* the next key (after the selection, wrapping) whose path contains the text */
+            for (int i = 1; v->ed.buf[0] && i <= n; i++) {
+                int j = (v->sel + i) % n;
+                if (strstr(keys[j].path, v->ed.buf)) {
+                    v->sel = j;
+                    return 1;
+                }
+            }
+            axm_ui_msg(&t->ui, AXM_C_WARN, "no key matches '%s'", v->ed.buf);
         }
         return 1;
     }
@@ -202,8 +278,11 @@ int axm_cfg_view_key(axm_tui *t, int ch)
         else if (ch == AXM_KEY_ESC) v->mode = MODE_LIST;
         else if ((ch == '\n' || ch == '\r' || ch == KEY_ENTER) && v->n_presets) {
             v->mode = MODE_LIST;
-            if (axm_cfg_load(t->cfg, v->presets[v->psel], &e) == AXM_OK) {
-                axm_ui_msg(&t->ui, AXM_C_OK, "loaded %s", v->presets[v->psel]);
+            int part = 0;
+            if (axm_cfg_load(t->cfg, v->presets[v->psel], &part, &e) == AXM_OK) {
+                axm_ui_msg(&t->ui, AXM_C_OK, "loaded %s as the %s", v->presets[v->psel],
+                           part == AXM_CFG_TRAIN ? "training config" : "scenario");
+                recheck(t);
                 axm_tui_update_status(t);
                 axm_explore_view_config_changed(t);
             } else {
@@ -234,19 +313,27 @@ int axm_cfg_view_key(axm_tui *t, int ch)
     case KEY_DC: case 'd':
         axm_cfg_unset(t->cfg, k);
         axm_ui_msg(&t->ui, AXM_C_NORMAL, "%s reset to its default", k->path);
+        recheck(t);
         axm_tui_update_status(t);
         axm_explore_view_config_changed(t);
         return 1;
-    case 's':
-        if (axm_cfg_path(t->cfg)[0]) {
-            save_to(t, axm_cfg_path(t->cfg));
+    case 's': case 'S': {
+        /* the document of the selected key: the scenario or the training config */
+        int part = axm_cfg_key_part(k);
+        const char *p = axm_cfg_path(t->cfg, part);
+        if (ch == 's' && p[0]) {
+            save_to(t, part, p);
             return 1;
         }
-        /* nothing loaded yet: ask for a name */
-        __attribute__((fallthrough));
-    case 'S':
-        axm_lineedit_begin(&v->ed, axm_cfg_path(t->cfg)[0] ? axm_cfg_path(t->cfg) : "presets/my.json");
+        v->save_part = part;
+        axm_lineedit_begin(&v->ed, p[0] ? p : part == AXM_CFG_TRAIN ? "presets/my-train.json" : "presets/my.json");
         v->mode = MODE_SAVEAS;
+        axm_ui_msg(&t->ui, AXM_C_NORMAL, " ");
+        return 1;
+    }
+    case '/':
+        axm_lineedit_begin(&v->ed, "");
+        v->mode = MODE_SEARCH;
         return 1;
     case 'l':
         scan_presets(v);

@@ -7,15 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+#include <errno.h>
+
+#include "datagen.h"
 #include "train.h"
 #include "tui_int.h"
 
-enum { ST_IDLE = 0, ST_STARTING, ST_RUNNING, ST_PAUSED, ST_STOPPING, ST_DONE, ST_STOPPED, ST_ERROR };
+enum { ST_IDLE = 0, ST_STARTING, ST_RUNNING, ST_PAUSED, ST_STOPPING, ST_DONE, ST_STOPPED, ST_ERROR,
+       ST_GENDATA };
 static const char *const state_names[] = {"idle", "starting", "running", "paused", "stopping",
-                                          "done", "stopped", "error"};
+                                          "done", "stopped", "error", "generating data"};
+
+/* Where datasets are generated when the configured ones are missing (e.g. no ../shared). */
+static const char *const gen_paths[2] = {"datasets/tui-train-small.h5", "datasets/tui-valid-small.h5"};
 
 #define MAX_SHOWN 64
 #define RING 6
@@ -49,6 +58,11 @@ struct axm_train_view {
     int seen_state;
     double t_start, t_paused, pause_since;
     char *config_json;              /* the worker's input */
+    char config_name[600];          /* the training config's file, for relative paths */
+    int gen_which;                  /* 0 train, 1 valid (mu) */
+    long gen_done, gen_total;       /* fibers (mu) */
+    char gen_used[2][256];          /* generated datasets now in use, for the config view (mu) */
+    int gen_applied;
     axm_canvas *cv;
 };
 
@@ -136,14 +150,105 @@ static void set_state(axm_train_view *v, int st, const char *err)
     pthread_mutex_unlock(&v->mu);
 }
 
+static void on_gen_progress(void *ud, long done, long total)
+{
+    axm_train_view *v = ud;
+    pthread_mutex_lock(&v->mu);
+    v->gen_done = done;
+    v->gen_total = total;
+    pthread_mutex_unlock(&v->mu);
+}
+
+/* The datasets the config names, or small generated ones in their place when they are missing
+ * (generated once, with progress shown: 2 runs x 2 rows x 8 MRG fibers like the reference sets). */
+static int ensure_datasets(axm_train_view *v, axm_err *err)
+{
+    static const char *const keys[2] = {"train_dset", "valid_dset"};
+    cJSON *root = cJSON_Parse(v->config_json);
+    if (!root) return axm_fail(err, AXM_ERR_INPUT, "config (train): malformed JSON");
+    int changed = 0, rc = AXM_OK;
+    for (int i = 0; i < 2 && rc == AXM_OK; i++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
+        if (!cJSON_IsString(it) || !it->valuestring[0] || access(it->valuestring, R_OK) == 0) continue;
+        if (v->config_name[0] && it->valuestring[0] != '/') {
+            /* relative to the config's folder is fine too (the trainer's rule) */
+            char alt[1200];
+            const char *sl = strrchr(v->config_name, '/');
+            if (sl) {
+                snprintf(alt, sizeof alt, "%.*s/%s", (int)(sl - v->config_name), v->config_name, it->valuestring);
+                if (access(alt, R_OK) == 0) continue;
+            }
+        }
+        if (access(gen_paths[i], R_OK) != 0) {
+            pthread_mutex_lock(&v->mu);
+            v->state = ST_GENDATA;
+            v->gen_which = i;
+            v->gen_done = 0;
+            v->gen_total = 0;
+            pthread_mutex_unlock(&v->mu);
+            if (mkdir("datasets", 0777) != 0 && errno != EEXIST) {
+                rc = axm_fail(err, AXM_ERR_IO, "datasets: cannot create the folder: %s", strerror(errno));
+                break;
+            }
+            axm_gendata_cfg g;
+            axm_gendata_defaults(&g);
+            g.n_runs = 2;
+            g.rows = 2;
+            g.fibers = 8;
+            g.seed = 20240101 + i;
+            axm_gendata_opts o;
+            memset(&o, 0, sizeof o);
+            o.out_path = gen_paths[i];
+            o.resume = access(gen_paths[i], R_OK) != 0; /* continue an interrupted .part */
+            o.n_threads = 2;
+            o.cancel = &v->stop;
+            o.progress = on_gen_progress;
+            o.progress_ud = v;
+            char part[300];
+            snprintf(part, sizeof part, "%s.part", gen_paths[i]);
+            if (access(part, R_OK) != 0) o.resume = 0;
+            rc = axm_gendata_run(&g, &o, err);
+            if (rc != AXM_OK) break;
+        }
+        cJSON_ReplaceItemInObjectCaseSensitive(root, keys[i], cJSON_CreateString(gen_paths[i]));
+        pthread_mutex_lock(&v->mu);
+        snprintf(v->gen_used[i], sizeof v->gen_used[i], "%s", gen_paths[i]);
+        pthread_mutex_unlock(&v->mu);
+        changed = 1;
+    }
+    if (rc == AXM_OK && changed) {
+        char *t = cJSON_Print(root);
+        if (t) {
+            free(v->config_json);
+            v->config_json = t;
+        }
+    }
+    cJSON_Delete(root);
+    if (rc == AXM_OK) {
+        pthread_mutex_lock(&v->mu);
+        if (v->state == ST_GENDATA) v->state = ST_STARTING;
+        pthread_mutex_unlock(&v->mu);
+    }
+    return rc;
+}
+
 static void *worker(void *arg)
 {
     axm_train_view *v = arg;
     axm_err err;
     axm_err_clear(&err);
+    int grc = ensure_datasets(v, &err);
+    if (grc == AXM_ERR_CANCELLED) {
+        set_state(v, ST_STOPPED, NULL);
+        return NULL;
+    }
+    if (grc != AXM_OK) {
+        set_state(v, ST_ERROR, err.msg);
+        return NULL;
+    }
     axm_train_config c;
     axm_train_config_defaults(&c);
-    if (axm_train_config_parse(&c, v->config_json, "config (train)", &err) != AXM_OK) {
+    if (axm_train_config_parse(&c, v->config_json, v->config_name[0] ? v->config_name : "config (train)", &err) != AXM_OK) {
         set_state(v, ST_ERROR, err.msg);
         return NULL;
     }
@@ -239,13 +344,16 @@ static void start(axm_tui *t)
 {
     axm_train_view *v = t->tv;
     int st = get_state(v);
-    if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING || st == ST_STOPPING) {
+    if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING || st == ST_STOPPING || st == ST_GENDATA) {
         axm_ui_msg(&t->ui, AXM_C_WARN, "training is already running (x stops it)");
         return;
     }
     join(v);
     free(v->config_json);
     v->config_json = axm_cfg_train_json(t->cfg);
+    snprintf(v->config_name, sizeof v->config_name, "%s", axm_cfg_path(t->cfg, AXM_CFG_TRAIN));
+    v->gen_used[0][0] = v->gen_used[1][0] = 0;
+    v->gen_applied = 0;
     if (!v->config_json) {
         axm_ui_msg(&t->ui, AXM_C_ERROR, "out of memory");
         return;
@@ -286,13 +394,28 @@ int axm_train_view_key(axm_tui *t, int ch)
         }
         return 1;
     case 'x':
-        if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING) {
+        if (st == ST_RUNNING || st == ST_PAUSED || st == ST_STARTING || st == ST_GENDATA) {
             v->stop = 1;
             v->pause = 0;
             set_state(v, ST_STOPPING, NULL);
             axm_ui_msg(&t->ui, AXM_C_NORMAL, "stopping: a checkpoint is written");
         }
         return 1;
+    case 'u': {
+        /* try the newest checkpoint in the explorer */
+        char path[256] = "";
+        pthread_mutex_lock(&v->mu);
+        if (v->log.n_ckpt) snprintf(path, sizeof path, "%s", v->log.ckpt[(v->log.n_ckpt - 1) % RING]);
+        pthread_mutex_unlock(&v->mu);
+        if (!path[0]) {
+            axm_ui_msg(&t->ui, AXM_C_WARN, "no checkpoint yet");
+            return 1;
+        }
+        axm_explore_view_use_weights(t, "smf", path);
+        axm_ui_set_view(&t->ui, AXM_VIEW_EXPLORE);
+        axm_ui_msg(&t->ui, AXM_C_OK, "explore uses %s", path);
+        return 1;
+    }
     default:
         return 0;
     }
@@ -308,7 +431,17 @@ int axm_train_view_tick(axm_tui *t)
     if (v->state != v->seen_state && v->state == ST_ERROR) axm_ui_msg(&t->ui, AXM_C_ERROR, "%s", v->err);
     if (v->state != v->seen_state && v->state == ST_DONE) axm_ui_msg(&t->ui, AXM_C_OK, "training done");
     v->seen_state = v->state;
+    if (v->state == ST_GENDATA) changed = 1; /* progress */
+    char used[2][256];
+    memcpy(used, v->gen_used, sizeof used);
     pthread_mutex_unlock(&v->mu);
+    if (!v->gen_applied && (used[0][0] || used[1][0])) {
+        /* the config view shows the datasets actually used */
+        axm_err e;
+        if (used[0][0]) axm_cfg_set(t->cfg, axm_cfg_key_find("train.train_dset"), used[0], &e);
+        if (used[1][0]) axm_cfg_set(t->cfg, axm_cfg_key_find("train.valid_dset"), used[1], &e);
+        v->gen_applied = 1;
+    }
     if (changed && t->ui.view != AXM_VIEW_TRAIN && v->seen_state != ST_ERROR) return 0;
     return changed;
 }
@@ -345,14 +478,20 @@ void axm_train_view_draw(axm_tui *t)
     char dset[512];
     axm_cfg_get(t->cfg, axm_cfg_key_find("train.train_dset"), dset, sizeof dset);
     int pair = st == ST_ERROR ? AXM_C_ERROR : st == ST_RUNNING ? AXM_C_OK : st == ST_DONE ? AXM_C_OK : AXM_C_WARN;
-    axm_ui_textf(ui, in.y, in.x + 1, 22, pair, A_BOLD, "[%s]", state_names[st]);
-    axm_ui_textf(ui, in.y, in.x + 13, in.w - 14, 0, 0, "data %s%s", dset, access(dset, R_OK) ? " (MISSING)" : "");
+    axm_ui_textf(ui, in.y, in.x + 1, 18, pair, A_BOLD, "[%s]", state_names[st]);
+    axm_ui_textf(ui, in.y, in.x + 19, in.w - 20, 0, 0, "data %s%s", dset,
+                 access(dset, R_OK) ? " (missing: s generates a small set)" : "");
     double el = now_s() - v->t_start - v->t_paused - (st == ST_PAUSED ? now_s() - v->pause_since : 0);
     long done = L->n_steps;
     double rate = done > 0 && el > 0 ? done / el : NAN;
     double eta = rate > 0 && L->total > 0 ? (L->total - done) / rate : NAN;
     char b1[32], b2[32];
-    if (st != ST_IDLE && in.h > 1) {
+    if (st == ST_GENDATA && in.h > 2) {
+        axm_ui_textf(ui, in.y + 1, in.x + 1, in.w - 2, AXM_C_WARN, 0,
+                     "dataset missing: generating %s with gendata (MRG): %ld/%ld fibers", gen_paths[v->gen_which],
+                     v->gen_done, v->gen_total);
+        axm_ui_bar(ui, in.y + 2, in.x + 1, in.w - 2, v->gen_total > 0 ? (double)v->gen_done / v->gen_total : 0, AXM_C_WARN);
+    } else if (st != ST_IDLE && in.h > 1) {
         axm_ui_textf(ui, in.y + 1, in.x + 1, in.w - 2, 0, 0,
                      "epoch %d/%d  minibatch %ld/%ld  step %ld/%ld  %.2f steps/s  elapsed %s  ETA %s",
                      L->epoch + 1, L->epochs, L->batch + 1, L->batches, done, L->total, isfinite(rate) ? rate : 0.0,
@@ -360,7 +499,7 @@ void axm_train_view_draw(axm_tui *t)
         if (in.h > 2) axm_ui_bar(ui, in.y + 2, in.x + 1, in.w - 2, L->total > 0 ? (double)done / L->total : 0, AXM_C_OK);
     } else if (in.h > 1) {
         axm_ui_text(ui, in.y + 1, in.x + 1, in.w - 2, AXM_C_DIM, 0,
-                    "s start   p pause/resume   x stop      settings: F2 (Training section)");
+                    "s start   p pause/resume   x stop   u explore the newest checkpoint   settings: F2");
     }
 
     /* loss plot */

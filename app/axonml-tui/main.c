@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "axm_cuda.h"
 #include "err.h"
 #include "plot.h"
 #include "tui.h"
@@ -9,8 +10,9 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: axonml-tui [SCENARIO.json] [--ascii] [--mono] [--view help|config|train|explore]\n"
-               "  SCENARIO.json  a scenario or preset (presets/*.json) to start from\n"
+    fprintf(f, "usage: axonml-tui [SCENARIO.json] [TRAIN.json] [--ascii] [--mono] [--view help|config|train|explore]\n"
+               "  SCENARIO.json  a scenario (presets/*.json) to start from\n"
+               "  TRAIN.json     a training config (axonml train's; default presets/train-small.json when present)\n"
                "  --ascii        no braille or box-drawing glyphs (automatic without a UTF-8 locale)\n"
                "  --mono         no colours\n"
                "  --view NAME    the view shown first (default explore)\n"
@@ -19,7 +21,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    axm_tui_opts o = {NULL, 0, 0, -1};
+    axm_tui_opts o;
+    memset(&o, 0, sizeof o);
+    o.start_view = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--ascii")) o.ascii = 1;
@@ -40,15 +44,20 @@ int main(int argc, char **argv)
             fprintf(stderr, "axonml-tui: unknown option '%s'\n", a);
             usage(stderr);
             return 2;
-        } else if (!o.scenario) {
-            o.scenario = a;
+        } else if (o.n_files < 2) {
+            o.files[o.n_files++] = a;
         } else {
-            fprintf(stderr, "axonml-tui: more than one scenario given ('%s', '%s')\n", o.scenario, a);
+            fprintf(stderr, "axonml-tui: at most a scenario and a training config, got a third file '%s'\n", a);
             return 2;
         }
     }
     axm_err e;
     axm_err_clear(&e);
+    /* the status line names the GPU when the CUDA backend has one (views link without gpu/) */
+    if (axm_cuda_available(NULL)) {
+        axm_cuda_device d;
+        if (axm_cuda_devices(&d, 1, NULL) > 0) snprintf(o.gpu, sizeof o.gpu, "%.120s", d.name);
+    }
     int rc = axm_tui_main(&o, &e);
     if (rc != AXM_OK) fprintf(stderr, "%s\n", e.msg);
     return axm_exit_status(rc);

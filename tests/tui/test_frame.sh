@@ -50,3 +50,18 @@ T resize-window -t d -x 100 -y 30 2>/dev/null
 check 'wait_gone d "too small"' "resize back redraws the views"
 keys d F10
 wait_for d "EXIT=0"
+
+# a non-UTF-8 locale falls back to ASCII by itself
+start f "LC_ALL=C LANG=C $B/axonml-tui --view help"
+check 'wait_for f "F10Quit" && screen f | grep -q "^+-"' "ASCII fallback without a UTF-8 locale"
+keys f q
+wait_for f "EXIT=0"
+
+# a crash restores the terminal (SIGSEGV sent to the program itself)
+start s "$B/axonml-tui --view help"
+wait_for s "F10Quit"
+shpid=$(T list-panes -t s -F '#{pane_pid}')
+pid=$(pgrep -P "$shpid" -x axonml-tui | head -n 1)
+[ -n "$pid" ] && kill -SEGV "$pid"
+check 'wait_for s "EXIT=139" 10 && sane s' "SIGSEGV: terminal restored, dies of the signal (139)"
+check 'screen s | grep -q "terminal restored"' "crash message printed after endwin"

@@ -36,3 +36,20 @@ keys t s
 check 'wait_for t "step 1/2" 60' "a second run starts from s"
 keys t F10
 check 'wait_for t "EXIT=0" 20 && sane t' "F10 quits mid-training and restores the terminal"
+
+# datasets missing: a small one is generated with gendata (progress shown), then training runs
+mkdir -p "$TMP/g"
+cat > "$TMP/g/t.json" <<JSON
+{"train_dset": "missing-train.h5", "valid_dset": "missing-valid.h5", "epochs": 1, "train_n_idx": 1,
+ "val_n_idx": 1, "save_dir": "ck", "threads": 2}
+JSON
+start g "cd '$TMP/g' && '$B/axonml-tui' t.json --view train"
+check 'wait_for g "missing: s generates"' "missing dataset flagged before start"
+keys g s
+check 'wait_for g "generating datasets/tui-train-small.h5 .*fibers" 20' "gendata runs with progress shown"
+check 'wait_for g "step 1/" 180' "training starts on the generated data"
+check '[ -r "$TMP/g/datasets/tui-train-small.h5" ] && [ -r "$TMP/g/datasets/tui-valid-small.h5" ]' "generated datasets kept for the next start"
+keys g x
+check 'wait_for g "\[stopped\]" 60' "x stops training"
+keys g F10
+check 'wait_for g "EXIT=0" 20 && sane g' "F10 quits and restores the terminal"

@@ -45,12 +45,13 @@ static void test_defaults_and_numbers(void **state)
     assert_string_equal(axm_cfg_get(c, K("train.epochs"), b, sizeof b), "5");
     assert_string_equal(axm_cfg_get(c, K("train.lr"), b, sizeof b), "3e-05");
     assert_false(axm_cfg_has(c, "train.lr"));
-    assert_false(axm_cfg_modified(c));
+    assert_false(axm_cfg_modified(c, AXM_CFG_ANY));
 
     assert_int_equal(axm_cfg_set(c, K("train.lr"), "1e-3", &e), AXM_OK);
     assert_true(axm_cfg_has(c, "train.lr"));
     assert_float_equal(axm_cfg_num(c, "train.lr", 0), 1e-3, 0);
-    assert_true(axm_cfg_modified(c));
+    assert_true(axm_cfg_modified(c, AXM_CFG_TRAIN));
+    assert_false(axm_cfg_modified(c, AXM_CFG_SCENARIO));
     assert_true(axm_cfg_key_modified(c, K("train.lr")));
     assert_false(axm_cfg_key_modified(c, K("train.epochs")));
 
@@ -124,36 +125,64 @@ static void test_preset_round_trip(void **state)
     (void)state;
     char dir[] = "/tmp/axm-cfg-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    char path[128];
-    snprintf(path, sizeof path, "%s/p.json", dir);
+    char sp[128], tp[128];
+    snprintf(sp, sizeof sp, "%s/s.json", dir);
+    snprintf(tp, sizeof tp, "%s/t.json", dir);
     axm_cfg *c = axm_cfg_create();
     axm_err e;
-    /* unknown keys survive a load/save round trip */
-    assert_int_equal(axm_cfg_load_text(c, "{\"fiber\":{\"nodes\":21,\"diameter_um\":10},\"extra\":{\"x\":1}}", "t", &e), AXM_OK);
-    assert_false(axm_cfg_modified(c));
+    int part = -1;
+    /* a scenario with an embedded training object: both parts; unknown keys survive */
+    assert_int_equal(axm_cfg_load_text(c, "{\"fiber\":{\"nodes\":21,\"diameter_um\":10},\"extra\":{\"x\":1},"
+                                          "\"train\":{\"epochs\":3}}", "t", &part, &e), AXM_OK);
+    assert_int_equal(part, AXM_CFG_SCENARIO);
+    assert_float_equal(axm_cfg_num(c, "train.epochs", 0), 3, 0);
+    assert_false(axm_cfg_modified(c, AXM_CFG_ANY));
     assert_int_equal(axm_cfg_set(c, K("train.epochs"), "7", &e), AXM_OK);
-    assert_true(axm_cfg_modified(c));
-    assert_int_equal(axm_cfg_save(c, path, &e), AXM_OK);
-    assert_false(axm_cfg_modified(c));
-    assert_string_equal(axm_cfg_path(c), path);
-    axm_cfg *d = axm_cfg_create();
-    assert_int_equal(axm_cfg_load(d, path, &e), AXM_OK);
-    assert_float_equal(axm_cfg_num(d, "train.epochs", 0), 7, 0);
-    assert_float_equal(axm_cfg_num(d, "fiber.nodes", 0), 21, 0);
-    assert_true(axm_cfg_has(d, "extra.x"));
-    char *j = axm_cfg_json(d, 1);
+    assert_int_equal(axm_cfg_set(c, K("fiber.nodes"), "31", &e), AXM_OK);
+    assert_true(axm_cfg_modified(c, AXM_CFG_SCENARIO) && axm_cfg_modified(c, AXM_CFG_TRAIN));
+    /* each part is saved in its own format: the scenario without "train", the training flat */
+    assert_int_equal(axm_cfg_save(c, AXM_CFG_SCENARIO, sp, &e), AXM_OK);
+    assert_false(axm_cfg_modified(c, AXM_CFG_SCENARIO));
+    assert_true(axm_cfg_modified(c, AXM_CFG_TRAIN));
+    assert_int_equal(axm_cfg_save(c, AXM_CFG_TRAIN, tp, &e), AXM_OK);
+    assert_false(axm_cfg_modified(c, AXM_CFG_ANY));
+    assert_string_equal(axm_cfg_path(c, AXM_CFG_SCENARIO), sp);
+    assert_string_equal(axm_cfg_path(c, AXM_CFG_TRAIN), tp);
+    char *j = axm_cfg_json(c, AXM_CFG_SCENARIO);
     assert_null(strstr(j, "train"));
-    assert_non_null(strstr(j, "fiber"));
+    assert_non_null(strstr(j, "extra"));
     free(j);
-    /* malformed JSON: the line is named and the config is unchanged */
-    assert_int_equal(axm_cfg_load_text(d, "{\n\"a\": 1,\n}", "bad.json", &e), AXM_ERR_INPUT);
-    assert_non_null(strstr(e.msg, "bad.json: malformed JSON at line 3"));
+    j = axm_cfg_json(c, AXM_CFG_TRAIN);
+    assert_non_null(strstr(j, "\"epochs\":\t7"));
+    assert_null(strstr(j, "fiber"));
+    free(j);
+
+    /* loading them back: each file goes to its part, the other part is kept */
+    axm_cfg *d = axm_cfg_create();
+    assert_int_equal(axm_cfg_load(d, tp, &part, &e), AXM_OK);
+    assert_int_equal(part, AXM_CFG_TRAIN);
     assert_float_equal(axm_cfg_num(d, "train.epochs", 0), 7, 0);
-    assert_int_equal(axm_cfg_load(d, "/nonexistent/x.json", &e), AXM_ERR_INPUT);
+    assert_false(axm_cfg_has(d, "fiber"));
+    assert_int_equal(axm_cfg_load(d, sp, &part, &e), AXM_OK);
+    assert_int_equal(part, AXM_CFG_SCENARIO);
+    assert_float_equal(axm_cfg_num(d, "fiber.nodes", 0), 31, 0);
+    assert_float_equal(axm_cfg_num(d, "train.epochs", 0), 7, 0); /* kept */
+    assert_true(axm_cfg_has(d, "extra.x"));
+    assert_false(axm_cfg_modified(d, AXM_CFG_ANY));
+    /* a flat training config (axonml train's format) is recognised by its keys */
+    assert_int_equal(axm_cfg_load_text(d, "{\"model\": \"smf\", \"train_dset\": \"x.h5\"}", "tc", &part, &e), AXM_OK);
+    assert_int_equal(part, AXM_CFG_TRAIN);
+    assert_float_equal(axm_cfg_num(d, "fiber.nodes", 0), 31, 0);
+    /* malformed JSON: the line is named and the config is unchanged */
+    assert_int_equal(axm_cfg_load_text(d, "{\n\"a\": 1,\n}", "bad.json", NULL, &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "bad.json: malformed JSON at line 3"));
+    assert_float_equal(axm_cfg_num(d, "fiber.nodes", 0), 31, 0);
+    assert_int_equal(axm_cfg_load(d, "/nonexistent/x.json", NULL, &e), AXM_ERR_INPUT);
     assert_non_null(strstr(e.msg, "/nonexistent/x.json"));
     axm_cfg_destroy(c);
     axm_cfg_destroy(d);
-    unlink(path);
+    unlink(sp);
+    unlink(tp);
     rmdir(dir);
 }
 
