@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "datagen.h"
+#include "dataset.h"
 #include "model.h"
 
 /* ------------------------------------------------------------------------------ helpers */
@@ -545,6 +546,51 @@ static void test_values_are_consistent(void **state)
     H5Fclose(f);
 }
 
+/* The trainer's reader (dataset.h) takes our files: same dims, and its ve/states are our e and
+ * traces, in its (sample, fiber, [state,] node) order. */
+static void test_trainer_reads_it(void **state)
+{
+    (void)state;
+    char out[512];
+    axm_gendata_cfg c;
+    axm_err e;
+    small_cfg(&c);
+    snprintf(out, sizeof out, "%s/reader.h5", tmpdir);
+    if (gen(&c, out, 1, 0, 0, &e)) fail_msg("gendata: %s", e.msg);
+    axm_dataset *ds = axm_dataset_open(out, &e);
+    if (!ds) fail_msg("dataset reader: %s", e.msg);
+    axm_dataset_dims d = axm_dataset_get_dims(ds);
+    assert_int_equal(d.G, 2);
+    assert_int_equal(d.R, 2);
+    assert_int_equal(d.F, 3);
+    assert_int_equal(d.W, 53);
+    assert_int_equal(d.T, 201);
+    assert_true(d.dt_ms == 0.005);
+    const int B = 3, W = 53, T = 201;
+    double *ve = malloc(sizeof(double) * T * B * W), *st = malloc(sizeof(double) * T * B * 5 * W), D[3];
+    assert_int_equal(axm_dataset_read(ds, 1, 1, 2, 1, ve, st, D, &e), AXM_OK);
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int rank;
+    hsize_t dims[8];
+    size_t n;
+    double *ev = read_f64(f, "e", &rank, dims, &n), *v = read_f64(f, "v", &rank, dims, &n);
+    double *m = read_f64(f, "m", &rank, dims, &n), *Dm = read_f64(f, "diameters", &rank, dims, &n);
+    H5Fclose(f);
+    for (int b = 0; b < B; b++) {
+        size_t fib = (size_t)(1 * 2 + 1) * 3 + b; /* run 1, row 1 */
+        assert_true(D[b] == Dm[fib]);
+        for (int k = 0; k < T; k += 7)
+            for (int w = 0; w < W; w += 5) {
+                size_t src = (fib * W + w) * T + k;
+                assert_true(ve[((size_t)k * B + b) * W + w] == ev[src]);
+                assert_true(st[(((size_t)k * B + b) * 5 + 4) * W + w] == v[src]);
+                assert_true(st[(((size_t)k * B + b) * 5 + 0) * W + w] == m[src]);
+            }
+    }
+    free(ve), free(st), free(ev), free(v), free(m), free(Dm);
+    axm_dataset_close(ds);
+}
+
 /* ------------------------------------------------------------------------------ resume */
 
 static int cancel_flag;
@@ -739,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_draws_follow_the_distributions),
         cmocka_unit_test(test_layout_matches_reference),
         cmocka_unit_test(test_values_are_consistent),
+        cmocka_unit_test(test_trainer_reads_it),
         cmocka_unit_test(test_resume_and_cancel_give_the_same_bytes),
         cmocka_unit_test(test_reference_fibers),
     };
