@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "field.h"
+#include "model.h"
 #include "mrg.h"
+#include "sim.h"
 
 #define NW 51
 #define NSTEPS 1000
@@ -141,6 +143,52 @@ static double time_batch(setup *s, int nt, int reps, double *cpu)
     return best;
 }
 
+static double proc_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* the same stimulus through the engine: B fibers (D 9-13 µm), nt threads; best wall and process
+ * CPU seconds of reps runs */
+static int engine_time(int B, int nt, int reps, double *wall, double *cpu)
+{
+    axm_err e;
+    axm_model *m = axm_model_create("mrg", &e);
+    if (!m) {
+        fprintf(stderr, "bench_mrg: %s\n", e.msg);
+        return 1;
+    }
+    double *D = malloc(B * sizeof(double)), w[NSTEPS] = {0};
+    for (int b = 0; b < B; b++) D[b] = B == 1 ? 9.0 : 9.0 + 4.0 * b / B;
+    for (int k = 101; k <= 120; k++) w[k] = -0.3891650;
+    axm_sim *s = axm_sim_create(m, B, NW, D, AXM_FP64, nt, &e);
+    axm_source *src = calloc(B, sizeof *src);
+    int *wave_of = calloc(B, sizeof(int));
+    const double *waves[1] = {w};
+    for (int b = 0; b < B; b++) src[b] = (axm_source){.kind = AXM_SRC_POINT, .x_um = 1500, .rho_ohm_cm = 500};
+    axm_drive d = {.n_contacts = 1, .sources = src, .n_waves = 1, .waves = waves, .wave_len = NSTEPS,
+                   .wave_of = wave_of};
+    int rc = !s || axm_sim_set_drive(s, &d, &e) != AXM_OK;
+    *wall = *cpu = 1e30;
+    for (int r = 0; r < reps && !rc; r++) {
+        axm_run_opts o = {.dt_ms = DT, .n_steps = NSTEPS, .reinit = 1};
+        double t0 = now(), c0 = proc_cpu_now();
+        rc = axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK;
+        *cpu = fmin(*cpu, proc_cpu_now() - c0);
+        *wall = fmin(*wall, now() - t0);
+        if (!rc && axm_sim_state_at(s, 0, 4, 5) != axm_sim_state_at(s, 0, 4, 5)) rc = 1;
+    }
+    if (rc) fprintf(stderr, "bench_mrg: %s\n", e.msg);
+    axm_sim_destroy(s);
+    axm_model_destroy(m);
+    free(D);
+    free(src);
+    free(wave_of);
+    return rc;
+}
+
 int main(void)
 {
     setup one;
@@ -152,11 +200,22 @@ int main(void)
            NEURON_S / c1);
     setup_free(&one);
 
+    double ew, ec;
+    if (engine_time(1, 1, 15, &ew, &ec)) return 1;
+    printf("mrg: the same run through the engine (sim.h, 1 thread): %.2f ms CPU (%.2f ms wall) -> %.1fx NEURON\n",
+           ec * 1e3, ew * 1e3, NEURON_S / ec);
+    const int BE = 32;
+    double w1, c1e, w2, c2e;
+    if (engine_time(BE, 1, 3, &w1, &c1e) || engine_time(BE, 2, 3, &w2, &c2e)) return 1;
+    printf("mrg: engine, %d fibers (D 9-13 µm) x 5 ms: 1 thread %.1f fibers/s, 2 threads %.1f fibers/s "
+           "(scaling %.2fx wall; CPU %.3f s vs %.3f s)\n",
+           BE, BE / w1, BE / w2, w1 / w2, c1e, c2e);
+
     setup bat;
     const int B = 32;
     if (setup_make(&bat, B)) return 1;
     double tb1 = time_batch(&bat, 1, 3, NULL), tb2 = time_batch(&bat, 2, 3, NULL);
-    printf("mrg: batch of %d fibers (D 9-13 µm), 5 ms each: 1 thread %.1f fibers/s, 2 threads %.1f fibers/s "
+    printf("mrg: kind ops directly, %d fibers (D 9-13 µm) x 5 ms: 1 thread %.1f fibers/s, 2 threads %.1f fibers/s "
            "(scaling %.2fx)\n",
            B, B / tb1, B / tb2, tb1 / tb2);
     setup_free(&bat);
