@@ -464,9 +464,13 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
     const int M = w->M, W = w->W;
     double *vm = w->vm + (size_t)b * M, *vx = w->vx + (size_t)b * M, *ep = w->eprev + (size_t)b * M;
     if (f->dt_fact != dt) internode_factor(f, dt);
-    double *z0 = sc;                        /* [W-1][20] */
-    double *nd = sc + (size_t)(W - 1) * 20; /* [W][3]: diag, rhs, then Thomas values */
-    const double g = f->gi[0];              /* node-MYSA link, both sides */
+    /* z0[j][i]: unknown j (vi, vx of internal compartment j/2) of internode i; laid out across
+     * internodes so that the solves below run over independent internodes in the inner loop
+     * instead of along one serial elimination chain */
+    const int NI = W - 1;
+    double *restrict z0 = sc;                         /* [20][NI] */
+    double *restrict nd = sc + (size_t)20 * NI;       /* [W][3]: diag, rhs, then Thomas values */
+    const double g = f->gi[0];                        /* node-MYSA link, both sides */
     const double P = f->z1[0], Q = f->z1[18], R = f->z2[18];
     const axm_prec prec = w->prec;
     double Cdt[N_TYPES], Cmydt[N_TYPES];
@@ -474,21 +478,50 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         Cdt[t] = f->C[t] / dt;
         Cmydt[t] = f->Cmy[t] / dt;
     }
-    /* internodes: right-hand sides and their solves */
-    for (int i = 0; i < W - 1; i++) {
-        double *r = z0 + (size_t)i * 20;
+    /* internodes: right-hand sides */
+    for (int i = 0; i < NI; i++) {
         size_t c0 = (size_t)11 * i;
         for (int k = 0; k < 10; k++) {
             size_t c = c0 + 1 + k;
             int t = internode_type[k];
             double e = ld(ve, prec, ve_off + c);
             double common = Cdt[t] * vm[c] + f->Gpas[t] * w->epas;
-            r[2 * k] = common;
-            r[2 * k + 1] = -common + f->Gmy[t] * e + Cmydt[t] * (e + vx[c] - ep[c]);
+            z0[(size_t)(2 * k) * NI + i] = common;
+            z0[(size_t)(2 * k + 1) * NI + i] = -common + f->Gmy[t] * e + Cmydt[t] * (e + vx[c] - ep[c]);
         }
-        r[1] += f->gx[0] * ld(ve, prec, ve_off + c0);
-        r[19] += f->gx[10] * ld(ve, prec, ve_off + c0 + 11);
-        internode_solve(f, r, r);
+        z0[(size_t)1 * NI + i] += f->gx[0] * ld(ve, prec, ve_off + c0);
+        z0[(size_t)19 * NI + i] += f->gx[10] * ld(ve, prec, ve_off + c0 + 11);
+    }
+    /* T z = r for every internode at once (internode_solve, transposed) */
+    for (int k = 0; k < 10; k++) {
+        double *restrict r1 = z0 + (size_t)(2 * k) * NI, *restrict r2 = r1 + NI;
+        const double s11 = f->S[k][0], s12 = f->S[k][1], s22 = f->S[k][2];
+        if (k) {
+            const double *restrict p1 = r1 - 2 * NI, *restrict p2 = r1 - NI;
+            const double gik = f->gi[k], gxk = f->gx[k];
+            for (int i = 0; i < NI; i++) {
+                double a1 = r1[i] + gik * p1[i], a2 = r2[i] + gxk * p2[i];
+                r1[i] = s11 * a1 + s12 * a2;
+                r2[i] = s12 * a1 + s22 * a2;
+            }
+        } else {
+            for (int i = 0; i < NI; i++) {
+                double a1 = r1[i], a2 = r2[i];
+                r1[i] = s11 * a1 + s12 * a2;
+                r2[i] = s12 * a1 + s22 * a2;
+            }
+        }
+    }
+    for (int k = 8; k >= 0; k--) {
+        double *restrict x1 = z0 + (size_t)(2 * k) * NI, *restrict x2 = x1 + NI;
+        const double *restrict n1 = x1 + 2 * NI, *restrict n2 = x1 + 3 * NI;
+        const double s11 = f->S[k][0], s12 = f->S[k][1], s22 = f->S[k][2];
+        const double gin = f->gi[k + 1], gxn = f->gx[k + 1];
+        for (int i = 0; i < NI; i++) {
+            double t1 = gin * n1[i], t2 = gxn * n2[i];
+            x1[i] += s11 * t1 + s12 * t2;
+            x2[i] += s12 * t1 + s22 * t2;
+        }
     }
     /* node rows, condensed */
     const double A = f->A[AXM_MRG_NODE], CdtN = Cdt[AXM_MRG_NODE];
@@ -504,11 +537,11 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         if (intra) rhs += ld(intra, prec, in_off + (size_t)i);
         if (i < W - 1) {
             d += g - g * g * P;
-            rhs += g * z0[(size_t)i * 20];
+            rhs += g * z0[i];
         }
         if (i > 0) {
             d += g - g * g * R;
-            rhs += g * z0[(size_t)(i - 1) * 20 + 18];
+            rhs += g * z0[(size_t)18 * NI + (i - 1)];
         }
         nd[3 * i] = d;
         nd[3 * i + 1] = rhs;
@@ -528,14 +561,13 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
     }
     for (int i = W - 2; i >= 0; i--) nd[3 * i + 1] -= nd[3 * i + 2] * nd[3 * (i + 1) + 1];
     /* internal unknowns, then states and gates */
-    for (int i = 0; i < W - 1; i++) {
-        const double *r = z0 + (size_t)i * 20;
+    for (int i = 0; i < NI; i++) {
         double gl = g * nd[3 * i + 1], gr = g * nd[3 * (i + 1) + 1];
         size_t c0 = (size_t)11 * i;
         for (int k = 0; k < 10; k++) {
             size_t c = c0 + 1 + k;
-            double xi = r[2 * k] + gl * f->z1[2 * k] + gr * f->z2[2 * k];
-            double xx = r[2 * k + 1] + gl * f->z1[2 * k + 1] + gr * f->z2[2 * k + 1];
+            double xi = z0[(size_t)(2 * k) * NI + i] + gl * f->z1[2 * k] + gr * f->z2[2 * k];
+            double xx = z0[(size_t)(2 * k + 1) * NI + i] + gl * f->z1[2 * k + 1] + gr * f->z2[2 * k + 1];
             vm[c] = xi - xx;
             vx[c] = xx;
             ep[c] = ld(ve, prec, ve_off + c);
