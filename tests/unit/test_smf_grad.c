@@ -340,6 +340,25 @@ static void test_matches_engine(void **st)
     }
 }
 
+/* fp32 (the config's "fp32"): the new state is rounded to float32, close to the fp64 result. */
+static void test_round_f32(void **st)
+{
+    (void)st;
+    axm_smfg_theta th;
+    axm_smfg_theta_defaults(&th);
+    axm_smfg_lumped L;
+    axm_smfg_lump(&th, 10.0, &L);
+    double s[25], a[25], b[25], scr[10], ve[5] = {0, -5, -10, -5, 0};
+    axm_smfg_ic(5, s);
+    axm_smfg_fwd_step(&th, &L, 5, s, ve, NULL, 0.005, a, scr);
+    th.round_f32 = 1;
+    axm_smfg_fwd_step(&th, &L, 5, s, ve, NULL, 0.005, b, scr);
+    for (int i = 0; i < 25; i++) {
+        assert_true(b[i] == (double)(float)b[i]);
+        assert_float_equal(a[i], b[i], 1e-6 * fmax(1, fabs(a[i])));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_two_nodes),
         cmocka_unit_test(test_nan_limit),
         cmocka_unit_test(test_matches_engine),
+        cmocka_unit_test(test_round_f32),
     };
     return cmocka_run_group_tests_name("smf_grad", tests, NULL, NULL);
 }
