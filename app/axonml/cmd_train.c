@@ -59,7 +59,12 @@ static void on_event(void *ud, const axm_train_event *ev)
         cJSON_Delete(o);
         return;
     }
-    if (ev->kind == AXM_TRAIN_EV_NAN && ev->message) fprintf(stderr, "\nwarning: %s\n", ev->message);
+    if (ev->kind == AXM_TRAIN_EV_NAN && ev->message) {
+        fprintf(stderr, "\nwarning: %s\n", ev->message);
+        if (strstr(ev->message, "became NaN")) /* as the original: every value, for the post-mortem */
+            for (int i = 0; i < ev->n_params; i++)
+                fprintf(stderr, "  %-12s %.17g\n", ev->names[i], ev->values[i]);
+    }
     if (ev->kind == AXM_TRAIN_EV_START && ev->message) fprintf(stderr, "axonml train: %s\n", ev->message);
     if (!S->bar || (ev->kind != AXM_TRAIN_EV_STEP && ev->kind != AXM_TRAIN_EV_VALID)) return;
     char post[512];
