@@ -32,6 +32,7 @@ struct axm_explore_view {
     int running_threshold;
     axm_canvas *wave_cv, *trace_cv;
     char cfg_note[128];     /* why the configuration's model was not taken */
+    char last_msg[256];     /* the message line as this view last set it */
 };
 
 static double now_s(void)
@@ -318,8 +319,10 @@ int axm_explore_view_tick(axm_tui *t)
                        v->res.thresh_mA, v->res.elapsed_ms);
         else if (v->res.threshold)
             axm_ui_msg(&t->ui, AXM_C_ERROR, "threshold search: %s", axm_thresh_status_name(v->res.thresh_status));
-        else if (t->ui.msg_kind == AXM_C_ERROR || !strcmp(t->ui.msg, "running..."))
+        else if (!strcmp(t->ui.msg, v->last_msg) || !strcmp(t->ui.msg, "running..."))
+            /* only a message of this view's own is replaced (an error of another view stays) */
             axm_ui_msg(&t->ui, AXM_C_NORMAL, "%s", v->res.note[0] ? v->res.note : " ");
+        snprintf(v->last_msg, sizeof v->last_msg, "%s", t->ui.msg);
         redraw = 1;
     }
     return redraw;
