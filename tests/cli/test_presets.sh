@@ -16,3 +16,9 @@ done
 # NEURON: 0.4073, 0.2594, 0.2004 mA
 awk -F, 'NR>1 {v[NR-1]=$7} END {exit !(v[1] > 0.405 && v[1] < 0.410 && v[2] > 0.258 && v[2] < 0.261 && v[3] > 0.199 && v[3] < 0.202)}' "$T/m.csv"
 check "presets/mrg.json thresholds match the NEURON reference" [ $rc -eq 0 -a $? -eq 0 ]
+# the default preset gives a threshold for every condition (slow under sanitizers: skipped there)
+if [ "${AXM_SLOW:-1}" != 0 ]; then
+  "$AX" threshold presets/default.json --out "$T/d.csv" >/dev/null 2>&1; rc=$?
+  n=$(grep -c ',ok$' "$T/d.csv" 2>/dev/null)
+  check "presets/default.json: every one of the 120 conditions has a threshold" [ $rc -eq 0 -a "${n:-0}" -eq 120 ]
+fi

@@ -76,7 +76,15 @@ static void on_progress(void *ud, int n_decided, int n_total, int it)
     p->calls++;
 }
 
-/* 2 distances x 2 pulse widths x 2 polarities on a 10 um MRG fiber. */
+/* 2 distances x 2 pulse widths x 2 polarities on a 10 um fiber: MRG, and the S-MF stabilized by a
+ * raised leak (its untrained defaults fire spontaneously). */
+static const char *props_smf =
+    "{\"model\": {\"name\": \"smf\", \"precision\": \"fp32\", \"params\": {\"gl\": 0.1}}, \"fiber\": {\"nodes\": 31, "
+    "\"diameter_um\": 10},\n"
+    " \"electrode\": {\"rho_ohm_cm\": 500, \"distance_mm\": [1, 2]},\n"
+    " \"waveform\": {\"kind\": \"mono\", \"pw_ms\": [0.1, 0.4], \"polarity\": [\"cathodic\", \"anodic\"]},\n"
+    " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": 3}, \"detect\": {\"nodes\": [3, -4]},\n"
+    " \"threshold\": {\"resolution\": 0.01}}";
 static const char *props =
     "{\"model\": {\"name\": \"mrg\", \"precision\": \"fp64\"}, \"fiber\": {\"nodes\": 31, \"diameter_um\": 10},\n"
     " \"electrode\": {\"rho_ohm_cm\": 500, \"distance_mm\": [1, 2]},\n"
@@ -84,45 +92,74 @@ static const char *props =
     " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": 3}, \"detect\": {\"nodes\": [3, -4]},\n"
     " \"threshold\": {\"resolution\": 0.01}}";
 
+/* With no stimulus a stable parameter set stays at rest: no node rises above -60 mV in 5 ms. */
+static void test_rest(void **st)
+{
+    (void)st;
+    const char *models[2] = {"\"name\": \"mrg\"", "\"name\": \"smf\", \"params\": {\"gl\": 0.1}"};
+    for (int k = 0; k < 2; k++) {
+        char t[512];
+        snprintf(t, sizeof t, "{\"model\": {%s}, \"fiber\": {\"nodes\": 21, \"diameter_um\": [6, 14]}}", models[k]);
+        axm_scenario *sc = parse(t);
+        axm_setup *su = setup(sc);
+        axm_err err;
+        axm_err_clear(&err);
+        int S = axm_sim_n_states(su->sim);
+        axm_monitor *m = axm_recorder_create(1u << (S - 1), NULL, 0, 1, 1, &err);
+        axm_run_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.dt_ms = 0.005;
+        ro.n_steps = 1000;
+        ro.reinit = 1;
+        assert_int_equal(axm_sim_run(su->sim, &ro, &m, 1, &err), AXM_OK);
+        for (int b = 0; b < 2; b++) assert_true(axm_recorder_max(m)[b * S + S - 1] < -60);
+        axm_monitor_destroy(m);
+        axm_setup_destroy(su);
+        axm_scenario_destroy(sc);
+    }
+}
+
 static void test_physics(void **st)
 {
     (void)st;
-    axm_scenario *sc = parse(props);
-    axm_setup *su = setup(sc);
-    axm_thresh_opts o = axm_setup_thresh_opts(su);
-    prog_log pl = {0, 0, 1, 0};
-    o.progress = on_progress;
-    o.progress_ud = &pl;
-    axm_thresh_result r;
-    axm_err err;
-    axm_err_clear(&err);
-    assert_int_equal(axm_threshold(su->sim, &o, &r, &err), AXM_OK);
-    assert_int_equal(r.n, 8);
-    double th[2][2][2];
-    for (int i = 0; i < 8; i++) {
-        const axm_condition *c = &su->cond[i];
-        if (r.status[i] != AXM_TH_OK) fail_msg("condition %d: %s", i, axm_thresh_status_name(r.status[i]));
-        assert_true(r.lower[i] < r.upper[i]);
-        assert_true((r.upper[i] - r.lower[i]) / r.upper[i] < 0.01);
-        th[c->i_dist][c->i_pw][c->i_pol] = r.upper[i];
+    for (int k = 0; k < 2; k++) {
+        axm_scenario *sc = parse(k ? props_smf : props);
+        axm_setup *su = setup(sc);
+        axm_thresh_opts o = axm_setup_thresh_opts(su);
+        prog_log pl = {0, 0, 1, 0};
+        o.progress = on_progress;
+        o.progress_ud = &pl;
+        axm_thresh_result r;
+        axm_err err;
+        axm_err_clear(&err);
+        assert_int_equal(axm_threshold(su->sim, &o, &r, &err), AXM_OK);
+        assert_int_equal(r.n, 8);
+        double th[2][2][2];
+        for (int i = 0; i < 8; i++) {
+            const axm_condition *c = &su->cond[i];
+            if (r.status[i] != AXM_TH_OK) fail_msg("condition %d: %s", i, axm_thresh_status_name(r.status[i]));
+            assert_true(r.lower[i] < r.upper[i]);
+            assert_true((r.upper[i] - r.lower[i]) / r.upper[i] < 0.01);
+            th[c->i_dist][c->i_pw][c->i_pol] = r.upper[i];
+        }
+        for (int d = 0; d < 2; d++)
+            for (int p = 0; p < 2; p++) assert_true(th[d][p][0] < th[d][p][1]); /* cathodic below anodic */
+        for (int d = 0; d < 2; d++)
+            for (int q = 0; q < 2; q++) assert_true(th[d][1][q] < th[d][0][q]); /* falls with pulse width */
+        for (int p = 0; p < 2; p++)
+            for (int q = 0; q < 2; q++) assert_true(th[1][p][q] > th[0][p][q]); /* rises with distance */
+        /* the bounds really bracket the threshold */
+        for (int i = 0; i < 8; i += 3) {
+            assert_true(active_at(su, i, r.upper[i]));
+            assert_false(active_at(su, i, r.lower[i]));
+        }
+        assert_true(pl.calls == r.iterations && pl.monotone && pl.last_decided == 8 && pl.total == 8);
+        /* decided conditions are not simulated again */
+        assert_true(r.n_sims < (long)r.iterations * 8);
+        axm_thresh_result_free(&r);
+        axm_setup_destroy(su);
+        axm_scenario_destroy(sc);
     }
-    for (int d = 0; d < 2; d++)
-        for (int p = 0; p < 2; p++) assert_true(th[d][p][0] < th[d][p][1]); /* cathodic below anodic */
-    for (int d = 0; d < 2; d++)
-        for (int q = 0; q < 2; q++) assert_true(th[d][1][q] < th[d][0][q]); /* falls with pulse width */
-    for (int p = 0; p < 2; p++)
-        for (int q = 0; q < 2; q++) assert_true(th[1][p][q] > th[0][p][q]); /* rises with distance */
-    /* the bounds really bracket the threshold */
-    for (int i = 0; i < 8; i += 3) {
-        assert_true(active_at(su, i, r.upper[i]));
-        assert_false(active_at(su, i, r.lower[i]));
-    }
-    assert_true(pl.calls == r.iterations && pl.monotone && pl.last_decided == 8 && pl.total == 8);
-    /* decided conditions are not simulated again */
-    assert_true(r.n_sims < (long)r.iterations * 8);
-    axm_thresh_result_free(&r);
-    axm_setup_destroy(su);
-    axm_scenario_destroy(sc);
 }
 
 /* NEURON-MRG reference thresholds (shared/reference/mrg_neuron/thresholds_rect_midstep.csv is for a
@@ -212,6 +249,29 @@ static void test_no_activation(void **st)
     axm_scenario_destroy(sc);
 }
 
+/* A fiber that spikes somewhere but never where (or when) activation is checked is "block" once
+ * the bound fix gives up: here the spike comes long before detect.t_start_ms. */
+static void test_block(void **st)
+{
+    (void)st;
+    axm_scenario *sc = parse(
+        "{\"model\": {\"name\": \"mrg\"}, \"fiber\": {\"nodes\": 21, \"diameter_um\": 10},"
+        " \"electrode\": {\"rho_ohm_cm\": 500, \"distance_mm\": 1}, \"waveform\": {\"pw_ms\": 0.1},"
+        " \"sim\": {\"tstop_ms\": 3}, \"detect\": {\"nodes\": [2, -3], \"t_start_ms\": 2.9},"
+        " \"threshold\": {\"ub_mA\": 1, \"max_tries_bound_fix\": 0}}");
+    axm_setup *su = setup(sc);
+    axm_thresh_opts o = axm_setup_thresh_opts(su);
+    axm_thresh_result r;
+    axm_err err;
+    axm_err_clear(&err);
+    assert_int_equal(axm_threshold(su->sim, &o, &r, &err), AXM_OK);
+    assert_int_equal(r.status[0], AXM_TH_BLOCK);
+    assert_true(isnan(r.upper[0]) && isnan(r.lower[0]));
+    axm_thresh_result_free(&r);
+    axm_setup_destroy(su);
+    axm_scenario_destroy(sc);
+}
+
 /* The untrained S-MF fires without stimulus: no threshold, status active_at_zero (the original
  * returned a number here). */
 static void test_active_at_zero(void **st)
@@ -293,8 +353,9 @@ static void test_cancel_and_bad_opts(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_physics),       cmocka_unit_test(test_reference),
-        cmocka_unit_test(test_no_activation), cmocka_unit_test(test_active_at_zero),
+        cmocka_unit_test(test_rest),          cmocka_unit_test(test_physics),       cmocka_unit_test(test_reference),
+        cmocka_unit_test(test_no_activation), cmocka_unit_test(test_block),
+        cmocka_unit_test(test_active_at_zero),
         cmocka_unit_test(test_nan_status),    cmocka_unit_test(test_cancel_and_bad_opts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
