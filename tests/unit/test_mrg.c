@@ -580,6 +580,35 @@ static void test_passive_end_nodes(void **st)
     mh_destroy(h);
 }
 
+/* the model's parameters and temperature reach the step */
+static void test_parameters_take_effect(void **st)
+{
+    (void)st;
+    axm_model m;
+    double p[32];
+    mh_model_default(&m, p);
+    m.temp_c = 27; /* slower gates: slower conduction */
+    double cv27 = cv_run(10, 21, 2, 5, 15, &m), cv37 = cv_run(10, 21, 2, 5, 15, NULL);
+    print_message("CV at 27 C %.3f m/s, at 37 C %.3f m/s\n", cv27, cv37);
+    assert_true(cv27 < 0.9 * cv37);
+    mh_model_default(&m, p);
+    for (int k = 0; k < axm_kind_mrg.n_params; k++)
+        if (strcmp(axm_kind_mrg.params[k].name, "gnabar") == 0) p[k] = 0;
+    mh *h = mh_create(10, 21, &m);
+    double tc[21];
+    mh_run r = {0};
+    r.n_steps = 1000;
+    r.dt = 0.005;
+    r.iclamp_node = 2;
+    r.iclamp_mA = 2e-6;
+    r.iclamp_k0 = 100;
+    r.iclamp_k1 = 119;
+    r.first_cross = tc;
+    mh_simulate(h, &r);
+    for (int i = 0; i < 21; i++) assert_true(isnan(tc[i])); /* no fast sodium, no spike */
+    mh_destroy(h);
+}
+
 static void test_bad_input(void **st)
 {
     (void)st;
@@ -616,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_batch_independence),
         cmocka_unit_test(test_fp32),
         cmocka_unit_test(test_passive_end_nodes),
+        cmocka_unit_test(test_parameters_take_effect),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests_name("mrg", tests, NULL, NULL);
