@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "tui_int.h"
 #include "version.h"
 
@@ -28,8 +29,20 @@ void axm_tui_update_status(axm_tui *t)
         snprintf(t->ui.weights, sizeof t->ui.weights, "%s",
                  strcmp(t->ui.model, "mrg") ? "UNTRAINED" : "(ground truth)");
     } else {
+        /* whether the file holds trained weights: read once per file name */
+        if (strcmp(buf, t->w_cache_path)) {
+            copy(t->w_cache_path, sizeof t->w_cache_path, buf);
+            t->w_cache_state = 0;
+            axm_err e;
+            axm_model *m = axm_model_create(t->ui.model, &e);
+            if (m && axm_model_load_weights(m, buf, &e) == AXM_OK) t->w_cache_state = m->trained ? 1 : -1;
+            axm_model_destroy(m);
+        }
         const char *base = strrchr(buf, '/');
-        copy(t->ui.weights, sizeof t->ui.weights, base ? base + 1 : buf);
+        char w[160];
+        snprintf(w, sizeof w, "%.100s%s", base ? base + 1 : buf,
+                 t->w_cache_state > 0 ? " (trained)" : t->w_cache_state < 0 ? " UNTRAINED" : "");
+        copy(t->ui.weights, sizeof t->ui.weights, w);
     }
     axm_cfg_get(t->cfg, axm_cfg_key_find("model.precision"), buf, sizeof buf);
     copy(t->ui.precision, sizeof t->ui.precision, buf);

@@ -91,9 +91,11 @@ static void params_from_cfg(axm_explore_view *v, const axm_cfg *c)
         if (take && axm_model_kind_find(b)) {
             snprintf(p->model, sizeof p->model, "%.15s", b);
             snprintf(p->weights, sizeof p->weights, "%.500s", path);
+            /* the precision belongs to the model it was chosen for */
+            if (axm_cfg_has(c, "model.precision"))
+                axm_cfg_get(c, axm_cfg_key_find("model.precision"), p->precision, sizeof p->precision);
         }
     }
-    if (axm_cfg_has(c, "model.precision")) axm_cfg_get(c, axm_cfg_key_find("model.precision"), p->precision, sizeof p->precision);
     p->nodes = (int)axm_cfg_num(c, "fiber.nodes", p->nodes);
     p->diam_um = axm_cfg_num(c, "fiber.diameter_um", p->diam_um);
     p->dist_mm = axm_cfg_num(c, "electrode.distance_mm", p->dist_mm);
