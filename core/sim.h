@@ -7,7 +7,12 @@
  * accepted too (node-only models).
  *
  * Time is absolute: a run continues the previous one (state and step counter) unless reinit is
- * set, so waveform samples and monitors see one time line across chunked runs. */
+ * set, so waveform samples and monitors see one time line across chunked runs. The first run,
+ * and the first run after a cancelled one, always starts from the initial state.
+ *
+ * The sim refers to the model (which must outlive it) and picks up changed parameters or options
+ * at the next run that starts from the initial state. Results do not depend on the number of
+ * threads. */
 #ifndef AXM_SIM_H
 #define AXM_SIM_H
 
@@ -32,7 +37,8 @@ typedef struct axm_drive {
     const double *const *waves;     /* [n_waves][wave_len] mA, sample k at t_k = k*dt */
     long wave_len;                  /* samples past the end: linear extrapolation for one sample, then 0 */
     const int *wave_of;             /* [B*C] index into waves, -1 = contact off */
-    /* or a materialized node potential (node-only models), mV, (T, B, W) */
+    /* or a materialized node potential (node-only models), mV, (T, B, W); added to the separable
+     * part when both are given; same timing and end rule as the waves; scaled by amp too */
     const double *ve_nodes;
     long ve_len;                    /* T */
     /* intracellular current */

@@ -13,7 +13,9 @@
  * e^r in Horner form with fused multiply-adds (correctly rounded, so every implementation -
  * FMA instructions or libm's fma - gives the same bits), then 2^n applied as two factors 2^n1·2^n2 so that both stay normal numbers
  * when e^x itself is subnormal or near overflow. n and its halves are obtained with the
- * 1.5·2^p "shifter" trick instead of float->int conversions (undefined for NaN). */
+ * 1.5·2^p "shifter" trick instead of float->int conversions (undefined for NaN); a NaN input
+ * runs through the integer steps as arbitrary bits (unsigned arithmetic, no UB) and is
+ * returned as is at the end. */
 #ifndef AXM_SMF_EXP_H
 #define AXM_SMF_EXP_H
 
@@ -36,7 +38,6 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     const float shifter = 0x1.8p23f;
     float xc = x < -104.0f ? -104.0f : x;
     xc = xc > 89.0f ? 89.0f : xc;
-    xc = (x == x) ? xc : 0.0f;
     float t = xc * 0x1.715476p+0f + shifter;
     float n = t - shifter;
     float r = AXM_FMAF(-n, 0x1.62e4p-1f, xc);
@@ -69,7 +70,6 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     const double shifter = 0x1.8p52;
     double xc = x < -746.0 ? -746.0 : x;
     xc = xc > 710.0 ? 710.0 : xc;
-    xc = (x == x) ? xc : 0.0;
     double t = xc * 0x1.71547652b82fep+0 + shifter;
     double n = t - shifter;
     double r = AXM_FMA(-n, 0x1.62e42feep-1, xc);
