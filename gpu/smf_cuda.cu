@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "cuda_util.h"
+extern "C" {
+#include "smf.h"
+}
 #include "smf_kernel.cuh"
 
 using namespace axmcu;
@@ -83,8 +86,7 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     static const char *const names[] = {
         "amA", "amB", "amC", "bmA", "bmB", "bmC", "ahA", "ahB", "ahC", "bhA", "bhB", "bhC",
         "ampA", "ampB", "ampC", "bmpA", "bmpB", "bmpC", "asA", "asB", "asC", "bsA", "bsB", "bsC",
-        "vtraub", "aq10_1", "pq10_1", "aq10_2", "aq10_3", "bq10_1", "bq10_2", "bq10_3", "cq10_1",
-        "cq10_2", "cq10_3", "ena", "ek", "el"};
+        "vtraub", "ena", "ek", "el"};
     enum { N = sizeof names / sizeof names[0] };
     double v[N];
     for (int i = 0; i < N; i++) {
@@ -104,21 +106,20 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     c->asA = v[18]; c->asB = v[19]; c->asCi = 1 / v[20];
     c->bsA = v[21]; c->bsB = v[22]; c->bsCi = 1 / v[23];
     c->vtraub = v[24];
+    c->ena = v[25]; c->ek = v[26]; c->el = v[27];
     c->lim_am = v[0] * v[2]; c->lim_bm = v[3] * v[5]; c->lim_ah = v[6] * v[8];
     c->lim_ap = v[12] * v[14]; c->lim_bp = v[15] * v[17];
-    double T = m->temp_c;
-    double qm = pow(v[25], (T - v[29]) / v[32]);
-    double qp = pow(v[26], (T - v[29]) / v[32]);
-    double qh = pow(v[27], (T - v[30]) / v[33]);
-    double qs = pow(v[28], (T - v[31]) / v[34]);
-    c->dtqm = dt * qm; c->dtqp = dt * qp; c->dtqh = dt * qh; c->dtqs = dt * qs;
-    c->ena = v[35]; c->ek = v[36]; c->el = v[37];
+    double q[4]; /* m, p, h, s */
+    axm_smf_q10(m, q);
+    c->dtqm = dt * q[0]; c->dtqp = dt * q[1]; c->dtqh = dt * q[2]; c->dtqs = dt * q[3];
     c->dt = dt;
     c->taps = m->taps;
     c->hw = m->taps / 2;
-    for (int j = 0; j < m->taps; j++) {
-        c->wvm[j] = 0.5 * (m->stencil[0][j] + m->stencil[0][m->taps - 1 - j]);
-        c->wve[j] = 0.5 * (m->stencil[1][j] + m->stencil[1][m->taps - 1 - j]);
+    double w[2][AXM_MAX_TAPS];
+    axm_model_stencil_sym(m, w);
+    for (int j = 0; j < AXM_MAX_TAPS; j++) {
+        c->wvm[j] = j < m->taps ? w[0][j] : 0;
+        c->wve[j] = j < m->taps ? w[1][j] : 0;
     }
     c->handle_nan = m->handle_nan;
     return AXM_OK;
@@ -138,61 +139,43 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
     return c;
 }
 
-/* Lumped per-fiber quantities (smf-model.md §2.2): 1/Cn, 1/ra, gNa, gNaP, gK, gL. */
-int smf_fiber(const axm_model *m, const double *D, int B, double *fib, axm_err *err)
+/* Lumped per-fiber quantities (smf-model.md §2.2) as the CPU step uses them: 1/Cn, 1/ra, gNa, gNaP,
+ * gK, gL; in fp32 the reciprocals are taken of the float-rounded Cn and ra, as core/smf.c does. */
+int smf_fiber(const axm_model *m, const double *D, int B, axm_prec prec, double *fib, axm_err *err)
 {
-    static const char *const names[] = {"axond1", "axond2", "axond3", "noded1", "noded2", "noded3",
-                                        "deltax1", "deltax2", "deltax3", "pi", "rhoa", "cm",
-                                        "gnabar", "gnapbar", "gkbar", "gl"};
-    enum { N = sizeof names / sizeof names[0] };
-    double v[N];
-    for (int i = 0; i < N; i++) {
-        int k = pidx(m, names[i]);
-        if (k < 0)
-            return axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' has no parameter '%s' (S-MF expected)",
-                            m->kind->name, names[i]);
-        v[i] = m->p[k];
-    }
     for (int b = 0; b < B; b++) {
-        double d = D[b];
-        double axonD = v[0] * d * d + v[1] * d + v[2];
-        double nodeD = (v[3] * d * d + v[4] * d + v[5]) / 1e4;
-        double deltax = (v[6] * d * d + v[7] * d + v[8]) / 1e4;
-        double pi = v[9];
-        double area = pi * nodeD * (1 / 1e4);
-        double rhoa_eff = v[10] / ((axonD / d) * (axonD / d));
-        double ra = rhoa_eff * deltax / (pi * (d / 2e4) * (d / 2e4));
-        double cn = v[11] * area;
-        fib[0 * B + b] = 1 / cn;
-        fib[1 * B + b] = 1 / ra;
-        fib[2 * B + b] = v[12] * area;
-        fib[3 * B + b] = v[13] * area;
-        fib[4 * B + b] = v[14] * area;
-        fib[5 * B + b] = v[15] * area;
+        axm_smf_lumped l;
+        int rc = axm_smf_lumped_eval(m, D[b], &l, err);
+        if (rc != AXM_OK) return rc;
+        int f32 = prec == AXM_FP32;
+        fib[0 * B + b] = f32 ? 1 / (double)(float)l.cn_mF : 1 / l.cn_mF;
+        fib[1 * B + b] = f32 ? 1 / (double)(float)l.ra_ohm : 1 / l.ra_ohm;
+        fib[2 * B + b] = l.gna_S;
+        fib[3 * B + b] = l.gnap_S;
+        fib[4 * B + b] = l.gk_S;
+        fib[5 * B + b] = l.gl_S;
     }
     return AXM_OK;
 }
 
-/* First absolute step k whose state time (k+1) dt reaches t_start (the CPU's predicate, on doubles). */
+/* First absolute step k whose state time (k+1) dt is inside the detection window (the CPU
+ * monitors' predicate, t >= t_start - 1e-9 dt, evaluated on the same doubles). */
 long long first_checked_step(double t_start, double dt)
 {
-    if (!(t_start > 0)) return 0;
-    long long k = (long long)floor(t_start / dt) - 2;
+    double lim = t_start - 1e-9 * dt;
+    if ((double)1 * dt >= lim) return 0;
+    long long k = (long long)floor(lim / dt) - 3;
     if (k < 0) k = 0;
-    while ((double)(k + 1) * dt < t_start) k++;
-    while (k > 0 && (double)k * dt >= t_start) k--;
+    while (!((double)(k + 1) * dt >= lim)) k++;
+    while (k > 0 && (double)k * dt >= lim) k--;
     return k;
 }
 
-/* First k with pred(k) = (k * dt >= t), for pulse edges. */
-long long first_k_at_or_after(double t, double dt)
+/* A pulse edge in steps, as core/sim.c: the tolerance keeps k dt == t on the grid despite rounding. */
+long long pulse_edge(double t_ms, double dt)
 {
-    if (!(t > 0)) return 0;
-    long long k = (long long)ceil(t / dt) - 2;
-    if (k < 0) k = 0;
-    while ((double)k * dt < t) k++;
-    while (k > 0 && (double)(k - 1) * dt >= t) k--;
-    return k;
+    double a = ceil(t_ms / dt - 1e-6);
+    return a < -1e18 ? -(1ll << 62) : a > 1e18 ? (1ll << 62) : (long long)a;
 }
 
 int npl_for(int W)
@@ -235,8 +218,8 @@ struct axm_cuda_mon {
     unsigned mask;
     int rnodes[AXM_CUDA_MAX_NODES];
     int rn, every, max_only;
-    /* binding to a sim's shape */
-    int B, W;
+    /* bound to a sim's shape at the first run after creation or reset ("fresh") */
+    int fresh, B, W, n;
     axm_prec prec;
     unsigned char *d_below, *d_seen, *d_active;
     int *d_count;
@@ -249,9 +232,9 @@ struct axm_cuda_mon {
     double *h_first, *h_max;
     std::vector<axm_spike> *spikes;
     std::vector<double> *rec_data, *rec_times;
+    long long last_fj;   /* absolute step index of the last recorded frame */
     int ns_rec, nn_rec;
     long frames;
-    int need_reset;
 };
 
 static void drive_free(axm_cuda_sim *s)
@@ -263,7 +246,7 @@ static void drive_free(axm_cuda_sim *s)
     free(s->pulses);
     s->pulses = NULL;
     s->n_pulses = s->n_dpulses = 0;
-    s->mode = DRIVE_NONE;
+    s->mode = 0;
     s->C = 0;
 }
 
@@ -336,7 +319,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     m->kind->init(ws, 0, B, s->ic_h);
     m->kind->ws_destroy(ws);
 
-    int rc = smf_fiber(m, D_um, B, s->fib_h, err);
+    int rc = smf_fiber(m, D_um, B, prec, s->fib_h, err);
     size_t ts = psize(prec), nstate = (size_t)B * 5 * W;
     if (rc == AXM_OK && cudaSetDevice(s->dev) != cudaSuccess)
         rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaSetDevice(%d) failed", __FILE__, __LINE__, s->dev);
@@ -411,14 +394,16 @@ extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_e
         s->n_pulses = d->n_pulses;
     }
     if (d->ve_nodes) {
-        if (d->ve_len < 1) return axm_fail(err, AXM_ERR_INPUT, "cuda: ve_nodes given with ve_len %ld: expected >= 1", d->ve_len);
+        if (d->ve_len < 0) return axm_fail(err, AXM_ERR_INPUT, "cuda: drive: ve_len: expected >= 0");
         size_t n = (size_t)d->ve_len * B * W;
-        rc = dalloc(&s->d_ve, n * psize(s->prec), "materialized ve", err);
+        rc = dalloc(&s->d_ve, (n ? n : 1) * psize(s->prec), "materialized ve", err);
         if (rc == AXM_OK) rc = upload(s->d_ve, d->ve_nodes, n, s->prec, err);
-        if (rc != AXM_OK) return rc;
+        if (rc != AXM_OK) {
+            drive_free(s);
+            return rc;
+        }
         s->ve_len = d->ve_len;
-        s->mode = DRIVE_MAT;
-        return AXM_OK;
+        s->mode |= DRIVE_MAT;
     }
     if (d->n_contacts <= 0) return AXM_OK;
     const int C = d->n_contacts;
@@ -428,9 +413,11 @@ extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_e
         return axm_fail(err, AXM_ERR_INPUT, "cuda: model '%s' applies ve at %d compartments, expected %d nodes",
                         m->kind->name, m->kind->n_comp(m, W), W);
     for (int i = 0; i < B * C; i++)
-        if (d->wave_of[i] < -1 || d->wave_of[i] >= d->n_waves)
+        if (d->wave_of[i] < -1 || d->wave_of[i] >= d->n_waves) {
+            drive_free(s);
             return axm_fail(err, AXM_ERR_INPUT, "cuda: wave_of[%d] = %d: expected -1..%d", i, d->wave_of[i],
                             d->n_waves - 1);
+        }
     /* phi at the nodes, then the ve-channel stencil applied once (it is linear in ve) */
     SmfC<double> c;
     if ((rc = smf_consts(m, 1.0, &c, err)) != AXM_OK) return rc;
@@ -473,12 +460,11 @@ extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_e
     }
     s->C = C;
     s->wlen = d->n_waves > 0 ? d->wave_len : 0;
-    s->mode = DRIVE_SEP;
+    s->mode |= DRIVE_SEP;
     return AXM_OK;
 }
 
-/* Pulses as absolute step ranges for this dt (the same double predicate as the CPU: t_k = k dt,
- * on for delay <= t_k < delay + dur). */
+/* Pulses as absolute step ranges for this dt (on for delay <= t_k < delay + dur). */
 static int resolve_pulses(axm_cuda_sim *s, double dt, axm_err *err)
 {
     if (s->n_pulses == 0 || (s->d_pulses && s->pulses_dt == dt)) return AXM_OK;
@@ -489,9 +475,8 @@ static int resolve_pulses(axm_cuda_sim *s, double dt, axm_err *err)
         const axm_pulse *p = &s->pulses[i];
         dp[i].fiber = p->fiber;
         dp[i].node = p->node < 0 ? s->W + p->node : p->node;
-        dp[i].k_on = first_k_at_or_after(p->delay_ms, dt);
-        dp[i].k_off = first_k_at_or_after(p->delay_ms + p->dur_ms, dt);
-        /* the upper edge is exclusive on t < delay + dur: first_k_at_or_after gives that k */
+        dp[i].k_on = pulse_edge(p->delay_ms, dt);
+        dp[i].k_off = pulse_edge(p->delay_ms + p->dur_ms, dt);
         dp[i].amp = p->amp_mA;
     }
     int rc = dalloc((void **)&s->d_pulses, sizeof(DPulse) * dp.size(), "pulses", err);
@@ -515,7 +500,8 @@ static axm_cuda_mon *mon_new(int type, axm_err *err)
     m->spikes = new std::vector<axm_spike>();
     m->rec_data = new std::vector<double>();
     m->rec_times = new std::vector<double>();
-    m->need_reset = 1;
+    m->fresh = 1;
+    m->last_fj = -1;
     return m;
 }
 
@@ -563,8 +549,8 @@ extern "C" axm_cuda_mon *axm_cuda_raster_create(const axm_detect *d, int all_nod
 extern "C" axm_cuda_mon *axm_cuda_recorder_create(unsigned state_mask, const int *nodes, int n_nodes, int every,
                                                   int max_only, axm_err *err)
 {
-    if (!max_only && (state_mask & 31u) == 0) {
-        axm_fail(err, AXM_ERR_INPUT, "cuda: recorder state mask 0x%x: expected bits 0..4", state_mask);
+    if (state_mask == 0 || (state_mask & ~31u) != 0) {
+        axm_fail(err, AXM_ERR_INPUT, "cuda: recorder: state mask 0x%x: expected bits 0..4 (bit 4 = vm)", state_mask);
         return NULL;
     }
     if (every < 1) {
@@ -597,22 +583,20 @@ static void mon_free_dev(axm_cuda_mon *m)
     m->h_active = NULL;
     m->h_count = NULL;
     m->h_first = m->h_max = NULL;
-    m->B = m->W = 0;
+    m->B = m->W = m->n = 0;
 }
 
+/* As the CPU monitors' reset: everything goes; the next run starts a fresh monitor. */
 extern "C" void axm_cuda_mon_reset(axm_cuda_mon *m)
 {
     if (!m) return;
-    m->need_reset = 1;
+    mon_free_dev(m);
+    m->fresh = 1;
     m->spikes->clear();
     m->rec_data->clear();
     m->rec_times->clear();
     m->frames = 0;
-    /* device and host arrays are cleared at the next run's start (the monitor may not be bound yet) */
-    if (m->h_active) memset(m->h_active, 0, m->B);
-    if (m->h_count) memset(m->h_count, 0, sizeof(int) * m->B * MAXDET);
-    if (m->h_first) for (int i = 0; i < m->B * MAXDET; i++) m->h_first[i] = NAN;
-    if (m->h_max) for (int i = 0; i < m->B * 5; i++) m->h_max[i] = -INFINITY;
+    m->last_fj = -1;
 }
 
 extern "C" void axm_cuda_mon_destroy(axm_cuda_mon *m)
@@ -628,118 +612,118 @@ extern "C" void axm_cuda_mon_destroy(axm_cuda_mon *m)
 static int resolve_nodes(const int *in, int n, int W, int *out, const char *what, axm_err *err)
 {
     for (int i = 0; i < n; i++) {
-        int j = in[i] < 0 ? W + in[i] : in[i];
-        if (j < 0 || j >= W)
-            return axm_fail(err, AXM_ERR_INPUT, "cuda: %s node %d outside a fiber of %d nodes", what, in[i], W);
-        out[i] = j;
+        if (in[i] < -W || in[i] >= W)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: %s: node %d outside a fiber of %d nodes (expected %d..%d)", what,
+                            in[i], W, -W, W - 1);
+        out[i] = in[i] < 0 ? W + in[i] : in[i];
     }
     return AXM_OK;
 }
 
-/* Allocates the monitor's device state for the sim's shape; clears it when reset or reshaped. */
-static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, int reinit, axm_err *err)
+static int h2d(void *dst, const void *src, size_t bytes, axm_err *err)
+{
+    AXM_CK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
+    return AXM_OK;
+}
+
+/* Allocates and clears a fresh monitor's state for the sim's shape (the CPU monitors refuse a
+ * changed shape until reset; so do these). */
+static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, axm_err *err)
 {
     const int B = s->B, W = s->W;
+    const char *who = m->type == MON_ACTIVE ? "active" : m->type == MON_APCOUNT ? "apcount"
+                    : m->type == MON_RASTER ? "raster" : "recorder";
+    if (!m->fresh) {
+        if (m->B != B || m->W != W || m->prec != s->prec)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda: %s: run shape changed from B=%d W=%d to B=%d W=%d; reset the monitor first",
+                            who, m->B, m->W, B, W);
+        return AXM_OK;
+    }
+    mon_free_dev(m);
+    m->B = B;
+    m->W = W;
+    m->prec = s->prec;
     int rc = AXM_OK;
-    if (m->B != B || m->W != W || m->prec != s->prec) {
-        mon_free_dev(m);
-        size_t nd = (size_t)B * MAXDET;
-        m->B = B;
-        m->W = W;
-        m->prec = s->prec;
-        m->need_reset = 1;
-        switch (m->type) {
-        case MON_ACTIVE:
-            rc = dalloc((void **)&m->d_below, nd, "active", err);
-            if (!rc) rc = dalloc((void **)&m->d_seen, nd, "active", err);
-            if (!rc) rc = dalloc((void **)&m->d_active, B, "active", err);
+    if (m->type == MON_ACTIVE || m->type == MON_APCOUNT || m->type == MON_RASTER) {
+        m->n = m->type == MON_RASTER && m->all_nodes ? W : m->d.n_nodes;
+        size_t bn = (size_t)B * m->n;
+        rc = dalloc((void **)&m->d_below, bn, who, err);
+        if (!rc && m->type != MON_RASTER) {
+            int nodes[MAXDET];
+            rc = resolve_nodes(m->d.nodes, m->n, W, nodes, who, err);
+        }
+        if (!rc && m->type == MON_RASTER && !m->all_nodes) {
+            int nodes[MAXDET];
+            rc = resolve_nodes(m->d.nodes, m->n, W, nodes, who, err);
+            if (!rc) rc = dalloc((void **)&m->d_rnodes, sizeof(int) * m->n, who, err);
+            if (!rc) rc = h2d(m->d_rnodes, nodes, sizeof(int) * m->n, err);
+        }
+        if (!rc && m->type == MON_ACTIVE) {
+            rc = dalloc((void **)&m->d_seen, bn, who, err);
+            if (!rc) rc = dalloc((void **)&m->d_active, B, who, err);
+            if (!rc && cudaMemset(m->d_seen, 0, bn) != cudaSuccess) rc = AXM_ERR_RUNTIME;
+            if (!rc && cudaMemset(m->d_active, 0, B) != cudaSuccess) rc = AXM_ERR_RUNTIME;
             m->h_active = (unsigned char *)calloc(B, 1);
             if (!rc && !m->h_active) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
-            break;
-        case MON_APCOUNT:
-            rc = dalloc((void **)&m->d_below, nd, "apcount", err);
-            if (!rc) rc = dalloc((void **)&m->d_count, nd * sizeof(int), "apcount", err);
-            if (!rc) rc = dalloc((void **)&m->d_first, nd * sizeof(double), "apcount", err);
-            m->h_count = (int *)calloc(nd, sizeof(int));
-            m->h_first = (double *)calloc(nd, sizeof(double));
+        }
+        if (!rc && m->type == MON_APCOUNT) {
+            rc = dalloc((void **)&m->d_count, bn * sizeof(int), who, err);
+            if (!rc) rc = dalloc((void **)&m->d_first, bn * sizeof(double), who, err);
+            m->h_count = (int *)calloc(bn, sizeof(int));
+            m->h_first = (double *)malloc(bn * sizeof(double));
             if (!rc && (!m->h_count || !m->h_first)) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
-            break;
-        case MON_RASTER: {
-            int n = m->all_nodes ? W : m->d.n_nodes;
-            rc = dalloc((void **)&m->d_below, (size_t)B * n, "raster", err);
-            if (!rc && !m->all_nodes) {
-                int nodes[MAXDET];
-                rc = resolve_nodes(m->d.nodes, n, W, nodes, "raster", err);
-                if (!rc) rc = dalloc((void **)&m->d_rnodes, sizeof(int) * n, "raster", err);
-                if (!rc && cudaMemcpy(m->d_rnodes, nodes, sizeof(int) * n, cudaMemcpyHostToDevice) != cudaSuccess)
-                    rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemcpy failed", __FILE__, __LINE__);
+            if (!rc) {
+                for (size_t i = 0; i < bn; i++) m->h_first[i] = NAN;
+                if (cudaMemset(m->d_count, 0, bn * sizeof(int)) != cudaSuccess) rc = AXM_ERR_RUNTIME;
+                if (!rc) rc = h2d(m->d_first, m->h_first, bn * sizeof(double), err);
             }
-            break;
         }
-        case MON_RECORDER: {
-            std::vector<int> col(W, -1);
-            if (m->rn > 0) {
-                std::vector<int> nodes(m->rn);
-                rc = resolve_nodes(m->rnodes, m->rn, W, nodes.data(), "recorder", err);
-                for (int i = 0; !rc && i < m->rn; i++) {
-                    if (col[nodes[i]] >= 0)
-                        rc = axm_fail(err, AXM_ERR_INPUT, "cuda: recorder node %d listed twice", m->rnodes[i]);
-                    else
-                        col[nodes[i]] = i;
-                }
-                m->nn_rec = m->rn;
-            } else {
-                for (int j = 0; j < W; j++) col[j] = j;
-                m->nn_rec = W;
+    } else {
+        std::vector<int> col(W, -1);
+        if (m->rn > 0) {
+            std::vector<int> nodes(m->rn);
+            rc = resolve_nodes(m->rnodes, m->rn, W, nodes.data(), who, err);
+            /* a node listed twice is recorded twice: the map holds one column, so refuse it */
+            for (int i = 0; !rc && i < m->rn; i++) {
+                if (col[nodes[i]] >= 0)
+                    rc = axm_fail(err, AXM_ERR_INPUT, "cuda: recorder: node %d listed twice", m->rnodes[i]);
+                else
+                    col[nodes[i]] = i;
             }
-            m->ns_rec = 0;
-            for (int q = 0; q < 5; q++) m->ns_rec += (m->mask >> q) & 1;
-            if (!rc) rc = dalloc((void **)&m->d_rec_of_node, sizeof(int) * W, "recorder", err);
-            if (!rc && cudaMemcpy(m->d_rec_of_node, col.data(), sizeof(int) * W, cudaMemcpyHostToDevice) != cudaSuccess)
-                rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemcpy failed", __FILE__, __LINE__);
-            if (!rc && m->max_only) {
-                rc = dalloc(&m->d_mx, (size_t)B * 5 * psize(s->prec), "recorder max", err);
-                m->h_max = (double *)calloc((size_t)B * 5, sizeof(double));
-                if (!rc && !m->h_max) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
-            }
-            break;
+            m->nn_rec = m->rn;
+        } else {
+            for (int j = 0; j < W; j++) col[j] = j;
+            m->nn_rec = W;
         }
-        }
-        if (rc) {
-            mon_free_dev(m);
-            return rc;
+        m->ns_rec = 0;
+        for (int q = 0; q < 5; q++) m->ns_rec += (m->mask >> q) & 1;
+        if (!rc) rc = dalloc((void **)&m->d_rec_of_node, sizeof(int) * W, who, err);
+        if (!rc) rc = h2d(m->d_rec_of_node, col.data(), sizeof(int) * W, err);
+        if (!rc && m->max_only) {
+            std::vector<double> lo((size_t)B * 5, -HUGE_VAL);
+            rc = dalloc(&m->d_mx, lo.size() * psize(s->prec), who, err);
+            if (!rc) rc = upload(m->d_mx, lo.data(), lo.size(), s->prec, err);
+            m->h_max = (double *)malloc(sizeof(double) * lo.size());
+            if (!rc && !m->h_max) rc = axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
         }
     }
-    if (m->need_reset) {
-        size_t nd = (size_t)B * MAXDET;
-        if (m->d_below) AXM_CK(cudaMemset(m->d_below, 1, m->type == MON_RASTER ? (size_t)B * (m->all_nodes ? W : m->d.n_nodes) : nd));
-        if (m->d_seen) AXM_CK(cudaMemset(m->d_seen, 0, nd));
-        if (m->d_active) AXM_CK(cudaMemset(m->d_active, 0, B));
-        if (m->d_count) AXM_CK(cudaMemset(m->d_count, 0, nd * sizeof(int)));
-        if (m->d_first) {
-            std::vector<double> nan(nd, NAN);
-            AXM_CK(cudaMemcpy(m->d_first, nan.data(), nd * sizeof(double), cudaMemcpyHostToDevice));
-        }
-        if (m->d_mx) {
-            std::vector<double> lo((size_t)B * 5, -HUGE_VAL);
-            int r2 = upload(m->d_mx, lo.data(), lo.size(), s->prec, err);
-            if (r2) return r2;
-        }
-        axm_cuda_mon_reset(m);
-        m->need_reset = 0;
-    } else if (reinit && m->d_below) {
-        AXM_CK(cudaMemset(m->d_below, 1, m->type == MON_RASTER ? (size_t)B * (m->all_nodes ? W : m->d.n_nodes) : (size_t)B * MAXDET));
+    if (rc == AXM_ERR_RUNTIME && err && err->code != AXM_ERR_RUNTIME)
+        axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: %s: clearing device state failed", __FILE__, __LINE__, who);
+    if (rc) {
+        mon_free_dev(m);
+        return rc;
     }
     return AXM_OK;
 }
 
-static int fill_det(DetDev *dd, const axm_cuda_mon *m, int W, double dt, axm_err *err)
+static int fill_det(DetDev *dd, const axm_cuda_mon *m, int W, double dt, int arm, axm_err *err)
 {
     memset(dd, 0, sizeof *dd);
     dd->on = 1;
     dd->n = m->d.n_nodes;
     dd->at_least = m->d.at_least;
     dd->mark = m->mark;
+    dd->arm = arm;
     int rc = resolve_nodes(m->d.nodes, m->d.n_nodes, W, dd->nodes, m->type == MON_ACTIVE ? "active" : "apcount", err);
     dd->thr = m->d.threshold_mV;
     dd->k_first = first_checked_step(m->d.t_start_ms, dt);
@@ -763,12 +747,21 @@ static bool spike_less(const axm_spike &x, const axm_spike &y)
 template <typename T, int MODE> static cudaError_t launch_m(const KArgs<T> &a, int npl, int n_warps)
 {
     dim3 grid((unsigned)((n_warps + WPB - 1) / WPB)), block(WPB * 32);
+#ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernels on CPU threads */
+    switch (npl) {
+    case 1: axmemu::launch(grid, block, [&] { smf_kernel<T, 1, MODE>(a); }); break;
+    case 2: axmemu::launch(grid, block, [&] { smf_kernel<T, 2, MODE>(a); }); break;
+    case 4: axmemu::launch(grid, block, [&] { smf_kernel<T, 4, MODE>(a); }); break;
+    default: axmemu::launch(grid, block, [&] { smf_kernel<T, 8, MODE>(a); }); break;
+    }
+#else
     switch (npl) {
     case 1: smf_kernel<T, 1, MODE><<<grid, block>>>(a); break;
     case 2: smf_kernel<T, 2, MODE><<<grid, block>>>(a); break;
     case 4: smf_kernel<T, 4, MODE><<<grid, block>>>(a); break;
     default: smf_kernel<T, 8, MODE><<<grid, block>>>(a); break;
     }
+#endif
     return cudaGetLastError();
 }
 
@@ -810,33 +803,39 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     int rc = smf_consts(&s->model, o->dt_ms, &cd, err);
     if (rc) return rc;
     if ((rc = resolve_pulses(s, o->dt_ms, err))) return rc;
-    if (o->reinit) {
+    const int reinit = o->reinit || s->fresh;
+    if (reinit) {
         AXM_CK(cudaMemcpy(s->d_state, s->d_ic, (size_t)B * 5 * W * sizeof(T), cudaMemcpyDeviceToDevice));
         AXM_CK(cudaMemset(s->d_decided, 0, B));
         s->k = 0;
     }
+    const long long k0 = s->k;
     KArgs<T> a;
     base_args(&a, s, cd);
+    a.dt = o->dt_ms;
     a.stop_when_decided = o->stop_when_decided;
-    a.run_k0 = s->k;
-    axm_cuda_mon *rec = NULL, *ras = NULL;
+    axm_cuda_mon *rec = NULL, *ras = NULL, *act = NULL;
     for (int i = 0; i < n_mons; i++) {
         axm_cuda_mon *m = mons[i];
-        if ((rc = mon_bind(m, s, o->reinit, err))) return rc;
+        if (!m) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: monitor %d is NULL", i);
+        int arm = m->fresh || reinit;
+        if ((rc = mon_bind(m, s, err))) return rc;
         switch (m->type) {
         case MON_ACTIVE:
-            if (a.act.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Active monitor per run");
-            if ((rc = fill_det(&a.act, m, W, o->dt_ms, err))) return rc;
+            if (a.act.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: at most one Active monitor");
+            if ((rc = fill_det(&a.act, m, W, o->dt_ms, arm, err))) return rc;
+            act = m;
             break;
         case MON_APCOUNT:
-            if (a.ap.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one APCount monitor per run");
-            if ((rc = fill_det(&a.ap, m, W, o->dt_ms, err))) return rc;
+            if (a.ap.on) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: at most one APCount monitor");
+            if ((rc = fill_det(&a.ap, m, W, o->dt_ms, arm, err))) return rc;
             break;
         case MON_RASTER:
-            if (ras) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Raster monitor per run");
+            if (ras) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: at most one Raster monitor");
             ras = m;
             a.ras.on = 1;
-            a.ras.n = m->all_nodes ? W : m->d.n_nodes;
+            a.ras.arm = arm;
+            a.ras.n = m->n;
             a.ras.nodes = m->d_rnodes;
             a.ras.thr = m->d.threshold_mV;
             a.ras.k_first = first_checked_step(m->d.t_start_ms, o->dt_ms);
@@ -844,27 +843,41 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
             break;
         case MON_RECORDER:
             if (m->max_only) {
-                if (a.rec.mx_on) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one max-only Recorder per run");
+                if (a.rec.mx_on) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: at most one max-only Recorder");
                 a.rec.mx_on = 1;
                 a.rec.mx = (T *)m->d_mx;
+                a.rec.mx_of_node = m->d_rec_of_node;
             } else {
-                if (rec) return axm_fail(err, AXM_ERR_INPUT, "cuda: at most one Recorder per run");
+                if (rec) return axm_fail(err, AXM_ERR_INPUT, "cuda: run: at most one Recorder");
                 rec = m;
             }
             break;
         }
+        m->fresh = 0;
     }
-    /* per-run output buffers */
+    /* an Active monitor that marks decided flags its active fibers at the start of every run */
+    if (act && act->mark && !reinit) {
+        std::vector<unsigned char> dec(B);
+        AXM_CK(cudaMemcpy(dec.data(), s->d_decided, B, cudaMemcpyDeviceToHost));
+        for (int b = 0; b < B; b++) dec[b] |= act->h_active[b];
+        AXM_CK(cudaMemcpy(s->d_decided, dec.data(), B, cudaMemcpyHostToDevice));
+    }
+    /* per-run output buffers; Recorder frames sit on the absolute grid j = 0, every, 2 every, ... */
     void *d_frames = NULL, *d_sp = NULL;
-    long long n_frames = 0, cap = 0;
+    long long cap = 0;
+    int rec_init = 0;
     if (rec) {
-        n_frames = 1 + o->n_steps / rec->every;
-        size_t n = (size_t)n_frames * B * rec->ns_rec * rec->nn_rec;
-        if ((rc = dalloc(&d_frames, n * sizeof(T), "recorder frames", err))) return rc;
+        const long long ev = rec->every;
+        rec_init = reinit || rec->frames == 0 || (k0 % ev == 0 && rec->last_fj != k0);
+        long long grid = (k0 + o->n_steps) / ev - k0 / ev;
+        size_t n = (size_t)(rec_init + grid) * B * rec->ns_rec * rec->nn_rec;
+        if ((rc = dalloc(&d_frames, (n ? n : 1) * sizeof(T), "recorder frames", err))) return rc;
         a.rec.on = 1;
         a.rec.ns = rec->ns_rec;
         a.rec.nn = rec->nn_rec;
         a.rec.every = rec->every;
+        a.rec.init = rec_init;
+        a.rec.k0_div = k0 / ev;
         for (int q = 0, i = 0; q < 5; q++)
             if ((rec->mask >> q) & 1) a.rec.st[i++] = q;
         a.rec.rec_of_node = rec->d_rec_of_node;
@@ -873,32 +886,40 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     if (ras) {
         long long bound = (long long)B * a.ras.n * (o->n_steps / 2 + 1);
         cap = bound < (1ll << 24) ? bound : (1ll << 24);
-        size_t per = 2 * sizeof(int) + sizeof(double) + sizeof(long long);
-        if ((rc = dalloc(&d_sp, (size_t)cap * per + 16, "raster spikes", err))) { dfree(d_frames); return rc; }
+        size_t per = 2 * sizeof(int) + sizeof(double);
+        if ((rc = dalloc(&d_sp, (size_t)cap * per + 16, "raster spikes", err))) {
+            dfree(d_frames);
+            return rc;
+        }
         char *base = (char *)d_sp;
         a.ras.count = (unsigned long long *)base;
         a.ras.sp_t = (double *)(base + 16);
-        a.ras.sp_k = (long long *)(base + 16 + cap * sizeof(double));
-        a.ras.sp_fiber = (int *)(base + 16 + cap * (sizeof(double) + sizeof(long long)));
+        a.ras.sp_fiber = (int *)(base + 16 + cap * sizeof(double));
         a.ras.sp_node = a.ras.sp_fiber + cap;
         a.ras.cap = cap;
         if (cudaMemset(a.ras.count, 0, 16) != cudaSuccess) {
-            dfree(d_frames); dfree(d_sp);
+            dfree(d_frames);
+            dfree(d_sp);
             return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemset failed", __FILE__, __LINE__);
         }
     }
     const int npl = npl_for(W);
+    const int kmode = (rec || ras) ? K_FULL : K_LITE;
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));
     if (chunk < 1) chunk = 1;
     long long done = 0;
     int first = 1;
-    while (done < o->n_steps || (first && o->n_steps == 0)) {
-        if (o->cancel && *o->cancel) { rc = axm_fail(err, AXM_ERR_CANCELLED, "cancelled"); break; }
+    /* one launch even for n_steps = 0: the monitors see the initial state (arming, max, frame 0) */
+    while (first || done < o->n_steps) {
+        if (o->cancel && *o->cancel) {
+            rc = axm_fail(err, AXM_ERR_CANCELLED, "run: cancelled");
+            break;
+        }
         long long n = o->n_steps - done < chunk ? o->n_steps - done : chunk;
-        a.k0 = s->k + done;
+        a.k0 = k0 + done;
         a.n_steps = n;
         a.first_launch = first;
-        cudaError_t e = launch_t<T>(a, (rec || ras) ? K_FULL : K_LITE, npl, B);
+        cudaError_t e = launch_t<T>(a, kmode, npl, B);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: S-MF kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
@@ -908,19 +929,18 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         done += n;
         first = 0;
         if (o->progress) o->progress(o->progress_ud, (long)done, (long)o->n_steps);
-        if (o->n_steps == 0) break;
     }
-    s->k += done;
+    s->k = k0 + done;
     s->fresh = 0;
-    /* harvest */
+    /* harvest the monitors' results */
     for (int i = 0; rc == AXM_OK && i < n_mons; i++) {
         axm_cuda_mon *m = mons[i];
-        size_t nd = (size_t)B * MAXDET;
+        size_t bn = (size_t)B * m->n;
         cudaError_t e = cudaSuccess;
         if (m->type == MON_ACTIVE) e = cudaMemcpy(m->h_active, m->d_active, B, cudaMemcpyDeviceToHost);
         if (m->type == MON_APCOUNT) {
-            e = cudaMemcpy(m->h_count, m->d_count, nd * sizeof(int), cudaMemcpyDeviceToHost);
-            if (e == cudaSuccess) e = cudaMemcpy(m->h_first, m->d_first, nd * sizeof(double), cudaMemcpyDeviceToHost);
+            e = cudaMemcpy(m->h_count, m->d_count, bn * sizeof(int), cudaMemcpyDeviceToHost);
+            if (e == cudaSuccess) e = cudaMemcpy(m->h_first, m->d_first, bn * sizeof(double), cudaMemcpyDeviceToHost);
         }
         if (m->type == MON_RECORDER && m->max_only) rc = download(m->h_max, m->d_mx, (size_t)B * 5, s->prec, err);
         if (e != cudaSuccess)
@@ -928,12 +948,17 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     }
     if (rc == AXM_OK && rec) {
         /* frames of completed launches only (a cancelled run keeps what it recorded) */
-        long long nf = 1 + done / rec->every;
+        const long long ev = rec->every;
+        long long nf = rec_init + (k0 + done) / ev - k0 / ev;
         size_t per = (size_t)B * rec->ns_rec * rec->nn_rec;
         size_t old = rec->rec_data->size();
         rec->rec_data->resize(old + nf * per);
         rc = download(rec->rec_data->data() + old, d_frames, nf * per, s->prec, err);
-        for (long long f = 0; f < nf; f++) rec->rec_times->push_back((double)(a.run_k0 + f * rec->every) * o->dt_ms);
+        for (long long f = 0; f < nf; f++) {
+            long long j = rec_init && f == 0 ? k0 : (k0 / ev + 1 + f - rec_init) * ev;
+            rec->rec_times->push_back((double)j * o->dt_ms);
+            rec->last_fj = j;
+        }
         rec->frames += (long)nf;
     }
     if (rc == AXM_OK && ras) {
@@ -953,9 +978,8 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
             if (e != cudaSuccess) {
                 rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: raster: %s", __FILE__, __LINE__, cudaGetErrorString(e));
             } else {
-                size_t old = ras->spikes->size();
                 for (unsigned long long i = 0; i < cnt; i++) ras->spikes->push_back(axm_spike{f[i], nd[i], t[i]});
-                std::sort(ras->spikes->begin() + old, ras->spikes->end(), spike_less);
+                std::sort(ras->spikes->begin(), ras->spikes->end(), spike_less);
             }
         }
     }
@@ -1017,28 +1041,30 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
     int rc = smf_consts(&s->model, o->dt_ms, &cd, err);
     if (rc) return rc;
     if ((rc = resolve_pulses(s, o->dt_ms, err))) return rc;
-    const long long n_steps = (long long)llround(o->tstop_ms / o->dt_ms);
 
     std::vector<double> ub(B), lb(B, 0.0), nanv(B, NAN);
-    for (int b = 0; b < B; b++) ub[b] = o->ub_init ? o->ub_init[b] : 0.2 / ((s->D[b] / 5) * (s->D[b] / 5));
-    std::vector<int> zero(B, 0), st(B, -1), list(B);
+    for (int b = 0; b < B; b++) {
+        double u = o->ub_init ? o->ub_init[b] : o->D_um ? 0.2 / ((o->D_um[b] / 5) * (o->D_um[b] / 5)) : 0.2;
+        ub[b] = isfinite(u) && u > 0 ? u : 0.2;
+    }
+    std::vector<int> st(B, AXM_TH_NOT_CONVERGED), list(B);
     for (int b = 0; b < B; b++) list[b] = b;
 
-    /* one device block: ub lb maxv | status phase tries_fix tries list0 list1 n_next */
+    /* device: ub lb upper lower | status phase tries_fix tries streak zero_done list0 list1 n_next */
     double *d_dbl = NULL;
     int *d_int = NULL;
-    if ((rc = dalloc((void **)&d_dbl, sizeof(double) * 3 * B, "threshold bounds", err))) return rc;
-    if ((rc = dalloc((void **)&d_int, sizeof(int) * (6 * (size_t)B + 1), "threshold state", err))) {
+    if ((rc = dalloc((void **)&d_dbl, sizeof(double) * 4 * (size_t)B, "threshold bounds", err))) return rc;
+    if ((rc = dalloc((void **)&d_int, sizeof(int) * (8 * (size_t)B + 1), "threshold state", err))) {
         dfree(d_dbl);
         return rc;
     }
-    int *d_status = d_int, *d_phase = d_int + B, *d_tf = d_int + 2 * B, *d_tr = d_int + 3 * B;
-    int *d_list[2] = {d_int + 4 * B, d_int + 5 * B}, *d_n = d_int + 6 * B;
+    int *d_status = d_int, *d_list[2] = {d_int + 6 * B, d_int + 7 * B}, *d_n = d_int + 8 * B;
     cudaError_t e = cudaMemcpy(d_dbl, ub.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(d_dbl + B, lb.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(d_dbl + 2 * B, nanv.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
+    if (e == cudaSuccess) e = cudaMemcpy(d_dbl + 3 * B, nanv.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(d_status, st.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
-    if (e == cudaSuccess) e = cudaMemset(d_phase, 0, sizeof(int) * 3 * B);
+    if (e == cudaSuccess) e = cudaMemset(d_int + B, 0, sizeof(int) * 5 * B); /* PH_FIX = 0, counters 0 */
     if (e == cudaSuccess) e = cudaMemcpy(d_list[0], list.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
 
     axm_cuda_mon act;
@@ -1048,15 +1074,19 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
     act.mark = 1;
     KArgs<T> a;
     base_args(&a, s, cd);
+    a.dt = o->dt_ms;
     rc = check_detect(&o->detect, err);
-    if (rc == AXM_OK) rc = fill_det(&a.act, &act, W, o->dt_ms, err);
+    if (rc == AXM_OK) rc = fill_det(&a.act, &act, W, o->dt_ms, 1, err);
     a.th.ub = d_dbl;
     a.th.lb = d_dbl + B;
-    a.th.maxv = d_dbl + 2 * B;
+    a.th.upper = d_dbl + 2 * B;
+    a.th.lower = d_dbl + 3 * B;
     a.th.status = d_status;
-    a.th.phase = d_phase;
-    a.th.tries_fix = d_tf;
-    a.th.tries = d_tr;
+    a.th.phase = d_int + B;
+    a.th.tries_fix = d_int + 2 * B;
+    a.th.tries = d_int + 3 * B;
+    a.th.streak = d_int + 4 * B;
+    a.th.zero_done = d_int + 5 * B;
     a.th.resolution = o->resolution;
     a.th.up = o->fix_bound_up;
     a.th.down = o->fix_bound_down;
@@ -1064,32 +1094,40 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
     a.th.max_tries_fix = o->max_tries_bound_fix;
     a.th.max_tries = o->max_tries;
     a.th.n_next = d_n;
-    a.th.n_steps = n_steps;
+    a.th.n_steps = lround(o->tstop_ms / o->dt_ms);
 
     const int npl = npl_for(W);
     int n_list = B, cur = 0, it = 0, cancelled = 0;
     long n_sims = 0;
-    const int max_launch = o->max_tries_bound_fix + o->max_tries + 2;
+    /* every phase is bounded (thresh.c): the cap only guards against a bug looping forever */
+    const int max_launch = 2 * (o->max_tries_bound_fix + o->max_tries) + 8;
     while (rc == AXM_OK && e == cudaSuccess && n_list > 0 && it < max_launch) {
-        if (o->cancel && *o->cancel) { cancelled = 1; break; }
+        if (o->cancel && *o->cancel) {
+            cancelled = 1;
+            break;
+        }
         a.list = d_list[cur];
         a.n_list = n_list;
         a.th.next_list = d_list[1 - cur];
         e = cudaMemset(d_n, 0, sizeof(int));
         if (e == cudaSuccess) e = launch_t<T>(a, K_TH, npl, n_list);
         if (e == cudaSuccess) e = cudaMemcpy(&n_list, d_n, sizeof(int), cudaMemcpyDeviceToHost);
+        if (e != cudaSuccess) break;
         n_sims += a.n_list;
         cur = 1 - cur;
         it++;
-        if (e == cudaSuccess && o->progress) o->progress(o->progress_ud, B - n_list, B, it);
+        if (o->progress) o->progress(o->progress_ud, B - n_list, B, it);
     }
     if (rc == AXM_OK && e != cudaSuccess)
         rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: threshold search (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
                       cudaGetErrorString(e));
+    std::vector<double> up(B), lo(B);
+    std::vector<int> phase(B);
     if (rc == AXM_OK) {
-        e = cudaMemcpy(ub.data(), d_dbl, sizeof(double) * B, cudaMemcpyDeviceToHost);
-        if (e == cudaSuccess) e = cudaMemcpy(lb.data(), d_dbl + B, sizeof(double) * B, cudaMemcpyDeviceToHost);
+        e = cudaMemcpy(up.data(), d_dbl + 2 * B, sizeof(double) * B, cudaMemcpyDeviceToHost);
+        if (e == cudaSuccess) e = cudaMemcpy(lo.data(), d_dbl + 3 * B, sizeof(double) * B, cudaMemcpyDeviceToHost);
         if (e == cudaSuccess) e = cudaMemcpy(st.data(), d_status, sizeof(int) * B, cudaMemcpyDeviceToHost);
+        if (e == cudaSuccess) e = cudaMemcpy(phase.data(), d_int + B, sizeof(int) * B, cudaMemcpyDeviceToHost);
         if (e != cudaSuccess)
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: threshold results: %s", __FILE__, __LINE__, cudaGetErrorString(e));
     }
@@ -1105,28 +1143,33 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
         return axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
     }
     for (int b = 0; b < B; b++) {
-        int sb = st[b];
-        if (sb < 0) sb = cancelled ? AXM_TH_CANCELLED : AXM_TH_NOT_CONVERGED;
-        res->status[b] = sb;
-        int ok = sb == AXM_TH_OK || sb == AXM_TH_NOT_CONVERGED || sb == AXM_TH_CANCELLED;
-        res->upper[b] = ok ? ub[b] : NAN;
-        res->lower[b] = ok ? lb[b] : NAN;
+        res->status[b] = phase[b] != PH_DONE ? (cancelled ? AXM_TH_CANCELLED : AXM_TH_NOT_CONVERGED) : st[b];
+        res->upper[b] = up[b];
+        res->lower[b] = lo[b];
     }
     res->n_sims = n_sims;
     res->iterations = it;
-    if (cancelled) return axm_fail(err, AXM_ERR_CANCELLED, "cancelled");
+    if (cancelled) return axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
     return AXM_OK;
 }
 
 extern "C" int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
 {
-    if (!o || !res) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no options or result");
+    if (!res) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no result");
     memset(res, 0, sizeof *res);
-    if (!(o->dt_ms > 0) || !(o->tstop_ms > 0))
-        return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: expected dt_ms > 0 and tstop_ms > 0");
-    if (!(o->resolution > 0) || !(o->fix_bound_up > 1) || !(o->fix_bound_down > 0 && o->fix_bound_down < 1))
-        return axm_fail(err, AXM_ERR_INPUT,
-                        "cuda: threshold: expected resolution > 0, fix_bound_up > 1, 0 < fix_bound_down < 1");
+    if (!s || !o) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no sim or options");
+    if (!(o->dt_ms > 0) || !(o->tstop_ms > o->dt_ms))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected dt_ms > 0 and tstop_ms > dt_ms, got %g and %g",
+                        o->dt_ms, o->tstop_ms);
+    if (!(o->resolution > 0 && o->resolution < 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: resolution: expected a number in (0, 1), got %g", o->resolution);
+    if (!(o->fix_bound_up > 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_up: expected a number > 1, got %g", o->fix_bound_up);
+    if (!(o->fix_bound_down > 0 && o->fix_bound_down < 1))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_down: expected a number in (0, 1), got %g",
+                        o->fix_bound_down);
+    if (o->max_tries < 1 || o->max_tries_bound_fix < 0 || !(o->max_amp > 0))
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected max_tries >= 1, max_tries_bound_fix >= 0, max_amp > 0");
     AXM_CK(cudaSetDevice(s->dev));
     return s->prec == AXM_FP64 ? thresh_t<double>(s, o, res, err) : thresh_t<float>(s, o, res, err);
 }

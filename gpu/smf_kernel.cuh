@@ -22,9 +22,9 @@ namespace axmcu {
 
 constexpr int WPB = 4;          /* warps = fibers per block */
 constexpr int MAXDET = 16;      /* checked nodes per detector (axm_detect.nodes) */
-constexpr unsigned FULL = 0xffffffffu;
+constexpr unsigned FULL_MASK = 0xffffffffu;
 
-enum { DRIVE_NONE = 0, DRIVE_SEP = 1, DRIVE_MAT = 2 };
+enum { DRIVE_SEP = 1, DRIVE_MAT = 2 }; /* bits: both may be on (their potentials add) */
 
 struct DPulse {
     int fiber, node;            /* fiber -1: all; node resolved to 0..W-1 */
@@ -45,41 +45,49 @@ template <typename T> struct SmfC {
 /* Active / APCount detector: settings plus persistent per-fiber state in device memory. */
 struct DetDev {
     int on, n, at_least, mark;
+    int arm;                    /* re-arm from the run's initial state (first run, reinit) */
     int nodes[MAXDET];
     double thr;
-    long long k_first;          /* first absolute step k whose state time (k+1) dt >= t_start */
-    unsigned char *below;       /* [B][MAXDET] armed flags */
-    unsigned char *seen;        /* [B][MAXDET] node spiked (Active) */
-    int *count;                 /* [B][MAXDET] (APCount) */
-    double *first;              /* [B][MAXDET] first crossing, ms (APCount) */
+    long long k_first;          /* first absolute step k whose state time (k+1) dt is in the window */
+    unsigned char *below;       /* [B][n] armed: the last sample was below threshold */
+    unsigned char *seen;        /* [B][n] node spiked (Active) */
+    int *count;                 /* [B][n] (APCount) */
+    double *first;              /* [B][n] first crossing, ms (APCount) */
     unsigned char *active;      /* [B] (Active) */
 };
 
 struct RasDev {
     int on, n;                  /* n checked nodes (all nodes: n = W, nodes = NULL) */
+    int arm;
     const int *nodes;
     double thr;
     long long k_first;
     unsigned char *below;       /* [B][n] */
     int *sp_fiber, *sp_node;
     double *sp_t;
-    long long *sp_k;
     unsigned long long *count;
     long long cap;
 };
 
 template <typename T> struct RecDev {
     int on, ns, nn, every;
+    int init;                   /* 1: this run's initial state is frame 0 */
+    long long k0_div;           /* run_k0 / every */
     int st[5];                  /* recorded state indices */
     const int *rec_of_node;     /* [W]: output column of node j, -1 = not recorded */
-    T *frames;                  /* [n_frames][B][ns][nn] for this run */
+    T *frames;                  /* [n_frames][B][ns][nn] for this run; frames on the absolute grid */
     int mx_on;
-    T *mx;                      /* [B][5], running max over time and nodes */
+    const int *mx_of_node;      /* [W]: >= 0 = node counts in the max */
+    T *mx;                      /* [B][5], running max over time and nodes (NaN sticks) */
 };
 
+/* Threshold search state per condition (core/thresh.c's phases, one fiber each). */
+enum { PH_FIX = 0, PH_BISECT = 1, PH_ZERO = 2, PH_DONE = 3 };
+constexpr int ZERO_CHECK_AFTER = 10; /* activations in a row with lb = 0 before the zero test */
+
 struct ThDev {
-    double *ub, *lb, *maxv;
-    int *status, *phase, *tries_fix, *tries;
+    double *ub, *lb, *upper, *lower;
+    int *status, *phase, *tries_fix, *tries, *streak, *zero_done;
     double resolution, up, down, max_amp;
     int max_tries_fix, max_tries;
     int *next_list, *n_next;
@@ -98,7 +106,8 @@ template <typename T> struct KArgs {
     const T *amp;
     int n_pulses;
     const DPulse *pulses;
-    long long k0, n_steps, run_k0;
+    double dt;
+    long long k0, n_steps;
     int first_launch;
     unsigned char *decided;
     int stop_when_decided;
@@ -127,13 +136,21 @@ template <typename T> __device__ __forceinline__ T nan_to_num(T x, T nan_v, T po
     return x;
 }
 
-/* Waveform sample k; past the end: linear extrapolation for one sample, then 0 (sim.h). */
-template <typename T> __device__ __forceinline__ T wave_at(const T *w, long long len, long long k)
+/* Sample k of a series (stride apart); past the end: linear extrapolation for one sample, then 0
+ * (sim.h). */
+template <typename T>
+__device__ __forceinline__ T series_at(const T *w, long long len, long long k, long long stride = 1)
 {
-    if (k < len) return __ldg(w + k);
-    if (k == len && len >= 2) return (T)2 * __ldg(w + len - 1) - __ldg(w + len - 2);
+    if (k < len) return __ldg(w + k * stride);
+    if (k == len && len >= 2) return (T)2 * __ldg(w + (len - 1) * stride) - __ldg(w + (len - 2) * stride);
     if (k == len && len == 1) return __ldg(w);
     return (T)0;
+}
+
+/* The recorder's max: a NaN state shows and stays (as the CPU recorder). */
+template <typename T> __device__ __forceinline__ T nanmax(T m, T x)
+{
+    return (x > m || isnan(x)) ? x : m;
 }
 
 __device__ __forceinline__ int reflect(int q, int W)
@@ -189,13 +206,95 @@ template <typename T> __device__ __forceinline__ T pick(int q, T m, T h, T p, T 
     return q == 0 ? m : q == 1 ? h : q == 2 ? p : q == 3 ? s : v;
 }
 
-/* Crossing test of one checked node at a checked step; returns 1 on a spike. */
-__device__ __forceinline__ int cross(double vv, double thr, unsigned char &below)
+/* Crossing test of one checked node (monitor.h): a rise from below counts inside the window; the
+ * armed flag follows every sample. */
+__device__ __forceinline__ int cross(double vv, double thr, int in_window, unsigned char &below)
 {
     int ge = vv >= thr;
-    int spike = ge && below;
+    int spike = ge && below && in_window;
     below = !ge;
     return spike;
+}
+
+/* Crossing time by linear interpolation between the samples at k dt and (k+1) dt. */
+__device__ __forceinline__ double cross_time(long long k, double dt, double thr, double vp, double v)
+{
+    double t = (double)(k + 1) * dt;
+    double tc = (double)k * dt + dt * (thr - vp) / (v - vp);
+    return (!isfinite(tc) || tc > t) ? t : tc;
+}
+
+/* One condition's bound update after its test at amplitude (FIX: ub, BISECT: (lb+ub)/2, ZERO: 0),
+ * exactly as core/thresh.c: bad = the final vm is not finite; mv = max of vm over time and nodes. */
+__device__ inline void th_update(const ThDev &t, int b, int act, int bad, double mv, double thr)
+{
+    double ub = t.ub[b], lb = t.lb[b];
+    int ph = t.phase[b], tf = t.tries_fix[b], tb = t.tries[b], streak = t.streak[b], zd = t.zero_done[b];
+    double amp = ph == PH_FIX ? ub : ph == PH_BISECT ? 0.5 * (ub + lb) : 0.0;
+    int st = -1;
+    if (bad || isnan(mv)) {
+        /* an explicit model can blow up when the bound fix overshoots: step back and retry */
+        if (ph == PH_FIX && tf < t.max_tries_fix && ub > lb * 1.0001) {
+            ub = lb > 0 ? lb + 0.25 * (ub - lb) : 0.5 * ub;
+            tf++;
+        } else {
+            st = AXM_TH_NAN;
+        }
+    } else if (ph == PH_FIX) {
+        if (act) {
+            ph = PH_BISECT;
+            streak = 0;
+        } else if (tf >= t.max_tries_fix) {
+            st = mv >= thr ? AXM_TH_BLOCK : AXM_TH_NO_ACTIVATION;
+        } else if (mv < thr) {
+            lb = ub;
+            ub *= t.up;
+            tf++;
+            if (ub > t.max_amp) st = AXM_TH_NO_ACTIVATION;
+        } else {
+            ub *= t.down;
+            if (lb >= ub) lb = 0;
+            tf++;
+        }
+    } else if (ph == PH_ZERO) {
+        if (act) {
+            st = AXM_TH_ACTIVE_AT_ZERO;
+        } else {
+            zd = 1;
+            ph = PH_BISECT;
+        }
+    } else {
+        if (act) {
+            ub = amp;
+            streak++;
+        } else {
+            lb = amp;
+            streak = 0;
+        }
+        tb++;
+        if ((ub - lb) / ub < t.resolution) {
+            st = AXM_TH_OK;
+            t.upper[b] = ub;
+            t.lower[b] = lb;
+        } else if (tb >= t.max_tries) {
+            st = AXM_TH_NOT_CONVERGED;
+        } else if (lb == 0 && !zd && streak >= ZERO_CHECK_AFTER) {
+            ph = PH_ZERO;
+        }
+    }
+    t.ub[b] = ub;
+    t.lb[b] = lb;
+    t.tries_fix[b] = tf;
+    t.tries[b] = tb;
+    t.streak[b] = streak;
+    t.zero_done[b] = zd;
+    if (st >= 0) {
+        t.status[b] = st;
+        t.phase[b] = PH_DONE;
+    } else {
+        t.phase[b] = ph;
+        t.next_list[atomicAdd(t.n_next, 1)] = b;
+    }
 }
 
 enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
@@ -213,13 +312,18 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
     const int slot = blockIdx.x * WPB + wid;
     const int B = a.B, W = a.W;
     int b;
+    /* frozen: a decided fiber is not stepped, but the FULL monitors still see its state */
+    int frozen = 0;
     if (TH) {
         if (slot >= a.n_list) return;
         b = a.list[slot];
     } else {
         if (slot >= B) return;
         b = slot;
-        if (a.stop_when_decided && a.decided[b]) return;
+        if (a.stop_when_decided && a.decided[b]) {
+            if (!FULL) return;
+            frozen = 1;
+        }
     }
     T *row = rows[wid];
     const SmfC<T> &c = a.c;
@@ -229,7 +333,8 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
     double amp_d = 1.0;
     if (TH) {
         double ub = a.th.ub[b], lb = a.th.lb[b];
-        amp_d = a.th.phase[b] == 0 ? ub : 0.5 * (ub + lb);
+        int ph = a.th.phase[b];
+        amp_d = ph == PH_FIX ? ub : ph == PH_BISECT ? 0.5 * (ub + lb) : 0.0;
     } else if (a.amp) {
         amp_d = (double)a.amp[b];
     }
@@ -254,16 +359,16 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
     }
     __syncwarp();
 
-    /* monitors: lane i < n handles checked node i of Active / APCount */
+    /* Active / APCount: lane i < n handles checked node i */
     const int act_on = TH ? 1 : a.act.on;
+    const int arm_act = TH || (a.first_launch && a.act.arm);
     unsigned char act_below = 1, act_seen = 0;
     int act_node = 0, active = 0;
     if (act_on && lane < a.act.n) {
         act_node = a.act.nodes[lane];
-        if (!TH) {
-            act_below = a.act.below[b * MAXDET + lane];
-            act_seen = a.act.seen[b * MAXDET + lane];
-        }
+        if (arm_act) act_below = !((double)row[act_node] >= a.act.thr);
+        else act_below = a.act.below[b * a.act.n + lane];
+        if (!TH) act_seen = a.act.seen[b * a.act.n + lane];
     }
     if (!TH && act_on) active = a.act.active[b];
     unsigned char ap_below = 1;
@@ -271,12 +376,12 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
     double ap_first = 0, ap_prev = 0;
     if (!TH && a.ap.on && lane < a.ap.n) {
         ap_node = a.ap.nodes[lane];
-        ap_below = a.ap.below[b * MAXDET + lane];
-        ap_count = a.ap.count[b * MAXDET + lane];
-        ap_first = a.ap.first[b * MAXDET + lane];
         ap_prev = (double)row[ap_node];
+        ap_below = (a.first_launch && a.ap.arm) ? !(ap_prev >= a.ap.thr) : a.ap.below[b * a.ap.n + lane];
+        ap_count = a.ap.count[b * a.ap.n + lane];
+        ap_first = a.ap.first[b * a.ap.n + lane];
     }
-    /* raster: item q*32 + lane */
+    /* Raster: item q*32 + lane */
     unsigned char r_below[NPL];
     double r_prev[NPL];
     int r_node[NPL];
@@ -288,29 +393,35 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
         r_node[q] = -1;
         if (FULL && a.ras.on && it < a.ras.n) {
             r_node[q] = a.ras.nodes ? a.ras.nodes[it] : it;
-            r_below[q] = a.ras.below[(long long)b * a.ras.n + it];
             r_prev[q] = (double)row[r_node[q]];
+            r_below[q] = (a.first_launch && a.ras.arm) ? !(r_prev[q] >= a.ras.thr)
+                                                       : a.ras.below[(long long)b * a.ras.n + it];
         }
     }
-    /* running maxima over time and nodes (threshold: vm only) */
+    /* running maxima over time and nodes: the threshold test needs vm's; the max-only Recorder all */
     T mx[5];
     const int mx_on = TH || a.rec.mx_on;
+    int mxn[NPL];
 #pragma unroll
     for (int q = 0; q < 5; q++) mx[q] = -Num<T>::big();
-    if (mx_on && (TH || a.first_launch)) {
 #pragma unroll
-        for (int i = 0; i < NPL; i++)
-            if (i * 32 + lane < W) {
-                mx[0] = fmax(mx[0], m[i]); mx[1] = fmax(mx[1], h[i]); mx[2] = fmax(mx[2], p[i]);
-                mx[3] = fmax(mx[3], s[i]); mx[4] = fmax(mx[4], v[i]);
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        mxn[i] = j < W && (TH || (a.rec.mx_on && a.rec.mx_of_node[j] >= 0));
+        if (mxn[i] && (TH || a.first_launch)) {
+            mx[4] = nanmax(mx[4], v[i]);
+            if (!TH) {
+                mx[0] = nanmax(mx[0], m[i]); mx[1] = nanmax(mx[1], h[i]);
+                mx[2] = nanmax(mx[2], p[i]); mx[3] = nanmax(mx[3], s[i]);
             }
+        }
     }
     int rec_col[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
         int j = i * 32 + lane;
         rec_col[i] = (FULL && a.rec.on && j < W) ? a.rec.rec_of_node[j] : -1;
-        if (FULL && a.rec.on && a.first_launch && rec_col[i] >= 0) {
+        if (FULL && a.rec.on && a.first_launch && a.rec.init && rec_col[i] >= 0) {
             for (int q = 0; q < a.rec.ns; q++)
                 a.rec.frames[((long long)b * a.rec.ns + q) * a.rec.nn + rec_col[i]] =
                     pick(a.rec.st[q], m[i], h[i], p[i], s[i], v[i]);
@@ -320,105 +431,107 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
     const long long n_steps = TH ? a.th.n_steps : a.n_steps;
     const long long k0 = TH ? 0 : a.k0;
     const int hw = c.hw, taps = c.taps, C = a.C;
+    const double dt_d = a.dt;
     int jc[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1);
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
-        T e[NPL], intra[NPL];
+        if (!frozen) {
+            T e[NPL], intra[NPL];
 #pragma unroll
-        for (int i = 0; i < NPL; i++) e[i] = intra[i] = (T)0;
-        if (a.mode == DRIVE_SEP) {
-            for (int cc = 0; cc < C; cc++) {
-                int wi = __ldg(a.wave_of + b * C + cc);
-                if (wi < 0) continue;
-                T co = ampv * wave_at(a.waves + (long long)wi * a.wlen, a.wlen, k);
-                const T *ph = a.phis + ((long long)b * C + cc) * W;
+            for (int i = 0; i < NPL; i++) e[i] = intra[i] = (T)0;
+            if (a.mode & DRIVE_SEP) {
+                for (int cc = 0; cc < C; cc++) {
+                    int wi = __ldg(a.wave_of + b * C + cc);
+                    if (wi < 0) continue;
+                    T co = ampv * series_at(a.waves + (long long)wi * a.wlen, a.wlen, k);
+                    const T *ph = a.phis + ((long long)b * C + cc) * W;
 #pragma unroll
-                for (int i = 0; i < NPL; i++) e[i] += co * __ldg(ph + jc[i]);
+                    for (int i = 0; i < NPL; i++) e[i] += co * __ldg(ph + jc[i]);
+                }
             }
-        } else if (a.mode == DRIVE_MAT && k < a.ve_len) {
-            const T *vr = a.ve + ((long long)k * B + b) * W;
+            if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
+                const long long stride = (long long)B * W;
+                const T *vb = a.ve + (long long)b * W;
+#pragma unroll
+                for (int i = 0; i < NPL; i++) {
+                    T acc = (T)0;
+#pragma unroll
+                    for (int t = 0; t < AXM_MAX_TAPS; t++)
+                        if (t < taps) acc += c.wve[t] * series_at(vb + reflect(jc[i] + t - hw, W), a.ve_len, k, stride);
+                    e[i] += ampv * acc;
+                }
+            }
+            for (int q = 0; q < a.n_pulses; q++) {
+                const DPulse &P = a.pulses[q];
+                if ((P.fiber < 0 || P.fiber == b) && k >= P.k_on && k < P.k_off) {
+#pragma unroll
+                    for (int i = 0; i < NPL; i++)
+                        if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
+                }
+            }
 #pragma unroll
             for (int i = 0; i < NPL; i++) {
-                T acc = (T)0;
+                T d2v = e[i];
 #pragma unroll
                 for (int t = 0; t < AXM_MAX_TAPS; t++)
-                    if (t < taps) acc += c.wve[t] * __ldg(vr + reflect(jc[i] + t - hw, W));
-                e[i] = ampv * acc;
+                    if (t < taps) d2v += c.wvm[t] * row[reflect(jc[i] + t - hw, W)];
+                smf_node_step(c, m[i], h[i], p[i], s[i], v[i], d2v, intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
             }
+            __syncwarp();
+#pragma unroll
+            for (int i = 0; i < NPL; i++)
+                if (i * 32 + lane < W) row[i * 32 + lane] = v[i];
+            __syncwarp();
         }
-        for (int q = 0; q < a.n_pulses; q++) {
-            const DPulse &P = a.pulses[q];
-            if ((P.fiber < 0 || P.fiber == b) && k >= P.k_on && k < P.k_off) {
-#pragma unroll
-                for (int i = 0; i < NPL; i++)
-                    if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
-            }
-        }
-#pragma unroll
-        for (int i = 0; i < NPL; i++) {
-            T d2v = e[i];
-#pragma unroll
-            for (int t = 0; t < AXM_MAX_TAPS; t++)
-                if (t < taps) d2v += c.wvm[t] * row[reflect(jc[i] + t - hw, W)];
-            smf_node_step(c, m[i], h[i], p[i], s[i], v[i], d2v, intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
-        }
-        __syncwarp();
-#pragma unroll
-        for (int i = 0; i < NPL; i++)
-            if (i * 32 + lane < W) row[i * 32 + lane] = v[i];
-        __syncwarp();
 
         /* monitors see the state at time (k+1) dt */
         if (mx_on) {
 #pragma unroll
             for (int i = 0; i < NPL; i++)
-                if (i * 32 + lane < W) {
-                    mx[4] = fmax(mx[4], v[i]);
+                if (mxn[i]) {
+                    mx[4] = nanmax(mx[4], v[i]);
                     if (!TH) {
-                        mx[0] = fmax(mx[0], m[i]); mx[1] = fmax(mx[1], h[i]);
-                        mx[2] = fmax(mx[2], p[i]); mx[3] = fmax(mx[3], s[i]);
+                        mx[0] = nanmax(mx[0], m[i]); mx[1] = nanmax(mx[1], h[i]);
+                        mx[2] = nanmax(mx[2], p[i]); mx[3] = nanmax(mx[3], s[i]);
                     }
                 }
         }
         int stop = 0;
-        if (act_on && k >= a.act.k_first) {
-            if (lane < a.act.n && cross((double)row[act_node], a.act.thr, act_below)) act_seen = 1;
-            if (!active && __popc(__ballot_sync(FULL, act_seen)) >= a.act.at_least) active = 1;
+        if (act_on) {
+            if (lane < a.act.n && cross((double)row[act_node], a.act.thr, k >= a.act.k_first, act_below))
+                act_seen = 1;
+            if (!active && __popc(__ballot_sync(FULL_MASK, act_seen)) >= a.act.at_least) active = 1;
             if (active && (TH || (a.act.mark && a.stop_when_decided))) stop = 1;
         }
-        if (!TH && a.ap.on) {
-            if (lane < a.ap.n) {
-                double vv = (double)row[ap_node];
-                if (k >= a.ap.k_first && cross(vv, a.ap.thr, ap_below)) {
-                    if (ap_count == 0)
-                        ap_first = (double)k * a.c.dt + (double)a.c.dt * (a.ap.thr - ap_prev) / (vv - ap_prev);
-                    ap_count++;
-                }
-                ap_prev = vv;
+        if (!TH && a.ap.on && lane < a.ap.n) {
+            double vv = (double)row[ap_node];
+            if (cross(vv, a.ap.thr, k >= a.ap.k_first, ap_below)) {
+                if (ap_count == 0) ap_first = cross_time(k, dt_d, a.ap.thr, ap_prev, vv);
+                ap_count++;
             }
+            ap_prev = vv;
         }
         if (FULL && a.ras.on) {
 #pragma unroll
             for (int q = 0; q < NPL; q++) {
                 if (r_node[q] < 0) continue;
                 double vv = (double)row[r_node[q]];
-                if (k >= a.ras.k_first && cross(vv, a.ras.thr, r_below[q])) {
+                if (cross(vv, a.ras.thr, k >= a.ras.k_first, r_below[q])) {
                     unsigned long long at = atomicAdd(a.ras.count, 1ull);
                     if ((long long)at < a.ras.cap) {
                         a.ras.sp_fiber[at] = b;
                         a.ras.sp_node[at] = r_node[q];
-                        a.ras.sp_k[at] = k;
-                        a.ras.sp_t[at] = (double)k * a.c.dt + (double)a.c.dt * (a.ras.thr - r_prev[q]) / (vv - r_prev[q]);
+                        a.ras.sp_t[at] = cross_time(k, dt_d, a.ras.thr, r_prev[q], vv);
                     }
                 }
                 r_prev[q] = vv;
             }
         }
-        if (FULL && a.rec.on && ((k - a.run_k0 + 1) % a.rec.every) == 0) {
-            long long f = (k - a.run_k0 + 1) / a.rec.every;
+        if (FULL && a.rec.on && ((k + 1) % a.rec.every) == 0) {
+            long long f = a.rec.init + (k + 1) / a.rec.every - a.rec.k0_div - 1;
 #pragma unroll
             for (int i = 0; i < NPL; i++) {
                 if (rec_col[i] < 0) continue;
@@ -427,100 +540,62 @@ __global__ void __launch_bounds__(WPB * 32) smf_kernel(const KArgs<T> a)
                         pick(a.rec.st[q], m[i], h[i], p[i], s[i], v[i]);
             }
         }
-        if (stop) break;
+        if (stop) {
+            if (!FULL) break;
+            frozen = 1; /* the Recorder and Raster keep observing the frozen state */
+        }
     }
 
-    /* warp-wide maxima */
+    /* warp-wide maxima (NaN sticks) */
     if (mx_on) {
 #pragma unroll
         for (int q = 0; q < 5; q++)
-            for (int o = 16; o > 0; o >>= 1) mx[q] = fmax(mx[q], __shfl_xor_sync(FULL, mx[q], o));
+            for (int o = 16; o > 0; o >>= 1) mx[q] = nanmax(mx[q], __shfl_xor_sync(FULL_MASK, mx[q], o));
     }
     if constexpr (TH) {
-        int nan_any = 0;
+        int bad = 0;
 #pragma unroll
         for (int i = 0; i < NPL; i++)
-            if (i * 32 + lane < W && isnan(v[i])) nan_any = 1;
-        nan_any = __any_sync(FULL, nan_any);
-        if (lane == 0) {
-            const ThDev &t = a.th;
-            double ub = t.ub[b], lb = t.lb[b], maxv = (double)mx[4];
-            int ph = t.phase[b], st = -1;
-            if (maxv > t.maxv[b] || isnan(t.maxv[b])) t.maxv[b] = maxv;
-            if (nan_any) {
-                st = AXM_TH_NAN;
-            } else if (ph == 0) {
-                /* bracketing: the trial was ub */
-                if (active) {
-                    ph = 1;
-                } else if (t.tries_fix[b] >= t.max_tries_fix) {
-                    st = maxv < a.act.thr ? AXM_TH_NO_ACTIVATION : AXM_TH_BLOCK;
-                } else {
-                    if (maxv < a.act.thr) {
-                        lb = ub;
-                        ub *= t.up;
-                        if (ub > t.max_amp) st = AXM_TH_NO_ACTIVATION;
-                    } else {
-                        ub *= t.down;
-                        if (lb >= ub) lb = 0;
-                    }
-                    t.tries_fix[b]++;
-                }
-                if (ph == 1 && (ub - lb) / ub < t.resolution) st = AXM_TH_OK;
-            } else {
-                double amp = 0.5 * (ub + lb);
-                if (active) ub = amp;
-                else lb = amp;
-                t.tries[b]++;
-                if ((ub - lb) / ub < t.resolution) st = AXM_TH_OK;
-                else if (t.tries[b] >= t.max_tries) st = AXM_TH_NOT_CONVERGED;
-            }
-            t.ub[b] = ub;
-            t.lb[b] = lb;
-            t.phase[b] = ph;
-            if (st >= 0) t.status[b] = st;
-            else t.next_list[atomicAdd(t.n_next, 1)] = b;
-        }
+            if (i * 32 + lane < W && !isfinite(v[i])) bad = 1;
+        bad = __any_sync(FULL_MASK, bad);
+        if (lane == 0) th_update(a.th, b, active, bad, (double)mx[4], a.act.thr);
     } else {
-    /* plain run: store the state and the monitors' persistent state */
+        /* plain run: store the state and the monitors' persistent state */
 #pragma unroll
-    for (int i = 0; i < NPL; i++) {
-        int j = i * 32 + lane;
-        if (j < W) {
-            a.state[(b * 5 + 0) * W + j] = m[i];
-            a.state[(b * 5 + 1) * W + j] = h[i];
-            a.state[(b * 5 + 2) * W + j] = p[i];
-            a.state[(b * 5 + 3) * W + j] = s[i];
-            a.state[(b * 5 + 4) * W + j] = v[i];
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+                a.state[(b * 5 + 0) * W + j] = m[i];
+                a.state[(b * 5 + 1) * W + j] = h[i];
+                a.state[(b * 5 + 2) * W + j] = p[i];
+                a.state[(b * 5 + 3) * W + j] = s[i];
+                a.state[(b * 5 + 4) * W + j] = v[i];
+            }
         }
-    }
-    if (act_on) {
-        if (lane < a.act.n) {
-            a.act.below[b * MAXDET + lane] = act_below;
-            a.act.seen[b * MAXDET + lane] = act_seen;
+        if (act_on) {
+            if (lane < a.act.n) {
+                a.act.below[b * a.act.n + lane] = act_below;
+                a.act.seen[b * a.act.n + lane] = act_seen;
+            }
+            if (lane == 0) {
+                a.act.active[b] = (unsigned char)active;
+                if (active && a.act.mark) a.decided[b] = 1;
+            }
         }
-        if (lane == 0) {
-            a.act.active[b] = (unsigned char)active;
-            if (active && a.act.mark) a.decided[b] = 1;
+        if (a.ap.on && lane < a.ap.n) {
+            a.ap.below[b * a.ap.n + lane] = ap_below;
+            a.ap.count[b * a.ap.n + lane] = ap_count;
+            a.ap.first[b * a.ap.n + lane] = ap_first;
         }
-    }
-    if (a.ap.on && lane < a.ap.n) {
-        a.ap.below[b * MAXDET + lane] = ap_below;
-        a.ap.count[b * MAXDET + lane] = ap_count;
-        a.ap.first[b * MAXDET + lane] = ap_first;
-    }
-    if (FULL && a.ras.on) {
+        if (FULL && a.ras.on) {
 #pragma unroll
-        for (int q = 0; q < NPL; q++)
-            if (r_node[q] >= 0) a.ras.below[(long long)b * a.ras.n + q * 32 + lane] = r_below[q];
-    }
-    if (a.rec.mx_on && lane == 0) {
-#pragma unroll
-        for (int q = 0; q < 5; q++) {
-            T o = a.rec.mx[b * 5 + q];
-            a.rec.mx[b * 5 + q] = fmax(o, mx[q]);
+            for (int q = 0; q < NPL; q++)
+                if (r_node[q] >= 0) a.ras.below[(long long)b * a.ras.n + q * 32 + lane] = r_below[q];
         }
-    }
+        if (a.rec.mx_on && lane == 0) {
+#pragma unroll
+            for (int q = 0; q < 5; q++) a.rec.mx[b * 5 + q] = nanmax(a.rec.mx[b * 5 + q], mx[q]);
+        }
     }
 }
 

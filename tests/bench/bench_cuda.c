@@ -1,0 +1,241 @@
+/* CUDA backend throughput next to the original axonml's figures (issue 5) and the CPU backend run in
+ * this process:
+ *   S-MF forward, 101 nodes x 1000 steps, B = 1 .. 50000, fp32 and fp64 (node-steps/s);
+ *   threshold search, 1000 conditions x 51 nodes, resolution 0.1 % (thresholds/s).
+ * The CPU runs only the smaller batches (its rate is flat in B once the threads are busy).
+ * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "axm_cuda.h"
+#include "axonml.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void die(const char *what, const axm_err *e)
+{
+    fprintf(stderr, "bench_cuda: %s: %s\n", what, e->msg);
+    exit(1);
+}
+
+/* A drive of one point source per fiber (distance varying with the fiber) and one monophasic
+ * cathodic pulse, as in the original's benchmarks (a fiber driven near threshold). */
+typedef struct drive_buf {
+    axm_source *src;
+    int *wave_of;
+    double *wave;
+    const double *waves[1];
+    axm_drive d;
+} drive_buf;
+
+static void drive_make(drive_buf *db, int B, long T, double dt)
+{
+    db->src = calloc((size_t)B, sizeof *db->src);
+    db->wave_of = calloc((size_t)B, sizeof *db->wave_of);
+    db->wave = calloc((size_t)T, sizeof *db->wave);
+    for (int b = 0; b < B; b++) {
+        db->src[b].kind = AXM_SRC_POINT;
+        db->src[b].x_um = 500 + 1000.0 * (b % 97) / 97.0;
+        db->src[b].rho_ohm_cm = 500;
+    }
+    for (long k = 0; k < T; k++) {
+        double t = (double)k * dt;
+        db->wave[k] = (t > 0.5 && t <= 0.6) ? -1.0 : 0.0;
+    }
+    db->waves[0] = db->wave;
+    memset(&db->d, 0, sizeof db->d);
+    db->d.n_contacts = 1;
+    db->d.sources = db->src;
+    db->d.n_waves = 1;
+    db->d.waves = db->waves;
+    db->d.wave_len = T;
+    db->d.wave_of = db->wave_of;
+}
+
+static void drive_free(drive_buf *db)
+{
+    free(db->src);
+    free(db->wave_of);
+    free(db->wave);
+}
+
+static axm_model *model(int stable)
+{
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e);
+    if (!m) die("model", &e);
+    /* the defaults fire spontaneously; gl = 0.1 gives a fiber at rest, so thresholds exist */
+    if (stable && axm_model_set(m, "gl", 0.1, &e)) die("model", &e);
+    m->handle_nan = 1;
+    return m;
+}
+
+static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec)
+{
+    axm_err e;
+    double *D = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) D[b] = 5.7 + 8.3 * (b % 13) / 13.0;
+    drive_buf db;
+    drive_make(&db, B, T, 0.005);
+    axm_cuda_sim *s = axm_cuda_sim_create(m, B, W, D, prec, -1, &e);
+    if (!s) die("gpu sim", &e);
+    if (axm_cuda_sim_set_drive(s, &db.d, &e)) die("gpu drive", &e);
+    double amp = 0.3;
+    double *a = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) a[b] = amp;
+    if (axm_cuda_sim_set_amp(s, a, &e)) die("gpu amp", &e);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = T;
+    o.reinit = 1;
+    if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e); /* warm-up: module load, first touch */
+    int reps = B <= 1000 ? 5 : 3;
+    double best = INFINITY;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now_s();
+        if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
+        double t = now_s() - t0;
+        if (t < best) best = t;
+    }
+    axm_cuda_sim_destroy(s);
+    drive_free(&db);
+    free(a);
+    free(D);
+    return (double)B * W * T / best;
+}
+
+static double cpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec)
+{
+    axm_err e;
+    double *D = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) D[b] = 5.7 + 8.3 * (b % 13) / 13.0;
+    drive_buf db;
+    drive_make(&db, B, T, 0.005);
+    axm_sim *s = axm_sim_create(m, B, W, D, prec, 0, &e);
+    if (!s) die("cpu sim", &e);
+    if (axm_sim_set_drive(s, &db.d, &e)) die("cpu drive", &e);
+    double *a = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) a[b] = 0.3;
+    axm_sim_set_amp(s, a);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = T;
+    o.reinit = 1;
+    double t0 = now_s();
+    if (axm_sim_run(s, &o, NULL, 0, &e)) die("cpu run", &e);
+    double t = now_s() - t0;
+    axm_sim_destroy(s);
+    drive_free(&db);
+    free(a);
+    free(D);
+    return (double)B * W * T / t;
+}
+
+typedef struct th_case {
+    int B, W;
+    double *D;
+    drive_buf db;
+} th_case;
+
+static double thresholds(const axm_model *m, int B, int W, axm_prec prec, int gpu, int *n_ok)
+{
+    axm_err e;
+    th_case c;
+    c.B = B;
+    c.W = W;
+    c.D = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) c.D[b] = 5.7 + 8.3 * (b % 11) / 11.0;
+    drive_make(&c.db, B, 1000, 0.005);
+    axm_thresh_opts o = axm_thresh_opts_default();
+    o.tstop_ms = 5.0;
+    o.resolution = 0.001;
+    axm_thresh_result r;
+    double t;
+    if (gpu) {
+        axm_cuda_sim *s = axm_cuda_sim_create(m, B, W, c.D, prec, -1, &e);
+        if (!s) die("gpu sim", &e);
+        if (axm_cuda_sim_set_drive(s, &c.db.d, &e)) die("gpu drive", &e);
+        if (axm_cuda_threshold(s, &o, &r, &e)) die("gpu threshold", &e); /* warm-up */
+        axm_cuda_thresh_free(&r);
+        double t0 = now_s();
+        if (axm_cuda_threshold(s, &o, &r, &e)) die("gpu threshold", &e);
+        t = now_s() - t0;
+        axm_cuda_sim_destroy(s);
+    } else {
+        axm_sim *s = axm_sim_create(m, B, W, c.D, prec, 0, &e);
+        if (!s) die("cpu sim", &e);
+        if (axm_sim_set_drive(s, &c.db.d, &e)) die("cpu drive", &e);
+        double t0 = now_s();
+        if (axm_threshold(s, &o, &r, &e)) die("cpu threshold", &e);
+        t = now_s() - t0;
+        axm_sim_destroy(s);
+    }
+    *n_ok = 0;
+    for (int b = 0; b < B; b++) *n_ok += r.status[b] == AXM_TH_OK;
+    axm_thresh_result_free(&r);
+    drive_free(&c.db);
+    free(c.D);
+    return B / t;
+}
+
+int main(void)
+{
+    axm_err why;
+    axm_err_clear(&why);
+    if (!axm_cuda_available(&why)) {
+        printf("bench_cuda: no CUDA device (%s)\n", why.msg);
+        return 0;
+    }
+    axm_cuda_device dev;
+    if (axm_cuda_devices(&dev, 1, &why) < 1) {
+        printf("bench_cuda: no CUDA device (%s)\n", why.msg);
+        return 0;
+    }
+    int quick = getenv("AXM_BENCH_QUICK") && !strcmp(getenv("AXM_BENCH_QUICK"), "1");
+    printf("bench_cuda on %s (%d SMs, %.0f GiB)\n", dev.name, dev.sms, dev.mem_bytes / 1073741824.0);
+    axm_model *m = model(0);
+    const int W = 101;
+    const long T = 1000;
+    const int Bs[] = {1, 100, 1000, 10000, 50000};
+    const double orig[] = {2.2e5, 1.8e7, 1.6e8, 1.7e9, 5.75e9};
+    printf("\nS-MF forward, %d nodes x %ld steps (node-steps/s)\n", W, T);
+    printf("%8s %12s %12s %12s %12s %12s %9s\n", "B", "original", "gpu fp32", "gpu fp64", "cpu fp32", "cpu fp64",
+           "gpu/orig");
+    for (int i = 0; i < 5; i++) {
+        int B = Bs[i];
+        if (quick && B > 10000) B = 10000;
+        double g32 = gpu_forward(m, B, W, T, AXM_FP32);
+        double g64 = gpu_forward(m, B, W, T, AXM_FP64);
+        char c32[32] = "-", c64[32] = "-";
+        if (B <= 1000) {
+            snprintf(c32, sizeof c32, "%.3g", cpu_forward(m, B, W, T, AXM_FP32));
+            snprintf(c64, sizeof c64, "%.3g", cpu_forward(m, B, W, T, AXM_FP64));
+        }
+        printf("%8d %12.3g %12.3g %12.3g %12s %12s %8.1fx\n", B, orig[i], g32, g64, c32, c64, g32 / orig[i]);
+    }
+    axm_model_destroy(m);
+
+    m = model(1);
+    int nb = quick ? 200 : 1000, ok_g = 0, ok_g64 = 0, ok_c = 0;
+    double g = thresholds(m, nb, 51, AXM_FP32, 1, &ok_g);
+    double g64 = thresholds(m, nb, 51, AXM_FP64, 1, &ok_g64);
+    int nc = 40;
+    double c = thresholds(m, nc, 51, AXM_FP32, 0, &ok_c);
+    printf("\nthreshold search, %d conditions x 51 nodes, resolution 0.1 %% (thresholds/s)\n", nb);
+    printf("%12s %12s %12s %14s %9s\n", "original", "gpu fp32", "gpu fp64", "cpu fp32 (40)", "gpu/orig");
+    printf("%12.3g %12.3g %12.3g %14.3g %8.1fx   (status ok: gpu %d/%d, fp64 %d/%d, cpu %d/%d)\n", 66.0, g, g64, c,
+           g / 66.0, ok_g, nb, ok_g64, nb, ok_c, nc);
+    printf("\ntraining step (TBPTT): not on the GPU in this build (original: 148 ms)\n");
+    axm_model_destroy(m);
+    return 0;
+}

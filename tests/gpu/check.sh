@@ -1,0 +1,79 @@
+#!/bin/sh
+# The CUDA backend's check on a GPU machine (H100/H200), in one go, a few minutes:
+#   1. builds the GPU parity tests and bench_cuda with -arch=sm_90 into build-gpu/
+#      (libcjson/hdf5/cmocka from the system, or from .gpudeps/ made by tests/gpu/pack-deps.sh on a
+#      machine that has them, for GPU images without those packages);
+#   2. runs the parity tests (GPU vs CPU, op by op, fresh random inputs);
+#   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU);
+#   4. prints a short table last.
+# Usage: sh tests/gpu/check.sh [outdir]   (logs go to outdir, default $OUT or /tmp/axm-gpu-check)
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+LOG=${1:-${OUT:-/tmp/axm-gpu-check}}
+mkdir -p "$LOG"
+B=build-gpu
+NVCC=${NVCC:-$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)}
+[ -n "$NVCC" ] || { echo "check: no nvcc found"; exit 2; }
+JOBS=$(nproc 2>/dev/null || echo 4)
+
+nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm,driver_version --format=csv >"$LOG/gpu.txt" 2>&1
+GPU=$(sed -n 2p "$LOG/gpu.txt")
+
+# dependencies: the system's, else the packed ones
+EXTRA=""
+if pkg-config --exists libcjson hdf5 cmocka 2>/dev/null || \
+   { [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] && [ -d /usr/include/hdf5/serial ]; }; then
+  DEPS=system
+elif [ -d .gpudeps ]; then
+  D=$(pwd)/.gpudeps
+  DEPS=packed
+  EXTRA="PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5 PKG_LIBS=-L$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5"
+  export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export C_INCLUDE_PATH="$D/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}"
+  export LIBRARY_PATH="$D/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
+else
+  echo "check: libcjson, hdf5 or cmocka missing and no .gpudeps/ (run tests/gpu/pack-deps.sh where they exist)"
+  exit 2
+fi
+
+NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
+t0=$(date +%s)
+set -- BUILD=$B NVCC="$NVCC" NVCCFLAGS="$NVF"
+if [ -n "$EXTRA" ]; then
+  D=$(pwd)/.gpudeps
+  set -- "$@" "PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5" \
+         "PKG_LIBS=-L$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5"
+fi
+if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/bench/bench_cuda >"$LOG/build.log" 2>&1; then
+  tail -30 "$LOG/build.log"
+  echo "check: build failed (log: $LOG/build.log)"
+  exit 1
+fi
+t1=$(date +%s)
+# registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
+awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k)}
+     /registers/ && k != "" {print k": "$0; k=""}' "$LOG/build.log" | sed 's/ptxas info *: //' >"$LOG/ptxas.txt"
+
+"$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
+prc=$?
+t2=$(date +%s)
+"$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
+brc=$?
+t3=$(date +%s)
+
+cat "$LOG/parity.log"
+echo
+cat "$LOG/bench.log"
+echo
+echo "kernel resources (fp32 f / fp64 d, NPL, mode 0=threshold 1=run 2=run+raster/recorder):"
+grep -E "I[fd]Li[1248]ELi[01]E" "$LOG/ptxas.txt" | sed 's/^/  /' | head -20
+echo
+echo "================ axonml CUDA check ================"
+printf "%-22s %s\n" "gpu" "${GPU:-?}"
+printf "%-22s %s (%ss, deps %s)\n" "build sm_90" "ok" "$((t1 - t0))" "$DEPS"
+printf "%-22s %s (%ss)\n" "parity tests" "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$LOG/parity.log" | tr '\n' ' ')" "$((t2 - t1))"
+grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" | sed 's/^ */    /'
+printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
+sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
+sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
+[ $prc -eq 0 ] && [ $brc -eq 0 ]

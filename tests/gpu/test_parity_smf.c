@@ -1,0 +1,583 @@
+/* GPU vs CPU parity of the S-MF backend, op by op on fresh random inputs (seed printed; AXM_SEED
+ * fixes it): forward runs in chunks (continued time line) with a separable drive, a materialized
+ * potential, per-fiber amplitudes, intracellular pulses, random stencils and handle_nan; every fused
+ * monitor (Active, APCount, Raster, Recorder with decimation and node subset, max-only Recorder);
+ * early exit of decided fibers; and the threshold search.
+ *
+ * Error bounds (relative L2 over all states, ||gpu - cpu|| / ||cpu||):
+ *   fp64  1e-9. Both backends evaluate the same formulas in IEEE double; they differ in the exp
+ *         implementation (CPU: its own vectorized exp; GPU: CUDA's), in FMA contraction and in the
+ *         order of the ve stencil (the GPU applies it to phi once), i.e. ~1e-16 per operation. Near
+ *         spikes the dynamics amplify such differences by at most ~1e4-1e6 over a few hundred steps,
+ *         which leaves a wide margin below 1e-9.
+ *   fp32  relative to the physics: the GPU's fp32 error against the CPU fp64 run must be within 10x
+ *         the CPU's own fp32 error against fp64 (plus 1e-5). A fixed bound would be arbitrary: in
+ *         spiking fibers float rounding (6e-8) is amplified by spike timing, and the two fp32
+ *         backends diverge as much as each diverges from fp64; what we require is that the GPU is
+ *         as accurate as the CPU.
+ * Skips cleanly when no CUDA device (or no CUDA backend) is present. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "axm_cuda.h"
+#include "axonml.h"
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static double urand(rng *r)
+{
+    r->s ^= r->s << 13;
+    r->s ^= r->s >> 7;
+    r->s ^= r->s << 17;
+    return (double)(r->s >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double uniform(rng *r, double a, double b) { return a + (b - a) * urand(r); }
+
+/* One random problem: fibers, stimulus, model. */
+typedef struct prob {
+    int B, W, C, n_waves;
+    long wave_len;
+    double *D, *amp, *wave_store, *ve_nodes;
+    const double **waves;
+    axm_source *src;
+    int *wave_of;
+    axm_pulse pulses[3];
+    int n_pulses;
+    long ve_len;
+    axm_model *m;
+    axm_drive drive;
+} prob;
+
+static void prob_free(prob *p)
+{
+    free(p->D);
+    free(p->amp);
+    free(p->wave_store);
+    free(p->ve_nodes);
+    free(p->waves);
+    free(p->src);
+    free(p->wave_of);
+    if (p->m) axm_model_destroy(p->m);
+    memset(p, 0, sizeof *p);
+}
+
+static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stable)
+{
+    axm_err e;
+    memset(p, 0, sizeof *p);
+    p->B = B;
+    p->W = W;
+    p->C = 2;
+    p->n_waves = 3;
+    p->wave_len = 300;
+    p->m = axm_model_create("smf", &e);
+    if (!p->m) fail_msg("%s", e.msg);
+    if (stable) assert_int_equal(axm_model_set(p->m, "gl", 0.1, &e), AXM_OK);
+    /* random symmetric-ish stencil: near [1,-2,1] (vm weights need not sum to 0), 3 or 5 taps;
+     * the stable model keeps the default stencil (a leak from the weights could make it fire) */
+    p->m->taps = stable ? 3 : urand(r) < 0.5 ? 3 : 5;
+    for (int c = 0; c < 2 && !stable; c++) {
+        for (int j = 0; j < AXM_MAX_TAPS; j++) p->m->stencil[c][j] = 0;
+        int h = p->m->taps / 2;
+        p->m->stencil[c][h] = -2 + uniform(r, -0.1, 0.1);
+        p->m->stencil[c][h - 1] = 1 + uniform(r, -0.1, 0.1);
+        p->m->stencil[c][h + 1] = 1 + uniform(r, -0.1, 0.1);
+        if (p->m->taps == 5) {
+            p->m->stencil[c][0] = uniform(r, -0.05, 0.05);
+            p->m->stencil[c][4] = uniform(r, -0.05, 0.05);
+        }
+    }
+    p->m->handle_nan = stable || urand(r) < 0.5;
+    p->D = malloc(sizeof(double) * B);
+    p->amp = malloc(sizeof(double) * B);
+    p->src = calloc((size_t)B * p->C, sizeof *p->src);
+    p->wave_of = malloc(sizeof(int) * B * p->C);
+    for (int b = 0; b < B; b++) {
+        p->D[b] = uniform(r, 5.7, 14.0);
+        p->amp[b] = uniform(r, 0.1, 1.0);
+        for (int c = 0; c < p->C; c++) {
+            axm_source *s = &p->src[b * p->C + c];
+            s->kind = AXM_SRC_POINT;
+            s->x_um = uniform(r, 300, 1500);
+            s->y_um = uniform(r, -3000, 3000);
+            s->rho_ohm_cm = 500;
+            p->wave_of[b * p->C + c] = urand(r) < 0.15 ? -1 : (int)(urand(r) * p->n_waves);
+        }
+    }
+    p->wave_store = calloc((size_t)p->n_waves * p->wave_len, sizeof(double));
+    p->waves = malloc(sizeof(double *) * p->n_waves);
+    for (int i = 0; i < p->n_waves; i++) {
+        double *w = p->wave_store + (size_t)i * p->wave_len;
+        long k1 = 10 + (long)(urand(r) * 100), k2 = k1 + 5 + (long)(urand(r) * 60);
+        double a = uniform(r, -0.4, 0.2), f = uniform(r, 0.01, 0.1);
+        for (long k = 0; k < p->wave_len; k++) w[k] = (k >= k1 && k < k2 ? a : 0) + 0.02 * sin(f * (double)k);
+        p->waves[i] = w;
+    }
+    p->n_pulses = 2;
+    p->pulses[0] = (axm_pulse){-1, 5, 0.1, 0.2, uniform(r, 0, 3e-6)};
+    p->pulses[1] = (axm_pulse){(int)(urand(r) * B), -3, 0.5, 0.35, 2e-6};
+    memset(&p->drive, 0, sizeof p->drive);
+    p->drive.n_contacts = p->C;
+    p->drive.sources = p->src;
+    p->drive.n_waves = p->n_waves;
+    p->drive.waves = p->waves;
+    p->drive.wave_len = p->wave_len;
+    p->drive.wave_of = p->wave_of;
+    p->drive.n_pulses = p->n_pulses;
+    p->drive.pulses = p->pulses;
+    if (with_ve_nodes) {
+        p->ve_len = 200;
+        p->ve_nodes = malloc(sizeof(double) * p->ve_len * B * W);
+        /* smooth in space and time (white noise would blow the explicit model up) */
+        double a = uniform(r, 1, 10), kx = uniform(r, 0.05, 0.3), kt = uniform(r, 0.01, 0.1);
+        for (long k = 0; k < p->ve_len; k++)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < W; j++)
+                    p->ve_nodes[((size_t)k * B + b) * W + j] = a * sin(kx * j + kt * (double)k + b);
+        p->drive.ve_nodes = p->ve_nodes;
+        p->drive.ve_len = p->ve_len;
+    }
+}
+
+static int gpu_ok(void)
+{
+    axm_err why;
+    axm_err_clear(&why);
+    if (axm_cuda_available(&why)) return 1;
+    printf("skip: %s\n", why.msg);
+    return 0;
+}
+
+static rng seeded(const char *what)
+{
+    const char *env = getenv("AXM_SEED");
+    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
+    printf("%s: seed %llu\n", what, (unsigned long long)seed);
+    rng r = {seed * 2654435761u + 88172645463325252ull};
+    for (int i = 0; i < 8; i++) urand(&r);
+    return r;
+}
+
+static double rel_l2(const double *a, const double *ref, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i]) != isnan(ref[i])) return INFINITY;
+        if (isnan(a[i])) continue;
+        double d = a[i] - ref[i];
+        num += d * d;
+        den += ref[i] * ref[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void cpu_state(const axm_sim *s, double *out)
+{
+    int B = axm_sim_batch(s), W = axm_sim_nodes(s);
+    for (int b = 0; b < B; b++)
+        for (int q = 0; q < 5; q++)
+            for (int j = 0; j < W; j++) out[((size_t)b * 5 + q) * W + j] = axm_sim_state_at(s, b, q, j);
+}
+
+typedef struct both {
+    axm_sim *cpu;
+    axm_cuda_sim *gpu;
+} both;
+
+static both make_both(prob *p, axm_prec prec)
+{
+    axm_err e;
+    axm_err_clear(&e);
+    both x;
+    x.cpu = axm_sim_create(p->m, p->B, p->W, p->D, prec, 0, &e);
+    if (!x.cpu) fail_msg("cpu: %s", e.msg);
+    x.gpu = axm_cuda_sim_create(p->m, p->B, p->W, p->D, prec, -1, &e);
+    if (!x.gpu) fail_msg("gpu: %s", e.msg);
+    if (axm_sim_set_drive(x.cpu, &p->drive, &e)) fail_msg("cpu drive: %s", e.msg);
+    if (axm_cuda_sim_set_drive(x.gpu, &p->drive, &e)) fail_msg("gpu drive: %s", e.msg);
+    axm_sim_set_amp(x.cpu, p->amp);
+    if (axm_cuda_sim_set_amp(x.gpu, p->amp, &e)) fail_msg("gpu amp: %s", e.msg);
+    return x;
+}
+
+static void free_both(both *x)
+{
+    axm_sim_destroy(x->cpu);
+    axm_cuda_sim_destroy(x->gpu);
+}
+
+/* The five monitors on both sides. */
+typedef struct mons {
+    axm_monitor *c[5];
+    axm_cuda_mon *g[5];
+} mons;
+
+static mons make_mons(int W)
+{
+    axm_err e;
+    mons M;
+    axm_detect d = axm_detect_default();
+    d.threshold_mV = -20;
+    d.t_start_ms = 0.3;
+    d.n_nodes = 3;
+    d.nodes[0] = 5;
+    d.nodes[1] = W / 2;
+    d.nodes[2] = -5;
+    d.at_least = 2;
+    int rnodes[4] = {0, 3, W / 2, -1};
+    M.c[0] = axm_active_create(&d, 0, &e);
+    M.g[0] = axm_cuda_active_create(&d, 0, &e);
+    M.c[1] = axm_apcount_create(&d, &e);
+    M.g[1] = axm_cuda_apcount_create(&d, &e);
+    d.t_start_ms = 0;
+    M.c[2] = axm_raster_create(&d, 1, &e);
+    M.g[2] = axm_cuda_raster_create(&d, 1, &e);
+    M.c[3] = axm_recorder_create(0x11, rnodes, 4, 7, 0, &e);
+    M.g[3] = axm_cuda_recorder_create(0x11, rnodes, 4, 7, 0, &e);
+    M.c[4] = axm_recorder_create(0x1f, NULL, 0, 1, 1, &e);
+    M.g[4] = axm_cuda_recorder_create(0x1f, NULL, 0, 1, 1, &e);
+    for (int i = 0; i < 5; i++) {
+        assert_non_null(M.c[i]);
+        assert_non_null(M.g[i]);
+    }
+    return M;
+}
+
+static void free_mons(mons *M)
+{
+    for (int i = 0; i < 5; i++) {
+        axm_monitor_destroy(M->c[i]);
+        axm_cuda_mon_destroy(M->g[i]);
+    }
+}
+
+static void run_both(both *x, mons *M, int n_mons, long n_steps, int reinit, double dt, int stop_decided)
+{
+    axm_err e;
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = dt;
+    o.n_steps = n_steps;
+    o.reinit = reinit;
+    o.stop_when_decided = stop_decided;
+    if (axm_sim_run(x->cpu, &o, M ? M->c : NULL, n_mons, &e)) fail_msg("cpu run: %s", e.msg);
+    if (axm_cuda_sim_run(x->gpu, &o, M ? M->g : NULL, n_mons, &e)) fail_msg("gpu run: %s", e.msg);
+    assert_int_equal(axm_sim_step_index(x->cpu), axm_cuda_sim_step_index(x->gpu));
+}
+
+static double state_err(both *x, double **cpu_out)
+{
+    int B = axm_sim_batch(x->cpu), W = axm_sim_nodes(x->cpu);
+    size_t n = (size_t)B * 5 * W;
+    double *c = malloc(n * sizeof *c), *g = malloc(n * sizeof *g);
+    axm_err e;
+    cpu_state(x->cpu, c);
+    if (axm_cuda_sim_state(x->gpu, g, &e)) fail_msg("%s", e.msg);
+    double r = rel_l2(g, c, n);
+    if (cpu_out) *cpu_out = c;
+    else free(c);
+    free(g);
+    return r;
+}
+
+static void check_monitors_fp64(mons *M, int B, int W)
+{
+    /* Active */
+    const unsigned char *ac = axm_active_result(M->c[0]), *ag = axm_cuda_active_result(M->g[0]);
+    for (int b = 0; b < B; b++) assert_int_equal(ac[b] != 0, ag[b] != 0);
+    /* APCount */
+    const int *cc = axm_apcount_counts(M->c[1]), *cg = axm_cuda_apcount_counts(M->g[1]);
+    const double *fc = axm_apcount_first_ms(M->c[1]), *fg = axm_cuda_apcount_first_ms(M->g[1]);
+    for (int i = 0; i < B * 3; i++) {
+        assert_int_equal(cc[i], cg[i]);
+        if (isnan(fc[i])) assert_true(isnan(fg[i]));
+        else assert_true(fabs(fc[i] - fg[i]) <= 1e-6);
+    }
+    /* Raster */
+    long nc = 0, ng = 0;
+    const axm_spike *sc = axm_raster_spikes(M->c[2], &nc), *sg = axm_cuda_raster_spikes(M->g[2], &ng);
+    assert_int_equal(nc, ng);
+    for (long i = 0; i < nc; i++) {
+        assert_int_equal(sc[i].fiber, sg[i].fiber);
+        assert_int_equal(sc[i].node, sg[i].node);
+        assert_true(fabs(sc[i].t_ms - sg[i].t_ms) <= 1e-6);
+    }
+    /* Recorder */
+    long frc = axm_recorder_frames(M->c[3]), frg = axm_cuda_recorder_frames(M->g[3]);
+    assert_int_equal(frc, frg);
+    int nsc, nnc, nsg, nng;
+    const double *dc = axm_recorder_data(M->c[3], &nsc, &nnc), *dg = axm_cuda_recorder_data(M->g[3], &nsg, &nng);
+    assert_int_equal(nsc, nsg);
+    assert_int_equal(nnc, nng);
+    const double *tc = axm_recorder_times(M->c[3]), *tg = axm_cuda_recorder_times(M->g[3]);
+    for (long f = 0; f < frc; f++) assert_true(fabs(tc[f] - tg[f]) <= 1e-12);
+    double er = rel_l2(dg, dc, (size_t)frc * B * nsc * nnc);
+    printf("  recorder: %ld frames, rel err %.2e\n", frc, er);
+    assert_true(er <= 1e-9);
+    /* max-only Recorder */
+    const double *mg = axm_cuda_recorder_max(M->g[4]), *mc = axm_recorder_max(M->c[4]);
+    double em = rel_l2(mg, mc, (size_t)B * 5);
+    if (!(em <= 1e-9))
+        for (int i = 0, shown = 0; i < B * 5 && shown < 8; i++)
+            if (!(fabs(mg[i] - mc[i]) <= 1e-9 * fabs(mc[i])) && !(isnan(mg[i]) && isnan(mc[i]))) {
+                printf("  max[%d][%d]: gpu %.17g cpu %.17g\n", i / 5, i % 5, mg[i], mc[i]);
+                shown++;
+            }
+    assert_true(em <= 1e-9);
+    (void)W;
+}
+
+/* Returns the number of fibers the fp32 comparison could use (all for fp64). */
+static int forward(axm_prec prec, int W, int with_ve_nodes)
+{
+    int used = 0;
+    rng r = seeded(prec == AXM_FP64 ? "forward fp64" : "forward fp32");
+    prob p;
+    int B = 5 + (int)(urand(&r) * 40);
+    prob_make(&p, &r, B, W, with_ve_nodes, 0);
+    both x = make_both(&p, prec);
+    mons M = make_mons(W);
+    /* three chunks on one time line (the wave ends at 300: extrapolation then zeros; the
+     * materialized ve ends at 200) */
+    run_both(&x, &M, 5, 170, 1, 0.005, 0);
+    run_both(&x, &M, 5, 0, 0, 0.005, 0);
+    run_both(&x, &M, 5, 230, 0, 0.005, 0);
+    double *c64 = NULL;
+    double e = state_err(&x, &c64);
+    printf("  B=%d W=%d taps=%d handle_nan=%d ve_nodes=%d: state rel err %.2e\n", B, W, p.m->taps,
+           p.m->handle_nan, with_ve_nodes, e);
+    if (prec == AXM_FP64) {
+        assert_true(e <= 1e-9);
+        check_monitors_fp64(&M, B, W);
+        used = B;
+    } else {
+        /* the CPU's own fp32 error against fp64 sets the scale */
+        both y = make_both(&p, AXM_FP64);
+        run_both(&y, NULL, 0, 400, 1, 0.005, 0);
+        double *ref = NULL;
+        (void)state_err(&y, &ref);
+        size_t n = (size_t)B * 5 * W;
+        double *g = malloc(n * sizeof *g);
+        axm_err er;
+        if (axm_cuda_sim_state(x.gpu, g, &er)) fail_msg("%s", er.msg);
+        /* only fibers that stayed finite in both CPU runs say anything about rounding: the GPU
+         * must be finite there too and as close to fp64 as the CPU */
+        size_t fw = (size_t)5 * W, m = 0;
+        double *a = malloc(n * sizeof *a), *bb = malloc(n * sizeof *bb), *rr = malloc(n * sizeof *rr);
+        for (int b = 0; b < B; b++) {
+            int fin = 1;
+            for (size_t i = 0; i < fw; i++) fin &= isfinite(c64[b * fw + i]) && isfinite(ref[b * fw + i]);
+            if (!fin) continue;
+            for (size_t i = 0; i < fw; i++) {
+                assert_true(isfinite(g[b * fw + i]));
+                a[m] = c64[b * fw + i];
+                bb[m] = g[b * fw + i];
+                rr[m] = ref[b * fw + i];
+                m++;
+            }
+        }
+        double e_cpu = rel_l2(a, rr, m), e_gpu = rel_l2(bb, rr, m);
+        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e\n", m / fw, B, e_cpu, e_gpu);
+        assert_true(e_gpu <= 10 * e_cpu + 1e-5);
+        used = (int)(m / fw);
+        free(a);
+        free(bb);
+        free(rr);
+        free(g);
+        free(ref);
+        free_both(&y);
+    }
+    free(c64);
+    free_mons(&M);
+    free_both(&x);
+    prob_free(&p);
+    return used;
+}
+
+/* fp32: a random problem whose fibers all blew up in the CPU runs tells nothing; draw again */
+static void forward32(int W, int with_ve_nodes)
+{
+    int used = 0;
+    for (int attempt = 0; attempt < 6 && used == 0; attempt++) used = forward(AXM_FP32, W, with_ve_nodes);
+    assert_true(used > 0);
+}
+
+static void test_forward_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    forward(AXM_FP64, 21, 0);
+    forward(AXM_FP64, 53, 1);
+    forward(AXM_FP64, 101, 0);
+    forward(AXM_FP64, 130, 1);
+}
+
+static void test_forward_fp32(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    forward32(21, 1);
+    forward32(101, 0);
+}
+
+/* Active with mark_decided and stop_when_decided: decided fibers freeze on both sides. */
+static void test_decided_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    rng r = seeded("decided fp64");
+    prob p;
+    prob_make(&p, &r, 24, 41, 0, 0);
+    both x = make_both(&p, AXM_FP64);
+    axm_err e;
+    axm_detect d = axm_detect_default();
+    axm_monitor *c = axm_active_create(&d, 1, &e);
+    axm_cuda_mon *g = axm_cuda_active_create(&d, 1, &e);
+    assert_non_null(c);
+    assert_non_null(g);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = 300;
+    o.reinit = 1;
+    o.stop_when_decided = 1;
+    assert_int_equal(axm_sim_run(x.cpu, &o, &c, 1, &e), AXM_OK);
+    assert_int_equal(axm_cuda_sim_run(x.gpu, &o, &g, 1, &e), AXM_OK);
+    o.reinit = 0;
+    o.n_steps = 200;
+    assert_int_equal(axm_sim_run(x.cpu, &o, &c, 1, &e), AXM_OK);
+    assert_int_equal(axm_cuda_sim_run(x.gpu, &o, &g, 1, &e), AXM_OK);
+    int n_act = 0;
+    for (int b = 0; b < p.B; b++) {
+        assert_int_equal(axm_active_result(c)[b] != 0, axm_cuda_active_result(g)[b] != 0);
+        n_act += axm_active_result(c)[b] != 0;
+    }
+    double er = state_err(&x, NULL);
+    printf("  %d of %d active, state rel err %.2e\n", n_act, p.B, er);
+    assert_true(er <= 1e-9);
+    axm_monitor_destroy(c);
+    axm_cuda_mon_destroy(g);
+    free_both(&x);
+    prob_free(&p);
+}
+
+static void threshold(axm_prec prec)
+{
+    rng r = seeded(prec == AXM_FP64 ? "threshold fp64" : "threshold fp32");
+    prob p;
+    int B = 40;
+    prob_make(&p, &r, B, 21, 0, 1); /* gl = 0.1: a model at rest, so thresholds exist */
+    p.drive.n_pulses = 0;
+    for (int b = 0; b < B; b++) p.wave_of[b * p.C + 1] = -1;
+    both x = make_both(&p, prec);
+    axm_thresh_opts o = axm_thresh_opts_default();
+    o.tstop_ms = 1.5;
+    o.resolution = 0.01;
+    double *ub0 = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) ub0[b] = uniform(&r, 0.05, 2);
+    o.ub_init = ub0;
+    axm_thresh_result rc, rg;
+    axm_err e;
+    if (axm_threshold(x.cpu, &o, &rc, &e)) fail_msg("cpu: %s", e.msg);
+    if (axm_cuda_threshold(x.gpu, &o, &rg, &e)) fail_msg("gpu: %s", e.msg);
+    assert_int_equal(rg.n, B);
+    int same = 0, ok = 0;
+    double worst = 0;
+    for (int b = 0; b < B; b++) {
+        same += rc.status[b] == rg.status[b];
+        if (rc.status[b] == AXM_TH_OK && rg.status[b] == AXM_TH_OK) {
+            ok++;
+            double d = fabs(rg.upper[b] - rc.upper[b]) / rc.upper[b];
+            if (d > worst) worst = d;
+            assert_true(rg.lower[b] < rg.upper[b]);
+        }
+    }
+    printf("  %d conditions: %d same status, %d ok, worst |dub|/ub %.2e; sims cpu %ld gpu %ld\n", B, same, ok, worst,
+           rc.n_sims, rg.n_sims);
+    if (prec == AXM_FP64) {
+        /* the same bisection decisions: identical bounds, statuses and work */
+        assert_int_equal(same, B);
+        assert_true(worst <= 1e-9);
+        assert_int_equal(rc.n_sims, rg.n_sims);
+        assert_int_equal(rc.iterations, rg.iterations);
+    } else {
+        /* a decision may flip right at threshold; both brackets then still hold it */
+        assert_true(same >= B - 2);
+        assert_true(worst <= 2 * o.resolution);
+    }
+    axm_thresh_result_free(&rc);
+    axm_cuda_thresh_free(&rg);
+    free(ub0);
+    free_both(&x);
+    prob_free(&p);
+}
+
+static void test_threshold_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    threshold(AXM_FP64);
+}
+
+static void test_threshold_fp32(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    threshold(AXM_FP32);
+}
+
+/* Bad input is one clear error, never a crash. */
+static void test_bad_input(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e);
+    double D[2] = {10, 10};
+    axm_cuda_sim *s = axm_cuda_sim_create(m, 2, AXM_CUDA_MAX_NODES + 1, D, AXM_FP32, -1, &e);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, "nodes"));
+    axm_model *mrg = axm_model_create("sundt", &e);
+    if (mrg) {
+        assert_null(axm_cuda_sim_create(mrg, 2, 21, D, AXM_FP32, -1, &e));
+        axm_model_destroy(mrg);
+    }
+    s = axm_cuda_sim_create(m, 2, 21, D, AXM_FP32, -1, &e);
+    assert_non_null(s);
+    axm_detect d = axm_detect_default();
+    d.nodes[0] = 40;
+    axm_cuda_mon *a = axm_cuda_active_create(&d, 0, &e);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = 10;
+    assert_int_equal(axm_cuda_sim_run(s, &o, &a, 1, &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "node 40"));
+    axm_cuda_mon_destroy(a);
+    axm_cuda_sim_destroy(s);
+    axm_model_destroy(m);
+}
+
+int main(void)
+{
+    if (getenv("AXM_TEST")) cmocka_set_test_filter(getenv("AXM_TEST"));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_fp64),  cmocka_unit_test(test_forward_fp32),
+        cmocka_unit_test(test_decided_fp64),  cmocka_unit_test(test_threshold_fp64),
+        cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
+}
