@@ -13,6 +13,7 @@ have_h5diff=0; command -v h5diff >/dev/null 2>&1 && have_h5diff=1
 # same DATA: h5diff compares every dataset and attribute (the bytes may differ after kill -9)
 same_data() { if [ $have_h5diff = 1 ]; then h5diff -q "$1" "$2" >/dev/null 2>&1; else cmp -s "$1" "$2"; fi; }
 
+ROOT=$PWD
 cd "$TMP" || exit 1
 # MRG when it is registered, else the S-MF (the file layout and the bookkeeping are the same)
 K=mrg
@@ -49,6 +50,14 @@ check "[ $rc = 2 ] && [ \$(wc -l <err.txt) = 1 ]" "invalid JSON: exit 2, one lin
 "$A" gendata small.json --out bad.h5 --threads x 2>err.txt; rc=$?
 check "[ $rc = 2 ] && [ \$(wc -l <err.txt) = 1 ]" "bad --threads: exit 2"
 check "[ ! -e bad.h5 ] && [ ! -e bad.h5.part ]" "bad input leaves no file behind"
+
+# every shipped preset is a valid configuration (checked up to the output refusal: nothing runs)
+for p in "$ROOT"/presets/gendata-*.json; do
+  [ -f "$p" ] || continue
+  : > exists.h5
+  "$A" gendata "$p" --out exists.h5 -q 2>err.txt; rc=$?
+  check "[ $rc = 2 ] && grep -q 'exists (use --force' err.txt" "preset $(basename "$p") is valid"
+done
 
 "$A" gendata small.json --out a.h5 -q; rc=$?
 check "[ $rc = 0 ] && [ -s a.h5 ] && [ ! -e a.h5.part ]" "small dataset written (exit 0, no .part left)"

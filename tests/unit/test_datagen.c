@@ -591,6 +591,66 @@ static void test_trainer_reads_it(void **state)
     axm_dataset_close(ds);
 }
 
+/* The wide preset (biphasic and sinusoidal drives): the extra pulse datasets are written and e
+ * follows each contact's waveform, recomputed here from fields-and-stimuli.md §6. */
+static void test_wide_preset_waveforms(void **state)
+{
+    (void)state;
+    axm_gendata_cfg c;
+    axm_err e;
+    axm_gendata_defaults(&c);
+    if (axm_gendata_load(&c, "presets/gendata-wide.json", &e)) fail_msg("%s", e.msg);
+    assert_true(c.mix[1] > 0 && c.mix[2] > 0);
+    snprintf(c.model, sizeof c.model, "%s", test_kind());
+    c.n_runs = 1, c.rows = 2, c.fibers = 4, c.tstop_ms = 2.0;
+    char out[512];
+    snprintf(out, sizeof out, "%s/wide.h5", tmpdir);
+    if (gen(&c, out, 1, 0, 0, &e)) fail_msg("gendata: %s", e.msg);
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int rank;
+    hsize_t d[8];
+    size_t n;
+    double *ev = read_f64(f, "e", &rank, d, &n), *xyz = read_f64(f, "contact_xyz_um", &rank, d, &n);
+    double *amp = read_f64(f, "pulse_amp_mA", &rank, d, &n), *pw = read_f64(f, "pulse_pw_ms", &rank, d, &n);
+    double *del = read_f64(f, "pulse_delay_ms", &rank, d, &n), *gap = read_f64(f, "pulse_gap_ms", &rank, d, &n);
+    double *fr = read_f64(f, "pulse_freq_khz", &rank, d, &n), *ph = read_f64(f, "pulse_phase_rad", &rank, d, &n);
+    double *ny = read_f64(f, "node_y_um", &rank, d, &n);
+    int *kind = read_i32(f, "pulse_kind", &n);
+    H5Fclose(f);
+    const int B = 8, W = 53, T = 401, C = 6;
+    int seen[3] = {0, 0, 0};
+    double errmax = 0;
+    for (int fb = 0; fb < B; fb++)
+        for (int w = 0; w < W; w += 4)
+            for (int k = 0; k < T - 1; k++) {
+                double t = k * 0.005, want = 0;
+                for (int j = 0; j < C; j++) {
+                    size_t i = (size_t)fb * C + j;
+                    const double *q = xyz + 3 * i;
+                    double y = ny[(size_t)fb * W + w];
+                    double phi = 1e4 * 500.0 / (4 * M_PI * sqrt(q[0] * q[0] + (y - q[1]) * (y - q[1]) + q[2] * q[2]));
+                    double a = amp[i], I = 0;
+                    assert_true(kind[i] >= 0 && kind[i] <= 2);
+                    seen[kind[i]]++;
+                    if (kind[i] == 0) {
+                        I = t > del[i] && t <= del[i] + pw[i] ? a : 0;
+                    } else if (kind[i] == 1) { /* symmetric, charge-balanced, interphase gap */
+                        double s2 = del[i] + pw[i] + gap[i];
+                        I = t > del[i] && t <= del[i] + pw[i] ? a : t > s2 && t <= s2 + pw[i] ? -a : 0;
+                    } else { /* sinusoid on [delay, delay + pw] */
+                        I = t >= del[i] && t <= del[i] + pw[i] ? a * sin(2 * M_PI * fr[i] * (t - del[i]) + ph[i]) : 0;
+                    }
+                    want += I * phi;
+                }
+                double got = ev[((size_t)fb * W + w) * T + k];
+                errmax = fmax(errmax, fabs(got - want) / (fabs(want) + 1e-3));
+            }
+    assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
+    if (errmax > 1e-5) fail_msg("e differs from the waveforms by %g (relative)", errmax);
+    free(ev), free(xyz), free(amp), free(pw), free(del), free(gap), free(fr), free(ph), free(ny), free(kind);
+}
+
 /* ------------------------------------------------------------------------------ resume */
 
 static int cancel_flag;
@@ -786,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_layout_matches_reference),
         cmocka_unit_test(test_values_are_consistent),
         cmocka_unit_test(test_trainer_reads_it),
+        cmocka_unit_test(test_wide_preset_waveforms),
         cmocka_unit_test(test_resume_and_cancel_give_the_same_bytes),
         cmocka_unit_test(test_reference_fibers),
     };
