@@ -32,6 +32,10 @@ check 'screen t | grep -q "steps/s" && screen t | grep -q "ETA"' "rate and ETA s
 check 'wait_for t "\[done\]" 60' "training finishes"
 check 'screen t | grep -Eq "Checkpoints \([1-9]" && ls "$TMP/ckpt" | grep -q json' "checkpoints written and listed"
 check 'screen t | grep -q "cm "' "postfix parameter (cm) shown"
+keys t u
+check 'wait_for t "explore uses .*ckpt/.*json" 10 && wait_for t "model smf .*weights 0" 10' "u explores the newest checkpoint"
+keys t F3
+wait_for t "Checkpoints"
 keys t s
 check 'wait_for t "step 1/2" 60' "a second run starts from s"
 keys t F10
