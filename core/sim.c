@@ -15,6 +15,8 @@
 
 /* Fibers per block: ve/intra of a block are built, stepped and observed together. */
 #define SIM_BLOCK 16
+/* Steps per time tile (see sim_thread_main). */
+#define SIM_TILE 32
 
 typedef struct sim_pulse {
     int fiber, node;
@@ -347,33 +349,37 @@ static void *sim_thread_main(void *arg)
     axm_sim *s = t->s;
     const axm_run_opts *o = t->o;
     double *acc = (double *)((char *)t->intra + (size_t)SIM_BLOCK * s->W * s->esz);
-    long n = o->n_steps;
-    long every = n / 200 > 0 ? n / 200 : 1;
-    for (long i = 0; i < n; i++) {
-        if (atomic_load_explicit(t->stop, memory_order_relaxed)) break;
-        if (o->cancel && *o->cancel) {
-            atomic_store(t->stop, 1);
-            break;
-        }
-        long k = t->k0 + i;
+    long n = o->n_steps, every = n / 200 > 0 ? n / 200 : 1;
+    /* Time tiles: each block of fibers runs SIM_TILE steps while its state is in cache (fibers are
+     * independent; monitors accept any order across fibers). */
+    for (long i0 = 0; i0 < n; i0 += SIM_TILE) {
+        long i1 = i0 + SIM_TILE < n ? i0 + SIM_TILE : n;
         for (int c0 = t->b0; c0 < t->b1; c0 += SIM_BLOCK) {
-            int c1 = c0 + SIM_BLOCK < t->b1 ? c0 + SIM_BLOCK : t->b1;
-            for (int r0 = c0; r0 < c1;) {
-                if (o->stop_when_decided && s->decided[r0]) {
-                    r0++;
-                    continue;
-                }
-                int r1 = r0 + 1;
-                while (r1 < c1 && !(o->stop_when_decided && s->decided[r1])) r1++;
-                build_ve(s, k, r0, r1, t->ve, acc);
-                void *in = build_intra(s, k, r0, r1, t->intra);
-                s->kind->step(s->ws, r0, r1, s->state, t->ve, in, o->dt_ms, t->scratch);
-                r0 = r1;
+            if (atomic_load_explicit(t->stop, memory_order_relaxed)) return NULL;
+            if (o->cancel && *o->cancel) {
+                atomic_store(t->stop, 1);
+                return NULL;
             }
-            for (int mi = 0; mi < t->n_mons; mi++)
-                if (t->mons[mi]->ops->observe) t->mons[mi]->ops->observe(t->mons[mi], k, c0, c1, s->state);
+            int c1 = c0 + SIM_BLOCK < t->b1 ? c0 + SIM_BLOCK : t->b1;
+            for (long i = i0; i < i1; i++) {
+                long k = t->k0 + i;
+                for (int r0 = c0; r0 < c1;) {
+                    if (o->stop_when_decided && s->decided[r0]) {
+                        r0++;
+                        continue;
+                    }
+                    int r1 = r0 + 1;
+                    while (r1 < c1 && !(o->stop_when_decided && s->decided[r1])) r1++;
+                    build_ve(s, k, r0, r1, t->ve, acc);
+                    void *in = build_intra(s, k, r0, r1, t->intra);
+                    s->kind->step(s->ws, r0, r1, s->state, t->ve, in, o->dt_ms, t->scratch);
+                    r0 = r1;
+                }
+                for (int mi = 0; mi < t->n_mons; mi++)
+                    if (t->mons[mi]->ops->observe) t->mons[mi]->ops->observe(t->mons[mi], k, c0, c1, s->state);
+            }
         }
-        if (t->tid == 0 && o->progress && ((i + 1) % every == 0)) o->progress(o->progress_ud, i + 1, n);
+        if (t->tid == 0 && o->progress && (i1 / every != i0 / every || i1 == n)) o->progress(o->progress_ud, i1, n);
     }
     return NULL;
 }
