@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scenario.h"
 
@@ -226,6 +227,69 @@ static void test_reference(void **st)
     }
 }
 
+static double threshold_of(const char *text)
+{
+    axm_scenario *sc = parse(text);
+    axm_setup *su = setup(sc);
+    axm_thresh_opts o = axm_setup_thresh_opts(su);
+    axm_thresh_result r;
+    axm_err err;
+    axm_err_clear(&err);
+    assert_int_equal(axm_threshold(su->sim, &o, &r, &err), AXM_OK);
+    assert_int_equal(r.status[0], AXM_TH_OK);
+    double t = r.upper[0];
+    axm_thresh_result_free(&r);
+    axm_setup_destroy(su);
+    axm_scenario_destroy(sc);
+    return t;
+}
+
+/* Contacts superpose: two half-weight contacts at the same place, or one contact plus a second one
+ * with its own copy of the waveform, act as one; a tabulated field sampled from the point-source
+ * formula gives the point source's threshold. */
+static void test_contacts(void **st)
+{
+    (void)st;
+    const char *head = "{\"model\": {\"name\": \"mrg\"}, \"fiber\": {\"nodes\": 21, \"diameter_um\": 10}, "
+                       "\"sim\": {\"tstop_ms\": 2.5}, \"detect\": {\"nodes\": [2, -3]}, \"threshold\": "
+                       "{\"resolution\": 0.002}, \"waveform\": {\"pw_ms\": 0.2}";
+    char t[2048];
+    snprintf(t, sizeof t, "%s, \"electrode\": {\"rho_ohm_cm\": 500, \"distance_mm\": 1}}", head);
+    double one = threshold_of(t);
+    snprintf(t, sizeof t,
+             "%s, \"electrodes\": [{\"rho_ohm_cm\": 500, \"distance_mm\": 1, \"weight\": 0.5}, {\"rho_ohm_cm\": 500, "
+             "\"distance_mm\": 1, \"weight\": 0.5}]}",
+             head);
+    double halves = threshold_of(t);
+    snprintf(t, sizeof t,
+             "%s, \"electrodes\": [{\"rho_ohm_cm\": 250, \"distance_mm\": 1}, {\"rho_ohm_cm\": 250, \"distance_mm\": 1, "
+             "\"waveform\": {\"pw_ms\": 0.2}}]}",
+             head);
+    double own = threshold_of(t);
+    print_message("one contact %.6f mA, two halves %.6f, shared + own waveform %.6f\n", one, halves, own);
+    assert_true(fabs(halves / one - 1) < 0.004 && fabs(own / one - 1) < 0.004);
+    /* the same field as a table */
+    char dir[] = "/tmp/axm_test_thresh.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/field.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "y_um,row0\n");
+    for (int i = 0; i <= 1200; i++) {
+        double y = -30000 + 50.0 * i;
+        fprintf(f, "%.3f,%.12g\n", y, 1e4 * 500 / (4 * M_PI * sqrt(1000.0 * 1000.0 + y * y)));
+    }
+    fclose(f);
+    snprintf(t, sizeof t, "%s, \"electrode\": {\"kind\": \"table\", \"file\": \"%s\", \"row\": 0, \"center_um\": 0}}",
+             head, path);
+    double tab = threshold_of(t);
+    remove(path);
+    rmdir(dir);
+    print_message("table %.6f mA\n", tab);
+    assert_true(fabs(tab / one - 1) < 0.004);
+}
+
 /* A fiber that cannot be activated below max_amp gets NaN and no_activation. */
 static void test_no_activation(void **st)
 {
@@ -354,7 +418,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rest),          cmocka_unit_test(test_physics),       cmocka_unit_test(test_reference),
-        cmocka_unit_test(test_no_activation), cmocka_unit_test(test_block),
+        cmocka_unit_test(test_contacts),      cmocka_unit_test(test_no_activation), cmocka_unit_test(test_block),
         cmocka_unit_test(test_active_at_zero),
         cmocka_unit_test(test_nan_status),    cmocka_unit_test(test_cancel_and_bad_opts),
     };
