@@ -51,8 +51,8 @@ int axm_cuda_devices(axm_cuda_device *out, int max, axm_err *err);
 typedef struct axm_cuda_sim axm_cuda_sim;
 typedef struct axm_cuda_mon axm_cuda_mon;
 
-/* Copies the model's parameters and D_um. Only the S-MF kind runs on the GPU; W <= AXM_CUDA_MAX_NODES.
- * device < 0: device 0. */
+/* Copies the model's parameters, stencil and options and D_um (later model changes need a new sim).
+ * Only the S-MF kind runs on the GPU; W <= AXM_CUDA_MAX_NODES. device < 0: device 0. */
 axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
                                   int device, axm_err *err);
 void axm_cuda_sim_destroy(axm_cuda_sim *s);
@@ -64,7 +64,10 @@ int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err);
 /* Per-fiber amplitude factor on the extracellular stimulus; NULL = all 1. */
 int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err);
 
-/* As axm_sim_run: progress and cancel are polled between launches (each launch advances many steps). */
+/* As axm_sim_run (the first run, and the first after a cancelled one, start from the initial state);
+ * progress and cancel are polled between launches (each launch advances many steps). At most one
+ * monitor of each type per run (plus one max-only Recorder). A fiber whose Active monitor marked it
+ * decided stops computing with stop_when_decided; a Recorder or Raster keeps seeing its frozen state. */
 int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons,
                      axm_err *err);
 

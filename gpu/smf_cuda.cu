@@ -931,7 +931,8 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         if (o->progress) o->progress(o->progress_ud, (long)done, (long)o->n_steps);
     }
     s->k = k0 + done;
-    s->fresh = 0;
+    /* as the CPU engine: the run after a cancelled one starts from the initial state */
+    s->fresh = rc == AXM_ERR_CANCELLED;
     /* harvest the monitors' results */
     for (int i = 0; rc == AXM_OK && i < n_mons; i++) {
         axm_cuda_mon *m = mons[i];

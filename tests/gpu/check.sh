@@ -12,38 +12,32 @@ cd "$(dirname "$0")/../.." || exit 2
 LOG=${1:-${OUT:-/tmp/axm-gpu-check}}
 mkdir -p "$LOG"
 B=build-gpu
-NVCC=${NVCC:-$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)}
+NVCC=${NVCC:-$(ls /usr/local/cuda/bin/nvcc 2>/dev/null || command -v nvcc 2>/dev/null)}
 [ -n "$NVCC" ] || { echo "check: no nvcc found"; exit 2; }
 JOBS=$(nproc 2>/dev/null || echo 4)
 
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm,driver_version --format=csv >"$LOG/gpu.txt" 2>&1
 GPU=$(sed -n 2p "$LOG/gpu.txt")
 
-# dependencies: the system's, else the packed ones
-EXTRA=""
-if pkg-config --exists libcjson hdf5 cmocka 2>/dev/null || \
-   { [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] && [ -d /usr/include/hdf5/serial ]; }; then
+# dependencies: the system's, else the packed ones (tests/gpu/pack-deps.sh)
+set -- BUILD=$B NVCC="$NVCC"
+if [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] && [ -d /usr/include/hdf5/serial ]; then
   DEPS=system
-elif [ -d .gpudeps ]; then
+elif [ -d .gpudeps/lib ]; then
   D=$(pwd)/.gpudeps
   DEPS=packed
-  EXTRA="PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5 PKG_LIBS=-L$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5"
+  set -- "$@" "PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5" \
+         "PKG_LIBS=-L$D/lib -Wl,-rpath,$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5" "EXTRA_CFLAGS=-I$D/include"
   export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export C_INCLUDE_PATH="$D/include${C_INCLUDE_PATH:+:$C_INCLUDE_PATH}"
   export LIBRARY_PATH="$D/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
 else
-  echo "check: libcjson, hdf5 or cmocka missing and no .gpudeps/ (run tests/gpu/pack-deps.sh where they exist)"
+  echo "check: libcjson, hdf5 or cmocka headers missing and no .gpudeps/ (run tests/gpu/pack-deps.sh where they exist)"
   exit 2
 fi
 
 NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
+set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
-set -- BUILD=$B NVCC="$NVCC" NVCCFLAGS="$NVF"
-if [ -n "$EXTRA" ]; then
-  D=$(pwd)/.gpudeps
-  set -- "$@" "PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5" \
-         "PKG_LIBS=-L$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5"
-fi
 if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/bench/bench_cuda >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
   echo "check: build failed (log: $LOG/build.log)"
@@ -51,8 +45,10 @@ if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/bench/bench_cuda >"$LOG/
 fi
 t1=$(date +%s)
 # registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
-awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k)}
-     /registers/ && k != "" {print k": "$0; k=""}' "$LOG/build.log" | sed 's/ptxas info *: //' >"$LOG/ptxas.txt"
+awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k); sp=""}
+     /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
+     /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
+    "$LOG/build.log" >"$LOG/ptxas.txt"
 
 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
@@ -65,8 +61,8 @@ cat "$LOG/parity.log"
 echo
 cat "$LOG/bench.log"
 echo
-echo "kernel resources (fp32 f / fp64 d, NPL, mode 0=threshold 1=run 2=run+raster/recorder):"
-grep -E "I[fd]Li[1248]ELi[01]E" "$LOG/ptxas.txt" | sed 's/^/  /' | head -20
+echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder):"
+sed 's/^/  /' "$LOG/ptxas.txt" | head -24
 echo
 echo "================ axonml CUDA check ================"
 printf "%-22s %s\n" "gpu" "${GPU:-?}"
