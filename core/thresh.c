@@ -78,6 +78,78 @@ static void mask_observe(axm_monitor *m, long k, int b0, int b1, const void *sta
 static void mask_nop(axm_monitor *m) { (void)m; }
 static const axm_monitor_ops mask_ops = {"threshold-mask", mask_begin, mask_observe, mask_nop, mask_nop, mask_nop};
 
+/* Maximum of vm over time and all nodes for the fibers still simulated (the bound fix's block
+ * test); NaN sticks. Cheaper than a max_only Recorder, which tracks every state of every fiber. */
+typedef struct vmax_mon {
+    axm_monitor base;
+    int B, S, W;
+    axm_prec prec;
+    const unsigned char *decided;
+    double *max;
+} vmax_mon;
+
+static void vmax_fiber(vmax_mon *v, int b, const void *state)
+{
+    double m = v->max[b];
+    if (isnan(m)) return;
+    size_t off = ((size_t)b * v->S + (size_t)(v->S - 1)) * (size_t)v->W;
+    if (v->prec == AXM_FP32) {
+        const float *x = (const float *)state + off;
+        float mf = (float)m;
+        for (int w = 0; w < v->W; w++) {
+            if (x[w] != x[w]) {
+                v->max[b] = NAN;
+                return;
+            }
+            if (x[w] > mf) mf = x[w];
+        }
+        m = mf > m ? mf : m;
+    } else {
+        const double *x = (const double *)state + off;
+        for (int w = 0; w < v->W; w++) {
+            if (x[w] != x[w]) {
+                v->max[b] = NAN;
+                return;
+            }
+            if (x[w] > m) m = x[w];
+        }
+    }
+    v->max[b] = m;
+}
+
+static int vmax_begin(axm_monitor *m, const axm_mon_run *r, const void *state, axm_err *err)
+{
+    vmax_mon *v = (vmax_mon *)m;
+    if (r->B != v->B) {
+        free(v->max);
+        v->max = malloc((size_t)(r->B ? r->B : 1) * sizeof(double));
+        if (!v->max) {
+            v->B = 0;
+            return axm_fail(err, AXM_ERR_NOMEM, "threshold: out of memory");
+        }
+    }
+    v->B = r->B;
+    v->S = r->S;
+    v->W = r->W;
+    v->prec = r->prec;
+    v->decided = r->decided;
+    for (int b = 0; b < v->B; b++) {
+        v->max[b] = -INFINITY;
+        if (!v->decided || !v->decided[b]) vmax_fiber(v, b, state);
+    }
+    return AXM_OK;
+}
+
+static void vmax_observe(axm_monitor *m, long k, int b0, int b1, const void *state)
+{
+    vmax_mon *v = (vmax_mon *)m;
+    (void)k;
+    for (int b = b0; b < b1; b++)
+        if (!v->decided || !v->decided[b]) vmax_fiber(v, b, state);
+}
+
+static const axm_monitor_ops vmax_ops = {"threshold-vmax", vmax_begin, vmax_observe, mask_nop, mask_nop, mask_nop};
+
 enum { PH_FIX = 0, PH_BISECT = 1, PH_ZERO = 2, PH_DONE = 3 };
 
 /* Consecutive activations (ub halvings) without a non-activating test before the zero check. */
@@ -122,7 +194,8 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
     int *tries_bis = calloc((size_t)(B ? B : 1), sizeof(int));
     int *streak = calloc((size_t)(B ? B : 1), sizeof(int));
     unsigned char *zero_done = calloc((size_t)(B ? B : 1), 1);
-    axm_monitor *active = NULL, *maxrec = NULL;
+    axm_monitor *active = NULL;
+    vmax_mon vmax = {{&vmax_ops}, 0, 0, 0, AXM_FP64, NULL, NULL};
     if (!res->upper || !res->lower || !res->status || !lb || !ub || !amp || !phase || !skip || !tries_fix ||
         !tries_bis || !streak || !zero_done) {
         rc = axm_fail(err, AXM_ERR_NOMEM, "threshold: out of memory for %d conditions", B);
@@ -130,11 +203,6 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
     }
     active = axm_active_create(&o->detect, 1, err);
     if (!active) {
-        rc = err ? err->code : AXM_ERR_INPUT;
-        goto out;
-    }
-    maxrec = axm_recorder_create(1u << (S - 1), NULL, 0, 1, 1, err);
-    if (!maxrec) {
         rc = err ? err->code : AXM_ERR_INPUT;
         goto out;
     }
@@ -170,20 +238,19 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
             break;
         }
         axm_monitor_reset(active);
-        axm_monitor_reset(maxrec);
-        axm_monitor *mons[3] = {&mask.base, active, maxrec};
+        axm_monitor *mons[3] = {&mask.base, active, &vmax.base};
         axm_sim_set_amp(s, amp);
         rc = axm_sim_run(s, &ro, mons, any_fix ? 3 : 2, err);
         if (rc) break;
         res->n_sims += n_run;
         res->iterations = it + 1;
         const unsigned char *act = axm_active_result(active);
-        const double *mx = any_fix ? axm_recorder_max(maxrec) : NULL;
+        const double *mx = any_fix ? vmax.max : NULL;
         for (int b = 0; b < B; b++) {
             if (phase[b] == PH_DONE) continue;
             int finite = 1;
             for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
-            double mv = mx ? mx[(size_t)b * S + (S - 1)] : NAN;
+            double mv = mx ? mx[b] : NAN;
             if (!finite || (mx && isnan(mv))) {
                 /* An explicit model can blow up when the bound fix overshoots (x fix_bound_up): step
                  * back towards the last quiet amplitude and try again; elsewhere NaN is final. */
@@ -262,7 +329,7 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
             if (phase[b] != PH_DONE) res->status[b] = AXM_TH_CANCELLED;
 out:
     if (active) axm_monitor_destroy(active);
-    if (maxrec) axm_monitor_destroy(maxrec);
+    free(vmax.max);
     free(lb);
     free(ub);
     free(amp);
