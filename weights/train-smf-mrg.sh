@@ -1,0 +1,81 @@
+#!/bin/sh
+# Reproduces weights/smf-mrg.json: MRG teacher data -> S-MF training -> evaluation.
+#   sh weights/train-smf-mrg.sh            (from the repository root, after `make CUDA=0`)
+# Steps: `axonml gendata presets/gendata-smf-mrg.json` (train: seed 4242, valid: seed 4243, 2 runs),
+# `axonml train presets/train-smf-mrg.json` (stage 1, truncation 0.25 ms) and
+# `axonml train presets/train-smf-mrg-2.json` (stage 2, from stage 1, truncation 0.5 ms), the
+# checkpoint chosen by weights/eval/select.sh (thresholds and CV vs our MRG on a selection grid),
+# stage 3 `python3 weights/eval/calibrate.py` (axonD/nodeD polynomials and cm fitted to our MRG's
+# thresholds and CVs on that grid), then
+# weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest, wide grid vs our MRG)
+# and the errors are written into the weights' provenance.
+# Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets.
+# Needs jq, awk and python3 (standard library). Data go to data/, checkpoints to checkpoints/ (both git-ignored).
+set -e
+AX=${AXONML:-build/axonml}
+THREADS=${THREADS:-2}
+OUT=${OUT:-weights/smf-mrg.json}
+export THREADS
+[ -x "$AX" ] || { echo "train-smf-mrg.sh: $AX not found (run make CUDA=0 first)" >&2; exit 2; }
+mkdir -p data checkpoints
+t0=$(date +%s)
+if [ "${FORCE:-0}" = 1 ] || [ ! -s data/smf-mrg-train.h5 ]; then
+    $AX gendata presets/gendata-smf-mrg.json --out data/smf-mrg-train.h5 --threads "$THREADS" --force --quiet
+fi
+if [ "${FORCE:-0}" = 1 ] || [ ! -s data/smf-mrg-valid.h5 ]; then
+    $AX gendata presets/gendata-smf-mrg.json --out data/smf-mrg-valid.h5 --seed 4243 --runs 2 \
+        --threads "$THREADS" --force --quiet
+fi
+t1=$(date +%s)
+last_ckpt() { ls "$1"/*.json | sort | tail -n 1; }
+# REUSE=1 keeps finished stages (training is deterministic: same data, seed and threads give the
+# same checkpoints), e.g. to redo only the selection and calibration.
+if [ "${REUSE:-0}" = 1 ] && [ -s checkpoints/smf-mrg-stage1.json ] && [ -n "$(ls checkpoints/smf-mrg-2 2>/dev/null)" ]; then
+    echo "reusing checkpoints/smf-mrg-stage1.json and checkpoints/smf-mrg-2/"
+else
+    rm -rf checkpoints/smf-mrg-1 checkpoints/smf-mrg-2
+    $AX train presets/train-smf-mrg.json --progress none
+    S1=$(last_ckpt checkpoints/smf-mrg-1)
+    cp "$S1" checkpoints/smf-mrg-stage1.json
+    $AX train presets/train-smf-mrg-2.json --progress none
+fi
+# model selection: thresholds + CV against our MRG on weights/eval/select.json (disjoint from the
+# reported grids) and a 50 ms rest check, over stage 1's result and every stage-2 checkpoint
+sh weights/eval/select.sh checkpoints/smf-mrg-stage1.json checkpoints/smf-mrg-2/*.json | tee data/select.txt
+S2=$(tail -n 1 data/select.txt | cut -d' ' -f2)
+SEL=$(tail -n 1 data/select.txt | cut -d' ' -f3-)
+# stage 3: the diameter scaling (axonD, nodeD polynomials) and cm fitted to our MRG's thresholds
+# and CVs on the selection grid
+python3 weights/eval/calibrate.py "$S2" checkpoints/smf-mrg-stage3.json data/truth | tee data/calibrate.txt
+t2=$(date +%s)
+echo "selected: $S2 $SEL"
+TMP=$OUT.tmp.json
+cp checkpoints/smf-mrg-stage3.json "$TMP"
+sh weights/eval/eval.sh "$TMP" data/truth data/eval-smf-mrg
+t3=$(date +%s)
+jq --slurpfile e data/eval-smf-mrg/summary.json \
+   --slurpfile g1 presets/gendata-smf-mrg.json --slurpfile c1 presets/train-smf-mrg.json \
+   --slurpfile c2 presets/train-smf-mrg-2.json \
+   --arg s2 "$S2" --arg sel "$SEL" --slurpfile s3 checkpoints/smf-mrg-stage3.json --argjson tg $((t1 - t0)) --argjson tt $((t2 - t1)) --argjson te $((t3 - t2)) \
+   --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
+  .trained = true |
+  .provenance = {
+    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection and a diameter-scaling calibration on MRG thresholds/CVs",
+    recipe: "sh weights/train-smf-mrg.sh",
+    source: "axonml gendata + axonml train",
+    date: $date,
+    cpu: $cpu,
+    dataset: {train: "data/smf-mrg-train.h5 (presets/gendata-smf-mrg.json, seed 4242)",
+              valid: "data/smf-mrg-valid.h5 (same, seed 4243, 2 runs)",
+              generator: $g1[0]},
+    stages: [{config: "presets/train-smf-mrg.json", epochs: $c1[0].epochs, truncation_length: $c1[0].truncation_length, lr: $c1[0].lr, to_train: $c1[0].to_train},
+             {config: "presets/train-smf-mrg-2.json", epochs: $c2[0].epochs, truncation_length: $c2[0].truncation_length, lr: $c2[0].lr, to_train: $c2[0].to_train,
+              validation_loss_of_selected: .provenance.validation_loss}],
+    calibration: $s3[0].provenance.calibration,
+    selected: {checkpoint: $s2, selection: "weights/eval/select.sh (thresholds + CV vs our MRG on weights/eval/select.json, rest check)", score: $sel},
+    wall_s: {gendata: $tg, train_and_selection: $tt, eval: $te},
+    errors: $e[0]
+  }' "$TMP" > "$OUT.part"
+mv "$OUT.part" "$OUT"
+rm -f "$TMP"
+echo "wrote $OUT (gendata $((t1 - t0)) s, train + selection $((t2 - t1)) s, eval $((t3 - t2)) s)"
