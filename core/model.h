@@ -66,6 +66,10 @@ typedef struct axm_model_kind {
      * precision. scratch: scratch_bytes(W) bytes owned by the calling thread. */
     void (*step)(void *ws, int b0, int b1, void *state, const void *ve, const void *intra,
                  double dt, void *scratch);
+    /* Optional (NULL: no limit): the largest time step in ms for which the explicit step of the
+     * linear part stays stable, lowest over the ws's fibers; *fiber gets the fiber that sets it.
+     * The engine refuses longer steps with a clear error instead of producing garbage. */
+    double (*max_dt_ms)(const void *ws, int *fiber);
 } axm_model_kind;
 
 /* MRG geometry methods (mrg-model.md §4). */

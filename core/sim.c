@@ -396,6 +396,22 @@ int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int
     if (reinit) {
         int rc = ensure_ws(s, err);
         if (rc != AXM_OK) return rc;
+    }
+    /* explicit steps past their stability limit blow up to 1e10 mV (or NaN -> 0): say so instead */
+    if (s->kind->max_dt_ms && s->B > 0) {
+        int fb = 0;
+        double lim = s->kind->max_dt_ms(s->ws, &fb);
+        if (o->dt_ms > lim) {
+            double y[2] = {0, 0};
+            axm_err pe;
+            double dx = s->kind->positions(s->model, s->D[fb], 2, y, &pe) == AXM_OK ? y[1] - y[0] : NAN;
+            return axm_fail(err, AXM_ERR_INPUT,
+                            "sim.dt_ms: %g ms exceeds the explicit stability limit %.3g ms of %s at D = %g um "
+                            "(fiber %d, compartment length %g um): use dt <= %.3g ms or longer compartments",
+                            o->dt_ms, lim, s->kind->name, s->D[fb], fb, dx, lim);
+        }
+    }
+    if (reinit) {
         s->kind->init(s->ws, 0, s->B, s->state);
         memset(s->decided, 0, (size_t)s->B);
         s->k = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "smf_exp.h"
+#include "explicit_dt.h"
 
 /* The step must vectorize: without no-trapping-math GCC keeps selects whose arms contain
  * divisions as branches (a division might raise an FP exception flag); we never read FP flags, and
@@ -244,6 +245,8 @@ static int smf_isa(void)
 
 typedef struct smf_ws {
     int B, W, taps, hn;
+    double max_dt;  /* explicit stability limit, lowest over fibers (ms) */
+    int max_dt_fiber;
     axm_prec prec;
     smf_range_f_fn range_f;
     smf_range_d_fn range_d;
@@ -338,6 +341,9 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
     ws->ff = malloc((size_t)(B > 0 ? B : 1) * sizeof *ws->ff);
     ws->fd = malloc((size_t)(B > 0 ? B : 1) * sizeof *ws->fd);
     if (!ws->ff || !ws->fd) goto nomem;
+    double nem = axm_stencil_neg_eig_max(w[0], m->taps, W);
+    ws->max_dt = INFINITY;
+    ws->max_dt_fiber = 0;
     for (int b = 0; b < B; b++) {
         axm_smf_lumped l;
         if (axm_smf_lumped_eval(m, D[b], &l, err) != AXM_OK) {
@@ -354,6 +360,11 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
         fd->gnap = l.gnap_S;
         fd->gk = l.gk_S;
         fd->gl = l.gl_S;
+        double lim = axm_explicit_dt_limit(nem, fd->inv_ra, fd->gl, fd->inv_cn);
+        if (lim < ws->max_dt) {
+            ws->max_dt = lim;
+            ws->max_dt_fiber = b;
+        }
         smf_f_f *ff = &ws->ff[b];
         ff->inv_cn = (float)(1 / (double)(float)l.cn_mF);
         ff->inv_ra = (float)(1 / (double)(float)l.ra_ohm);
@@ -401,6 +412,13 @@ static void smf_step(void *p, int b0, int b1, void *state, const void *ve, const
         ws->range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
+static double smf_max_dt(const void *p, int *fiber)
+{
+    const smf_ws *ws = p;
+    *fiber = ws->max_dt_fiber;
+    return ws->max_dt;
+}
+
 const axm_model_kind axm_kind_smf = {
     .name = "smf",
     .summary = "S-MF surrogate myelinated fiber: MRG node gates, learned stencil, explicit steps",
@@ -418,4 +436,5 @@ const axm_model_kind axm_kind_smf = {
     .scratch_bytes = smf_scratch_bytes,
     .init = smf_init,
     .step = smf_step,
+    .max_dt_ms = smf_max_dt,
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explicit_dt.h"
 #include "model.h"
 
 enum {
@@ -110,6 +111,8 @@ static const double sundt_ic[5] = {0.00401, 0.98147, 0.00208, 0.57421, -65.0};
 
 typedef struct sundt_ws {
     int B, W, taps, hn;
+    double max_dt;  /* explicit stability limit, lowest over fibers (ms) */
+    int max_dt_fiber;
     axm_prec prec;
     sundt_k_f kf;
     sundt_k_d kd;
@@ -194,6 +197,9 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
     ws->fd = malloc((size_t)(B > 0 ? B : 1) * sizeof *ws->fd);
     if (!ws->ff || !ws->fd) goto nomem;
     double pi = p[P_pi], deltax = p[P_dx] / 1e4;
+    double nem = axm_stencil_neg_eig_max(w[0], m->taps, W);
+    ws->max_dt = INFINITY;
+    ws->max_dt_fiber = 0;
     for (int b = 0; b < B; b++) {
         double Db = D[b];
         double axonD = p[P_axond1] * Db * Db + p[P_axond2] * Db + p[P_axond3];
@@ -212,6 +218,11 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
             return NULL;
         }
         ws->fd[b] = (sundt_f_d){1 / cn, 1 / ra, p[P_gnabar] * area, p[P_gkbar] * area, p[P_gl] * area};
+        double lim = axm_explicit_dt_limit(nem, 1 / ra, p[P_gl] * area, 1 / cn);
+        if (lim < ws->max_dt) {
+            ws->max_dt = lim;
+            ws->max_dt_fiber = b;
+        }
         ws->ff[b] = (sundt_f_f){(float)(1 / cn), (float)(1 / ra), (float)(p[P_gnabar] * area),
                                 (float)(p[P_gkbar] * area), (float)(p[P_gl] * area)};
     }
@@ -253,6 +264,13 @@ static void sundt_step(void *p, int b0, int b1, void *state, const void *ve, con
         sundt_range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
+static double sundt_max_dt(const void *p, int *fiber)
+{
+    const sundt_ws *ws = p;
+    *fiber = ws->max_dt_fiber;
+    return ws->max_dt;
+}
+
 const axm_model_kind axm_kind_sundt = {
     .name = "sundt",
     .summary = "Sundt C-fiber: unmyelinated cable (Traub-Miles Na, Borg-Graham K-DR), dx compartments",
@@ -270,4 +288,5 @@ const axm_model_kind axm_kind_sundt = {
     .scratch_bytes = sundt_scratch_bytes,
     .init = sundt_init,
     .step = sundt_step,
+    .max_dt_ms = sundt_max_dt,
 };

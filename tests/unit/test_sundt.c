@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "sim.h"
 
 typedef struct fib {
     const axm_model_kind *k;
@@ -109,12 +110,78 @@ static void test_params_and_positions(void **st)
     axm_model_destroy(m);
 }
 
+static int run_1(const axm_model *m, double D, double dt, axm_err *e)
+{
+    axm_sim *s = axm_sim_create(m, 1, 21, &D, AXM_FP32, 1, e);
+    if (!s) return e->code;
+    int rc = axm_sim_run(s, &(axm_run_opts){.dt_ms = dt, .n_steps = 2, .reinit = 1}, NULL, 0, e);
+    axm_sim_destroy(s);
+    return rc;
+}
+
+/* The explicit step's stability limit: the default dx = 10 um at D = 1 um and dt = 0.005 ms is
+ * refused with one line naming sim.dt_ms; dx = 50 um (25x the limit, which scales as dx^2) runs;
+ * the S-MF at its fitted diameters and dt = 0.005 ms is never refused. */
+static void test_dt_limit_refused(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("sundt", &e);
+    assert_int_equal(run_1(m, 1.0, 0.005, &e), AXM_ERR_INPUT);
+    print_message("%s\n", e.msg);
+    assert_non_null(strstr(e.msg, "sim.dt_ms"));
+    assert_non_null(strstr(e.msg, "sundt"));
+    assert_null(strchr(e.msg, '\n'));
+    axm_model_set(m, "dx", 50.0, &e);
+    assert_int_equal(run_1(m, 1.0, 0.005, &e), AXM_OK);
+    axm_model_destroy(m);
+    m = axm_model_create("smf", &e);
+    static const double Ds[] = {5.7, 8.0, 10.0, 14.0, 16.0};
+    for (int i = 0; i < 5; i++) assert_int_equal(run_1(m, Ds[i], 0.005, &e), AXM_OK);
+    axm_model_destroy(m);
+    m = axm_model_create("mrg", &e);
+    assert_int_equal(run_1(m, 10.0, 0.005, &e), AXM_OK);
+    axm_model_destroy(m);
+}
+
+/* The limit is the real one: on a passive cable (gnabar = gkbar = 0, so the step is exactly the
+ * linear part) the fastest mode (-1)^j decays at 0.95x the limit and grows at 1.05x. */
+static void test_dt_limit_sharp(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("sundt", &e);
+    axm_model_set(m, "gnabar", 0.0, &e);
+    axm_model_set(m, "gkbar", 0.0, &e);
+    int W = 21, fb = -1;
+    for (int pass = 0; pass < 2; pass++) {
+        fib f = fib_new(m, W, 1.0);
+        double lim = f.k->max_dt_ms(f.ws, &fb);
+        assert_int_equal(fb, 0);
+        assert_true(lim > 0 && isfinite(lim));
+        for (int j = 0; j < W; j++) f.state[4 * W + j] = -65.0 + (j % 2 ? 0.1 : -0.1);
+        double dt = lim * (pass == 0 ? 0.95 : 1.05), dev = 0;
+        for (int i = 0; i < 400; i++) f.k->step(f.ws, 0, 1, f.state, f.ve, NULL, dt, f.scr);
+        /* a blown-up vm overflows the gates' exponentials into NaN: count that as growth */
+        for (int j = 0; j < W; j++) dev = fmax(dev, isnan(f.state[4 * W + j]) ? INFINITY : fabs(f.state[4 * W + j] + 65.0));
+        print_message("dt %g ms (limit %g): deviation %g mV\n", dt, lim, dev);
+        if (pass == 0)
+            assert_true(dev < 0.01); /* 0.9^400 */
+        else
+            assert_true(dev > 1e3);  /* 1.1^400 */
+        fib_free(&f);
+    }
+    axm_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_and_positions),
         cmocka_unit_test(test_rest),
         cmocka_unit_test(test_pulse_fires),
+        cmocka_unit_test(test_dt_limit_refused),
+        cmocka_unit_test(test_dt_limit_sharp),
     };
     return cmocka_run_group_tests_name("sundt", tests, NULL, NULL);
 }
