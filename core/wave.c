@@ -1,8 +1,11 @@
 /* Stimulus waveforms (fields-and-stimuli.md §6).
  *
  * Sample times are t_k = k*dt computed in double, as numpy's arange(0, tstop, dt), and pulse edges
- * use cajal's inequalities (on for start < t <= end) on exactly those values, so that windows
- * match the reference sample for sample. */
+ * use cajal's inequalities (on for start < t <= end) with a tolerance of 1e-6*dt. Exact float
+ * comparisons make the windows depend on rounding: 140*0.005 > 0.5 + 0.2, so a 0.2 ms phase from
+ * 0.5 ms would keep 39 samples, while the NEURON reference (and cajal, whose parameters pass through
+ * float32) uses samples 101..140. With the tolerance every window holds round(pw/dt) samples when
+ * the edges lie on the grid; off-grid edges (random draws) are unaffected. */
 #include "wave.h"
 
 #include <ctype.h>
@@ -109,15 +112,15 @@ int axm_wave_check(const axm_wave *w, axm_err *err)
 
 /* One pulse with its start at 0, at local time tau: cajal's MonophasicPulse / Biphasic with
  * delay 0 (edges computed as sums in the same order). */
-static double pulse_at(const axm_wave *w, int biphasic, double delay, double t)
+static double pulse_at(const axm_wave *w, int biphasic, double delay, double t, double tol)
 {
     double e1 = delay + w->pw_ms;
-    if (t > delay && t <= e1) return w->amp_mA;
+    if (t > delay + tol && t <= e1 + tol) return w->amp_mA;
     if (!biphasic) return 0.0;
     double pw2, amp2;
     second_phase(w, &pw2, &amp2);
     double s2 = e1 + w->gap_ms;
-    if (t > s2 && t <= s2 + pw2) return amp2;
+    if (t > s2 + tol && t <= s2 + pw2 + tol) return amp2;
     return 0.0;
 }
 
@@ -131,21 +134,24 @@ int axm_wave_sample(const axm_wave *w, double dt_ms, long n, double *out, axm_er
         return axm_fail(err, AXM_ERR_INPUT, "%s wave: bad sample count %ld", axm_wave_kind_name(w->kind), n);
     double period = w->kind == AXM_WAVE_TRAIN || w->kind == AXM_WAVE_SINE ? 1.0 / w->freq_khz : 0;
     int seg = 0;
+    const double tol = 1e-6 * dt_ms;
     for (long k = 0; k < n; k++) {
         double t = (double)k * dt_ms, v = 0.0;
         switch (w->kind) {
-        case AXM_WAVE_MONO: v = pulse_at(w, 0, w->delay_ms, t); break;
-        case AXM_WAVE_BIPHASIC: v = pulse_at(w, 1, w->delay_ms, t); break;
+        case AXM_WAVE_MONO: v = pulse_at(w, 0, w->delay_ms, t, tol); break;
+        case AXM_WAVE_BIPHASIC: v = pulse_at(w, 1, w->delay_ms, t, tol); break;
         case AXM_WAVE_SINE:
             /* sinusoid on [delay, delay + dur] (SinusoidPulse's closed window), offset always */
-            if (t >= w->delay_ms && (w->dur_ms == 0 || t <= w->delay_ms + w->dur_ms))
+            if (t >= w->delay_ms - tol && (w->dur_ms == 0 || t <= w->delay_ms + w->dur_ms + tol))
                 v = w->amp_mA * sin(2.0 * M_PI * w->freq_khz * (t - w->delay_ms) + w->phase_rad);
             v += w->offset_mA;
             break;
         case AXM_WAVE_TRAIN:
             /* cajal's Repeat: 0 before delay, else the pulse at (t - delay) mod period */
-            if (t >= w->delay_ms && (w->dur_ms == 0 || t <= w->delay_ms + w->dur_ms))
-                v = pulse_at(w, w->train_biphasic, 0.0, fmod(t - w->delay_ms, period));
+            /* local time in [-tol, period - tol): a pulse start that rounding puts just below a
+             * period boundary still counts as that boundary */
+            if (t >= w->delay_ms - tol && (w->dur_ms == 0 || t <= w->delay_ms + w->dur_ms + tol))
+                v = pulse_at(w, w->train_biphasic, 0.0, fmod(t - w->delay_ms + tol, period) - tol, tol);
             break;
         case AXM_WAVE_SAMPLES: {
             /* interp1d(kind="linear", fill_value=0): inside [t0, tN] inclusive, 0 outside */

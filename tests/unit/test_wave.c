@@ -66,6 +66,31 @@ static void test_symmetric_biphasic_windows(void **st)
     free(o);
 }
 
+/* The NEURON reference's biphasic pulse (shared/reference/mrg_neuron/README.md §3): 0.2 ms phases
+ * from 0.5 ms are samples 101..140 and 141..180, although 140*0.005 > 0.5 + 0.2 in doubles; and
+ * every on-grid width keeps round(pw/dt) samples. */
+static void test_on_grid_windows_hold_pw_over_dt_samples(void **st)
+{
+    (void)st;
+    axm_wave w = {.kind = AXM_WAVE_BIPHASIC, .amp_mA = -1.0, .pw_ms = 0.2, .delay_ms = 0.5};
+    double *o = sample(&w, 0.005, 1000);
+    expect_range(o, 0, 100, 0.0);
+    expect_range(o, 101, 140, -1.0);
+    expect_range(o, 141, 180, 1.0);
+    expect_range(o, 181, 999, 0.0);
+    free(o);
+    const double pws[] = {0.005, 0.05, 0.1, 0.15, 0.2, 0.3, 0.35, 0.7, 1.0, 1.9};
+    for (size_t i = 0; i < sizeof pws / sizeof pws[0]; i++) {
+        axm_wave m = {.kind = AXM_WAVE_MONO, .amp_mA = 1.0, .pw_ms = pws[i], .delay_ms = 0.5};
+        o = sample(&m, 0.005, 1000);
+        long np = lround(pws[i] / 0.005);
+        expect_range(o, 0, 100, 0.0);
+        expect_range(o, 101, 100 + np, 1.0);
+        expect_range(o, 101 + np, 999, 0.0);
+        free(o);
+    }
+}
+
 static void test_biphasic_gap_and_charge_balance(void **st)
 {
     (void)st;
@@ -245,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mono_window),
         cmocka_unit_test(test_symmetric_biphasic_windows),
+        cmocka_unit_test(test_on_grid_windows_hold_pw_over_dt_samples),
         cmocka_unit_test(test_biphasic_gap_and_charge_balance),
         cmocka_unit_test(test_sine),
         cmocka_unit_test(test_train_is_repeat),
