@@ -977,7 +977,9 @@ axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err)
 
 const char *axm_model_untrained_warning(const axm_model *m)
 {
-    if (!m->kind->has_stencil || m->trained) return NULL;
+    /* Only the S-MF's defaults are unusable (smf-model.md §6); Sundt's defaults are the
+     * physiological C-fiber model and the MRG has nothing to train. */
+    if (strcmp(m->kind->name, "smf") != 0 || m->trained) return NULL;
     return "WARNING: the surrogate runs with UNTRAINED weights (default parameters): the untrained S-MF fires "
            "spontaneously, so its results are meaningless; give trained weights in model.weights";
 }
