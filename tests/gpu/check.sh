@@ -67,7 +67,9 @@ echo
 echo "================ axonml CUDA check ================"
 printf "%-22s %s\n" "gpu" "${GPU:-?}"
 printf "%-22s %s (%ss, deps %s)\n" "build sm_90" "ok" "$((t1 - t0))" "$DEPS"
-printf "%-22s %s (%ss)\n" "parity tests" "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) \]' "$LOG/parity.log" | tr '\n' ' ')" "$((t2 - t1))"
+printf "%-22s %s (%ss)\n" "parity tests" \
+  "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')" \
+  "$((t2 - t1))"
 grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" | sed 's/^ */    /'
 printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
 sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
