@@ -286,6 +286,10 @@ static int smf_positions(const axm_model *m, double D, int W, double *y, axm_err
         K.qm = (T)q[0]; K.qp = (T)q[1]; K.qh = (T)q[2]; K.qs = (T)q[3];                       \
         K.amAC = K.amA * K.amC; K.bmAC = K.bmA * K.bmC; K.ahAC = K.ahA * K.ahC;               \
         K.ampAC = K.ampA * K.ampC; K.bmpAC = K.bmpA * K.bmpC;                                 \
+        K.amCi = (T)(-1 / p[P_amC]); K.bmCi = (T)(1 / p[P_bmC]); K.ahCi = (T)(1 / p[P_ahC]);   \
+        K.bhCi = (T)(-1 / p[P_bhC]); K.ampCi = (T)(-1 / p[P_ampC]); K.bmpCi = (T)(1 / p[P_bmpC]); \
+        K.asCi = (T)(1 / p[P_asC]); K.bsCi = (T)(1 / p[P_bsC]);                               \
+        K.asBv = (T)(p[P_asB] - p[P_vtraub]); K.bsBv = (T)(p[P_bsB] - p[P_vtraub]);           \
         for (int c_ = 0; c_ < 2; c_++)                                                       \
             for (int t_ = 0; t_ < AXM_MAX_TAPS; t_++) K.w[c_][t_] = (T)w[c_][t_];             \
     } while (0)

@@ -38,7 +38,7 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     const float shifter = 0x1.8p23f;
     float xc = x < -104.0f ? -104.0f : x;
     xc = xc > 89.0f ? 89.0f : xc;
-    float t = xc * 0x1.715476p+0f + shifter;
+    float t = AXM_FMAF(xc, 0x1.715476p+0f, shifter);
     float n = t - shifter;
     float r = AXM_FMAF(-n, 0x1.62e4p-1f, xc);
     r = AXM_FMAF(-n, 0x1.7f7d1cp-20f, r);
@@ -70,7 +70,7 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     const double shifter = 0x1.8p52;
     double xc = x < -746.0 ? -746.0 : x;
     xc = xc > 710.0 ? 710.0 : xc;
-    double t = xc * 0x1.71547652b82fep+0 + shifter;
+    double t = AXM_FMA(xc, 0x1.71547652b82fep+0, shifter);
     double n = t - shifter;
     double r = AXM_FMA(-n, 0x1.62e42feep-1, xc);
     r = AXM_FMA(-n, 0x1.a39ef35793c76p-33, r);
