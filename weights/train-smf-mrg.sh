@@ -57,7 +57,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --slurpfile g1 presets/gendata-smf-mrg.json --slurpfile c1 presets/train-smf-mrg.json \
    --slurpfile c2 presets/train-smf-mrg-2.json \
    --arg s2 "$S2" --arg sel "$SEL" --slurpfile s3 checkpoints/smf-mrg-stage3.json --argjson tg $((t1 - t0)) --argjson tt $((t2 - t1)) --argjson te $((t3 - t2)) \
-   --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
+   --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
     description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection and a diameter-scaling calibration on MRG thresholds/CVs",
@@ -73,7 +73,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
               validation_loss_of_selected: .provenance.validation_loss}],
     calibration: $s3[0].provenance.calibration,
     selected: {checkpoint: $s2, selection: "weights/eval/select.sh (thresholds + CV vs our MRG on weights/eval/select.json, rest check)", score: $sel},
-    wall_s: {gendata: $tg, train_and_selection: $tt, eval: $te},
+    wall_s: {gendata: $tg, train_and_selection: $tt, eval: $te, stages_1_2_reused: ($reuse == "1")},
     errors: $e[0]
   }' "$TMP" > "$OUT.part"
 mv "$OUT.part" "$OUT"

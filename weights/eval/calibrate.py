@@ -18,11 +18,14 @@ THREADS = os.environ.get("THREADS", "2")
 # interpolating quadratic) and on cm.
 KNOTS = (6.0, 10.0, 14.0)
 PARAMS = ["axonD@6", "axonD@10", "axonD@14", "nodeD@6", "nodeD@10", "nodeD@14", "cm"]
+# further S-MF parameters searched as they are (comma-separated names)
+EXTRA = [x for x in os.environ.get("EXTRA", "").split(",") if x]
+PARAMS += EXTRA
 POLY = {"axonD": ("axond1", "axond2", "axond3"), "nodeD": ("noded1", "noded2", "noded3")}
 
 
 def to_values(params):
-    v = {"cm": params["cm"]}
+    v = {k: params[k] for k in ["cm"] + EXTRA}
     for name, (c1, c2, c3) in POLY.items():
         for x in KNOTS:
             v["%s@%g" % (name, x)] = params[c1] * x * x + params[c2] * x + params[c3]
@@ -30,7 +33,7 @@ def to_values(params):
 
 
 def to_params(v):
-    p = {"cm": v["cm"]}
+    p = {k: v[k] for k in ["cm"] + EXTRA}
     x0, x1, x2 = KNOTS
     for name, (c1, c2, c3) in POLY.items():
         y0, y1, y2 = (v["%s@%g" % (name, x)] for x in KNOTS)
@@ -86,7 +89,7 @@ def main():
     p, best = dict(p0), objective(p0)
     print("start: objective %.4f (thr %.2f %%, cv %.2f %%)" % best, flush=True)
     step = float(os.environ.get("STEP", "0.06"))
-    for sweep in range(int(os.environ.get("SWEEPS", "3"))):
+    for sweep in range(int(os.environ.get("SWEEPS", "6"))):
         improved = False
         for k in PARAMS:
             for s in (1 + step, 1 / (1 + step)):
