@@ -22,7 +22,7 @@
 #define WEIGHTS "weights/smf-mrg.json"
 
 /* Percent; the measured values are printed by the tests. */
-#define BOUND_THR_MEAN 2.0
+#define BOUND_THR_MEAN 2.5
 #define BOUND_THR_MAX 6.0
 #define BOUND_CV_MAX 5.5
 /* Rest: vm of every node within this many mV of -80 over 50 ms (no spike: a spike exceeds 0 mV). */
