@@ -88,7 +88,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 $(BUILD)/core/version.o: EXTRA_DEFS = -DAXM_BUILD_REV='"$(GIT_REV)"' -DAXM_BUILD_BACKENDS='"$(BACKENDS)"' \
                                       -DAXM_BUILD_FLAGS='"$(if $(filter 1,$(SAN)),asan+ubsan,$(OPT))"'
 
-.PHONY: all deps run test check bench gpu-tests clean
+.PHONY: all deps run test check bench gpu-tests gpu-emu clean
 all: $(LIB_A) $(LIB_SO) $(PROGS) $(TEST_BIN)
 
 $(BUILD)/%.o: %.c
@@ -120,10 +120,10 @@ $(BUILD)/axonml-tui: $(TUI_OBJ) $(VIEW_OBJ) $(COMM_OBJ) $(GPU_OBJ) $(LIB_A)
 	@$(if $(Q),echo '  LD    $@')
 	$(Q)$(CC) -o $@ $^ $(GPU_LIBS) $(CURSES_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(VIEW_OBJ) $(COMM_OBJ) $(LIB_A)
+$(BUILD)/tests/%: tests/unit/%.c $(VIEW_OBJ) $(COMM_OBJ) $(GPU_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo '  TEST  $@')
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(VIEW_OBJ) $(COMM_OBJ) $(LIB_A) -lcmocka $(CURSES_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(VIEW_OBJ) $(COMM_OBJ) $(GPU_OBJ) $(LIB_A) -lcmocka $(GPU_LIBS) $(CURSES_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(GPU_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -169,7 +169,11 @@ bench: all $(BENCH_BIN)
 gpu-tests: all $(GPUTEST_BIN)
 	@for b in $(GPUTEST_BIN); do $$b || exit 1; done
 
+# The CUDA kernels' logic on CPU threads against the CPU engine (no GPU needed).
+gpu-emu: all
+	@sh tests/gpu/emu.sh $(BUILD)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-gpu
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -25,6 +25,15 @@ for s in tests/cli/test_*.sh tests/tui/test_*.sh; do
   pass=$((pass + p)); fail=$((fail + f))
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then fail=$((fail + 1)); crashed="$crashed $s"; fi
 done
+# The CUDA kernels' logic, emulated on CPU threads, against the CPU engine (slow: plain pass only).
+if [ "${AXM_SLOW:-1}" != 0 ] && [ -f tests/gpu/emu.sh ] && command -v g++ >/dev/null 2>&1; then
+  sh tests/gpu/emu.sh "$B" >"$log" 2>&1; rc=$?
+  cat "$log"
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then fail=$((fail + 1)); crashed="$crashed tests/gpu/emu.sh"; fi
+fi
 [ -n "$crashed" ] && echo "crashed or failed without a report:$crashed"
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
