@@ -50,14 +50,15 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     p = AXM_FMAF(p, r, 0.5f);
     p = AXM_FMAF(p, r, 1.0f);
     p = AXM_FMAF(p, r, 1.0f);
-    float t1 = n * 0.5f + shifter;
-    float n1 = t1 - shifter;
-    float t2 = (n - n1) + shifter;
-    uint32_t b1, b2;
+    /* n1 = round(n/2) in t1's low bits (n*0.5 is exact, so the fma is one rounding like
+     * mul+add); n2 = n - n1 from the integer bits of t and t1, which hold shifter + n and
+     * shifter + n1 */
+    float t1 = AXM_FMAF(n, 0.5f, shifter);
+    uint32_t b, b1, b2;
+    memcpy(&b, &t, 4);
     memcpy(&b1, &t1, 4);
-    memcpy(&b2, &t2, 4);
+    b2 = ((b - b1) + 127u) << 23;
     b1 = (b1 + (127u - 0x4B400000u)) << 23;
-    b2 = (b2 + (127u - 0x4B400000u)) << 23;
     float s1, s2;
     memcpy(&s1, &b1, 4);
     memcpy(&s2, &b2, 4);
@@ -88,14 +89,12 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     p = AXM_FMA(p, r, 0.5);
     p = AXM_FMA(p, r, 1.0);
     p = AXM_FMA(p, r, 1.0);
-    double t1 = n * 0.5 + shifter;
-    double n1 = t1 - shifter;
-    double t2 = (n - n1) + shifter;
-    uint64_t b1, b2;
+    double t1 = AXM_FMA(n, 0.5, shifter);
+    uint64_t b, b1, b2;
+    memcpy(&b, &t, 8);
     memcpy(&b1, &t1, 8);
-    memcpy(&b2, &t2, 8);
+    b2 = ((b - b1) + 1023u) << 52;
     b1 = (b1 + (1023u - 0x4338000000000000u)) << 52;
-    b2 = (b2 + (1023u - 0x4338000000000000u)) << 52;
     double s1, s2;
     memcpy(&s1, &b1, 8);
     memcpy(&s2, &b2, 8);
