@@ -1,5 +1,6 @@
 /* Scenario files (scenario.h): JSON -> validated axm_scenario -> conditions -> model + sim + drive. */
 #include "scenario.h"
+#include "fileio.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -840,43 +841,8 @@ axm_scenario *axm_scenario_parse(const char *text, const char *name, const char 
 
 axm_scenario *axm_scenario_load(const char *path, axm_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot read the scenario: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int ioerr = ferror(f);
-    fclose(f);
-    if (!buf) {
-        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    if (ioerr) {
-        free(buf);
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot read the scenario", path);
-        return NULL;
-    }
-    buf[n] = 0;
-    if (strlen(buf) != n) {
-        free(buf);
-        axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON text file, got binary data", path);
-        return NULL;
-    }
+    char *buf = axm_read_text_file(path, "scenario", NULL, err);
+    if (!buf) return NULL;
     char dir[AXM_SC_PATH];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');

@@ -1,4 +1,5 @@
 #include "train.h"
+#include "fileio.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -299,33 +300,12 @@ out:
     return rc;
 }
 
-static char *slurp(const char *path, axm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot open (%s)", path, strerror(errno));
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (!s || fread(s, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(s);
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot read", path);
-        return NULL;
-    }
-    s[n] = 0;
-    fclose(f);
-    return s;
-}
 
 int axm_train_config_load(axm_train_config *c, const char *path, axm_err *err)
 {
     axm_train_config_defaults(c);
     snprintf(c->path, sizeof c->path, "%s", path);
-    char *s = slurp(path, err);
+    char *s = axm_read_text_file(path, "training config", NULL, err);
     if (!s) return AXM_ERR_INPUT;
     int rc = axm_train_config_parse(c, s, path, err);
     free(s);
@@ -624,7 +604,7 @@ static int build_selection(axm_trainer *t, axm_err *err)
 /* Reads a weights file (model.h format) into th. */
 static int load_weights_json(axm_smfg_theta *th, const char *path, cJSON **root_out, axm_err *err)
 {
-    char *s = slurp(path, err);
+    char *s = axm_read_text_file(path, "training config", NULL, err);
     if (!s) return AXM_ERR_INPUT;
     cJSON *root = cJSON_Parse(s);
     free(s);

@@ -7,44 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "model.h"
 
-static char *slurp(const char *path, axm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot open weights file: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (n < cap - 1) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        axm_fail(err, AXM_ERR_INPUT, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
 
 static int read_taps(const char *path, const cJSON *arr, const char *key, int taps, double *out,
                      axm_err *err)
@@ -65,7 +30,7 @@ static int read_taps(const char *path, const cJSON *arr, const char *key, int ta
 int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
 {
     if (!m || !path) return axm_fail(err, AXM_ERR_INPUT, "weights: no model or path");
-    char *text = slurp(path, err);
+    char *text = axm_read_text_file(path, "weights file", NULL, err);
     if (!text) return err ? err->code : AXM_ERR_INPUT;
     cJSON *root = cJSON_Parse(text);
     free(text);

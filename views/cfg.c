@@ -1,4 +1,5 @@
 #include "cfg.h"
+#include "fileio.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -134,38 +135,6 @@ void axm_cfg_destroy(axm_cfg *c)
     free(c);
 }
 
-static char *read_file(const char *path, axm_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) break;
-        if (cap - len - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    buf[len] = 0;
-    return buf;
-}
 
 /* A training config has flat keys of train.h; a scenario has objects. */
 static int is_train_config(const cJSON *d)
@@ -239,7 +208,7 @@ int axm_cfg_load_text(axm_cfg *c, const char *text, const char *name, int *part,
 
 int axm_cfg_load(axm_cfg *c, const char *path, int *part, axm_err *err)
 {
-    char *t = read_file(path, err);
+    char *t = axm_read_text_file(path, "config", NULL, err);
     if (!t) return err ? err->code : AXM_ERR_INPUT;
     int pt = 0;
     int rc = axm_cfg_load_text(c, t, path, &pt, err);
