@@ -89,3 +89,46 @@ int cli_ends_with(const char *s, const char *suffix)
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && !strcmp(s + a - b, suffix);
 }
+
+int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *valued, void (*usage)(FILE *),
+                   cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        int own = -1;
+        for (int k = 0; valued && valued[k] && k < 4; k++)
+            if (!strcmp(s, valued[k])) own = k;
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(s, "--json")) a->json = 1;
+        else if (!strcmp(s, "--check")) a->check = 1;
+        else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) a->quiet = 1;
+        else if (own >= 0 || !strcmp(s, "--out") || !strcmp(s, "--threads")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "axonml %s: %s: expected a value, got nothing\n", cmd, s);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (own >= 0) a->extra[own] = v;
+            else if (!strcmp(s, "--out")) a->out = v;
+            else if (cli_int(v, 1, 4096, &a->threads)) {
+                fprintf(stderr, "axonml %s: --threads: expected an integer in [1, 4096], got '%s'\n", cmd, v);
+                return 2;
+            }
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "axonml %s: unknown option '%s' (see axonml %s --help)\n", cmd, s, cmd);
+            return 2;
+        } else if (!a->config) a->config = s;
+        else {
+            fprintf(stderr, "axonml %s: expected one CONFIG, got a second one '%s'\n", cmd, s);
+            return 2;
+        }
+    }
+    if (!a->config) {
+        fprintf(stderr, "axonml %s: expected a scenario CONFIG (see axonml %s --help)\n", cmd, cmd);
+        return 2;
+    }
+    return -1;
+}

@@ -7,6 +7,19 @@
 /* Parses a whole decimal integer in [lo, hi]; 0 on success. */
 int cli_int(const char *s, long lo, long hi, long *out);
 
+/* The options every scenario subcommand takes: CONFIG, --out FILE, --json, --quiet/-q, --check,
+ * --threads N, --help/-h. A command's own options that take a value are listed in `valued`
+ * (NULL-terminated, at most 4); their values land in extra[] in that order (NULL if absent). */
+typedef struct cli_args {
+    const char *config, *out;
+    int json, quiet, check;
+    long threads;              /* 0 = all CPUs */
+    const char *extra[4];
+} cli_args;
+/* Returns -1 to go on, or the exit status: 0 after --help, 2 after a one-line error on stderr. */
+int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *valued, void (*usage)(FILE *),
+                   cli_args *a);
+
 /* An output file written to PATH.tmp.PID and renamed over PATH on success (removed on failure). */
 typedef struct cli_out {
     char path[1024], tmp[1100];

@@ -15,7 +15,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: axonml cv CONFIG [--out FILE.csv] [--json] [--threads N]\n"
+            "usage: axonml cv CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet] [--check]\n"
             "  Conduction velocity of the scenario's model for every fiber.diameter_um: a 2 nA, 0.1 ms\n"
             "  intracellular pulse into node 0 from 0.5 ms (no extracellular field); CV = (x_40 - x_10) /\n"
             "  (t_40 - t_10) from the first upward crossings of 0 mV (linearly interpolated). Uses the\n"
@@ -26,6 +26,8 @@ static void usage(FILE *f)
             "  --out FILE   write the CSV to FILE (atomically)\n"
             "  --json       print the results as JSON on stdout\n"
             "  --threads N  CPU threads (default: all)\n"
+            "  --quiet      accepted for symmetry with the other commands (cv prints no progress)\n"
+            "  --check      validate CONFIG, print the number of diameters and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
 }
 
@@ -48,39 +50,12 @@ static void write_csv(FILE *f, const axm_scenario *sc, const axm_cv_result *r, d
 
 int cmd_cv(int argc, char **argv)
 {
-    const char *config = NULL, *out = NULL;
-    int json = 0;
-    long threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) continue;
-        else if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "axonml cv: %s: expected a value, got nothing\n", a);
-                return 2;
-            }
-            if (!strcmp(a, "--out")) out = argv[++i];
-            else if (cli_int(argv[++i], 1, 4096, &threads)) {
-                fprintf(stderr, "axonml cv: --threads: expected an integer in [1, 4096], got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "axonml cv: unknown option '%s' (see axonml cv --help)\n", a);
-            return 2;
-        } else if (!config) config = a;
-        else {
-            fprintf(stderr, "axonml cv: expected one CONFIG, got a second one '%s'\n", a);
-            return 2;
-        }
-    }
-    if (!config) {
-        fprintf(stderr, "axonml cv: expected a scenario CONFIG (see axonml cv --help)\n");
-        return 2;
-    }
+    cli_args ca;
+    int rc0 = cli_parse_args("cv", argc, argv, NULL, usage, &ca);
+    if (rc0 >= 0) return rc0;
+    const char *config = ca.config, *out = ca.out;
+    int json = ca.json;
+    long threads = ca.threads;
     if (out && !cli_ends_with(out, ".csv")) {
         fprintf(stderr, "axonml cv: --out: expected a FILE.csv, got '%s'\n", out);
         return 2;
@@ -104,6 +79,13 @@ int cmd_cv(int argc, char **argv)
         fprintf(stderr, "axonml cv: %s\n", err.msg);
         axm_scenario_destroy(sc);
         return axm_exit_status(err.code);
+    }
+    if (ca.check) {
+        printf("%s: ok, %d diameters, model %s (%s), %d nodes\n", sc->path, sc->n_diam, sc->model_name,
+               axm_prec_name(sc->prec), sc->nodes);
+        axm_model_destroy(m);
+        axm_scenario_destroy(sc);
+        return 0;
     }
     if (axm_model_untrained_warning(m)) fprintf(stderr, "axonml cv: %s\n", axm_model_untrained_warning(m));
     cli_use_gpu(sc, 0, "axonml cv");

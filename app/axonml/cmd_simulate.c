@@ -174,45 +174,19 @@ static int write_h5(const char *path, const rec_view *v, const axm_setup *su, co
 
 int cmd_simulate(int argc, char **argv)
 {
-    const char *config = NULL, *out = NULL, *record = "v";
-    int json = 0, quiet = 0, check = 0;
-    long threads = 0, every = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--check")) check = 1;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
-        else if (!strcmp(a, "--out") || !strcmp(a, "--threads") || !strcmp(a, "--record") || !strcmp(a, "--every")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "axonml simulate: %s: expected a value, got nothing\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out")) out = v;
-            else if (!strcmp(a, "--record")) {
-                if (strcmp(v, "v") && strcmp(v, "all")) {
-                    fprintf(stderr, "axonml simulate: --record: expected v or all, got '%s'\n", v);
-                    return 2;
-                }
-                record = v;
-            } else if (cli_int(v, 1, !strcmp(a, "--every") ? 100000000L : 4096, !strcmp(a, "--every") ? &every : &threads)) {
-                fprintf(stderr, "axonml simulate: %s: expected a positive integer, got '%s'\n", a, v);
-                return 2;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "axonml simulate: unknown option '%s' (see axonml simulate --help)\n", a);
-            return 2;
-        } else if (!config) config = a;
-        else {
-            fprintf(stderr, "axonml simulate: expected one CONFIG, got a second one '%s'\n", a);
-            return 2;
-        }
+    static const char *const own[] = {"--record", "--every", NULL};
+    cli_args ca;
+    int rc0 = cli_parse_args("simulate", argc, argv, own, usage, &ca);
+    if (rc0 >= 0) return rc0;
+    const char *config = ca.config, *out = ca.out, *record = ca.extra[0] ? ca.extra[0] : "v";
+    int json = ca.json, quiet = ca.quiet, check = ca.check;
+    long threads = ca.threads, every = 1;
+    if (strcmp(record, "v") && strcmp(record, "all")) {
+        fprintf(stderr, "axonml simulate: --record: expected v or all, got '%s'\n", record);
+        return 2;
     }
-    if (!config) {
-        fprintf(stderr, "axonml simulate: expected a scenario CONFIG (see axonml simulate --help)\n");
+    if (ca.extra[1] && cli_int(ca.extra[1], 1, 100000000L, &every)) {
+        fprintf(stderr, "axonml simulate: --every: expected a positive integer, got '%s'\n", ca.extra[1]);
         return 2;
     }
     int h5 = out && (cli_ends_with(out, ".h5") || cli_ends_with(out, ".hdf5"));

@@ -98,40 +98,12 @@ static void write_json(FILE *f, const axm_setup *su, const axm_thresh_result *r,
 
 int cmd_threshold(int argc, char **argv)
 {
-    const char *config = NULL, *out = NULL;
-    int json = 0, quiet = 0, check = 0;
-    long threads = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--check")) check = 1;
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
-        else if (!strcmp(a, "--out") || !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "axonml threshold: %s: expected a value, got nothing\n", a);
-                return 2;
-            }
-            if (!strcmp(a, "--out")) out = argv[++i];
-            else if (cli_int(argv[++i], 1, 4096, &threads)) {
-                fprintf(stderr, "axonml threshold: --threads: expected an integer in [1, 4096], got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "axonml threshold: unknown option '%s' (see axonml threshold --help)\n", a);
-            return 2;
-        } else if (!config) config = a;
-        else {
-            fprintf(stderr, "axonml threshold: expected one CONFIG, got a second one '%s'\n", a);
-            return 2;
-        }
-    }
-    if (!config) {
-        fprintf(stderr, "axonml threshold: expected a scenario CONFIG (see axonml threshold --help)\n");
-        return 2;
-    }
+    cli_args ca;
+    int rc0 = cli_parse_args("threshold", argc, argv, NULL, usage, &ca);
+    if (rc0 >= 0) return rc0;
+    const char *config = ca.config, *out = ca.out;
+    int json = ca.json, quiet = ca.quiet, check = ca.check;
+    long threads = ca.threads;
     if (out && !cli_ends_with(out, ".csv")) {
         fprintf(stderr, "axonml threshold: --out: expected a FILE.csv, got '%s'\n", out);
         return 2;
