@@ -138,6 +138,7 @@ deps:
 	@missing=""; \
 	for p in libcjson hdf5 cmocka ncursesw; do pkg-config --exists $$p 2>/dev/null || missing=1; done; \
 	command -v tmux >/dev/null 2>&1 || missing=1; command -v pkg-config >/dev/null 2>&1 || missing=1; \
+	command -v h5dump >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "deps: installing $(DEBIAN_PKGS)"; \
