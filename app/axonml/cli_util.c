@@ -132,3 +132,12 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
     }
     return -1;
 }
+
+int cli_check_done(axm_scenario *sc, axm_setup *su)
+{
+    printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,
+           axm_prec_name(sc->prec), sc->nodes, su->n_steps);
+    axm_setup_destroy(su);
+    axm_scenario_destroy(sc);
+    return 0;
+}

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 
+#include "scenario.h"
+
 /* Parses a whole decimal integer in [lo, hi]; 0 on success. */
 int cli_int(const char *s, long lo, long hi, long *out);
 
@@ -36,5 +38,8 @@ void cli_csv_num(FILE *f, double v);
 void cli_json_num(FILE *f, double v);
 void cli_json_str(FILE *f, const char *s);
 int cli_ends_with(const char *s, const char *suffix);
+
+/* --check: one line saying the scenario is valid and what it would run; frees su and sc. */
+int cli_check_done(axm_scenario *sc, axm_setup *su);
 
 #endif

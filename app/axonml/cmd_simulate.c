@@ -226,13 +226,7 @@ int cmd_simulate(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     axm_setup_print_notes(su, "axonml simulate", stderr);
-    if (check) {
-        printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,
-               axm_prec_name(sc->prec), sc->nodes, su->n_steps);
-        axm_setup_destroy(su);
-        axm_scenario_destroy(sc);
-        return 0;
-    }
+    if (check) return cli_check_done(sc, su);
     ap = axm_apcount_create(&sc->detect, &err);
     if (ap && out) rec = axm_recorder_create(mask, NULL, 0, (int)every, 0, &err);
     if (!ap || (out && !rec)) {

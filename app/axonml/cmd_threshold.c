@@ -123,13 +123,7 @@ int cmd_threshold(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     axm_setup_print_notes(su, "axonml threshold", stderr);
-    if (check) {
-        printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,
-               axm_prec_name(sc->prec), sc->nodes, su->n_steps);
-        axm_setup_destroy(su);
-        axm_scenario_destroy(sc);
-        return 0;
-    }
+    if (check) return cli_check_done(sc, su);
     const volatile int *cancel = axm_interrupt_install();
     axm_thresh_opts to = axm_setup_thresh_opts(su);
     prog_ud pu = {NULL};
