@@ -21,10 +21,10 @@ DEBIAN_PKGS := libncurses-dev libcjson-dev libhdf5-dev libcmocka-dev tmux hdf5-t
 
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 ifeq ($(CUDA),0)
-  NVCC :=
+  override NVCC :=
 endif
 ifeq ($(SAN),1)
-  NVCC :=
+  override NVCC :=
 endif
 
 PKG_CFLAGS := $(filter-out -D%,$(shell pkg-config --cflags libcjson hdf5 2>/dev/null))
@@ -55,15 +55,30 @@ BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 GPUTEST_SRC := $(wildcard tests/gpu/test_*.c)
 
 ifeq ($(wildcard gpu/*.cu),)
-  NVCC :=
+  override NVCC :=
 endif
 ifneq ($(NVCC),)
-  CUDA_HOME  := $(patsubst %/bin/nvcc,%,$(NVCC))
+  CUDA_HOME  := $(patsubst %/bin/nvcc,%,$(or $(realpath $(NVCC)),$(NVCC)))
   GPU_SRC    := $(wildcard gpu/*.cu)
   GPU_OBJ    := $(GPU_SRC:%.cu=$(BUILD)/%.o)
   NVCCFLAGS  ?= -O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror \
                 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_80,code=compute_80
   GPU_LIBS   := -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcudart_static -ldl -lrt -lstdc++
+  # nvcc alone is not enough (some toolkits ship it without the runtime library): probe once per
+  # build directory and fall back to CPU-only, unless CUDA=1 asked for the backend explicitly.
+  CUDA_PROBE := $(BUILD)/cuda-probe.txt
+  CUDA_OK := $(shell mkdir -p $(BUILD); [ -s $(CUDA_PROBE) ] && [ $(CUDA_PROBE) -nt $(NVCC) ] || \
+                     sh gpu/probe.sh $(BUILD)/probe '$(NVCC)' '$(CC)' '$(NVCCFLAGS)' '$(GPU_LIBS) -pthread' \
+                        > $(CUDA_PROBE); cat $(CUDA_PROBE))
+  ifneq ($(CUDA_OK),ok)
+    ifeq ($(CUDA),1)
+      $(error CUDA=1 but the CUDA backend cannot be built with $(NVCC): $(CUDA_OK))
+    endif
+    $(info note: building CPU-only, $(NVCC) found but unusable ($(CUDA_OK)); details in $(BUILD)/probe/probe.log)
+    override NVCC :=
+  endif
+endif
+ifneq ($(NVCC),)
   BACKENDS   := cpu cuda
 else
   GPU_OBJ    := $(BUILD)/gpu/none.o
@@ -85,6 +100,11 @@ LIB_SO := $(BUILD)/libaxonml.so
 PROGS  := $(BUILD)/axonml $(if $(TUI_SRC),$(BUILD)/axonml-tui)
 
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# version.o embeds these, so it is rebuilt when they change (the stamp is rewritten only then).
+BUILD_STAMP := $(BUILD)/build-info.txt
+BUILD_INFO  := $(GIT_REV) $(BACKENDS) $(SAN) $(OPT)
+$(shell mkdir -p $(BUILD); [ "$$(cat $(BUILD_STAMP) 2>/dev/null)" = "$(BUILD_INFO)" ] || echo "$(BUILD_INFO)" > $(BUILD_STAMP))
+$(BUILD)/core/version.o: $(BUILD_STAMP)
 $(BUILD)/core/version.o: EXTRA_DEFS = -DAXM_BUILD_REV='"$(GIT_REV)"' -DAXM_BUILD_BACKENDS='"$(BACKENDS)"' \
                                       -DAXM_BUILD_FLAGS='"$(if $(filter 1,$(SAN)),asan+ubsan,$(OPT))"'
 
