@@ -263,6 +263,7 @@ static void test_checkpoint_resume_identical(void **st)
     }
     /* a resume across an epoch boundary (checkpoint 1: after the last minibatch of epoch 0) */
     axm_trainer *d = axm_trainer_create(&c, &e);
+    assert_non_null(d);
     assert_int_equal(axm_trainer_resume(d, ra.ckpt[1], &e), AXM_OK);
     assert_int_equal(axm_trainer_steps_done(d), 2);
     assert_int_equal(axm_trainer_run(d, NULL, NULL, &e), AXM_OK);
@@ -302,6 +303,7 @@ static void test_nan_parameter_stops(void **st)
     axm_err e;
     axm_err_clear(&e);
     axm_trainer *t = axm_trainer_create(&c, &e);
+    assert_non_null(t);
     static rec r;
     memset(&r, 0, sizeof r);
     int calls = 0;
@@ -418,6 +420,7 @@ static void test_grad_accumulation(void **st)
     axm_err e;
     axm_err_clear(&e);
     axm_trainer *t = axm_trainer_create(&c, &e);
+    if (!t) fail_msg("%s", e.msg);
     int n = 0;
     axm_trainer_set_grad_hook(t, acc_count, &n);
     assert_int_equal(axm_trainer_step(t, NULL, &e), AXM_OK);
@@ -425,6 +428,7 @@ static void test_grad_accumulation(void **st)
     axm_trainer_destroy(t);
     c.grad_accumulation = 0;
     t = axm_trainer_create(&c, &e);
+    if (!t) fail_msg("%s", e.msg);
     n = 0;
     axm_trainer_set_grad_hook(t, acc_count, &n);
     assert_int_equal(axm_trainer_step(t, NULL, &e), AXM_OK);
