@@ -293,21 +293,24 @@ static void test_matches_engine(void **st)
         m->handle_nan = trial & 1;
         axm_smfg_theta th;
         assert_int_equal(axm_smfg_theta_from_model(&th, m, &e), AXM_OK);
-        enum { B = 3, W = 11 };
+        /* W reaches the step's blocking paths (fp64 blocks of 8: padded, window, full + window) */
+        enum { B = 3, WM = 19 };
+        static const int Ws[4] = {3, 11, 19, 8};
+        const int W = Ws[trial];
         double D[B] = {5.7, 9.3, 14.0};
         const axm_model_kind *k = m->kind;
         void *ws = k->ws_create(m, B, W, D, AXM_FP64, &e);
         assert_non_null(ws);
         void *scr = malloc(k->scratch_bytes(m, W) + 64);
-        static double se[B * 5 * W], sm[B * 5 * W], sn[B * 5 * W], ve[B * W];
+        static double se[B * 5 * WM], sm[B * 5 * WM], sn[B * 5 * WM], ve[B * WM];
         k->init(ws, 0, B, se);
         for (int i = 0; i < B * 5 * W; i++) {
             int g = (i / W) % 5;
             se[i] = g < 4 ? uni(&r, 0.02, 0.98) : uni(&r, -95, 40);
         }
         for (int i = 0; i < B * W; i++) ve[i] = uni(&r, -30, 30);
-        memcpy(sm, se, sizeof se);
-        double sc[4 * W];
+        memcpy(sm, se, sizeof(double) * B * 5 * W);
+        double sc[4 * WM];
         int nsteps = 1;
         for (int phase = 0; phase < 2; phase++) {
             for (int n = 0; n < nsteps; n++) {
@@ -317,7 +320,7 @@ static void test_matches_engine(void **st)
                     axm_smfg_lump(&th, D[b], &L);
                     axm_smfg_fwd_step(&th, &L, W, sm + b * 5 * W, ve + b * W, NULL, 0.005, sn + b * 5 * W, sc);
                 }
-                memcpy(sm, sn, sizeof sn);
+                memcpy(sm, sn, sizeof(double) * B * 5 * W);
             }
             double tol = phase == 0 ? 1e-12 : 1e-9, worst = 0;
             for (int i = 0; i < B * 5 * W; i++) {
@@ -330,7 +333,7 @@ static void test_matches_engine(void **st)
             if (phase == 1) print_message("trial %d: %d steps from rest, worst relative difference %.2e\n", trial, nsteps, worst);
             /* phase 1: 200 steps from rest under the same ve */
             k->init(ws, 0, B, se);
-            memcpy(sm, se, sizeof se);
+            memcpy(sm, se, sizeof(double) * B * 5 * W);
             nsteps = 200;
             for (int i = 0; i < B * W; i++) ve[i] *= 0.2;
         }
