@@ -18,8 +18,8 @@
  * gives the same bits); then one multiplication by 2^n, built from the integer bits of the
  * "shifter" sum that rounded x/ln2 (no float->int conversion, which is undefined for NaN). The
  * clamps keep n within [-127, 128] ([-1023, 1024]), whose biased exponents 0 and all-ones are
- * exactly the flush to 0 and the overflow to inf. A NaN runs through as NaN: every operation on
- * it gives NaN, and the integer steps on its bits are unsigned arithmetic (no UB). */
+ * exactly the flush to 0 and the overflow to inf. A NaN is returned as is; the integer steps on
+ * its bits are well defined (no UB), their result is discarded. */
 #ifndef AXM_SMF_EXP_H
 #define AXM_SMF_EXP_H
 
@@ -40,8 +40,17 @@
 AXM_ALWAYS_INLINE float axm_vexpf(float x)
 {
     const float shifter = 0x1.8p23f;
-    float xc = x < -88.0f ? -88.0f : x;
-    xc = xc > 89.0f ? 89.0f : xc;
+    /* xc = x clamped to [-88, 89] by integer minima of its bits (one instruction each, where a
+     * float clamp that keeps NaN costs three): unsigned, every negative above -88 in magnitude
+     * (and a negative NaN) is above the bits of -88; signed, every positive above 89 (and a
+     * positive NaN) is above those of 89. A NaN x is returned as x at the end. */
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    u = u > 0xC2B00000u ? 0xC2B00000u : u;
+    int32_t si = (int32_t)u;
+    si = si > 0x42B20000 ? 0x42B20000 : si;
+    float xc;
+    memcpy(&xc, &si, 4);
     float t = AXM_FMAF(xc, 0x1.715476p+0f, shifter);
     float n = t - shifter;
     float r = AXM_FMAF(-n, 0x1.62e4p-1f, xc);
@@ -59,14 +68,21 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     b = (b - 0x4B400000u + 127u) << 23;
     float s;
     memcpy(&s, &b, 4);
-    return p * s;
+    float y = p * s;
+    return x == x ? y : x;
 }
 
 AXM_ALWAYS_INLINE double axm_vexp(double x)
 {
     const double shifter = 0x1.8p52;
-    double xc = x < -709.0 ? -709.0 : x;
-    xc = xc > 710.0 ? 710.0 : xc;
+    /* x clamped to [-709, 710] as in axm_vexpf */
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    u = u > 0xC086280000000000u ? 0xC086280000000000u : u;
+    int64_t si = (int64_t)u;
+    si = si > 0x4086300000000000 ? 0x4086300000000000 : si;
+    double xc;
+    memcpy(&xc, &si, 8);
     double t = AXM_FMA(xc, 0x1.71547652b82fep+0, shifter);
     double n = t - shifter;
     double r = AXM_FMA(-n, 0x1.62e42feep-1, xc);
@@ -88,7 +104,8 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     b = (b - 0x4338000000000000u + 1023u) << 52;
     double s;
     memcpy(&s, &b, 8);
-    return p * s;
+    double y = p * s;
+    return x == x ? y : x;
 }
 
 #endif
