@@ -1,9 +1,11 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *axm_read_text_file(const char *path, const char *what, size_t *len, axm_err *err)
 {
@@ -46,4 +48,137 @@ char *axm_read_text_file(const char *path, const char *what, size_t *len, axm_er
     }
     if (len) *len = n;
     return buf;
+}
+
+/* ------------------------------------------------------------------------------ atomic writing */
+
+/* The folder a file would be created in, for messages. */
+static void folder_of(const char *path, char *buf, size_t n)
+{
+    const char *sl = strrchr(path, '/');
+    if (!sl) snprintf(buf, n, ".");
+    else if (sl == path) snprintf(buf, n, "/");
+    else snprintf(buf, n, "%.*s", (int)(sl - path), path);
+}
+
+static axm_atomic_file *atomic_create(const char *path, const char *what, int with_stream, axm_err *err)
+{
+    if (!what) what = "file";
+    if (!path || !path[0]) {
+        axm_fail(err, AXM_ERR_IO, "cannot write the %s: no file name", what);
+        return NULL;
+    }
+    size_t pl = strlen(path), tl = pl + 48;
+    axm_atomic_file *a = calloc(1, sizeof *a + pl + 1 + tl);
+    if (!a) {
+        axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory writing the %s", path, what);
+        return NULL;
+    }
+    a->path = (char *)(a + 1);
+    a->tmp = a->path + pl + 1;
+    memcpy(a->path, path, pl + 1);
+    snprintf(a->what, sizeof a->what, "%s", what);
+    /* O_EXCL: never truncate or follow a file that is not ours (another writer's temp, a link) */
+    int fd = -1;
+    for (int k = 0; k < 100 && fd < 0; k++) {
+        if (k == 0) snprintf(a->tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+        else snprintf(a->tmp, tl, "%s.tmp.%ld.%d", path, (long)getpid(), k);
+        fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        int e = errno;
+        char dir[1024];
+        folder_of(path, dir, sizeof dir);
+        if (e == ENOENT || e == ENOTDIR)
+            axm_fail(err, AXM_ERR_IO, "%s: cannot write the %s: folder '%s' does not exist", path, what, dir);
+        else
+            axm_fail(err, AXM_ERR_IO, "%s: cannot write the %s: cannot create a file in '%s': %s", path, what,
+                     dir, strerror(e));
+        free(a);
+        return NULL;
+    }
+    if (!with_stream) {
+        close(fd);
+        return a;
+    }
+    a->f = fdopen(fd, "w");
+    if (!a->f) {
+        int e = errno;
+        close(fd);
+        remove(a->tmp);
+        axm_fail(err, AXM_ERR_IO, "%s: cannot write the %s: %s", path, what, strerror(e));
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+axm_atomic_file *axm_atomic_open(const char *path, const char *what, axm_err *err)
+{
+    return atomic_create(path, what, 1, err);
+}
+
+axm_atomic_file *axm_atomic_reserve(const char *path, const char *what, axm_err *err)
+{
+    return atomic_create(path, what, 0, err);
+}
+
+/* fsync, where the file system supports it: a failure that means "not supported" is no error. */
+static int sync_fd(int fd)
+{
+    if (fsync(fd) == 0) return 0;
+    return errno == EINVAL || errno == EROFS || errno == ENOTSUP ? 0 : -1;
+}
+
+int axm_atomic_commit(axm_atomic_file *a, axm_err *err)
+{
+    if (!a) return axm_fail(err, AXM_ERR_IO, "cannot write: the output was not opened");
+    const char *stage = NULL;
+    int e = 0;
+    if (a->f) {
+        /* ferror first: a write that failed earlier (ENOSPC) may not fail again in fflush */
+        if (ferror(a->f)) stage = "write error", e = EIO;
+        else if (fflush(a->f) != 0) stage = "write error", e = errno;
+        else if (sync_fd(fileno(a->f)) != 0) stage = "cannot sync to disk", e = errno;
+        if (fclose(a->f) != 0 && !stage) stage = "write error", e = errno;
+        a->f = NULL;
+    } else {
+        /* written by name (HDF5): sync it through a descriptor of our own */
+        int fd = open(a->tmp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) stage = "the temporary file is gone", e = errno;
+        else {
+            if (sync_fd(fd) != 0) stage = "cannot sync to disk", e = errno;
+            close(fd);
+        }
+    }
+    if (!stage && rename(a->tmp, a->path) != 0) stage = "cannot rename the temporary file into place", e = errno;
+    int rc = AXM_OK;
+    if (stage) {
+        remove(a->tmp);
+        rc = axm_fail(err, AXM_ERR_IO, "%s: cannot write the %s: %s: %s", a->path, a->what, stage,
+                      strerror(e ? e : EIO));
+    }
+    free(a);
+    return rc;
+}
+
+void axm_atomic_abort(axm_atomic_file *a)
+{
+    if (!a) return;
+    if (a->f) fclose(a->f);
+    remove(a->tmp);
+    free(a);
+}
+
+int axm_write_text_file_atomic(const char *path, const char *text, const char *what, axm_err *err)
+{
+    axm_atomic_file *a = axm_atomic_open(path, what, err);
+    if (!a) return err ? err->code : AXM_ERR_IO;
+    size_t n = text ? strlen(text) : 0;
+    if (n) {
+        fwrite(text, 1, n, a->f);
+        if (text[n - 1] != '\n') fputc('\n', a->f);
+    }
+    return axm_atomic_commit(a, err);
 }

@@ -184,11 +184,14 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
             rc = want_str(it, name, k, tmp, sizeof tmp, err);
             if (!rc) resolve_path(c->path, tmp, c->train_dset, sizeof c->train_dset);
         } else if (!strcmp(k, "valid_dset")) {
-            if (cJSON_IsNull(it)) {
+            /* null and "" both switch validation off (the TUI's config view writes either) */
+            if (cJSON_IsNull(it) || (cJSON_IsString(it) && !it->valuestring[0])) {
                 c->valid_dset[0] = 0;
+            } else if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof tmp) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a file name, \"\" or null (no validation)",
+                              name, k);
             } else {
-                rc = want_str(it, name, k, tmp, sizeof tmp, err);
-                if (!rc) resolve_path(c->path, tmp, c->valid_dset, sizeof c->valid_dset);
+                resolve_path(c->path, it->valuestring, c->valid_dset, sizeof c->valid_dset);
             }
         } else if (!strcmp(k, "states")) {
             char names[AXM_TRAIN_MAX_SEL][32];
@@ -978,17 +981,9 @@ static int write_checkpoint(axm_trainer *t, const char *path, double train_loss,
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return axm_fail(err, AXM_ERR_NOMEM, "train: out of memory writing %s", path);
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
+    int rc = axm_write_text_file_atomic(path, text, "checkpoint", err);
     free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return axm_fail(err, AXM_ERR_IO, "%s: cannot write checkpoint (%s)", path, strerror(errno));
-    }
-    return AXM_OK;
+    return rc;
 }
 
 int axm_trainer_checkpoint(axm_trainer *t, char *path_out, size_t n, axm_err *err)

@@ -23,7 +23,8 @@ typedef struct axm_train_config {
     int fp32;                 /* round the state to float32 after each step (straight-through) */
     int nodes;                /* W; must match the datasets */
     double dt;                /* ms */
-    char train_dset[1024], valid_dset[1024]; /* valid_dset "" = no validation */
+    char train_dset[1024], valid_dset[1024]; /* valid_dset "" = no validation (JSON: "", null
+                                              * or absent); checkpoints are then named NNNNN.json */
     int state_on[5];          /* "states": which of m, h, p, s, v enter the loss */
     double state_weights[5];  /* per-state loss weights (default 1 for gates, 1e-4 for v) */
     int epochs, truncation_length;

@@ -1,11 +1,9 @@
 /* Model weights files (JSON, format in model.h). */
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "fileio.h"
 #include "model.h"
@@ -186,26 +184,7 @@ int axm_model_save_weights(const axm_model *m, const char *path, const char *pro
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        free(text);
-        return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-    }
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = axm_fail(err, AXM_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-    } else {
-        int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-        bad |= fclose(f) != 0;
-        if (bad)
-            rc = axm_fail(err, AXM_ERR_IO, "%s: write failed", tmp);
-        else if (rename(tmp, path) != 0)
-            rc = axm_fail(err, AXM_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
-        if (rc != AXM_OK) remove(tmp);
-    }
-    free(tmp);
+    rc = axm_write_text_file_atomic(path, text, "weights file", err);
     free(text);
     return rc;
 }

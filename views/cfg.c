@@ -22,7 +22,7 @@ static const axm_cfg_key keys[] = {
     {"train.nodes", AXM_CF_INT, 3, NONE, 0, 0, NULL, "53", "nodes per fiber in the dataset"},
     {"train.dt", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "0.005", "time step (ms)"},
     {"train.train_dset", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "../shared/reference/datasets/train_small.h5", "training set (HDF5)"},
-    {"train.valid_dset", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "../shared/reference/datasets/valid_small.h5", "validation set (HDF5, empty: none)"},
+    {"train.valid_dset", AXM_CF_OPTSTR, NONE, NONE, 0, 0, NULL, "../shared/reference/datasets/valid_small.h5", "validation set (HDF5; empty: off)"},
     {"train.states", AXM_CF_WORDS, NONE, NONE, 0, 0, "m|h|p|s|v", "m, h, p, s, v", "states in the loss"},
     {"train.epochs", AXM_CF_INT, 1, NONE, 0, 0, NULL, "5", "passes over the training set"},
     {"train.truncation_length", AXM_CF_INT, 1, NONE, 0, 0, NULL, "50", "TBPTT chunk length (steps)"},
@@ -238,17 +238,9 @@ int axm_cfg_save(axm_cfg *c, int part, const char *path, axm_err *err)
     char *t = tree ? cJSON_Print(tree) : NULL;
     cJSON_Delete(tree);
     if (!t) return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int ok = f && fputs(t, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
+    int rc = axm_write_text_file_atomic(path, t, part == AXM_CFG_TRAIN ? "training config" : "scenario", err);
     free(t);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return axm_fail(err, AXM_ERR_IO, "%s: cannot write: %s", path, strerror(e));
-    }
+    if (rc) return rc;
     /* the saved copy of this part becomes the current one */
     cJSON *cur = part_tree(c->doc, part);
     if (cur) merge_part(c->saved, cur, part == AXM_CFG_TRAIN);
@@ -433,6 +425,9 @@ static cJSON *parse_value(const axm_cfg_key *k, const char *text_in, axm_err *er
         return NULL;
     case AXM_CF_STR:
         return cJSON_CreateString(text);
+    case AXM_CF_OPTSTR:
+        if (!text[0] || !strcmp(text, "none")) return cJSON_CreateNull();
+        return cJSON_CreateString(text);
     case AXM_CF_ENUM:
         if (!choice_ok(k->choices, text)) {
             choices_text(k->choices, exp, sizeof exp);
@@ -491,11 +486,12 @@ static cJSON *parse_value(const axm_cfg_key *k, const char *text_in, axm_err *er
 
 int axm_cfg_set(axm_cfg *c, const axm_cfg_key *k, const char *text, axm_err *err)
 {
-    /* an empty text for a key without a list form means "back to the default" */
+    /* an empty text for a key without a list form means "back to the default", except where
+     * empty means "off" (valid_dset: no validation; 'd' still restores the default) */
     char t[256];
     snprintf(t, sizeof t, "%s", text);
     trim(t);
-    if (!t[0] && k->type != AXM_CF_WORDS && k->type != AXM_CF_INTS) {
+    if (!t[0] && k->type != AXM_CF_WORDS && k->type != AXM_CF_INTS && k->type != AXM_CF_OPTSTR) {
         axm_cfg_unset(c, k);
         return AXM_OK;
     }

@@ -21,7 +21,8 @@ typedef enum axm_cf_type {
     AXM_CF_NUMS,      /* a number or a comma-separated list (stored as number or array) */
     AXM_CF_INTS,      /* a comma-separated list of integers (array) */
     AXM_CF_WORDS,     /* a comma-separated list of words from choices when given (array); "" = [] */
-    AXM_CF_OPTINT     /* an integer or "none" (null) */
+    AXM_CF_OPTINT,    /* an integer or "none" (null) */
+    AXM_CF_OPTSTR     /* a string, or "none"/empty text for null (off: valid_dset) */
 } axm_cf_type;
 
 typedef struct axm_cfg_key {
@@ -62,7 +63,9 @@ int axm_cfg_has(const axm_cfg *c, const char *path);
 /* Text form of the value ("5.7, 8.7", "true", "none"), or the default when absent. */
 const char *axm_cfg_get(const axm_cfg *c, const axm_cfg_key *k, char *buf, size_t n);
 double axm_cfg_num(const axm_cfg *c, const char *path, double def);
-/* Validates text against k and stores it; on error the document is unchanged. */
+/* Validates text against k and stores it; on error the document is unchanged. An empty text
+ * removes the key (back to its default), except for list keys (an empty list) and AXM_CF_OPTSTR
+ * keys (null: switched off). */
 int axm_cfg_set(axm_cfg *c, const axm_cfg_key *k, const char *text, axm_err *err);
 /* Removes the key (back to its default). */
 void axm_cfg_unset(axm_cfg *c, const axm_cfg_key *k);

@@ -1,9 +1,11 @@
-/* Helpers shared by the axonml subcommands: option values, atomic output files, JSON/CSV numbers. */
+/* Helpers shared by the axonml subcommands: option values, JSON/CSV numbers. Output files are
+ * written atomically with fileio.h (axm_atomic_open/commit), which this header brings in. */
 #ifndef AXM_CLI_UTIL_H
 #define AXM_CLI_UTIL_H
 
 #include <stdio.h>
 
+#include "fileio.h"
 #include "scenario.h"
 
 /* Parses a whole decimal integer in [lo, hi]; 0 on success. */
@@ -21,17 +23,6 @@ typedef struct cli_args {
 /* Returns -1 to go on, or the exit status: 0 after --help, 2 after a one-line error on stderr. */
 int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *valued, void (*usage)(FILE *),
                    cli_args *a);
-
-/* An output file written to PATH.tmp.PID and renamed over PATH on success (removed on failure). */
-typedef struct cli_out {
-    char path[1024], tmp[1100];
-    FILE *f;
-} cli_out;
-int cli_out_open(cli_out *o, const char *path);       /* 0 ok; -1 with errno */
-int cli_out_commit(cli_out *o);                        /* fclose + rename; 0 ok, -1 with errno */
-void cli_out_abort(cli_out *o);                        /* fclose + remove the temp file */
-/* Temp name for writers that open the file themselves (HDF5): fills o->tmp, o->f = NULL. */
-void cli_out_name(cli_out *o, const char *path);
 
 /* Numbers: CSV prints NaN as "nan", JSON as null. */
 void cli_csv_num(FILE *f, double v);

@@ -112,15 +112,11 @@ int cmd_cv(int argc, char **argv)
             fprintf(stderr, "axonml cv: note: D = %g um: no propagated spike from node 10 to node 40 within %g ms\n",
                     sc->diameter_um[i], sc->tstop_ms);
     if (out) {
-        cli_out co;
-        if (cli_out_open(&co, out) == 0) {
-            write_csv(co.f, sc, res, o.amp_nA);
-            if (cli_out_commit(&co) != 0) {
-                fprintf(stderr, "axonml cv: cannot write %s: %s\n", out, strerror(errno));
-                status = 1;
-            }
-        } else {
-            fprintf(stderr, "axonml cv: cannot write %s: %s\n", out, strerror(errno));
+        axm_err we;
+        axm_atomic_file *co = axm_atomic_open(out, "output", &we);
+        if (co) write_csv(co->f, sc, res, o.amp_nA);
+        if (!co || axm_atomic_commit(co, &we) != AXM_OK) {
+            fprintf(stderr, "axonml cv: %s\n", we.msg);
             status = 1;
         }
     }

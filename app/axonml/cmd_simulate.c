@@ -296,22 +296,19 @@ int cmd_simulate(int argc, char **argv)
         v.W = wr;
         v.mask = mask;
         v.kind = kind;
-        cli_out o;
-        int bad;
-        if (h5) {
-            cli_out_name(&o, out);
-            bad = write_h5(o.tmp, &v, su, active, (int)every);
-            if (!bad) bad = cli_out_commit(&o);
-            else remove(o.tmp);
-        } else {
-            bad = cli_out_open(&o, out);
-            if (!bad) {
-                write_csv(o.f, &v);
-                bad = cli_out_commit(&o);
-            }
+        axm_err we;
+        axm_atomic_file *o = h5 ? axm_atomic_reserve(out, "output", &we) : axm_atomic_open(out, "output", &we);
+        int bad = !o;
+        if (o && h5 && write_h5(o->tmp, &v, su, active, (int)every) != 0) {
+            axm_atomic_abort(o);
+            axm_fail(&we, AXM_ERR_IO, "%s: cannot write the output: HDF5 error", out);
+            bad = 1;
+        } else if (o) {
+            if (!h5) write_csv(o->f, &v);
+            bad = axm_atomic_commit(o, &we) != AXM_OK;
         }
         if (bad) {
-            fprintf(stderr, "axonml simulate: cannot write %s%s%s\n", out, errno ? ": " : "", errno ? strerror(errno) : "");
+            fprintf(stderr, "axonml simulate: %s\n", we.msg);
             status = 1;
         }
     }

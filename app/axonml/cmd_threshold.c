@@ -163,15 +163,11 @@ int cmd_threshold(int argc, char **argv)
         status = 1;
     }
     if (out) {
-        cli_out o;
-        if (cli_out_open(&o, out) == 0) {
-            write_csv(o.f, su, &r);
-            if (cli_out_commit(&o) != 0) {
-                fprintf(stderr, "axonml threshold: cannot write %s: %s\n", out, strerror(errno));
-                status = 1;
-            }
-        } else {
-            fprintf(stderr, "axonml threshold: cannot write %s: %s\n", out, strerror(errno));
+        axm_err we;
+        axm_atomic_file *o = axm_atomic_open(out, "output", &we);
+        if (o) write_csv(o->f, su, &r);
+        if (!o || axm_atomic_commit(o, &we) != AXM_OK) {
+            fprintf(stderr, "axonml threshold: %s\n", we.msg);
             status = 1;
         }
     }

@@ -152,8 +152,11 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "axonml train: %s\n", err.msg);
         status = axm_exit_status(rc);
     } else if (!S.jsonl) {
-        fprintf(stderr, "axonml train: done: %ld minibatches, train loss %.6g, validation loss %.6g, last checkpoint %s\n",
-                axm_trainer_steps_done(t), S.last_train, S.last_val, S.last_ckpt);
+        char val[64];
+        if (cfg.valid_dset[0]) snprintf(val, sizeof val, "validation loss %.6g", S.last_val);
+        else snprintf(val, sizeof val, "no validation set");
+        fprintf(stderr, "axonml train: done: %ld minibatches, train loss %.6g, %s, last checkpoint %s\n",
+                axm_trainer_steps_done(t), S.last_train, val, S.last_ckpt);
     }
     axm_trainer_destroy(t);
     return status;

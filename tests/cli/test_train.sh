@@ -41,6 +41,13 @@ check "checkpoints named {index:05d}-{val:.3f}.json" "ls '$T/ck' | grep -Eq '^00
 check "checkpoint is a weights file" "grep -Eq '.format.:[[:space:]]*.axonml-weights.' '$T/ck'/00000-*.json"
 check "no temp files left" "! ls '$T/ck' | grep -q tmp"
 
+# no validation set ("" as the TUI writes it, or null): checkpoints still saved, named by index
+sed "s|\"valid_dset\": \"[^\"]*\"|\"valid_dset\": \"\"|; s|$T/ck|$T/cknv|" "$T/cfg.json" >"$T/noval.json"
+"$AX" train "$T/noval.json" >"$T/out" 2>"$T/err"; rc=$?
+check "valid_dset \"\": runs without validation" "[ $rc -eq 0 ] && grep -q 'no validation set' '$T/err'"
+check "valid_dset \"\": checkpoints {index:05d}.json, validation_loss null" \
+  "[ \"\$(ls '$T/cknv' | tr '\n' ' ')\" = '00000.json 00001.json ' ] && grep -Eq '.validation_loss.:[[:space:]]*null' '$T/cknv/00000.json'"
+
 first=$(ls "$T/ck" | head -1)
 sed 's/"epochs": 1/"epochs": 2/' "$T/cfg.json" >"$T/cfg2.json"
 "$AX" train "$T/cfg2.json" --progress jsonl --resume "$T/ck/$first" >"$T/ev2" 2>"$T/err"; rc=$?

@@ -23,8 +23,11 @@ keys c / diameter_um Enter Enter C-u "5.7, 8.7, 14" Enter
 check 'wait_for c "scenario valid: 3 condition"' "a list value sweeps (3 conditions)"
 keys c S C-u "$TMP/out.json" Enter
 check 'wait_for c "saved .*out.json \(scenario\)" && grep -q 14 "$TMP/out.json" && ! grep -q epochs "$TMP/out.json"' "save as writes the scenario in its own format"
+keys c / train.valid_dset Enter Enter C-u Enter
+check 'wait_for c "train.valid_dset set" && screen c | grep -Eq "valid_dset +none"' "emptying valid_dset switches validation off (shown as none)"
 keys c / train.epochs Enter S C-u "$TMP/tr.json" Enter
 check 'wait_for c "saved .*tr.json \(training config\)" && grep -q epochs "$TMP/tr.json" && ! grep -q fiber "$TMP/tr.json"' "the training config is saved flat (axonml train's format)"
+check 'grep -Eq "\"valid_dset\":[[:space:]]*null" "$TMP/tr.json"' "validation off is saved as valid_dset: null"
 check '! screen c | grep -q "\[modified\]"' "both saved: no longer marked modified"
 keys c l
 check 'wait_for c "Load preset"' "l lists presets"

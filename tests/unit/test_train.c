@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <math.h>
 #include <unistd.h>
 
@@ -281,6 +282,17 @@ static void test_checkpoint_resume_identical(void **st)
     /* checkpoint names: {index:05d}.json without a validation set */
     assert_non_null(strstr(ra.ckpt[0], "/00000.json"));
     assert_non_null(strstr(ra.ckpt[1], "/00001.json"));
+    /* written atomically: only the checkpoints are in the folder, no temp files */
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    int files = 0;
+    for (struct dirent *de = readdir(dh); de; de = readdir(dh)) {
+        if (de->d_name[0] == '.') continue;
+        files++;
+        if (strstr(de->d_name, ".tmp")) fail_msg("temp file left behind: %s", de->d_name);
+    }
+    closedir(dh);
+    assert_int_equal(files, 4);
     axm_trainer_destroy(a);
     axm_trainer_destroy(b);
     axm_trainer_destroy(d);
@@ -385,6 +397,22 @@ static void test_config_errors(void **st)
         "\"aq10_2\",\"aq10_3\",\"ssd\"]}";
     assert_int_equal(axm_train_config_parse(&c, full, "cfg.json", &e), AXM_OK);
     assert_int_equal(c.truncation_length, 50);
+    assert_string_equal(c.valid_dset, "b.h5");
+    /* no validation: valid_dset absent, null or "" (the TUI's way to switch it off) */
+    const char *off[] = {"{\"train_dset\":\"a.h5\"}", "{\"train_dset\":\"a.h5\",\"valid_dset\":null}",
+                         "{\"train_dset\":\"a.h5\",\"valid_dset\":\"\"}"};
+    for (int i = 0; i < 3; i++) {
+        axm_train_config_defaults(&c);
+        snprintf(c.valid_dset, sizeof c.valid_dset, "earlier.h5"); /* a value the file overrides */
+        assert_int_equal(axm_train_config_parse(&c, off[i], "cfg.json", &e), AXM_OK);
+        assert_string_equal(c.valid_dset, i == 0 ? "earlier.h5" : "");
+    }
+    axm_train_config_defaults(&c);
+    assert_string_equal(c.valid_dset, ""); /* the default: none */
+    /* but a valid_dset that is neither a string nor null is refused */
+    assert_int_equal(axm_train_config_parse(&c, "{\"train_dset\":\"a.h5\",\"valid_dset\":3}", "cfg.json", &e),
+                     AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "cfg.json: valid_dset: expected a file name, \"\" or null (no validation)"));
     assert_string_equal(c.model, "smf");
     /* nodes must match the dataset; to_train names must exist */
     base_config(&c, tmpdir);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "train.h"
 
 static const axm_cfg_key *K(const char *p)
 {
@@ -186,6 +187,86 @@ static void test_preset_round_trip(void **state)
     rmdir(dir);
 }
 
+/* The trainer's view of the TUI's training config. */
+static int parse_train(const axm_cfg *c, axm_train_config *tc)
+{
+    char *tj = axm_cfg_train_json(c);
+    assert_non_null(tj);
+    axm_err e;
+    axm_train_config_defaults(tc);
+    int rc = axm_train_config_parse(tc, tj, "config (train)", &e);
+    if (rc) print_error("%s\n", e.msg);
+    free(tj);
+    return rc;
+}
+
+/* Emptying valid_dset in the config view switches validation off (before, an empty text put the
+ * default back); 'd' (unset) restores the default set; a loaded "" or null also means off. */
+static void test_validation_off(void **state)
+{
+    (void)state;
+    axm_cfg *c = axm_cfg_create();
+    axm_err e;
+    char b[256];
+    axm_train_config tc;
+    const axm_cfg_key *k = K("train.valid_dset");
+    assert_int_equal(parse_train(c, &tc), AXM_OK);
+    assert_non_null(strstr(tc.valid_dset, "valid_small.h5")); /* the default: validation on */
+
+    assert_int_equal(axm_cfg_set(c, k, "", &e), AXM_OK);
+    assert_true(axm_cfg_has(c, "train.valid_dset"));
+    assert_string_equal(axm_cfg_get(c, k, b, sizeof b), "none");
+    assert_int_equal(parse_train(c, &tc), AXM_OK);
+    assert_string_equal(tc.valid_dset, "");
+
+    assert_int_equal(axm_cfg_set(c, k, "v.h5", &e), AXM_OK);
+    assert_int_equal(parse_train(c, &tc), AXM_OK);
+    assert_non_null(strstr(tc.valid_dset, "v.h5"));
+    assert_int_equal(axm_cfg_set(c, k, " none ", &e), AXM_OK);
+    assert_int_equal(parse_train(c, &tc), AXM_OK);
+    assert_string_equal(tc.valid_dset, "");
+
+    axm_cfg_unset(c, k);
+    assert_int_equal(parse_train(c, &tc), AXM_OK);
+    assert_non_null(strstr(tc.valid_dset, "valid_small.h5"));
+
+    /* training configs from files: "" and null are both off */
+    const char *off[] = {"{\"train_dset\": \"x.h5\", \"valid_dset\": \"\"}",
+                         "{\"train_dset\": \"x.h5\", \"valid_dset\": null}"};
+    for (int i = 0; i < 2; i++) {
+        int part = -1;
+        assert_int_equal(axm_cfg_load_text(c, off[i], "t.json", &part, &e), AXM_OK);
+        assert_int_equal(part, AXM_CFG_TRAIN);
+        assert_int_equal(parse_train(c, &tc), AXM_OK);
+        assert_string_equal(tc.valid_dset, "");
+    }
+    /* the empty text still means "default" for other text keys */
+    assert_int_equal(axm_cfg_set(c, K("train.save_dir"), "", &e), AXM_OK);
+    assert_false(axm_cfg_has(c, "train.save_dir"));
+    axm_cfg_destroy(c);
+}
+
+/* Saving into a folder that does not exist: one line naming the file; nothing is created. */
+static void test_save_error(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/axm-cfg-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char p[160];
+    snprintf(p, sizeof p, "%s/no/such/t.json", dir);
+    axm_cfg *c = axm_cfg_create();
+    axm_err e;
+    assert_int_equal(axm_cfg_set(c, K("train.epochs"), "7", &e), AXM_OK);
+    assert_int_equal(axm_cfg_save(c, AXM_CFG_TRAIN, p, &e), AXM_ERR_IO);
+    assert_non_null(strstr(e.msg, p));
+    assert_non_null(strstr(e.msg, "training config"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_true(axm_cfg_modified(c, AXM_CFG_TRAIN)); /* not marked saved */
+    assert_string_equal(axm_cfg_path(c, AXM_CFG_TRAIN), "");
+    axm_cfg_destroy(c);
+    assert_int_equal(rmdir(dir), 0); /* empty: no temp file either */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +274,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_numbers),
         cmocka_unit_test(test_enums_bools_lists),
         cmocka_unit_test(test_preset_round_trip),
+        cmocka_unit_test(test_validation_off),
+        cmocka_unit_test(test_save_error),
     };
     return cmocka_run_group_tests_name("views_cfg", tests, NULL, NULL);
 }
