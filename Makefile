@@ -11,6 +11,9 @@
 #   app/axonml/*.c -> build/axonml      app/axonml-tui/*.c -> build/axonml-tui
 #   tests/unit/test_*.c -> one cmocka binary each
 
+# The first rule below is version.o's (it must follow the variables it uses), so say which goal a
+# plain `make` builds.
+.DEFAULT_GOAL := all
 BUILD   ?= build
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
