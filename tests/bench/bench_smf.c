@@ -14,6 +14,7 @@
 
 #define W 51
 #define ORIGINAL_RATE 1.7e7
+#define REPS 3
 
 static double now(void)
 {
@@ -128,12 +129,18 @@ static rate engine_rate(const axm_model *m, int B, axm_prec prec, int threads, i
     }
     axm_run_opts o = {.dt_ms = 0.005, .n_steps = steps, .reinit = 1};
     axm_sim_run(s, &(axm_run_opts){.dt_ms = 0.005, .n_steps = 5, .reinit = 1}, NULL, 0, &e); /* warm-up */
-    double t0 = now(), c0 = cpu_now();
-    if (axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK) {
-        fprintf(stderr, "bench_smf: %s\n", e.msg);
-        exit(1);
+    /* best of REPS runs: on a shared machine the other tenants only ever slow a run down */
+    double t = 1e300, c = 1e300;
+    for (int rep = 0; rep < REPS; rep++) {
+        double t0 = now(), c0 = cpu_now();
+        if (axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK) {
+            fprintf(stderr, "bench_smf: %s\n", e.msg);
+            exit(1);
+        }
+        double tr = now() - t0, cr = cpu_now() - c0;
+        if (tr < t) t = tr;
+        if (cr < c) c = cr;
     }
-    double t = now() - t0, c = cpu_now() - c0;
     axm_sim_destroy(s);
     free(D);
     free(src);
@@ -174,7 +181,8 @@ int main(void)
     printf("baseline: plain scalar fp64 step (libm exp), 1 thread: %.3g node-steps/s, %.3g per CPU-second\n",
            ref.wall, ref.cpu);
     printf("baseline: original axonml at B=1024: %.3g node-steps/s\n", ORIGINAL_RATE);
-    printf("(x scalar compares rates per CPU-second: stable when other work shares the cores)\n");
+    printf("(engine rates: best of %d runs; x scalar compares rates per CPU-second: stable when other work\n"
+           " shares the cores)\n", REPS);
     printf("%6s %5s %8s %14s %14s %10s %12s\n", "B", "prec", "threads", "node-steps/s", "per CPU-s", "x scalar",
            "x original");
     static const int Bs[3] = {1, 64, 1024};
