@@ -19,9 +19,10 @@ start() {
         "cd '$PWD' && LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen $*; echo \"EXIT=\$?\"; stty -a > '$TMP/$name.stty'; echo STTY-DONE; sleep 60"
 }
 screen() { T capture-pane -p -t "$1" 2>/dev/null; }
-# wait_for NAME REGEX [SECONDS]: polls the pane until REGEX (grep -E) appears.
+# wait_for NAME REGEX [SECONDS]: polls the pane until REGEX (grep -E) appears (default 20 s: a
+# sanitizer build on a loaded 2-core machine can take several seconds per screen).
 wait_for() {
-    n=0; lim=$(( ${3:-10} * 10 ))
+    n=0; lim=$(( ${3:-20} * 10 ))
     while [ $n -lt $lim ]; do
         if screen "$1" | grep -Eq -- "$2"; then return 0; fi
         sleep 0.1; n=$((n + 1))
@@ -30,7 +31,7 @@ wait_for() {
 }
 # wait_gone NAME REGEX [SECONDS]
 wait_gone() {
-    n=0; lim=$(( ${3:-10} * 10 ))
+    n=0; lim=$(( ${3:-20} * 10 ))
     while [ $n -lt $lim ]; do
         if ! screen "$1" | grep -Eq -- "$2"; then return 0; fi
         sleep 0.1; n=$((n + 1))
