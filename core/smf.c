@@ -9,6 +9,7 @@
 
 #include "smf_exp.h"
 #include "explicit_dt.h"
+#include "nodecable.h"
 
 /* The step must vectorize: without no-trapping-math GCC keeps selects whose arms contain
  * divisions as branches (a division might raise an FP exception flag); we never read FP flags, and
@@ -249,10 +250,7 @@ static int smf_isa(void)
 #define SMF_NB_MAX 16
 
 typedef struct smf_ws {
-    int B, W, taps, hn;
-    double max_dt;  /* explicit stability limit, lowest over fibers (ms) */
-    int max_dt_fiber;
-    axm_prec prec;
+    axm_nodecable c; /* first: the kind's max_dt_ms is axm_nodecable_max_dt */
     smf_range_f_fn range_f;
     smf_range_d_fn range_d;
     smf_k_f kf;
@@ -311,22 +309,11 @@ static void smf_ws_destroy(void *p)
 static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, axm_prec prec,
                            axm_err *err)
 {
-    if (W < 2) {
-        axm_fail(err, AXM_ERR_INPUT, "smf: nodes: expected >= 2 (got %d)", W);
-        return NULL;
-    }
-    if (m->taps < 1 || m->taps % 2 == 0 || m->taps > AXM_MAX_TAPS || m->taps / 2 > W - 1) {
-        axm_fail(err, AXM_ERR_INPUT, "smf: stencil taps: expected odd, <= %d and <= 2*nodes-1 (got %d with %d nodes)",
-                 AXM_MAX_TAPS, m->taps, W);
-        return NULL;
-    }
+    axm_nodecable c;
+    if (axm_nodecable_setup(&c, "smf", m, B, W, prec, err) != AXM_OK) return NULL;
     smf_ws *ws = calloc(1, sizeof *ws);
     if (!ws) goto nomem;
-    ws->B = B;
-    ws->W = W;
-    ws->taps = m->taps;
-    ws->hn = m->handle_nan != 0;
-    ws->prec = prec;
+    ws->c = c;
     ws->range_f = smf_range_f;
     ws->range_d = smf_range_d;
 #if SMF_X86
@@ -351,8 +338,6 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
     ws->fd = malloc((size_t)(B > 0 ? B : 1) * sizeof *ws->fd);
     if (!ws->ff || !ws->fd) goto nomem;
     double nem = axm_stencil_neg_eig_max(w[0], m->taps, W);
-    ws->max_dt = INFINITY;
-    ws->max_dt_fiber = 0;
     for (int b = 0; b < B; b++) {
         axm_smf_lumped l;
         if (axm_smf_lumped_eval(m, D[b], &l, err) != AXM_OK) {
@@ -369,11 +354,7 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
         fd->gnap = l.gnap_S;
         fd->gk = l.gk_S;
         fd->gl = l.gl_S;
-        double lim = axm_explicit_dt_limit(nem, fd->inv_ra, fd->gl, fd->inv_cn);
-        if (lim < ws->max_dt) {
-            ws->max_dt = lim;
-            ws->max_dt_fiber = b;
-        }
+        axm_nodecable_limit(&ws->c, b, axm_explicit_dt_limit(nem, fd->inv_ra, fd->gl, fd->inv_cn));
         smf_f_f *ff = &ws->ff[b];
         ff->inv_cn = (float)(1 / (double)(float)l.cn_mF);
         ff->inv_ra = (float)(1 / (double)(float)l.ra_ohm);
@@ -398,34 +379,19 @@ static size_t smf_scratch_bytes(const axm_model *m, int W)
 
 static void smf_init(void *p, int b0, int b1, void *state)
 {
-    smf_ws *ws = p;
-    int W = ws->W;
-    for (int b = b0; b < b1; b++)
-        for (int c = 0; c < 5; c++)
-            for (int j = 0; j < W; j++) {
-                size_t i = ((size_t)b * 5 + c) * W + j;
-                if (ws->prec == AXM_FP32)
-                    ((float *)state)[i] = (float)smf_ic[c];
-                else
-                    ((double *)state)[i] = smf_ic[c];
-            }
+    const smf_ws *ws = p;
+    axm_nodecable_init(&ws->c, 5, smf_ic, b0, b1, state);
 }
 
 static void smf_step(void *p, int b0, int b1, void *state, const void *ve, const void *intra,
                      double dt, void *scratch)
 {
     smf_ws *ws = p;
-    if (ws->prec == AXM_FP32)
-        ws->range_f(&ws->kf, ws->ff, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
+    const axm_nodecable *c = &ws->c;
+    if (c->prec == AXM_FP32)
+        ws->range_f(&ws->kf, ws->ff, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
     else
-        ws->range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
-}
-
-static double smf_max_dt(const void *p, int *fiber)
-{
-    const smf_ws *ws = p;
-    *fiber = ws->max_dt_fiber;
-    return ws->max_dt;
+        ws->range_d(&ws->kd, ws->fd, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
 const axm_model_kind axm_kind_smf = {
@@ -445,5 +411,5 @@ const axm_model_kind axm_kind_smf = {
     .scratch_bytes = smf_scratch_bytes,
     .init = smf_init,
     .step = smf_step,
-    .max_dt_ms = smf_max_dt,
+    .max_dt_ms = axm_nodecable_max_dt,
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "explicit_dt.h"
+#include "nodecable.h"
 #include "model.h"
 
 enum {
@@ -110,10 +111,7 @@ static const double sundt_ic[5] = {0.00401, 0.98147, 0.00208, 0.57421, -65.0};
 #undef RMAX
 
 typedef struct sundt_ws {
-    int B, W, taps, hn;
-    double max_dt;  /* explicit stability limit, lowest over fibers (ms) */
-    int max_dt_fiber;
-    axm_prec prec;
+    axm_nodecable c; /* first: the kind's max_dt_ms is axm_nodecable_max_dt */
     sundt_k_f kf;
     sundt_k_d kd;
     sundt_f_f *ff;
@@ -166,26 +164,15 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
                              axm_err *err)
 {
     const double *p = m->p;
-    if (W < 2) {
-        axm_fail(err, AXM_ERR_INPUT, "sundt: nodes: expected >= 2 (got %d)", W);
-        return NULL;
-    }
-    if (m->taps < 1 || m->taps % 2 == 0 || m->taps > AXM_MAX_TAPS || m->taps / 2 > W - 1) {
-        axm_fail(err, AXM_ERR_INPUT, "sundt: stencil taps: expected odd, <= %d and <= 2*nodes-1 (got %d)",
-                 AXM_MAX_TAPS, m->taps);
-        return NULL;
-    }
+    axm_nodecable c;
+    if (axm_nodecable_setup(&c, "sundt", m, B, W, prec, err) != AXM_OK) return NULL;
     if (!(p[P_dx] > 0)) {
         axm_fail(err, AXM_ERR_INPUT, "sundt: dx: expected a positive length in um (got %g)", p[P_dx]);
         return NULL;
     }
     sundt_ws *ws = calloc(1, sizeof *ws);
     if (!ws) goto nomem;
-    ws->B = B;
-    ws->W = W;
-    ws->taps = m->taps;
-    ws->hn = m->handle_nan != 0;
-    ws->prec = prec;
+    ws->c = c;
     double q[4], w[2][AXM_MAX_TAPS];
     for (int i = 0; i < 4; i++)
         q[i] = pow(p[P_aq10_1 + i], (m->temp_c - p[P_bq10_1 + i]) / p[P_cq10_1 + i]);
@@ -198,8 +185,6 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
     if (!ws->ff || !ws->fd) goto nomem;
     double pi = p[P_pi], deltax = p[P_dx] / 1e4;
     double nem = axm_stencil_neg_eig_max(w[0], m->taps, W);
-    ws->max_dt = INFINITY;
-    ws->max_dt_fiber = 0;
     for (int b = 0; b < B; b++) {
         double Db = D[b];
         double axonD = p[P_axond1] * Db * Db + p[P_axond2] * Db + p[P_axond3];
@@ -218,11 +203,7 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
             return NULL;
         }
         ws->fd[b] = (sundt_f_d){1 / cn, 1 / ra, p[P_gnabar] * area, p[P_gkbar] * area, p[P_gl] * area};
-        double lim = axm_explicit_dt_limit(nem, 1 / ra, p[P_gl] * area, 1 / cn);
-        if (lim < ws->max_dt) {
-            ws->max_dt = lim;
-            ws->max_dt_fiber = b;
-        }
+        axm_nodecable_limit(&ws->c, b, axm_explicit_dt_limit(nem, 1 / ra, p[P_gl] * area, 1 / cn));
         ws->ff[b] = (sundt_f_f){(float)(1 / cn), (float)(1 / ra), (float)(p[P_gnabar] * area),
                                 (float)(p[P_gkbar] * area), (float)(p[P_gl] * area)};
     }
@@ -241,34 +222,19 @@ static size_t sundt_scratch_bytes(const axm_model *m, int W)
 
 static void sundt_init(void *p, int b0, int b1, void *state)
 {
-    sundt_ws *ws = p;
-    int W = ws->W;
-    for (int b = b0; b < b1; b++)
-        for (int c = 0; c < 5; c++)
-            for (int j = 0; j < W; j++) {
-                size_t i = ((size_t)b * 5 + c) * W + j;
-                if (ws->prec == AXM_FP32)
-                    ((float *)state)[i] = (float)sundt_ic[c];
-                else
-                    ((double *)state)[i] = sundt_ic[c];
-            }
+    const sundt_ws *ws = p;
+    axm_nodecable_init(&ws->c, 5, sundt_ic, b0, b1, state);
 }
 
 static void sundt_step(void *p, int b0, int b1, void *state, const void *ve, const void *intra,
                        double dt, void *scratch)
 {
     sundt_ws *ws = p;
-    if (ws->prec == AXM_FP32)
-        sundt_range_f(&ws->kf, ws->ff, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
+    const axm_nodecable *c = &ws->c;
+    if (c->prec == AXM_FP32)
+        sundt_range_f(&ws->kf, ws->ff, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
     else
-        sundt_range_d(&ws->kd, ws->fd, ws->taps, ws->W, ws->hn, dt, b0, b1, state, ve, intra, scratch);
-}
-
-static double sundt_max_dt(const void *p, int *fiber)
-{
-    const sundt_ws *ws = p;
-    *fiber = ws->max_dt_fiber;
-    return ws->max_dt;
+        sundt_range_d(&ws->kd, ws->fd, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
 const axm_model_kind axm_kind_sundt = {
@@ -288,5 +254,5 @@ const axm_model_kind axm_kind_sundt = {
     .scratch_bytes = sundt_scratch_bytes,
     .init = sundt_init,
     .step = sundt_step,
-    .max_dt_ms = sundt_max_dt,
+    .max_dt_ms = axm_nodecable_max_dt,
 };
