@@ -373,8 +373,10 @@ nomem:
 static size_t smf_scratch_bytes(const axm_model *m, int W)
 {
     (void)m;
+    /* zeros (no injected current) and d2v, W rounded up to whole blocks; the gathered block
+     * lives on the stack of the step */
     size_t Wp = ((size_t)W + SMF_NB_MAX - 1) / SMF_NB_MAX * SMF_NB_MAX;
-    return (7 * Wp + 7 * SMF_NB_MAX) * sizeof(double);
+    return 2 * Wp * sizeof(double);
 }
 
 static void smf_init(void *p, int b0, int b1, void *state)
