@@ -2,6 +2,7 @@
 #include "nodecable.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 int axm_nodecable_setup(axm_nodecable *c, const char *kind, const axm_model *m, int B, int W, axm_prec prec,
                         axm_err *err)
@@ -43,4 +44,18 @@ double axm_nodecable_max_dt(const void *ws, int *fiber)
     const axm_nodecable *c = ws;
     *fiber = c->max_dt_fiber;
     return c->max_dt;
+}
+
+int axm_nodecable_isa(void)
+{
+#if AXM_NC_X86
+    const char *cap = getenv("AXM_SMF_ISA");
+    int max = cap && *cap >= '0' && *cap <= '2' ? *cap - '0' : 2;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && max >= 2)
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && max >= 1) return 1;
+#endif
+    return 0;
 }

@@ -29,4 +29,20 @@ void axm_nodecable_init(const axm_nodecable *c, int n_states, const double *ic, 
 /* The model kind's max_dt_ms operation for any workspace that begins with an axm_nodecable. */
 double axm_nodecable_max_dt(const void *ws, int *fiber);
 
+/* The steps are compiled for AVX-512, AVX2+FMA and the baseline instruction set and chosen at run
+ * time. With no FMA contraction (-std=c11) and only explicit, correctly rounded fma() calls, all
+ * versions compute bit-identical results. The baseline version calls libm's fma and does not
+ * vectorize: it is for CPUs older than Haswell. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define AXM_NC_X86 1
+#define AXM_NC_T512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
+#define AXM_NC_T256 __attribute__((target("avx2,fma")))
+#else
+#define AXM_NC_X86 0
+#endif
+
+/* The widest version this CPU runs: 2 AVX-512, 1 AVX2+FMA, 0 baseline. AXM_SMF_ISA=0|1|2 in the
+ * environment caps the choice (tests compare the versions). */
+int axm_nodecable_isa(void);
+
 #endif

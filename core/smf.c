@@ -153,16 +153,10 @@ void axm_smf_q10(const axm_model *m, double q[4])
 }
 
 /* The step in both precisions, each compiled for AVX-512, AVX2+FMA and the baseline instruction
- * set, chosen at run time. With no FMA contraction (-std=c11) and only explicit, correctly rounded
- * fma() calls, all versions compute bit-identical results. The baseline version calls libm's fma
- * and does not vectorize: it is for CPUs older than Haswell. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SMF_X86 1
-#define SMF_T512 __attribute__((target("avx512f,avx512dq,avx512vl,avx2,fma")))
-#define SMF_T256 __attribute__((target("avx2,fma")))
-#else
-#define SMF_X86 0
-#endif
+ * set (nodecable.h). */
+#define SMF_X86 AXM_NC_X86
+#define SMF_T512 AXM_NC_T512
+#define SMF_T256 AXM_NC_T256
 
 #define R float
 #define T(x) x##_f
@@ -230,22 +224,6 @@ typedef void (*smf_range_f_fn)(const smf_k_f *restrict, const smf_f_f *restrict,
 typedef void (*smf_range_d_fn)(const smf_k_d *restrict, const smf_f_d *restrict, int, int, int, double, int,
                                int, double *restrict, const double *restrict, const double *restrict,
                                double *restrict);
-
-/* The widest version this CPU runs. */
-static int smf_isa(void)
-{
-#if SMF_X86
-    /* AXM_SMF_ISA=0|1|2 caps the choice (tests compare the versions) */
-    const char *cap = getenv("AXM_SMF_ISA");
-    int max = cap && *cap >= '0' && *cap <= '2' ? *cap - '0' : 2;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") && max >= 2)
-        return 2;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && max >= 1) return 1;
-#endif
-    return 0;
-}
 
 #define SMF_NB_MAX 16
 
@@ -317,7 +295,7 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
     ws->range_f = smf_range_f;
     ws->range_d = smf_range_d;
 #if SMF_X86
-    int isa = smf_isa();
+    int isa = axm_nodecable_isa();
     if (isa == 2) {
         ws->range_f = smf_range_f512;
         ws->range_d = smf_range_d512;
@@ -325,8 +303,6 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
         ws->range_f = smf_range_f256;
         ws->range_d = smf_range_d256;
     }
-#else
-    (void)smf_isa;
 #endif
     const double *p = m->p;
     double q[4], w[2][AXM_MAX_TAPS];

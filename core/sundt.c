@@ -8,6 +8,7 @@
 
 #include "explicit_dt.h"
 #include "nodecable.h"
+#include "smf_exp.h"
 #include "model.h"
 
 enum {
@@ -90,28 +91,78 @@ static const axm_param_def sundt_params[P_COUNT] = {
 static const char *const sundt_state_names[] = {"m", "h", "n", "l", "v"};
 static const double sundt_ic[5] = {0.00401, 0.98147, 0.00208, 0.57421, -65.0};
 
+/* selects whose arms divide must stay selects for the loop to vectorize (see core/smf.c) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math", "vect-cost-model=dynamic")
+#endif
+
 #define R float
-#define S(x) x##_f
-#define EXP expf
+#define T(x) x##_f
+#define VEXP axm_vexpf
 #define RMAX FLT_MAX
+#define SUNDT_DEFINE_TYPES
+#define S(x) x##_f
+#define SUNDT_TARGET
 #include "sundt_step.inc"
-#undef R
+#undef SUNDT_DEFINE_TYPES
 #undef S
-#undef EXP
+#undef SUNDT_TARGET
+#if AXM_NC_X86
+#define S(x) x##_f512
+#define SUNDT_TARGET AXM_NC_T512
+#include "sundt_step.inc"
+#undef S
+#undef SUNDT_TARGET
+#define S(x) x##_f256
+#define SUNDT_TARGET AXM_NC_T256
+#include "sundt_step.inc"
+#undef S
+#undef SUNDT_TARGET
+#endif
+#undef R
+#undef T
+#undef VEXP
 #undef RMAX
 
 #define R double
-#define S(x) x##_d
-#define EXP exp
+#define T(x) x##_d
+#define VEXP axm_vexp
 #define RMAX DBL_MAX
+#define SUNDT_DEFINE_TYPES
+#define S(x) x##_d
+#define SUNDT_TARGET
 #include "sundt_step.inc"
-#undef R
+#undef SUNDT_DEFINE_TYPES
 #undef S
-#undef EXP
+#undef SUNDT_TARGET
+#if AXM_NC_X86
+#define S(x) x##_d512
+#define SUNDT_TARGET AXM_NC_T512
+#include "sundt_step.inc"
+#undef S
+#undef SUNDT_TARGET
+#define S(x) x##_d256
+#define SUNDT_TARGET AXM_NC_T256
+#include "sundt_step.inc"
+#undef S
+#undef SUNDT_TARGET
+#endif
+#undef R
+#undef T
+#undef VEXP
 #undef RMAX
+
+typedef void (*sundt_range_f_fn)(const sundt_k_f *restrict, const sundt_f_f *restrict, int, int, int, double,
+                                 int, int, float *restrict, const float *restrict, const float *restrict,
+                                 float *restrict);
+typedef void (*sundt_range_d_fn)(const sundt_k_d *restrict, const sundt_f_d *restrict, int, int, int, double,
+                                 int, int, double *restrict, const double *restrict, const double *restrict,
+                                 double *restrict);
 
 typedef struct sundt_ws {
     axm_nodecable c; /* first: the kind's max_dt_ms is axm_nodecable_max_dt */
+    sundt_range_f_fn range_f;
+    sundt_range_d_fn range_d;
     sundt_k_f kf;
     sundt_k_d kd;
     sundt_f_f *ff;
@@ -173,6 +224,18 @@ static void *sundt_ws_create(const axm_model *m, int B, int W, const double *D, 
     sundt_ws *ws = calloc(1, sizeof *ws);
     if (!ws) goto nomem;
     ws->c = c;
+    ws->range_f = sundt_range_f;
+    ws->range_d = sundt_range_d;
+#if AXM_NC_X86
+    int isa = axm_nodecable_isa();
+    if (isa == 2) {
+        ws->range_f = sundt_range_f512;
+        ws->range_d = sundt_range_d512;
+    } else if (isa == 1) {
+        ws->range_f = sundt_range_f256;
+        ws->range_d = sundt_range_d256;
+    }
+#endif
     double q[4], w[2][AXM_MAX_TAPS];
     for (int i = 0; i < 4; i++)
         q[i] = pow(p[P_aq10_1 + i], (m->temp_c - p[P_bq10_1 + i]) / p[P_cq10_1 + i]);
@@ -217,7 +280,7 @@ nomem:
 static size_t sundt_scratch_bytes(const axm_model *m, int W)
 {
     (void)m;
-    return (size_t)W * sizeof(double);
+    return 2 * (size_t)W * sizeof(double); /* d2v, zeros */
 }
 
 static void sundt_init(void *p, int b0, int b1, void *state)
@@ -232,9 +295,9 @@ static void sundt_step(void *p, int b0, int b1, void *state, const void *ve, con
     sundt_ws *ws = p;
     const axm_nodecable *c = &ws->c;
     if (c->prec == AXM_FP32)
-        sundt_range_f(&ws->kf, ws->ff, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
+        ws->range_f(&ws->kf, ws->ff, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
     else
-        sundt_range_d(&ws->kd, ws->fd, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
+        ws->range_d(&ws->kd, ws->fd, c->taps, c->W, c->hn, dt, b0, b1, state, ve, intra, scratch);
 }
 
 const axm_model_kind axm_kind_sundt = {
