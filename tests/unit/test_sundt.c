@@ -42,75 +42,7 @@ static void fib_free(fib *f)
     free(f->intra);
 }
 
-/* ---- the vectorized step against §8 written out literally (libm exp, one node at a time) ---- */
-
-typedef struct ref_sundt {
-    double P[64];
-    int W, taps;
-    double w[2][AXM_MAX_TAPS], q[4], fz, inv_cn, inv_ra, gna, gk, gl;
-} ref_sundt;
-
-static double rp(const axm_model *m, const char *n) { return axm_model_get(m, n); }
-
-static void ref_setup(ref_sundt *r, const axm_model *m, int W, double D)
-{
-    r->W = W;
-    r->taps = m->taps;
-    axm_model_stencil_sym(m, r->w);
-    static const char *aq[4] = {"aq10_1", "aq10_2", "aq10_3", "aq10_4"}, *bq[4] = {"bq10_1", "bq10_2", "bq10_3", "bq10_4"},
-                      *cq[4] = {"cq10_1", "cq10_2", "cq10_3", "cq10_4"};
-    for (int i = 0; i < 4; i++) r->q[i] = pow(rp(m, aq[i]), (m->temp_c - rp(m, bq[i])) / rp(m, cq[i]));
-    r->fz = 1e-3 * 9.648e4 / (8.315 * (273.16 + m->temp_c));
-    double axonD = rp(m, "axond1") * D * D + rp(m, "axond2") * D + rp(m, "axond3"), pi = rp(m, "pi");
-    double dx = rp(m, "dx") / 1e4, area = pi * (rp(m, "scale") * axonD / 1e4) * dx;
-    r->inv_ra = 1 / (rp(m, "rhoa") * dx / (pi * (axonD / 2e4) * (axonD / 2e4)));
-    r->inv_cn = 1 / (rp(m, "cm") * area);
-    r->gna = rp(m, "gnabar") * area;
-    r->gk = rp(m, "gkbar") * area;
-    r->gl = rp(m, "gl") * area;
-}
-
-static double tm_rate(double x, double y) { return x / (exp(x / y) - 1); }
-
-static void ref_step(const ref_sundt *r, const axm_model *m, double *st, const double *ve, const double *intra,
-                     double dt)
-{
-    int W = r->W, hw = r->taps / 2;
-    double *mm = st, *hh = st + W, *nn = st + 2 * W, *ll = st + 3 * W, *v = st + 4 * W, d2v[128];
-    for (int j = 0; j < W; j++) {
-        double acc = 0;
-        for (int c = 0; c < 2; c++)
-            for (int t = 0; t < r->taps; t++) {
-                int i = j + t - hw;
-                i = i < 0 ? -i : (i > W - 1 ? 2 * (W - 1) - i : i);
-                acc += r->w[c][t] * (c ? ve[i] : v[i]);
-            }
-        d2v[j] = acc;
-    }
-    for (int j = 0; j < W; j++) {
-        double vo = v[j], u = vo + 65 + rp(m, "mshift");
-        double a = rp(m, "am1") * tm_rate(rp(m, "am2") - u, rp(m, "am3"));
-        double b = rp(m, "bm1") * tm_rate(u - rp(m, "bm2"), rp(m, "bm3"));
-        double inf = a / (a + b);
-        mm[j] = inf - (inf - mm[j]) * exp(-dt * r->q[0] * (a + b));
-        u = vo + 65 + rp(m, "hshift");
-        a = rp(m, "ah1") * exp((rp(m, "ah2") - u) / rp(m, "ah3"));
-        b = rp(m, "bh1") / (exp((rp(m, "bh2") - u) / rp(m, "bh3")) + rp(m, "bh4"));
-        inf = a / (a + b);
-        hh[j] = inf - (inf - hh[j]) * exp(-dt * r->q[1] * (a + b));
-        a = exp(r->fz * rp(m, "zetan") * (vo - rp(m, "vhalfn")));
-        b = exp(r->fz * rp(m, "zetan") * rp(m, "gmn") * (vo - rp(m, "vhalfn")));
-        inf = 1 / (1 + a);
-        nn[j] = inf - (inf - nn[j]) * exp(-dt * r->q[2] * rp(m, "a0n") * (1 + a) / b);
-        a = exp(r->fz * rp(m, "zetal") * (vo - rp(m, "vhalfl")));
-        b = exp(r->fz * rp(m, "zetal") * rp(m, "gml") * (vo - rp(m, "vhalfl")));
-        inf = 1 / (1 + a);
-        ll[j] = inf - (inf - ll[j]) * exp(-dt * r->q[3] * rp(m, "a0l") * (1 + a) / b);
-        double I = r->gna * mm[j] * mm[j] * mm[j] * hh[j] * (vo - rp(m, "ena")) +
-                   r->gk * nn[j] * nn[j] * nn[j] * ll[j] * (vo - rp(m, "ek")) + r->gl * (vo - rp(m, "el")) - intra[j];
-        v[j] = vo + dt * r->inv_cn * (r->inv_ra * d2v[j] - I);
-    }
-}
+#include "sundt_ref.h"
 
 /* A spike from an intracellular pulse, 5 ms: engine (fp64, every instruction-set version, with
  * and without handle_nan, which changes nothing away from singular points) vs the literal step;
@@ -139,7 +71,7 @@ static void test_matches_literal(void **st)
             for (int i = 0; i < 1000; i++) {
                 f.intra[2] = i >= 20 && i < 60 ? 2e-6 : 0.0;
                 f.k->step(f.ws, 0, 1, f.state, f.ve, f.intra, 0.005, f.scr);
-                ref_step(&r, m, rs, ve, f.intra, 0.005);
+                ref_step(&r, rs, ve, f.intra, 0.005);
                 for (int x = 0; x < 5 * W; x++)
                     worst = fmax(worst, fabs(f.state[x] - rs[x]) / fmax(1.0, fabs(rs[x])));
                 vmax = fmax(vmax, f.state[4 * W + 20]);
