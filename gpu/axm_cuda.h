@@ -107,6 +107,38 @@ const double *axm_cuda_recorder_max(const axm_cuda_mon *m);              /* max_
 int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err);
 void axm_cuda_thresh_free(axm_thresh_result *r);
 
+/* ---- MRG forward simulation (data generation) --------------------------------------------- */
+
+/* The MRG kind (core/mrg.h) on the GPU: one thread per fiber runs exactly core/mrg.c's step
+ * (NEURON backward Euler on the reduced double cable, internodes condensed when all nodes are
+ * active), in double precision; with prec fp32 only the stored node states are float, as on the CPU.
+ * Time is absolute and runs continue each other as with axm_sim (sim.h). No monitors: a run can
+ * record every step's node states instead. */
+typedef struct axm_cuda_mrg axm_cuda_mrg;
+
+/* m must be of kind "mrg" (its parameters, temperature, geometry options and passive_end_nodes are
+ * copied); 2 <= W <= AXM_CUDA_MAX_NODES; D_um[B] > 0 is copied. device < 0: device 0. Needs about
+ * B * (4 (11W - 10) + 23 W) doubles of GPU memory (77 W instead of 23 W with passive end nodes). */
+axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
+                                  int device, axm_err *err);
+void axm_cuda_mrg_destroy(axm_cuda_mrg *s);
+/* As axm_sim_set_drive for the mrg kind: separable contacts x waveforms (ve at every compartment,
+ * waveforms sampled at mid-step) and intracellular pulses; no ve_nodes. At most 32 contacts. The
+ * drive's arrays are copied. NULL = no stimulus. */
+int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_err *err);
+/* As axm_sim_run without monitors (stop_when_decided is ignored). rec, when not NULL, receives the
+ * node states after each of the o->n_steps steps, (n_steps, B, 5, W), as float (rec_prec fp32) or
+ * double (fp64). */
+int axm_cuda_mrg_run(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec rec_prec, void *rec, axm_err *err);
+long axm_cuda_mrg_step_index(const axm_cuda_mrg *s);
+/* Node states (B,5,W) as doubles (m, h, p, s, v). */
+int axm_cuda_mrg_state(const axm_cuda_mrg *s, double *out, axm_err *err);
+/* Overwrites the node states (B,5,W); the hidden internodal state and the step counter are kept (set
+ * to the initial ones if no run happened yet). */
+int axm_cuda_mrg_set_state(axm_cuda_mrg *s, const double *state, axm_err *err);
+/* Hidden compartment state, [B][11W-10] each (as axm_mrg_hidden); either pointer may be NULL. */
+int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -138,3 +138,45 @@ int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_res
 }
 
 void axm_cuda_thresh_free(axm_thresh_result *r) { (void)r; }
+
+axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
+                                  int device, axm_err *err)
+{
+    (void)m; (void)B; (void)W; (void)D_um; (void)prec; (void)device;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+void axm_cuda_mrg_destroy(axm_cuda_mrg *s) { (void)s; }
+
+int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_err *err)
+{
+    (void)s; (void)d;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_mrg_run(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec rec_prec, void *rec, axm_err *err)
+{
+    (void)s; (void)o; (void)rec_prec; (void)rec;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+long axm_cuda_mrg_step_index(const axm_cuda_mrg *s) { (void)s; return 0; }
+
+int axm_cuda_mrg_state(const axm_cuda_mrg *s, double *out, axm_err *err)
+{
+    (void)s; (void)out;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_mrg_set_state(axm_cuda_mrg *s, const double *state, axm_err *err)
+{
+    (void)s; (void)state;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *err)
+{
+    (void)s; (void)vm; (void)vx;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}

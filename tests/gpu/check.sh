@@ -38,13 +38,14 @@ fi
 NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
 set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
-if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/bench/bench_cuda >"$LOG/build.log" 2>&1; then
+if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/bench/bench_cuda >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
   echo "check: build failed (log: $LOG/build.log)"
   exit 1
 fi
 t1=$(date +%s)
 # registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
+grep -A3 "Compiling entry function .*mrg_kernel" "$LOG/build.log" | grep -E "entry|registers|spill" >"$LOG/ptxas_mrg.txt"
 awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k); sp=""}
      /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
@@ -52,17 +53,20 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
 
 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
+"$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
 t2=$(date +%s)
 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
 t3=$(date +%s)
 
-cat "$LOG/parity.log"
+cat "$LOG/parity.log" "$LOG/parity_mrg.log"
 echo
 cat "$LOG/bench.log"
 echo
 echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder):"
 sed 's/^/  /' "$LOG/ptxas.txt" | head -24
+echo "MRG kernel resources (f fp32 / d fp64 node-state storage):"
+sed 's/^/  /' "$LOG/ptxas_mrg.txt"
 echo
 echo "================ axonml CUDA check ================"
 printf "%-22s %s\n" "gpu" "${GPU:-?}"
@@ -70,7 +74,9 @@ printf "%-22s %s (%ss, deps %s)\n" "build sm_90" "ok" "$((t1 - t0))" "$DEPS"
 printf "%-22s %s (%ss)\n" "parity tests" \
   "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')" \
   "$((t2 - t1))"
-grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" | sed 's/^ */    /'
+printf "%-22s %s\n" "MRG parity tests" \
+  "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity_mrg.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')"
+grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" "$LOG/parity_mrg.log" | sed 's/^[^:]*: */    /'
 printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
 sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'

@@ -8,15 +8,17 @@ B=${1:-build}
 O=$B/emu
 mkdir -p $O
 CXXF="-std=c++17 -O1 -g -DAXM_CUDA_EMU -Itests/gpu/emu -Icore -Igpu -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -pthread"
+GOBJ=
 for f in gpu/*.cu; do
   g++ $CXXF -x c++ -c "$f" -o "$O/$(basename "$f" .cu).o"
+  GOBJ="$GOBJ $O/$(basename "$f" .cu).o"
 done
 CF="-std=c11 -O1 -g -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Icore -Igpu -I/usr/include/cjson -I/usr/include/hdf5/serial"
 for t in tests/gpu/test_*.c; do
   n=$(basename "$t" .c)
-  g++ -o "$O/$n" -x c $t -x none $O/*.o $B/libaxonml.a $CF -lcmocka -lcjson \
+  g++ -o "$O/$n" -x c $t -x none $GOBJ $B/libaxonml.a $CF -lcmocka -lcjson \
       -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread 2>/dev/null || \
-  { gcc $CF -c $t -o $O/$n.o && g++ -o $O/$n $O/$n.o $O/cuda_dev.o $O/smf_cuda.o $B/libaxonml.a -lcmocka -lcjson \
+  { gcc $CF -c $t -o $O/$n.o && g++ -o $O/$n $O/$n.o $GOBJ $B/libaxonml.a -lcmocka -lcjson \
       -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread; }
   "$O/$n"
 done

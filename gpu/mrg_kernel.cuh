@@ -1,0 +1,415 @@
+/* The MRG step on the GPU (mrg-model.md §3.3; what core/mrg.c's step does, operation for operation):
+ * one thread per fiber, all of its hidden state in global memory laid out [quantity][fiber] so that
+ * consecutive threads touch consecutive addresses. Everything is double; T is only the storage type
+ * of the node states (float with prec fp32, as the CPU kind stores them). */
+#ifndef AXM_MRG_KERNEL_CUH
+#define AXM_MRG_KERNEL_CUH
+
+namespace axmmrg {
+
+enum { T_NODE = 0, T_MYSA = 1, T_FLUT = 2, T_STIN = 3, T_END = 4, N_TYPES = 5 };
+
+/* Per-fiber constants, rows of the [N_K][B] table: node area, C, Gpas, Gmy, Cmy per type, the 11
+ * axial and periaxonal links of an internode period, the periaxonal end links (passive end nodes),
+ * then the dt-dependent internode factorization S[10][3] and unit responses z1, z2 (condensed path). */
+enum {
+    K_A = 0,
+    K_C = 1,
+    K_GPAS = K_C + N_TYPES,
+    K_GMY = K_GPAS + N_TYPES,
+    K_CMY = K_GMY + N_TYPES,
+    K_GI = K_CMY + N_TYPES,
+    K_GX = K_GI + 11,
+    K_GXF = K_GX + 11,
+    K_GXL = K_GXF + 1,
+    K_S = K_GXL + 1,
+    K_Z1 = K_S + 30,
+    K_Z2 = K_Z1 + 20,
+    N_K = K_Z2 + 20
+};
+
+#define AXM_MRG_MAX_CONTACTS 32
+#define AXM_MRG_BLOCK 128
+
+struct MPulse {
+    int fiber, node;
+    long long k_on, k_off;
+    double amp;
+};
+
+template <typename T> struct MArgs {
+    int B, W, M, pe, C;
+    long long wlen;
+    double gna, gnap, gk, gl, ena, ek, el, epas;
+    double q[4];              /* Q10 factors of p m h s */
+    const double *fc;         /* [N_K][B] */
+    T *st;                    /* [5][W][B] node states m h p s v */
+    double *vm, *vx, *ep;     /* [M][B] hidden state */
+    double *ve;               /* [M][B] this step's potential (rounded to T as the CPU's ve buffer) */
+    double *sc;               /* [scratch rows][B] */
+    const double *phi;        /* [C][M][B] mV/mA */
+    const double *waves;      /* [n_waves][wlen] */
+    const int *wave_of;       /* [B][C] */
+    const MPulse *pulses;
+    int n_pulses;
+    T *rec;                   /* [n_steps][5][W][B] or NULL */
+    long long k0, n_steps;
+    double dt;
+};
+
+__device__ __forceinline__ int type_of(int j)
+{
+    return j == 0 ? T_NODE : (j == 1 || j == 10) ? T_MYSA : (j == 2 || j == 9) ? T_FLUT : T_STIN;
+}
+
+/* The .mod's guarded exponential */
+__device__ __forceinline__ double gexp(double x) { return x < -100 ? 0.0 : exp(x); }
+
+/* Unscaled rates p m h s, branches and clamps as core/mrg.c (AXNODE_myel.mod). */
+__device__ __forceinline__ void rates_raw(double v, double a[4], double b[4])
+{
+    double x;
+    x = (v + 27) / 10.2;
+    a[0] = fabs(x) < 1e-6 ? 0.102 : v < -150 ? 0.00086725 : 0.01 * (v + 27) / (1 - gexp(-x));
+    x = (v + 34) / 10;
+    b[0] = fabs(x) < 1e-6 ? 0.0025 : v > 150 ? 1.5855e-05 : 0.00025 * (-(v + 34)) / (1 - gexp(x));
+    x = (v + 21.4) / 10.3;
+    a[1] = fabs(x) < 1e-6 ? 19.158 : v < -150 ? 0.15733 : 1.86 * (v + 21.4) / (1 - gexp(-x));
+    x = (v + 25.7) / 9.16;
+    b[1] = fabs(x) < 1e-6 ? 0.78776 : v > 150 ? 0.0057268 : 0.086 * (-(v + 25.7)) / (1 - gexp(x));
+    x = (v + 114) / 11;
+    a[2] = fabs(x) < 1e-6 ? 0.682 : v > 150 ? 0.0032594 : 0.062 * (-(v + 114)) / (1 - gexp(x));
+    b[2] = v < -150 ? 0.0014054 : 2.3 / (1 + gexp(-(v + 31.8) / 13.4));
+    a[3] = v < -150 ? 3.3484e-05 : 0.3 / (gexp(-(v + 53) / 5) + 1);
+    b[3] = v < -150 ? 3.3484e-06 : 0.03 / (gexp(-(v + 90)) + 1);
+}
+
+__device__ __forceinline__ double series_at(const double *w, long long len, long long k)
+{
+    if (k < len) return w[k];
+    if (k == len && len >= 2) return 2 * w[len - 1] - w[len - 2];
+    if (k == len && len == 1) return w[0];
+    return 0.0;
+}
+
+template <typename T> struct Fib {
+    const MArgs<T> &a;
+    int b;
+    __device__ Fib(const MArgs<T> &a_, int b_) : a(a_), b(b_) {}
+    __device__ __forceinline__ size_t ix(size_t r) const { return r * (size_t)a.B + (size_t)b; }
+    __device__ __forceinline__ double k(int r) const { return a.fc[ix((size_t)r)]; }
+    __device__ __forceinline__ double st(int s, int i) const { return (double)a.st[ix((size_t)s * a.W + i)]; }
+    __device__ __forceinline__ void set(int s, int i, double v) const { a.st[ix((size_t)s * a.W + i)] = (T)v; }
+    __device__ __forceinline__ double &sc(size_t r) const { return a.sc[ix(r)]; }
+    __device__ __forceinline__ double ve(int c) const { return a.ve[ix((size_t)c)]; }
+
+    /* cnexp gate update of node i with its new vm (state slots m h p s from rates p m h s) */
+    __device__ __forceinline__ void gates(int i, double vnew, double dt) const
+    {
+        double al[4], be[4];
+        rates_raw(vnew, al, be);
+        const int slot[4] = {2, 0, 1, 3};
+        for (int q = 0; q < 4; q++) {
+            double sum = al[q] + be[q];
+            double inf = al[q] / sum;
+            double x = st(slot[q], i);
+            set(slot[q], i, inf + (x - inf) * exp(-dt * a.q[q] * sum));
+        }
+    }
+
+    /* ve of step kk at every compartment, as the CPU engine builds it (midstep waveform samples,
+     * silent contacts skipped, the sum rounded to the run's precision) */
+    __device__ void build_ve(long long kk) const
+    {
+        const int C = a.C, M = a.M;
+        double w[AXM_MRG_MAX_CONTACTS];
+        int on[AXM_MRG_MAX_CONTACTS];
+        for (int c = 0; c < C; c++) {
+            int wi = a.wave_of[(size_t)b * C + c];
+            w[c] = 0;
+            if (wi >= 0) {
+                const double *wv = a.waves + (size_t)wi * (size_t)a.wlen;
+                w[c] = 0.5 * (series_at(wv, a.wlen, kk) + series_at(wv, a.wlen, kk + 1));
+            }
+            on[c] = wi >= 0 && w[c] != 0.0;
+        }
+        for (int j = 0; j < M; j++) {
+            double acc = 0.0;
+            for (int c = 0; c < C; c++)
+                if (on[c]) acc += w[c] * a.phi[ix((size_t)c * M + j)];
+            a.ve[ix((size_t)j)] = (double)(T)acc;
+        }
+    }
+
+    /* intracellular current at node i for step kk, in the run's precision; 0 when none */
+    __device__ __forceinline__ double intra(long long kk, int i) const
+    {
+        T in = (T)0;
+        for (int p = 0; p < a.n_pulses; p++) {
+            const MPulse &q = a.pulses[p];
+            if (kk < q.k_on || kk >= q.k_off || (q.fiber >= 0 && q.fiber != b) || q.node != i) continue;
+            in = (T)((double)in + q.amp);
+        }
+        return (double)in;
+    }
+
+    __device__ void step_general(long long kk, int has_in) const;
+    __device__ void step_condensed(long long kk, int has_in) const;
+};
+
+/* Any pulse on in step kk, for any fiber (the CPU adds a zero current then, which changes nothing) */
+template <typename T> __device__ __forceinline__ int pulses_on(const MArgs<T> &a, long long kk)
+{
+    for (int p = 0; p < a.n_pulses; p++)
+        if (kk >= a.pulses[p].k_on && kk < a.pulses[p].k_off) return 1;
+    return 0;
+}
+
+/* Passive end nodes: the full 2-unknown block-tridiagonal elimination along the chain
+ * (core/mrg.c step_fiber). Scratch: 7 rows per compartment. */
+template <typename T> __device__ void Fib<T>::step_general(long long kk, int has_in) const
+{
+    const int M = a.M, W = a.W, pe = a.pe;
+    const double dt = a.dt;
+    double Cdt[N_TYPES], Cmydt[N_TYPES];
+    for (int t = 0; t < N_TYPES; t++) {
+        Cdt[t] = k(K_C + t) / dt;
+        Cmydt[t] = k(K_CMY + t) / dt;
+    }
+    double s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0, gip = 0, gxp = 0;
+    int shp = 0;
+    double ep_prev = 0;
+    for (int c = 0, j = 0, i = 0; c < M; c++) {
+        int t = type_of(j);
+        int endn = (j == 0 && (i == 0 || i == W - 1));
+        if (endn && pe) t = T_END;
+        int sh = (t == T_NODE);
+        double e = ve(c);
+        double v = j == 0 ? st(4, i) : a.vm[ix((size_t)c)];
+        double gion, jion;
+        if (sh) {
+            double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
+            double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
+            double A = k(K_A);
+            gion = A * (gna + gnap + gk + a.gl);
+            jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
+        } else {
+            gion = k(K_GPAS + t);
+            jion = gion * a.epas;
+        }
+        double aa = Cdt[t] + gion;
+        double common = Cdt[t] * v + jion;
+        double gin = 0, gxn = 0;
+        int shn = 0;
+        if (c < M - 1) {
+            gin = k(K_GI + j);
+            gxn = k(K_GX + j);
+            if (pe && (c == 0 || c == M - 2)) gxn = c == 0 ? k(K_GXF) : k(K_GXL);
+            shn = (j == 10 && !(pe && i + 1 == W - 1));
+        }
+        double D11 = aa + gip + gin, D12, D22, r1 = common, r2;
+        if (j == 0 && has_in) r1 += intra(kk, i);
+        double gxe_p = gxp, gxe_n = gxn;
+        if (sh) {
+            D12 = 0;
+            D22 = 1;
+            r1 += aa * e;
+            r2 = e;
+            gxe_p = gxe_n = 0;
+        } else {
+            D12 = -aa;
+            D22 = aa + Cmydt[t] + k(K_GMY + t) + gxp + gxn;
+            r2 = -common + k(K_GMY + t) * e + Cmydt[t] * (e + a.vx[ix((size_t)c)] - a.ep[ix((size_t)c)]);
+            if (shp) {
+                r2 += gxp * ep_prev;
+                gxe_p = 0;
+            }
+            if (shn) {
+                r2 += gxn * ve(c + 1);
+                gxe_n = 0;
+            }
+        }
+        D11 -= gip * gip * s11;
+        D12 -= gip * gxe_p * s12;
+        D22 -= gxe_p * gxe_p * s22;
+        r1 += gip * y1;
+        r2 += gxe_p * y2;
+        double det = D11 * D22 - D12 * D12;
+        s11 = D22 / det;
+        s12 = -D12 / det;
+        s22 = D11 / det;
+        y1 = s11 * r1 + s12 * r2;
+        y2 = s12 * r1 + s22 * r2;
+        size_t q = (size_t)c * 7;
+        sc(q + 0) = s11;
+        sc(q + 1) = s12;
+        sc(q + 2) = s22;
+        sc(q + 3) = y1;
+        sc(q + 4) = y2;
+        sc(q + 5) = gin;
+        sc(q + 6) = gxe_n;
+        gip = gin;
+        gxp = gxn;
+        shp = sh;
+        ep_prev = e;
+        if (++j == 11) {
+            j = 0;
+            i++;
+        }
+    }
+    double x1 = 0, x2 = 0;
+    for (int c = M - 1; c >= 0; c--) {
+        size_t q = (size_t)c * 7;
+        double t1 = sc(q + 5) * x1, t2 = sc(q + 6) * x2;
+        x1 = sc(q + 3) + sc(q + 0) * t1 + sc(q + 1) * t2;
+        x2 = sc(q + 4) + sc(q + 1) * t1 + sc(q + 2) * t2;
+        double vnew = x1 - x2;
+        a.vm[ix((size_t)c)] = vnew;
+        a.vx[ix((size_t)c)] = x2;
+        a.ep[ix((size_t)c)] = ve(c);
+        if (c % 11 == 0) {
+            int i = c / 11;
+            set(4, i, vnew);
+            if (pe && (i == 0 || i == W - 1)) continue;
+            gates(i, vnew, dt);
+        }
+    }
+}
+
+/* All nodes active: internodes condensed onto a tridiagonal node system with the cached factors
+ * (core/mrg.c step_fiber_condensed). Scratch rows: z0 [20][W-1], then nd [W][3]. */
+template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int has_in) const
+{
+    const int W = a.W, NI = W - 1;
+    const double dt = a.dt;
+    const size_t ND = (size_t)20 * NI;
+    double Cdt[N_TYPES], Cmydt[N_TYPES];
+    for (int t = 0; t < N_TYPES; t++) {
+        Cdt[t] = k(K_C + t) / dt;
+        Cmydt[t] = k(K_CMY + t) / dt;
+    }
+    const double g = k(K_GI + 0);
+    const double P = k(K_Z1 + 0), Q = k(K_Z1 + 18), R = k(K_Z2 + 18);
+    for (int i = 0; i < NI; i++) {
+        int c0 = 11 * i;
+        for (int q = 0; q < 10; q++) {
+            int c = c0 + 1 + q;
+            int t = type_of(q + 1);
+            double e = ve(c);
+            double common = Cdt[t] * a.vm[ix((size_t)c)] + k(K_GPAS + t) * a.epas;
+            sc((size_t)(2 * q) * NI + i) = common;
+            sc((size_t)(2 * q + 1) * NI + i) =
+                -common + k(K_GMY + t) * e + Cmydt[t] * (e + a.vx[ix((size_t)c)] - a.ep[ix((size_t)c)]);
+        }
+        sc((size_t)1 * NI + i) += k(K_GX + 0) * ve(c0);
+        sc((size_t)19 * NI + i) += k(K_GX + 10) * ve(c0 + 11);
+    }
+    for (int q = 0; q < 10; q++) {
+        const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
+        const size_t r1 = (size_t)(2 * q) * NI, r2 = r1 + NI;
+        if (q) {
+            const double gik = k(K_GI + q), gxk = k(K_GX + q);
+            for (int i = 0; i < NI; i++) {
+                double a1 = sc(r1 + i) + gik * sc(r1 - 2 * NI + i), a2 = sc(r2 + i) + gxk * sc(r1 - NI + i);
+                sc(r1 + i) = s11 * a1 + s12 * a2;
+                sc(r2 + i) = s12 * a1 + s22 * a2;
+            }
+        } else {
+            for (int i = 0; i < NI; i++) {
+                double a1 = sc(r1 + i), a2 = sc(r2 + i);
+                sc(r1 + i) = s11 * a1 + s12 * a2;
+                sc(r2 + i) = s12 * a1 + s22 * a2;
+            }
+        }
+    }
+    for (int q = 8; q >= 0; q--) {
+        const size_t x1 = (size_t)(2 * q) * NI, x2 = x1 + NI, n1 = x1 + 2 * NI, n2 = x1 + 3 * NI;
+        const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
+        const double gin = k(K_GI + q + 1), gxn = k(K_GX + q + 1);
+        for (int i = 0; i < NI; i++) {
+            double t1 = gin * sc(n1 + i), t2 = gxn * sc(n2 + i);
+            sc(x1 + i) += s11 * t1 + s12 * t2;
+            sc(x2 + i) += s12 * t1 + s22 * t2;
+        }
+    }
+    const double A = k(K_A), CdtN = Cdt[T_NODE];
+    for (int i = 0; i < W; i++) {
+        double v = st(4, i);
+        double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
+        double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
+        double gion = A * (gna + gnap + gk + a.gl);
+        double jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
+        double aa = CdtN + gion, e = ve(11 * i);
+        double d = aa, rhs = CdtN * v + jion + aa * e;
+        if (has_in) rhs += intra(kk, i);
+        if (i < W - 1) {
+            d += g - g * g * P;
+            rhs += g * sc((size_t)i);
+        }
+        if (i > 0) {
+            d += g - g * g * R;
+            rhs += g * sc((size_t)18 * NI + (i - 1));
+        }
+        sc(ND + 3 * i) = d;
+        sc(ND + 3 * i + 1) = rhs;
+    }
+    const double off = -g * g * Q;
+    for (int i = 0; i < W; i++) {
+        double d = sc(ND + 3 * i), rhs = sc(ND + 3 * i + 1);
+        if (i) {
+            double cp = sc(ND + 3 * (i - 1) + 2);
+            d -= off * cp;
+            rhs -= off * sc(ND + 3 * (i - 1) + 1);
+        }
+        sc(ND + 3 * i + 1) = rhs / d;
+        sc(ND + 3 * i + 2) = off / d;
+        sc(ND + 3 * i) = d;
+    }
+    for (int i = W - 2; i >= 0; i--) sc(ND + 3 * i + 1) -= sc(ND + 3 * i + 2) * sc(ND + 3 * (i + 1) + 1);
+    for (int i = 0; i < NI; i++) {
+        double gl = g * sc(ND + 3 * i + 1), gr = g * sc(ND + 3 * (i + 1) + 1);
+        int c0 = 11 * i;
+        for (int q = 0; q < 10; q++) {
+            int c = c0 + 1 + q;
+            double xi = sc((size_t)(2 * q) * NI + i) + gl * k(K_Z1 + 2 * q) + gr * k(K_Z2 + 2 * q);
+            double xx = sc((size_t)(2 * q + 1) * NI + i) + gl * k(K_Z1 + 2 * q + 1) + gr * k(K_Z2 + 2 * q + 1);
+            a.vm[ix((size_t)c)] = xi - xx;
+            a.vx[ix((size_t)c)] = xx;
+            a.ep[ix((size_t)c)] = ve(c);
+        }
+    }
+    for (int i = 0; i < W; i++) {
+        int c = 11 * i;
+        double e = ve(c);
+        double vnew = sc(ND + 3 * i + 1) - e;
+        a.vm[ix((size_t)c)] = vnew;
+        a.vx[ix((size_t)c)] = e;
+        a.ep[ix((size_t)c)] = e;
+        set(4, i, vnew);
+        gates(i, vnew, dt);
+    }
+}
+
+template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kernel(const MArgs<T> a)
+{
+    const int b = (int)(blockIdx.x * AXM_MRG_BLOCK + threadIdx.x);
+    if (b >= a.B) return;
+    Fib<T> f(a, b);
+    for (long long j = 0; j < a.n_steps; j++) {
+        long long kk = a.k0 + j;
+        f.build_ve(kk);
+        int has_in = pulses_on(a, kk);
+        if (a.pe)
+            f.step_general(kk, has_in);
+        else
+            f.step_condensed(kk, has_in);
+        if (a.rec) {
+            T *r = a.rec + (size_t)j * 5 * a.W * a.B;
+            for (int s = 0; s < 5 * a.W; s++) r[(size_t)s * a.B + b] = a.st[(size_t)s * a.B + b];
+        }
+    }
+}
+
+} // namespace axmmrg
+
+#endif
