@@ -4,7 +4,8 @@
 #      (libcjson/hdf5/cmocka from the system, or from .gpudeps/ made by tests/gpu/pack-deps.sh on a
 #      machine that has them, for GPU images without those packages);
 #   2. runs the parity tests (GPU vs CPU, op by op, fresh random inputs);
-#   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU);
+#   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
+#      and bench_cuda_mrg (MRG forward against the CPU engine);
 #   4. prints a short table last.
 # Usage: sh tests/gpu/check.sh [outdir]   (logs go to outdir, default $OUT or /tmp/axm-gpu-check)
 set -u
@@ -38,7 +39,7 @@ fi
 NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
 set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
-if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/bench/bench_cuda >"$LOG/build.log" 2>&1; then
+if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
   echo "check: build failed (log: $LOG/build.log)"
   exit 1
@@ -57,11 +58,14 @@ prc=$?
 t2=$(date +%s)
 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
+"$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
 
 cat "$LOG/parity.log" "$LOG/parity_mrg.log"
 echo
 cat "$LOG/bench.log"
+echo
+cat "$LOG/bench_mrg.log"
 echo
 echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder):"
 sed 's/^/  /' "$LOG/ptxas.txt" | head -24
@@ -80,4 +84,5 @@ grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" "$LOG/parity_
 printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
 sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
+sed -n '/^cpu fp64/,$p' "$LOG/bench_mrg.log" | sed 's/^/    MRG /'
 [ $prc -eq 0 ] && [ $brc -eq 0 ]
