@@ -138,6 +138,22 @@ int axm_cuda_mrg_state(const axm_cuda_mrg *s, double *out, axm_err *err);
 int axm_cuda_mrg_set_state(axm_cuda_mrg *s, const double *state, axm_err *err);
 /* Hidden compartment state, [B][11W-10] each (as axm_mrg_hidden); either pointer may be NULL. */
 int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *err);
+/* ---- training: the BPTT chunk (train.h axm_train_chunk) ------------------------------------ */
+
+#include "smf_grad.h"
+
+/* Device buffers reused from chunk to chunk (grown when a chunk is larger). device < 0: device 0. */
+typedef struct axm_cuda_train axm_cuda_train;
+axm_cuda_train *axm_cuda_train_create(int device, axm_err *err);
+void axm_cuda_train_destroy(axm_cuda_train *t);
+
+/* axm_train_chunk (train.h) on the GPU, fp64, same arguments and results: the loss goes to *loss,
+ * the gradient is added to g->p / g->w (g NULL: loss only), s_io becomes the final state. Sums run
+ * in a fixed order (per fiber on the GPU, then fibers in order on the host): the result does not
+ * depend on the launch. W <= AXM_CUDA_MAX_NODES. Bad input: AXM_ERR_INPUT naming the argument. */
+int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W, int L,
+                         const double *ve, const double *target, const double w[5], double norm, double dt,
+                         double *s_io, axm_smfg_grad *g, double *loss, axm_err *err);
 
 #ifdef __cplusplus
 }

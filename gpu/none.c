@@ -180,3 +180,26 @@ int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *
     (void)s; (void)vm; (void)vx;
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }
+
+/* ---- training ---- */
+
+#include <math.h>
+
+axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
+{
+    (void)device;
+    axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+    return NULL;
+}
+
+void axm_cuda_train_destroy(axm_cuda_train *t) { (void)t; }
+
+int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W, int L,
+                         const double *ve, const double *target, const double w[5], double norm, double dt,
+                         double *s_io, axm_smfg_grad *g, double *loss, axm_err *err)
+{
+    (void)t; (void)th; (void)D; (void)B; (void)W; (void)L; (void)ve; (void)target; (void)w;
+    (void)norm; (void)dt; (void)s_io; (void)g;
+    if (loss) *loss = NAN;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}

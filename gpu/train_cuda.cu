@@ -1,0 +1,232 @@
+/* Host side of the GPU training chunk (axm_cuda_train_chunk): input checks, grow-only device
+ * buffers kept in the context between chunks, one launch per chunk, and the per-fiber lumped chain
+ * rule (axm_smfg_grad_flush_fiber) on the host in fiber order. Kernel in train_kernel.cuh. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_util.h"
+#include "train_kernel.cuh"
+
+using namespace axmtr;
+
+struct axm_cuda_train {
+    int dev;
+    double *d_fib, *d_ve, *d_tgt, *d_s, *d_traj, *d_out;
+    size_t n_fib, n_ve, n_tgt, n_s, n_traj, n_out; /* capacities, doubles */
+    double *h_fib, *h_out;
+    size_t nh_fib, nh_out;
+};
+
+namespace {
+
+/* Makes *p hold at least n doubles (contents not kept). */
+int dgrow(double **p, size_t *cap, size_t n, const char *what, axm_err *err)
+{
+    if (n <= *cap && *p) return AXM_OK;
+    if (*p) cudaFree(*p);
+    *p = NULL;
+    *cap = 0;
+    cudaError_t e = cudaMalloc((void **)p, (n ? n : 1) * sizeof(double));
+    if (e != cudaSuccess) {
+        *p = NULL;
+        cudaGetLastError();
+        return axm_fail(err, AXM_ERR_NOMEM, "cuda: %s:%d: cudaMalloc(%s, %zu bytes): %s", __FILE__, __LINE__, what,
+                        n * sizeof(double), cudaGetErrorString(e));
+    }
+    *cap = n;
+    return AXM_OK;
+}
+
+int hgrow(double **p, size_t *cap, size_t n, axm_err *err)
+{
+    if (n <= *cap && *p) return AXM_OK;
+    double *q = (double *)realloc(*p, (n ? n : 1) * sizeof(double));
+    if (!q) return axm_fail(err, AXM_ERR_NOMEM, "cuda train: out of host memory (%zu doubles)", n);
+    *p = q;
+    *cap = n;
+    return AXM_OK;
+}
+
+int bad(axm_err *err, const char *fmt, const char *what, double x)
+{
+    return axm_fail(err, AXM_ERR_INPUT, fmt, what, x);
+}
+
+int check_input(const axm_smfg_theta *th, const double *D, int B, int W, int L, const double *ve,
+                const double *target, const double w[5], double norm, double dt, const double *s_io,
+                axm_err *err)
+{
+    if (!th) return axm_fail(err, AXM_ERR_INPUT, "cuda train: theta: missing (expected the S-MF parameters)");
+    if (B < 1) return axm_fail(err, AXM_ERR_INPUT, "cuda train: B = %d fibers: expected >= 1", B);
+    if (W < 1 || W > AXM_CUDA_MAX_NODES)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda train: W = %d nodes: expected 1..%d", W, AXM_CUDA_MAX_NODES);
+    if (L < 0) return axm_fail(err, AXM_ERR_INPUT, "cuda train: L = %d steps: expected >= 0", L);
+    if (th->taps < 1 || th->taps > AXM_MAX_TAPS || th->taps % 2 == 0)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda train: stencil taps = %d: expected odd, 1..%d", th->taps,
+                        AXM_MAX_TAPS);
+    if (!D || !target || !w || !s_io || (L > 0 && !ve))
+        return axm_fail(err, AXM_ERR_INPUT, "cuda train: %s: missing (NULL array)",
+                        !D ? "D" : !target ? "target" : !w ? "state weights" : !s_io ? "state" : "ve");
+    if (!(norm > 0) || !isfinite(norm)) return bad(err, "cuda train: %s = %g: expected finite > 0", "norm", norm);
+    if (!(dt > 0) || !isfinite(dt)) return bad(err, "cuda train: %s = %g ms: expected finite > 0", "dt", dt);
+    for (int s = 0; s < 5; s++)
+        if (!isfinite(w[s]))
+            return axm_fail(err, AXM_ERR_INPUT, "cuda train: state weight %d = %g: expected finite", s, w[s]);
+    for (int b = 0; b < B; b++)
+        if (!(D[b] > 0) || !isfinite(D[b]))
+            return axm_fail(err, AXM_ERR_INPUT, "cuda train: D[%d] = %g um: expected finite > 0", b, D[b]);
+    return AXM_OK;
+}
+
+} // namespace
+
+extern "C" axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
+{
+    if (!axm_cuda_available(err)) return NULL;
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || device >= n) {
+        cudaGetLastError();
+        axm_fail(err, AXM_ERR_INPUT, "cuda train: device %d: expected 0..%d", device, n - 1);
+        return NULL;
+    }
+    axm_cuda_train *t = (axm_cuda_train *)calloc(1, sizeof *t);
+    if (!t) {
+        axm_fail(err, AXM_ERR_NOMEM, "cuda train: out of memory");
+        return NULL;
+    }
+    t->dev = device < 0 ? 0 : device;
+    return t;
+}
+
+extern "C" void axm_cuda_train_destroy(axm_cuda_train *t)
+{
+    if (!t) return;
+    cudaSetDevice(t->dev);
+    double *d[] = {t->d_fib, t->d_ve, t->d_tgt, t->d_s, t->d_traj, t->d_out};
+    for (double *p : d)
+        if (p) cudaFree(p);
+    free(t->h_fib);
+    free(t->h_out);
+    free(t);
+}
+
+template <int NPL> static cudaError_t launch(const TrainArgs &a)
+{
+    dim3 grid((unsigned)a.B), block(32);
+#ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
+    axmemu::launch(grid, block, [&] { train_kernel<NPL>(a); });
+#else
+    train_kernel<NPL><<<grid, block>>>(a);
+#endif
+    return cudaGetLastError();
+}
+
+extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W,
+                                    int L, const double *ve, const double *target, const double w[5],
+                                    double norm, double dt, double *s_io, axm_smfg_grad *g, double *loss,
+                                    axm_err *err)
+{
+    if (loss) *loss = NAN;
+    if (!t) return axm_fail(err, AXM_ERR_INPUT, "cuda train: no context (axm_cuda_train_create failed?)");
+    int rc = check_input(th, D, B, W, L, ve, target, w, norm, dt, s_io, err);
+    if (rc) return rc;
+    AXM_CK(cudaSetDevice(t->dev));
+    const size_t n5 = 5 * (size_t)W;
+    const size_t nve = (size_t)L * B * W, ntgt = (size_t)(L + 1) * B * n5, ns = (size_t)B * n5;
+    if ((rc = dgrow(&t->d_fib, &t->n_fib, (size_t)B * NFIB, "fiber constants", err)) ||
+        (rc = dgrow(&t->d_ve, &t->n_ve, nve, "ve", err)) || (rc = dgrow(&t->d_tgt, &t->n_tgt, ntgt, "targets", err)) ||
+        (rc = dgrow(&t->d_s, &t->n_s, ns, "state", err)) ||
+        (rc = dgrow(&t->d_traj, &t->n_traj, (size_t)(L + 1) * ns, "trajectory", err)) ||
+        (rc = dgrow(&t->d_out, &t->n_out, (size_t)B * NOUT, "adjoints", err)) ||
+        (rc = hgrow(&t->h_fib, &t->nh_fib, (size_t)B * NFIB, err)) ||
+        (rc = hgrow(&t->h_out, &t->nh_out, (size_t)B * NOUT, err)))
+        return rc;
+
+    TrainArgs a;
+    memset(&a, 0, sizeof a);
+    memcpy(a.p, th->p, sizeof a.p);
+    axm_smfg_lumped lp;
+    for (int b = 0; b < B; b++) {
+        axm_smfg_lump(th, D[b], &lp);
+        double *f = t->h_fib + (size_t)b * NFIB;
+        f[0] = lp.Cn;
+        f[1] = lp.ra;
+        f[2] = lp.gna;
+        f[3] = lp.gnap;
+        f[4] = lp.gk;
+        f[5] = lp.gl;
+        for (int q = 0; q < 4; q++) f[6 + q] = lp.q[q];
+        if (b == 0) memcpy(a.ws, lp.ws, sizeof a.ws); /* D-independent */
+    }
+    memcpy(a.w, w, sizeof a.w);
+    a.norm = norm;
+    a.dt = dt;
+    a.taps = th->taps;
+    a.handle_nan = th->handle_nan;
+    a.round_f32 = th->round_f32;
+    a.want_grad = g != NULL;
+    a.B = B;
+    a.W = W;
+    a.L = L;
+    a.fib = t->d_fib;
+    a.ve = t->d_ve;
+    a.tgt = t->d_tgt;
+    a.s = t->d_s;
+    a.traj = t->d_traj;
+    a.out = t->d_out;
+
+    AXM_CK(cudaMemcpy(t->d_fib, t->h_fib, (size_t)B * NFIB * sizeof(double), cudaMemcpyHostToDevice));
+    if (nve) AXM_CK(cudaMemcpy(t->d_ve, ve, nve * sizeof(double), cudaMemcpyHostToDevice));
+    AXM_CK(cudaMemcpy(t->d_tgt, target, ntgt * sizeof(double), cudaMemcpyHostToDevice));
+    AXM_CK(cudaMemcpy(t->d_s, s_io, ns * sizeof(double), cudaMemcpyHostToDevice));
+    cudaError_t e;
+    if (W <= 32)
+        e = launch<1>(a);
+    else if (W <= 64)
+        e = launch<2>(a);
+    else if (W <= 128)
+        e = launch<4>(a);
+    else
+        e = launch<8>(a);
+    if (e != cudaSuccess)
+        return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: train_kernel launch (B %d, W %d): %s", __FILE__,
+                        __LINE__, B, W, cudaGetErrorString(e));
+    AXM_CK(cudaMemcpy(t->h_out, t->d_out, (size_t)B * NOUT * sizeof(double), cudaMemcpyDeviceToHost));
+    AXM_CK(cudaMemcpy(s_io, t->d_s, ns * sizeof(double), cudaMemcpyDeviceToHost));
+
+    /* fiber order on the host: deterministic, whatever the launch */
+    double sum = 0;
+    axm_smfg_grad tot, gf;
+    if (g) axm_smfg_grad_zero(&tot);
+    for (int b = 0; b < B; b++) {
+        const double *o = t->h_out + (size_t)b * NOUT;
+        sum += o[0];
+        if (!g) continue;
+        axm_smfg_grad_zero(&gf);
+        for (int gg = 0; gg < 4; gg++)
+            for (int ab = 0; ab < 2; ab++)
+                for (int c = 0; c < 3; c++) gf.p[rate_ia(gg, ab) + c] = o[1 + (gg * 2 + ab) * 3 + c];
+        gf.p[AXM_SMFG_ENA] = o[1 + G_ENA];
+        gf.p[AXM_SMFG_EK] = o[1 + G_EK];
+        gf.p[AXM_SMFG_EL] = o[1 + G_EL];
+        gf.p[AXM_SMFG_VTRAUB] = o[1 + G_VT];
+        const double *l = o + 1 + NG;
+        gf.Cn = l[0];
+        gf.ra = l[1];
+        gf.gna = l[2];
+        gf.gnap = l[3];
+        gf.gk = l[4];
+        gf.gl = l[5];
+        for (int q = 0; q < 4; q++) gf.q[q] = l[6 + q];
+        for (int c = 0; c < 2; c++)
+            for (int k = 0; k < AXM_MAX_TAPS; k++) gf.ws[c][k] = l[NL + c * AXM_MAX_TAPS + k];
+        axm_smfg_grad_flush_fiber(th, D[b], &gf);
+        axm_smfg_grad_add(&tot, &gf);
+    }
+    if (g) axm_smfg_grad_add(g, &tot);
+    if (loss) *loss = sum / norm;
+    return AXM_OK;
+}

@@ -1,0 +1,475 @@
+/* The BPTT training chunk on the GPU (core/train.c axm_train_chunk, core/smf_grad.c's step and its
+ * vector-Jacobian product), fp64.
+ *
+ * Layout as the forward kernel (smf_kernel.cuh): one warp per fiber (one warp per block, so that a
+ * small batch spreads over the SMs), node j in lane j % 32, register slot j / 32 (NPL slots,
+ * W <= 32 NPL). The forward keeps the state in registers and writes the chunk's trajectory to global
+ * memory ([fiber][step][state][node]: each lane reads back only its own nodes); the backward walks
+ * it in reverse with the state adjoints in registers. Neighbours (v, ve for the stencil; the stencil
+ * adjoint gd2v, which the CPU scatters) go through shared-memory rows; the scatter becomes a gather
+ * (each node sums the (neighbour, tap) pairs whose reflected index is itself), so no atomics.
+ * Parameter adjoints are accumulated per lane over all steps and reduced across the warp once, in a
+ * fixed order; the host sums the per-fiber results in fiber order and applies the per-fiber lumped
+ * chain rule (axm_smfg_grad_flush_fiber): the result is deterministic.
+ *
+ * The formulas are device copies of core/smf_grad.c, in the same order of operations (the tests hold
+ * the two to 1e-9; they differ by exp's last bit, FMA contraction and summation order). */
+#ifndef AXM_TRAIN_KERNEL_CUH
+#define AXM_TRAIN_KERNEL_CUH
+
+#include <float.h>
+#include <math.h>
+
+#include "axm_cuda.h"
+
+namespace axmtr {
+
+constexpr unsigned FULL = 0xffffffffu;
+constexpr int NFIB = 10;                 /* per fiber: Cn, ra, gna, gnap, gk, gl, q[4] */
+constexpr int NG = 28;                   /* parameter adjoints: 24 rate constants, ena, ek, el, vtraub */
+constexpr int G_ENA = 24, G_EK = 25, G_EL = 26, G_VT = 27;
+constexpr int NL = 10;                   /* lumped adjoints: Cn, ra, gna, gnap, gk, gl, q[4] */
+constexpr int NOUT = 1 + NG + NL + 2 * AXM_MAX_TAPS; /* per fiber: loss, then the adjoints */
+
+enum { LIN_POS, LIN_NEG, SIG_NEG, SIG_S };
+
+/* Rate g (m, h, p, s), ab (0 alpha, 1 beta): type and index of its A (B, C follow) in smf_grad.h. */
+__host__ __device__ __forceinline__ int rate_type(int g, int ab)
+{
+    switch (g * 2 + ab) {
+    case 0: return LIN_POS;
+    case 1: return LIN_NEG;
+    case 2: return LIN_NEG;
+    case 3: return SIG_NEG;
+    case 4: return LIN_POS;
+    case 5: return LIN_NEG;
+    default: return SIG_S;
+    }
+}
+
+__host__ __device__ __forceinline__ int rate_ia(int g, int ab)
+{
+    switch (g * 2 + ab) {
+    case 0: return AXM_SMFG_AMA;
+    case 1: return AXM_SMFG_BMA;
+    case 2: return AXM_SMFG_AHA;
+    case 3: return AXM_SMFG_BHA;
+    case 4: return AXM_SMFG_AMPA;
+    case 5: return AXM_SMFG_BMPA;
+    case 6: return AXM_SMFG_ASA;
+    default: return AXM_SMFG_BSA;
+    }
+}
+
+struct TrainArgs {
+    double p[AXM_SMFG_NP];
+    double ws[2][AXM_MAX_TAPS]; /* symmetrized stencil (the same for every fiber) */
+    double w[5], norm, dt;
+    int taps, handle_nan, round_f32, want_grad;
+    int B, W, L;
+    const double *fib;          /* [B][NFIB] */
+    const double *ve;           /* (L, B, W) */
+    const double *tgt;          /* (L+1, B, 5, W) */
+    double *s;                  /* (B, 5, W) in/out */
+    double *traj;               /* [B][L+1][5][W] */
+    double *out;                /* [B][NOUT] */
+};
+
+struct RateV {
+    double val, dv, dA, dB, dC, dT;
+};
+
+__device__ __forceinline__ double nan_to_num(double x)
+{
+    if (isnan(x)) return 0.0;
+    if (isinf(x)) return x > 0 ? DBL_MAX : -DBL_MAX;
+    return x;
+}
+
+/* smf_grad.c rate_eval */
+template <bool WANT_D>
+__device__ __forceinline__ void rate_eval(int type, const double *p, int ia, double v, int hn, RateV &o)
+{
+    double A = p[ia], B = p[ia + 1], C = p[ia + 2];
+    if (type == LIN_POS || type == LIN_NEG) {
+        double u, su;
+        if (type == LIN_POS) {
+            u = v + B;
+            su = 1;
+        } else {
+            u = -(v + B);
+            su = -1;
+        }
+        double e = exp(-u / C);
+        o.val = A * u / (1 - e);
+        o.dT = 0;
+        if (hn && isnan(o.val)) {
+            o.val = A * C;
+            if (WANT_D) {
+                o.dA = C;
+                o.dC = A;
+                o.dv = o.dB = su * A * 0.5;
+            }
+            return;
+        }
+        if (!WANT_D) return;
+        double x = u / C, f, fu, fC;
+        if (fabs(x) < 1e-3) {
+            f = C * (1 + x / 2 + x * x / 12);
+            fu = 0.5 + x / 6 - x * x * x / 180;
+            fC = 1 - x * x / 12;
+        } else if (!isfinite(e)) {
+            f = 0;
+            fu = 0;
+            fC = 0;
+        } else {
+            double den = 1 - e;
+            f = u / den;
+            fu = (den - u * e / C) / (den * den);
+            fC = u * u * e / (C * C * den * den);
+        }
+        o.dA = f;
+        o.dv = o.dB = su * A * fu;
+        o.dC = A * fC;
+        return;
+    }
+    double z, dzv, dzC, dzT;
+    if (type == SIG_NEG) {
+        z = -(v + B) / C;
+        dzv = -1 / C;
+        dzC = (v + B) / (C * C);
+        dzT = 0;
+        o.val = A / (1 + exp(z));
+    } else {
+        double a = v + B - p[AXM_SMFG_VTRAUB];
+        z = a / C;
+        dzv = 1 / C;
+        dzC = -a / (C * C);
+        dzT = -1 / C;
+        o.val = A / (exp(z) + 1);
+    }
+    if (hn && !isfinite(o.val)) {
+        o.val = nan_to_num(o.val);
+        o.dv = o.dA = o.dB = o.dC = o.dT = 0;
+        return;
+    }
+    if (!WANT_D) return;
+    double s = 1 / (1 + exp(z));
+    double dz = -A * s * (1 - s);
+    o.dA = s;
+    o.dv = o.dB = dz * dzv;
+    o.dC = dz * dzC;
+    o.dT = dz * dzT;
+}
+
+__device__ __forceinline__ int refl(int i, int W)
+{
+    while (i < 0 || i > W - 1) {
+        if (i < 0) i = -i;
+        if (i > W - 1) i = 2 * (W - 1) - i;
+    }
+    return i;
+}
+
+/* smf_grad.c stencil, node j, from the v and ve rows */
+__device__ __forceinline__ double stencil_at(const TrainArgs &a, const double *rv, const double *re, int j)
+{
+    const int W = a.W, taps = a.taps, h = taps / 2;
+    double s = 0;
+#pragma unroll
+    for (int k = 0; k < AXM_MAX_TAPS; k++)
+        if (k < taps) s += a.ws[0][k] * rv[refl(j - h + k, W)];
+#pragma unroll
+    for (int k = 0; k < AXM_MAX_TAPS; k++)
+        if (k < taps) s += a.ws[1][k] * re[refl(j - h + k, W)];
+    return s;
+}
+
+__device__ __forceinline__ double round_f32(double x) { return (double)(float)x; }
+
+/* smf_grad.c axm_smfg_fwd_step, one node */
+__device__ __forceinline__ void node_fwd(const TrainArgs &a, const double *fl, double d2v, const double xo[5],
+                                         double xn[5])
+{
+    const double *p = a.p;
+    const int hn = a.handle_nan;
+    const double dt = a.dt;
+    double v = xo[4], x[4];
+#pragma unroll
+    for (int g = 0; g < 4; g++) {
+        RateV ra, rb;
+        rate_eval<false>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra);
+        rate_eval<false>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb);
+        double S = ra.val + rb.val;
+        double xinf = ra.val / S;
+        x[g] = xinf - (xinf - xo[g]) * exp(-dt * (fl[6 + g] * S));
+    }
+    double m = x[0], hh = x[1], pp = x[2], s = x[3];
+    double I = fl[2] * m * m * m * hh * (v - p[AXM_SMFG_ENA]) + fl[3] * pp * pp * pp * (v - p[AXM_SMFG_ENA]) +
+               fl[4] * s * (v - p[AXM_SMFG_EK]) + fl[5] * (v - p[AXM_SMFG_EL]);
+    double dv = dt * (1 / fl[0]) * ((1 / fl[1]) * d2v - I);
+    if (a.round_f32) dv = round_f32(dv);
+    double vn = v + dv;
+    if (hn && !isfinite(vn)) vn = isnan(vn) ? 0.0 : (vn > 0 ? 1e5 : -1e5);
+#pragma unroll
+    for (int g = 0; g < 4; g++) xn[g] = a.round_f32 ? round_f32(x[g]) : x[g];
+    xn[4] = a.round_f32 ? round_f32(vn) : vn;
+}
+
+/* Per-lane adjoint accumulators. */
+struct Acc {
+    double gp[NG];
+    double gl[NL];
+    double gw[2][AXM_MAX_TAPS];
+};
+
+/* smf_grad.c axm_smfg_bwd_step, one node, up to the stencil adjoint: returns gd2v; ao[4] gets the
+ * node's own part of the v adjoint (the neighbours' stencil terms are gathered afterwards). */
+__device__ __forceinline__ double node_bwd(const TrainArgs &a, const double *fl, double d2v, const double xo[5],
+                                           const double gn[5], double ao[5], Acc &acc)
+{
+    const double *p = a.p;
+    const int hn = a.handle_nan;
+    const double dt = a.dt;
+    const double Cn = fl[0], ra_ = fl[1], gna = fl[2], gnap = fl[3], gk = fl[4], gl = fl[5];
+    const double ena = p[AXM_SMFG_ENA], ek = p[AXM_SMFG_EK], el = p[AXM_SMFG_EL];
+    double v = xo[4], x[4], E[4], xinf[4], S[4];
+    RateV ra[4], rb[4];
+#pragma unroll
+    for (int g = 0; g < 4; g++) {
+        rate_eval<true>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra[g]);
+        rate_eval<true>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb[g]);
+        S[g] = ra[g].val + rb[g].val;
+        xinf[g] = ra[g].val / S[g];
+        E[g] = exp(-dt * (fl[6 + g] * S[g]));
+        x[g] = xinf[g] - (xinf[g] - xo[g]) * E[g];
+    }
+    double m = x[0], hh = x[1], pp = x[2], s = x[3];
+    double m3 = m * m * m, p3 = pp * pp * pp;
+    double I = gna * m3 * hh * (v - ena) + gnap * p3 * (v - ena) + gk * s * (v - ek) + gl * (v - el);
+    double dv = dt * (1 / Cn) * ((1 / ra_) * d2v - I);
+    double gv = gn[4];
+    if (hn && !isfinite(v + dv)) gv = 0;
+    double gvo = gv;
+    double g_inner = gv * dt / Cn;
+    acc.gl[0] += gv * (-dv / Cn);
+    double gd2v = g_inner / ra_;
+    acc.gl[1] += -g_inner * d2v / (ra_ * ra_);
+    double gI = -g_inner;
+    double G[4];
+    G[0] = gn[0] + gI * gna * 3 * m * m * hh * (v - ena);
+    G[1] = gn[1] + gI * gna * m3 * (v - ena);
+    G[2] = gn[2] + gI * gnap * 3 * pp * pp * (v - ena);
+    G[3] = gn[3] + gI * gk * (v - ek);
+    gvo += gI * (gna * m3 * hh + gnap * p3 + gk * s + gl);
+    acc.gl[2] += gI * m3 * hh * (v - ena);
+    acc.gl[3] += gI * p3 * (v - ena);
+    acc.gl[4] += gI * s * (v - ek);
+    acc.gl[5] += gI * (v - el);
+    acc.gp[G_ENA] += -gI * (gna * m3 * hh + gnap * p3);
+    acc.gp[G_EK] += -gI * gk * s;
+    acc.gp[G_EL] += -gI * gl;
+#pragma unroll
+    for (int g = 0; g < 4; g++) {
+        double xog = xo[g];
+        ao[g] = G[g] * E[g];
+        double g_xinf = G[g] * (1 - E[g]);
+        double g_r = G[g] * (xinf[g] - xog) * dt * E[g];
+        double q = fl[6 + g];
+        double g_S = g_r * q - g_xinf * ra[g].val / (S[g] * S[g]);
+        double g_a = g_xinf / S[g] + g_S, g_b = g_S;
+        acc.gl[6 + g] += g_r * S[g];
+        gvo += g_a * ra[g].dv + g_b * rb[g].dv;
+        double *ga = acc.gp + (g * 2 + 0) * 3, *gb = acc.gp + (g * 2 + 1) * 3;
+        ga[0] += g_a * ra[g].dA;
+        ga[1] += g_a * ra[g].dB;
+        ga[2] += g_a * ra[g].dC;
+        gb[0] += g_b * rb[g].dA;
+        gb[1] += g_b * rb[g].dB;
+        gb[2] += g_b * rb[g].dC;
+        acc.gp[G_VT] += g_a * ra[g].dT + g_b * rb[g].dT;
+    }
+    ao[4] = gvo;
+    return gd2v;
+}
+
+__device__ __forceinline__ double warp_sum(double x)
+{
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(FULL, x, o);
+    return x;
+}
+
+template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const TrainArgs a)
+{
+    __shared__ double rv[32 * NPL], re[32 * NPL], rg[32 * NPL];
+    const int lane = threadIdx.x & 31, b = blockIdx.x;
+    const int B = a.B, W = a.W, L = a.L, n5 = 5 * W;
+    if (b >= B) return;
+    double fl[NFIB];
+#pragma unroll
+    for (int i = 0; i < NFIB; i++) fl[i] = a.fib[b * NFIB + i];
+    double *traj = a.traj + (size_t)b * (L + 1) * n5;
+
+    double x[NPL][5];
+    double loss = 0;
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+#pragma unroll
+        for (int s = 0; s < 5; s++) {
+            x[i][s] = j < W ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
+            if (j < W) {
+                traj[s * W + j] = x[i][s];
+                if (a.w[s] != 0) {
+                    double d = x[i][s] - a.tgt[((size_t)b * 5 + s) * W + j];
+                    loss += a.w[s] * (d * d);
+                }
+            }
+        }
+    }
+    /* forward, storing the trajectory */
+    for (int k = 0; k < L; k++) {
+        const double *ve = a.ve + ((size_t)k * B + b) * W;
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+                rv[j] = x[i][4];
+                re[j] = ve[j];
+            }
+        }
+        __syncwarp();
+        double *tn = traj + (size_t)(k + 1) * n5;
+        const double *y = a.tgt + ((size_t)(k + 1) * B + b) * n5;
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+                double xn[5];
+                node_fwd(a, fl, stencil_at(a, rv, re, j), x[i], xn);
+#pragma unroll
+                for (int s = 0; s < 5; s++) {
+                    x[i][s] = xn[s];
+                    tn[s * W + j] = xn[s];
+                    if (a.w[s] != 0) {
+                        double d = xn[s] - y[s * W + j];
+                        loss += a.w[s] * (d * d);
+                    }
+                }
+            }
+        }
+        __syncwarp(); /* the rows are rewritten next step */
+    }
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        if (j < W)
+#pragma unroll
+            for (int s = 0; s < 5; s++) a.s[((size_t)b * 5 + s) * W + j] = x[i][s];
+    }
+    double *out = a.out + (size_t)b * NOUT;
+    loss = warp_sum(loss);
+    if (lane == 0) out[0] = loss;
+    if (!a.want_grad) return;
+
+    /* backward: ad = dLoss/d(state at step k), walking k = L .. 1 */
+    Acc acc;
+#pragma unroll
+    for (int i = 0; i < NG; i++) acc.gp[i] = 0;
+#pragma unroll
+    for (int i = 0; i < NL; i++) acc.gl[i] = 0;
+#pragma unroll
+    for (int c = 0; c < 2; c++)
+#pragma unroll
+        for (int k = 0; k < AXM_MAX_TAPS; k++) acc.gw[c][k] = 0;
+    double ad[NPL][5];
+#pragma unroll
+    for (int i = 0; i < NPL; i++)
+#pragma unroll
+        for (int s = 0; s < 5; s++) ad[i][s] = 0;
+    const int taps = a.taps, h = taps / 2;
+    double cw[5];
+#pragma unroll
+    for (int s = 0; s < 5; s++) cw[s] = 2 * a.w[s] / a.norm;
+    for (int k = L; k >= 1; k--) {
+        const double *pk = traj + (size_t)k * n5, *y = a.tgt + ((size_t)k * B + b) * n5;
+        const double *po = traj + (size_t)(k - 1) * n5;
+        const double *ve = a.ve + ((size_t)(k - 1) * B + b) * W;
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+#pragma unroll
+                for (int s = 0; s < 5; s++) {
+                    ad[i][s] += cw[s] * (pk[s * W + j] - y[s * W + j]);
+                    x[i][s] = po[s * W + j];
+                }
+                rv[j] = x[i][4];
+                re[j] = ve[j];
+            }
+        }
+        __syncwarp();
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+                double ao[5];
+                rg[j] = node_bwd(a, fl, stencil_at(a, rv, re, j), x[i], ad[i], ao, acc);
+#pragma unroll
+                for (int s = 0; s < 5; s++) ad[i][s] = ao[s];
+            }
+        }
+        __syncwarp();
+        /* the stencil's adjoint: node j collects gd2v[jj] * ws[kk] over every (jj, kk) whose
+         * reflected neighbour index is j (within jj = j +- h while h <= W - 1: one reflection) */
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * 32 + lane;
+            if (j < W) {
+                int lo = 0, hi = W - 1;
+                if (h <= W - 1) {
+                    lo = j - h > 0 ? j - h : 0;
+                    hi = j + h < W - 1 ? j + h : W - 1;
+                }
+                double gv = 0;
+                for (int jj = lo; jj <= hi; jj++)
+#pragma unroll
+                    for (int kk = 0; kk < AXM_MAX_TAPS; kk++)
+                        if (kk < taps && refl(jj - h + kk, W) == j) gv += rg[jj] * a.ws[0][kk];
+                ad[i][4] += gv;
+                double gd = rg[j];
+#pragma unroll
+                for (int kk = 0; kk < AXM_MAX_TAPS; kk++)
+                    if (kk < taps) {
+                        int n = refl(j - h + kk, W);
+                        acc.gw[0][kk] += gd * rv[n];
+                        acc.gw[1][kk] += gd * re[n];
+                    }
+            }
+        }
+        __syncwarp();
+    }
+    /* one warp reduction per adjoint, the same order on every run */
+#pragma unroll
+    for (int i = 0; i < NG; i++) {
+        double t = warp_sum(acc.gp[i]);
+        if (lane == 0) out[1 + i] = t;
+    }
+#pragma unroll
+    for (int i = 0; i < NL; i++) {
+        double t = warp_sum(acc.gl[i]);
+        if (lane == 0) out[1 + NG + i] = t;
+    }
+#pragma unroll
+    for (int c = 0; c < 2; c++)
+#pragma unroll
+        for (int k = 0; k < AXM_MAX_TAPS; k++) {
+            double t = warp_sum(acc.gw[c][k]);
+            if (lane == 0) out[1 + NG + NL + c * AXM_MAX_TAPS + k] = t;
+        }
+}
+
+} // namespace axmtr
+
+#endif
