@@ -139,7 +139,7 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     if ((rc = dgrow(&t->d_fib, &t->n_fib, (size_t)B * NFIB, "fiber constants", err)) ||
         (rc = dgrow(&t->d_ve, &t->n_ve, nve, "ve", err)) || (rc = dgrow(&t->d_tgt, &t->n_tgt, ntgt, "targets", err)) ||
         (rc = dgrow(&t->d_s, &t->n_s, ns, "state", err)) ||
-        (rc = dgrow(&t->d_traj, &t->n_traj, (size_t)(L + 1) * ns, "trajectory", err)) ||
+        (g && (rc = dgrow(&t->d_traj, &t->n_traj, (size_t)(L + 1) * ns, "trajectory", err))) ||
         (rc = dgrow(&t->d_out, &t->n_out, (size_t)B * NOUT, "adjoints", err)) ||
         (rc = hgrow(&t->h_fib, &t->nh_fib, (size_t)B * NFIB, err)) ||
         (rc = hgrow(&t->h_out, &t->nh_out, (size_t)B * NOUT, err)))

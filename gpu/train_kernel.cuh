@@ -309,7 +309,7 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
     double fl[NFIB];
 #pragma unroll
     for (int i = 0; i < NFIB; i++) fl[i] = a.fib[b * NFIB + i];
-    double *traj = a.traj + (size_t)b * (L + 1) * n5;
+    double *traj = a.want_grad ? a.traj + (size_t)b * (L + 1) * n5 : NULL; /* loss only: none kept */
 
     double x[NPL][5];
     double loss = 0;
@@ -320,7 +320,7 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
         for (int s = 0; s < 5; s++) {
             x[i][s] = j < W ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
             if (j < W) {
-                traj[s * W + j] = x[i][s];
+                if (a.want_grad) traj[s * W + j] = x[i][s];
                 if (a.w[s] != 0) {
                     double d = x[i][s] - a.tgt[((size_t)b * 5 + s) * W + j];
                     loss += a.w[s] * (d * d);
@@ -340,7 +340,7 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
             }
         }
         __syncwarp();
-        double *tn = traj + (size_t)(k + 1) * n5;
+        double *tn = a.want_grad ? traj + (size_t)(k + 1) * n5 : NULL;
         const double *y = a.tgt + ((size_t)(k + 1) * B + b) * n5;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
@@ -351,7 +351,7 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
 #pragma unroll
                 for (int s = 0; s < 5; s++) {
                     x[i][s] = xn[s];
-                    tn[s * W + j] = xn[s];
+                    if (a.want_grad) tn[s * W + j] = xn[s];
                     if (a.w[s] != 0) {
                         double d = xn[s] - y[s * W + j];
                         loss += a.w[s] * (d * d);

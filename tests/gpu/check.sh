@@ -39,7 +39,7 @@ fi
 NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
 set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
-if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
+if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/gputests/test_parity_train $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
   echo "check: build failed (log: $LOG/build.log)"
   exit 1
@@ -55,13 +55,14 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
 "$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
+"$B/gputests/test_parity_train" >"$LOG/parity_train.log" 2>&1 || prc=1
 t2=$(date +%s)
 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
 "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
 
-cat "$LOG/parity.log" "$LOG/parity_mrg.log"
+cat "$LOG/parity.log" "$LOG/parity_mrg.log" "$LOG/parity_train.log"
 echo
 cat "$LOG/bench.log"
 echo
@@ -80,9 +81,12 @@ printf "%-22s %s (%ss)\n" "parity tests" \
   "$((t2 - t1))"
 printf "%-22s %s\n" "MRG parity tests" \
   "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity_mrg.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')"
-grep -E "state rel err|fp32 vs fp64|same status" "$LOG/parity.log" "$LOG/parity_mrg.log" | sed 's/^[^:]*: */    /'
+printf "%-22s %s\n" "training parity tests" \
+  "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity_train.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')"
+grep -E "state rel err|fp32 vs fp64|same status|gradient max rel err" "$LOG/parity.log" "$LOG/parity_mrg.log" "$LOG/parity_train.log" | sed 's/^[^:]*: */    /'
 printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
 sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/^cpu fp64/,$p' "$LOG/bench_mrg.log" | sed 's/^/    MRG /'
+sed -n '/ms per step/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 [ $prc -eq 0 ] && [ $brc -eq 0 ]
