@@ -487,6 +487,8 @@ struct axm_trainer {
     void *cb_ud;
     void (*hook)(void *, int, double *);
     void *hook_ud;
+    axm_train_chunk_fn chunk_fn;
+    void *chunk_ud;
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -787,6 +789,25 @@ void axm_trainer_set_callback(axm_trainer *t, axm_train_cb cb, void *ud)
     t->cb_ud = ud;
 }
 
+void axm_trainer_set_chunk_fn(axm_trainer *t, axm_train_chunk_fn fn, void *ud)
+{
+    t->chunk_fn = fn;
+    t->chunk_ud = ud;
+}
+
+/* One chunk from the current state t->s_io, on the caller's chunk function if set. */
+static int run_chunk(axm_trainer *t, int B, int L, const double *ve, const double *tgt,
+                     const double w[5], double norm, axm_smfg_grad *g, double *loss, axm_err *err)
+{
+    int W = t->cfg.nodes;
+    if (t->chunk_fn)
+        return t->chunk_fn(t->chunk_ud, &t->th, t->D, B, W, L, ve, tgt, w, norm, t->cfg.dt, t->s_io,
+                           g, loss, err);
+    *loss = axm_train_chunk(&t->th, t->D, B, W, L, ve, tgt, w, norm, t->cfg.dt, t->s_io, g,
+                            t->cfg.threads);
+    return AXM_OK;
+}
+
 void axm_trainer_set_grad_hook(axm_trainer *t, void (*hook)(void *, int, double *), void *ud)
 {
     t->hook = hook;
@@ -861,8 +882,11 @@ double axm_trainer_validate(axm_trainer *t, axm_err *err)
             if (B < 0) return NAN;
             reset_state(t, B);
             double norm = (double)n * B * n_loss_states(w) * W;
-            double l = axm_train_chunk(&t->th, t->D, B, W, n - 1, t->ve, t->st, w, norm,
-                                       t->cfg.dt, t->s_io, NULL, t->cfg.threads);
+            double l;
+            if (run_chunk(t, B, n - 1, t->ve, t->st, w, norm, NULL, &l, err)) {
+                t->last_val = NAN;
+                return NAN;
+            }
             if (isfinite(l)) {
                 cum += l;
                 nv++;
@@ -1115,9 +1139,10 @@ int axm_trainer_step(axm_trainer *t, const volatile int *stop, axm_err *err)
         double norm = (double)(Lj + 1) * B * n_loss_states(w) * W;
         axm_smfg_grad g1;
         axm_smfg_grad_zero(&g1);
-        double loss = axm_train_chunk(&t->th, t->D, B, W, Lj, t->ve + (size_t)j0 * B * W,
-                                      t->st + (size_t)j0 * B * 5 * W, w, norm, c->dt, t->s_io, &g1,
-                                      c->threads);
+        double loss;
+        int rc = run_chunk(t, B, Lj, t->ve + (size_t)j0 * B * W, t->st + (size_t)j0 * B * 5 * W, w,
+                           norm, &g1, &loss, err);
+        if (rc) return rc;
         if (isnan(loss)) {
             char msg[160];
             snprintf(msg, sizeof msg, "NaN loss in steps %d..%d of run %d rows %d..%d: skipped",

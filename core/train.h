@@ -19,7 +19,7 @@
 typedef struct axm_train_config {
     char path[1024];          /* the config file (for messages and relative paths); may be "" */
     char model[1024];         /* "smf" (defaults) or a weights file */
-    int cuda;                 /* accepted; training runs on the CPU */
+    int cuda;                 /* the CLI runs the chunks on the GPU when one is usable */
     int fp32;                 /* round the state to float32 after each step (straight-through) */
     int nodes;                /* W; must match the datasets */
     double dt;                /* ms */
@@ -103,6 +103,16 @@ void axm_trainer_destroy(axm_trainer *t);
 void axm_trainer_set_callback(axm_trainer *t, axm_train_cb cb, void *ud);
 /* Called with the gradient of the selection before each optimizer update (may modify it). */
 void axm_trainer_set_grad_hook(axm_trainer *t, void (*hook)(void *ud, int n, double *g), void *ud);
+
+/* A replacement for axm_train_chunk with its arguments and results (the loss in *loss), e.g. the
+ * GPU's (axm_cuda_train_chunk), passed in by the caller so that core stays CUDA-free. A nonzero
+ * return stops the minibatch (axm_trainer_step returns it with err); during validation it makes the
+ * validation loss NaN. NULL: axm_train_chunk on cfg.threads threads. */
+typedef int (*axm_train_chunk_fn)(void *ud, const axm_smfg_theta *th, const double *D, int B, int W,
+                                  int L, const double *ve, const double *target, const double w[5],
+                                  double norm, double dt, double *s_io, axm_smfg_grad *g,
+                                  double *loss, axm_err *err);
+void axm_trainer_set_chunk_fn(axm_trainer *t, axm_train_chunk_fn fn, void *ud);
 
 /* Restores parameters, optimizer state and position from a checkpoint written by this trainer. */
 int axm_trainer_resume(axm_trainer *t, const char *ckpt, axm_err *err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "axm_cuda.h"
 #include "cmds.h"
 #include "interrupt.h"
 #include "progress.h"
@@ -19,6 +20,31 @@ typedef struct cli_state {
     char last_ckpt[1300];
     double last_train, last_val;
 } cli_state;
+
+/* The trainer's chunk function on the GPU (core stays CUDA-free: it only sees the pointer). */
+static int gpu_chunk(void *ud, const axm_smfg_theta *th, const double *D, int B, int W, int L,
+                     const double *ve, const double *target, const double w[5], double norm, double dt,
+                     double *s_io, axm_smfg_grad *g, double *loss, axm_err *err)
+{
+    return axm_cuda_train_chunk(ud, th, D, B, W, L, ve, target, w, norm, dt, s_io, g, loss, err);
+}
+
+/* "cuda": true: the GPU context, or NULL after a note saying why training stays on the CPU. */
+static axm_cuda_train *train_gpu(const axm_train_config *cfg)
+{
+    if (!cfg->cuda) return NULL;
+    axm_err why;
+    axm_err_clear(&why);
+    axm_cuda_train *g = NULL;
+    if (!axm_cuda_available(&why))
+        fprintf(stderr, "axonml train: note: cuda: %s; training on the CPU\n", why.msg);
+    else if (cfg->nodes > AXM_CUDA_MAX_NODES)
+        fprintf(stderr, "axonml train: note: cuda: the GPU kernels take at most %d nodes; training on the CPU\n",
+                AXM_CUDA_MAX_NODES);
+    else if (!(g = axm_cuda_train_create(-1, &why)))
+        fprintf(stderr, "axonml train: note: cuda: %s; training on the CPU\n", why.msg);
+    return g;
+}
 
 static const char *EV_NAMES[] = {"start", "step", "validation", "checkpoint", "epoch", "nan", "done"};
 
@@ -120,15 +146,17 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "axonml train: %s\n", err.msg);
         return axm_exit_status(err.code);
     }
-    if (cfg.cuda) fprintf(stderr, "axonml train: note: cuda is set, but training runs on the CPU\n");
     axm_trainer *t = axm_trainer_create(&cfg, &err);
     if (!t) {
         fprintf(stderr, "axonml train: %s\n", err.msg);
         return axm_exit_status(err.code);
     }
+    axm_cuda_train *gpu = train_gpu(&cfg);
+    if (gpu) axm_trainer_set_chunk_fn(t, gpu_chunk, gpu);
     if (resume && axm_trainer_resume(t, resume, &err)) {
         fprintf(stderr, "axonml train: %s\n", err.msg);
         axm_trainer_destroy(t);
+        axm_cuda_train_destroy(gpu);
         return axm_exit_status(err.code);
     }
     cli_state S = {0};
@@ -159,5 +187,6 @@ int cmd_train(int argc, char **argv)
                 axm_trainer_steps_done(t), S.last_train, val, S.last_ckpt);
     }
     axm_trainer_destroy(t);
+    axm_cuda_train_destroy(gpu);
     return status;
 }
