@@ -5,21 +5,21 @@
  * so that loops calling them vectorize (on targets with FMA instructions); they are deterministic,
  * so every vector width gives bit-identical results.
  *
- * Accuracy: within 1 ulp of libm where e^x is a normal number (tests/unit/test_smf.c). Outside
- * that range the result is 0 below it (e^x < FLT_MIN / DBL_MIN is flushed: nothing in a fiber
- * model depends on subnormal rates) and +inf from a little below the overflow threshold (x > 88.37
- * in float, 709.43 in double, where e^x is within a factor 1.6 of the largest finite number).
- * exp(-inf) = 0, exp(inf) = inf, NaN propagates (the S-MF's NaN handling depends on it).
+ * Accuracy: within 1 ulp of libm over the whole range (tests/unit/test_smf.c), subnormal results
+ * and the edge of overflow included; exp(-inf) = 0, exp(inf) = inf, NaN propagates (the S-MF's NaN
+ * handling depends on it, and the GPU kernels' exp behaves the same, which the CPU/GPU parity tests
+ * rely on when a fiber blows up).
  *
  * Method: x = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, two-part ln2); e^r = 1 + r + r²q(r) with
  * q a near-minimax polynomial (degree 4 in float, 9 in double: Chebyshev interpolation of
  * (e^r - 1 - r)/r², computed in 60-digit decimal arithmetic), in Horner form with fused
  * multiply-adds (correctly rounded, so every implementation - FMA instructions or libm's fma -
- * gives the same bits); then one multiplication by 2^n, built from the integer bits of the
- * "shifter" sum that rounded x/ln2 (no float->int conversion, which is undefined for NaN). The
- * clamps keep n within [-127, 128] ([-1023, 1024]), whose biased exponents 0 and all-ones are
- * exactly the flush to 0 and the overflow to inf. A NaN is returned as is; the integer steps on
- * its bits are well defined (no UB), their result is discarded. */
+ * gives the same bits); then 2^n, built from the integer bits of the "shifter" sum that rounded
+ * x/ln2 (no float->int conversion), as two factors 2^floor(n/2) · 2^ceil(n/2) that are both
+ * normal numbers. The clamps ([-104, 89] in float, [-746, 710] in double) are integer minima of
+ * the argument's bits (one instruction each; a float clamp that keeps NaN costs three) and keep n
+ * where both factors are normal. A NaN is returned as is. (Signed shifts and unsigned-to-signed
+ * conversions here are GCC's: arithmetic and modulo.) */
 #ifndef AXM_SMF_EXP_H
 #define AXM_SMF_EXP_H
 
@@ -40,13 +40,12 @@
 AXM_ALWAYS_INLINE float axm_vexpf(float x)
 {
     const float shifter = 0x1.8p23f;
-    /* xc = x clamped to [-88, 89] by integer minima of its bits (one instruction each, where a
-     * float clamp that keeps NaN costs three): unsigned, every negative above -88 in magnitude
-     * (and a negative NaN) is above the bits of -88; signed, every positive above 89 (and a
-     * positive NaN) is above those of 89. A NaN x is returned as x at the end. */
+    /* xc = x clamped to [-104, 89] by integer minima of its bits: unsigned, every negative above
+     * 104 in magnitude (and a negative NaN) is above the bits of -104; signed, every positive above
+     * 89 (and a positive NaN) is above those of 89. A NaN x is returned as x at the end. */
     uint32_t u;
     memcpy(&u, &x, 4);
-    u = u > 0xC2B00000u ? 0xC2B00000u : u;
+    u = u > 0xC2D00000u ? 0xC2D00000u : u;
     int32_t si = (int32_t)u;
     si = si > 0x42B20000 ? 0x42B20000 : si;
     float xc;
@@ -62,23 +61,27 @@ AXM_ALWAYS_INLINE float axm_vexpf(float x)
     p = AXM_FMAF(p, r, 0.5f);
     p = AXM_FMAF(p, r, 1.0f);
     p = AXM_FMAF(p, r, 1.0f);
-    /* t = shifter + n exactly, so its bits are those of the shifter plus n */
+    /* t = shifter + n exactly, so its bits are those of the shifter plus n; 2^n is applied as
+     * 2^n1 · 2^n2 (n1 = floor(n/2)), both normal, so that a subnormal or nearly overflowing
+     * result is rounded once, as libm's */
     uint32_t b;
     memcpy(&b, &t, 4);
-    b = (b - 0x4B400000u + 127u) << 23;
-    float s;
-    memcpy(&s, &b, 4);
-    float y = p * s;
+    int32_t n0 = (int32_t)(b - 0x4B400000u), n1 = n0 >> 1, n2 = n0 - n1;
+    uint32_t b1 = (uint32_t)(n1 + 127) << 23, b2 = (uint32_t)(n2 + 127) << 23;
+    float s1, s2;
+    memcpy(&s1, &b1, 4);
+    memcpy(&s2, &b2, 4);
+    float y = (p * s1) * s2;
     return x == x ? y : x;
 }
 
 AXM_ALWAYS_INLINE double axm_vexp(double x)
 {
     const double shifter = 0x1.8p52;
-    /* x clamped to [-709, 710] as in axm_vexpf */
+    /* x clamped to [-746, 710] as in axm_vexpf */
     uint64_t u;
     memcpy(&u, &x, 8);
-    u = u > 0xC086280000000000u ? 0xC086280000000000u : u;
+    u = u > 0xC087500000000000u ? 0xC087500000000000u : u;
     int64_t si = (int64_t)u;
     si = si > 0x4086300000000000 ? 0x4086300000000000 : si;
     double xc;
@@ -101,10 +104,12 @@ AXM_ALWAYS_INLINE double axm_vexp(double x)
     p = AXM_FMA(p, r, 1.0);
     uint64_t b;
     memcpy(&b, &t, 8);
-    b = (b - 0x4338000000000000u + 1023u) << 52;
-    double s;
-    memcpy(&s, &b, 8);
-    double y = p * s;
+    int64_t n0 = (int64_t)(b - 0x4338000000000000u), n1 = n0 >> 1, n2 = n0 - n1;
+    uint64_t b1 = (uint64_t)(n1 + 1023) << 52, b2 = (uint64_t)(n2 + 1023) << 52;
+    double s1, s2;
+    memcpy(&s1, &b1, 8);
+    memcpy(&s2, &b2, 8);
+    double y = (p * s1) * s2;
     return x == x ? y : x;
 }
 
