@@ -591,6 +591,14 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
                          const volatile int *cancel, void (*progress)(void *ud, long done, long total),
                          void *progress_ud, axm_err *err)
 {
+    return axm_gendata_simulate_with(c, m, b, NULL, NULL, n_threads, cancel, progress, progress_ud, err);
+}
+
+int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b,
+                              axm_gendata_engine engine, void *engine_ud, int n_threads,
+                              const volatile int *cancel, void (*progress)(void *ud, long done, long total),
+                              void *progress_ud, axm_err *err)
+{
     int B = b->B, W = b->W, C = b->C, T = b->T;
     long n_steps = T - 1;
     if (b->S != m->kind->n_states)
@@ -636,11 +644,6 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
     }
     if (rc) goto out;
 
-    axm_sim *s = axm_sim_create(m, B, W, b->D_um, c->prec, n_threads, err);
-    if (!s) {
-        rc = err && err->code ? err->code : AXM_ERR_RUNTIME;
-        goto out;
-    }
     axm_drive d;
     memset(&d, 0, sizeof d);
     d.n_contacts = C;
@@ -649,22 +652,32 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
     d.waves = wp;
     d.wave_len = n_steps;
     d.wave_of = wave_of;
-    rc = axm_sim_set_drive(s, &d, err);
-    if (!rc) {
-        sink k = {{&sink_ops}, b, c->prec};
+    if (engine) {
         prog_adapt pa = {progress, progress_ud, B};
-        axm_run_opts ro;
-        memset(&ro, 0, sizeof ro);
-        ro.dt_ms = c->dt_ms;
-        ro.n_steps = n_steps;
-        ro.reinit = 1;
-        ro.cancel = cancel;
-        ro.progress = progress ? prog_steps : NULL;
-        ro.progress_ud = &pa;
-        axm_monitor *mons[1] = {&k.base};
-        rc = axm_sim_run(s, &ro, mons, 1, err);
+        rc = engine(engine_ud, m, b, c->prec, &d, c->dt_ms, n_steps, cancel, progress ? prog_steps : NULL, &pa, err);
+    } else {
+        axm_sim *s = axm_sim_create(m, B, W, b->D_um, c->prec, n_threads, err);
+        if (!s) {
+            rc = err && err->code ? err->code : AXM_ERR_RUNTIME;
+            goto out;
+        }
+        rc = axm_sim_set_drive(s, &d, err);
+        if (!rc) {
+            sink k = {{&sink_ops}, b, c->prec};
+            prog_adapt pa = {progress, progress_ud, B};
+            axm_run_opts ro;
+            memset(&ro, 0, sizeof ro);
+            ro.dt_ms = c->dt_ms;
+            ro.n_steps = n_steps;
+            ro.reinit = 1;
+            ro.cancel = cancel;
+            ro.progress = progress ? prog_steps : NULL;
+            ro.progress_ud = &pa;
+            axm_monitor *mons[1] = {&k.base};
+            rc = axm_sim_run(s, &ro, mons, 1, err);
+        }
+        axm_sim_destroy(s);
     }
-    axm_sim_destroy(s);
     if (rc) goto out;
 
     /* activations: an upward threshold crossing at a monitor node. As cajal, a crossing in the
@@ -1247,7 +1260,9 @@ int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err)
         }
         if ((rc = axm_gendata_draw(c, m, g, bb[cur], err))) break;
         rp.base = (g - done) * B;
-        if ((rc = axm_gendata_simulate(c, m, bb[cur], o->n_threads, o->cancel, run_prog_fn, &rp, err))) break;
+        if ((rc = axm_gendata_simulate_with(c, m, bb[cur], o->engine, o->engine_ud, o->n_threads, o->cancel, run_prog_fn, &rp,
+                                             err)))
+            break;
         if ((rc = writer_submit(&wr, g, bb[cur], err))) break;
         cur ^= 1;
         if (o->progress) o->progress(o->progress_ud, rp.base + B, rp.total);

@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "sim.h"
 #include "wave.h"
 
 /* ---- random numbers ---------------------------------------------------------------------- */
@@ -109,6 +110,21 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
                          void (*progress)(void *ud, long done, long total), void *progress_ud,
                          axm_err *err);
 
+/* An alternative simulation engine for axm_gendata_simulate_with (the CUDA backend's, axm_cuda.h):
+ * integrates the B fibers of b (diameters b->D_um, model m, precision prec) under drive d for n_steps
+ * of dt_ms from the initial state, and stores every node state as float into b->states [S][B][W][T],
+ * frame 0 the initial state, frame k+1 the state after step k. progress (may be NULL) gets steps done
+ * out of n_steps; *cancel raised: AXM_ERR_CANCELLED. ud: the engine's own settings. */
+typedef int (*axm_gendata_engine)(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec,
+                                  const axm_drive *d, double dt_ms, long n_steps, const volatile int *cancel,
+                                  void (*progress)(void *pud, long done, long total), void *progress_ud,
+                                  axm_err *err);
+/* axm_gendata_simulate with the simulation itself done by engine (NULL: the CPU engine). */
+int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b,
+                              axm_gendata_engine engine, void *engine_ud, int n_threads,
+                              const volatile int *cancel, void (*progress)(void *ud, long done, long total),
+                              void *progress_ud, axm_err *err);
+
 /* ---- whole datasets ---------------------------------------------------------------------- */
 
 typedef struct axm_gendata_opts {
@@ -117,6 +133,8 @@ typedef struct axm_gendata_opts {
     int resume;               /* continue FILE.h5.part */
     long max_batches;         /* stop after this many new runs (0 = no limit) */
     int n_threads;
+    axm_gendata_engine engine;    /* NULL: the CPU engine (sim.h) */
+    void *engine_ud;
     const volatile int *cancel;
     /* Fibers done and to do in this invocation. */
     void (*progress)(void *ud, long done, long total);

@@ -19,6 +19,7 @@
 extern "C" {
 #endif
 
+#include "datagen.h"
 #include "err.h"
 #include "model.h"
 #include "monitor.h"
@@ -154,6 +155,12 @@ void axm_cuda_train_destroy(axm_cuda_train *t);
 int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W, int L,
                          const double *ve, const double *target, const double w[5], double norm, double dt,
                          double *s_io, axm_smfg_grad *g, double *loss, axm_err *err);
+
+/* gendata's simulation on the GPU (an axm_gendata_engine, datagen.h; MRG only): ud is NULL (device 0)
+ * or points to the int device index. */
+int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec, const axm_drive *d,
+                            double dt_ms, long n_steps, const volatile int *cancel,
+                            void (*progress)(void *pud, long done, long total), void *progress_ud, axm_err *err);
 
 #ifdef __cplusplus
 }

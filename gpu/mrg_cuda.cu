@@ -191,6 +191,9 @@ static void drive_free(axm_cuda_mrg *s)
     s->wlen = 0;
 }
 
+static int st_upload(axm_cuda_mrg *s, const double *x, axm_err *err);
+static int reset_state(axm_cuda_mrg *s, axm_err *err);
+
 extern "C" void axm_cuda_mrg_destroy(axm_cuda_mrg *s)
 {
     if (!s) return;
@@ -315,6 +318,7 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
     if (!rc) rc = dalloc((void **)&s->d_ep, (size_t)B * M * sizeof(double), "previous ve", err);
     if (!rc) rc = dalloc((void **)&s->d_ve, (size_t)B * M * sizeof(double), "ve", err);
     if (!rc) rc = dalloc((void **)&s->d_sc, (size_t)B * s->n_scratch * sizeof(double), "solver scratch", err);
+    if (!rc) rc = reset_state(s, err);
     if (rc) {
         if (rc == AXM_ERR_NOMEM) {
             char msg[sizeof err->msg];
@@ -326,6 +330,20 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
         return NULL;
     }
     return s;
+}
+
+/* The initial state: node states from the model kind, hidden vm = v_init, vx = 0 (NEURON initializes
+ * vext to 0 whatever e(0) is), previous ve 0; step counter 0. */
+static int reset_state(axm_cuda_mrg *s, axm_err *err)
+{
+    const size_t n = (size_t)s->B * s->M;
+    std::vector<double> h(n, s->vinit), z(n, 0.0);
+    int rc = h2d(s->d_vm, h.data(), n * sizeof(double), "hidden vm", err);
+    if (!rc) rc = h2d(s->d_vx, z.data(), n * sizeof(double), "hidden vx", err);
+    if (!rc) rc = h2d(s->d_ep, z.data(), n * sizeof(double), "previous ve", err);
+    if (!rc) rc = st_upload(s, s->ic_h, err);
+    if (!rc) s->k = 0;
+    return rc;
 }
 
 extern "C" long axm_cuda_mrg_step_index(const axm_cuda_mrg *s) { return (long)s->k; }
@@ -369,15 +387,9 @@ extern "C" int axm_cuda_mrg_set_state(axm_cuda_mrg *s, const double *state, axm_
 {
     AXM_CK(cudaSetDevice(s->dev));
     if (s->fresh) {
-        /* the hidden state must exist before the node states are overwritten */
-        int rc = AXM_OK;
-        const size_t n = (size_t)s->B * s->M;
-        std::vector<double> h(n, s->vinit), z(n, 0.0);
-        if (!rc) rc = h2d(s->d_vm, h.data(), n * sizeof(double), "hidden vm", err);
-        if (!rc) rc = h2d(s->d_vx, z.data(), n * sizeof(double), "hidden vx", err);
-        if (!rc) rc = h2d(s->d_ep, z.data(), n * sizeof(double), "previous ve", err);
+        /* after a cancelled run: back to the initial hidden state before the node states change */
+        int rc = reset_state(s, err);
         if (rc) return rc;
-        s->k = 0;
     }
     int rc = st_upload(s, state, err);
     if (rc == AXM_OK) s->fresh = 0;
@@ -598,14 +610,7 @@ extern "C" int axm_cuda_mrg_run(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec
     AXM_CK(cudaSetDevice(s->dev));
     int rc = AXM_OK;
     if (o->reinit || s->fresh) {
-        const size_t n = (size_t)s->B * s->M;
-        std::vector<double> h(n, s->vinit), z(n, 0.0);
-        if (!rc) rc = h2d(s->d_vm, h.data(), n * sizeof(double), "hidden vm", err);
-        if (!rc) rc = h2d(s->d_vx, z.data(), n * sizeof(double), "hidden vx", err); /* NEURON: vext = 0 at init */
-        if (!rc) rc = h2d(s->d_ep, z.data(), n * sizeof(double), "previous ve", err);
-        if (!rc) rc = st_upload(s, s->ic_h, err);
-        if (rc) return rc;
-        s->k = 0;
+        if ((rc = reset_state(s, err))) return rc;
         s->fresh = 0;
     }
     if (!s->pe && s->fact_dt != o->dt_ms) {
@@ -646,4 +651,60 @@ extern "C" int axm_cuda_mrg_run(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec
         s->pulses_dt = o->dt_ms;
     }
     return s->prec == AXM_FP32 ? run_t<float>(s, o, rec_prec, rec, err) : run_t<double>(s, o, rec_prec, rec, err);
+}
+
+/* gendata's engine on the GPU (datagen.h): chunks of steps recorded as float and transposed into the
+ * batch's [S][B][W][T] traces, frame 0 the initial state. */
+extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec,
+                                       const axm_drive *d, double dt_ms, long n_steps, const volatile int *cancel,
+                                       void (*progress)(void *pud, long done, long total), void *progress_ud,
+                                       axm_err *err)
+{
+    const int device = ud ? *(const int *)ud : -1;
+    const int B = b->B, W = b->W;
+    const size_t T = (size_t)b->T, S = 5;
+    if (b->S != 5) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata batch has %d states, expected 5", b->S);
+    if (n_steps + 1 > (long)T) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: %ld steps do not fit %zu samples", n_steps, T);
+    axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, W, b->D_um, prec, device, err);
+    if (!g) return err && err->code ? err->code : AXM_ERR_RUNTIME;
+    int rc = axm_cuda_mrg_set_drive(g, d, err);
+    const size_t per = (size_t)B * S * W;
+    long chunk = (long)(64e6 / ((double)per * sizeof(float))); /* <= 64 MB of host buffer per chunk */
+    if (chunk < 1) chunk = 1;
+    if (chunk > n_steps) chunk = n_steps > 0 ? n_steps : 1;
+    std::vector<double> st0(rc ? 0 : per);
+    std::vector<float> rec(rc ? 0 : (size_t)chunk * per);
+    /* frame 0: the initial state, as the CPU sink stores it */
+    if (!rc) rc = axm_cuda_mrg_state(g, st0.data(), err);
+    if (!rc)
+        for (size_t f = 0; f < (size_t)B; f++)
+            for (size_t q = 0; q < S; q++)
+                for (size_t w = 0; w < (size_t)W; w++) {
+                    double x = st0[(f * S + q) * W + w];
+                    b->states[((q * B + f) * W + w) * T] = (float)x;
+                }
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = dt_ms;
+    o.cancel = cancel;
+    for (long done = 0; !rc && done < n_steps;) {
+        long n = n_steps - done < chunk ? n_steps - done : chunk;
+        o.n_steps = n;
+        o.reinit = done == 0;
+        if ((rc = axm_cuda_mrg_run(g, &o, AXM_FP32, rec.data(), err))) break;
+        for (long j = 0; j < n; j++) {
+            const float *src = rec.data() + (size_t)j * per;
+            size_t frame = (size_t)(done + j + 1);
+            for (size_t f = 0; f < (size_t)B; f++)
+                for (size_t q = 0; q < S; q++) {
+                    float *out = b->states + ((q * B + f) * W) * T + frame;
+                    const float *x = src + (f * S + q) * W;
+                    for (size_t w = 0; w < (size_t)W; w++) out[w * T] = x[w];
+                }
+        }
+        done += n;
+        if (progress) progress(progress_ud, done, n_steps);
+    }
+    axm_cuda_mrg_destroy(g);
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axm_cuda.h"
 #include "cmds.h"
 #include "datagen.h"
 #include "interrupt.h"
@@ -27,6 +28,8 @@ static void usage(FILE *f)
             "  --seed N          override the configuration's seed\n"
             "  --runs G          override the configuration's n_runs\n"
             "  --threads N       CPU threads (default: all)\n"
+            "  --device D        cpu (default), cuda or auto: the MRG on the GPU when the CUDA backend is\n"
+            "                    compiled in and a device is usable, else the CPU with a one-line note\n"
             "  --batches N       stop after N runs (continue later with --resume)\n"
             "  --progress        draw the progress bar even when stderr is not a terminal\n"
             "  --quiet           no progress bar, no summary\n");
@@ -65,7 +68,7 @@ static void on_progress(void *ud, long done, long total)
 
 int cmd_gendata(int argc, char **argv)
 {
-    const char *cfg_path = NULL, *out = NULL;
+    const char *cfg_path = NULL, *out = NULL, *device = "cpu";
     long seed = -1, runs = -1, threads = 0, batches = 0;
     int force = 0, resume = 0, quiet = 0, force_bar = 0;
     for (int i = 1; i < argc; i++) {
@@ -77,6 +80,13 @@ int cmd_gendata(int argc, char **argv)
         } else if (!strcmp(a, "--out") || !strcmp(a, "-o")) {
             if (!has_val) goto missing;
             out = argv[++i];
+        } else if (!strcmp(a, "--device")) {
+            if (!has_val) goto missing;
+            device = argv[++i];
+            if (strcmp(device, "cpu") && strcmp(device, "cuda") && strcmp(device, "auto")) {
+                fprintf(stderr, "axonml gendata: --device: expected cpu, cuda or auto (got '%s')\n", device);
+                return 2;
+            }
         } else if (!strcmp(a, "--force")) {
             force = 1;
         } else if (!strcmp(a, "--resume")) {
@@ -144,6 +154,21 @@ int cmd_gendata(int argc, char **argv)
     o.resume = resume;
     o.max_batches = batches;
     o.n_threads = (int)threads;
+    if (strcmp(device, "cpu")) {
+        /* the GPU when it can take the run, else the CPU with the note the other commands print */
+        axm_err why;
+        axm_err_clear(&why);
+        if (!axm_cuda_available(&why))
+            fprintf(stderr, "axonml gendata: note: device \"%s\": %s; running on the CPU\n", device, why.msg);
+        else if (strcmp(cfg.model, "mrg"))
+            fprintf(stderr, "axonml gendata: note: device \"%s\": only the MRG runs on the GPU here; running \"%s\" on the CPU\n",
+                    device, cfg.model);
+        else if (cfg.nodes > AXM_CUDA_MAX_NODES)
+            fprintf(stderr, "axonml gendata: note: device \"%s\": the GPU kernels take at most %d nodes; running on the CPU\n",
+                    device, AXM_CUDA_MAX_NODES);
+        else
+            o.engine = axm_cuda_gendata_engine; /* engine_ud NULL: device 0 */
+    }
     o.cancel = axm_interrupt_install();
     long B = (long)cfg.rows * cfg.fibers;
     prog_ud pu = {NULL, &o, cfg.n_runs, force_bar, B};
