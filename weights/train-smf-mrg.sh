@@ -5,20 +5,34 @@
 # `axonml train presets/train-smf-mrg.json` (stage 1, truncation 0.25 ms) and
 # `axonml train presets/train-smf-mrg-2.json` (stage 2, from stage 1, truncation 0.5 ms), the
 # checkpoint chosen by weights/eval/select.sh (thresholds and CV vs our MRG on a selection grid),
-# stage 3 `python3 weights/eval/calibrate.py` (axonD/nodeD polynomials and cm fitted to our MRG's
-# thresholds and CVs on that grid), then
+# stage 3a `axonml calibrate weights/eval/calibrate-select.json` (axonD/nodeD polynomials and cm,
+# coordinate search on the selection grid; formerly weights/eval/calibrate.py), with STAGE3B=1
+# stage 3b `axonml calibrate weights/eval/calibrate-smf-mrg.json` (coupling, membrane, leak
+# reversal, Q10 bases and stencil taps, Levenberg-Marquardt on the weights/eval/calib-*.json grids:
+# thresholds of both polarities and 5 pulse widths, biphasic thresholds, CVs at 6 diameters and a
+# 50 ms rest; no condition shared with the reported grids), then
 # weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest, wide grid vs our MRG)
 # and the errors are written into the weights' provenance.
-# Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets.
-# Needs jq, awk and python3 (standard library). Data go to data/, checkpoints to checkpoints/ (both git-ignored).
+# Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets, STAGE3B (0),
+# REUSE=1 keeps finished training stages, FROM_3A=FILE starts after stage 3a from FILE (a stage-3a
+# result such as weights/smf-mrg.json itself), keeping FILE's provenance of stages 1-3a.
+# Needs jq and awk. Data go to data/, checkpoints to checkpoints/ (both git-ignored).
 set -e
 AX=${AXONML:-build/axonml}
 THREADS=${THREADS:-2}
 OUT=${OUT:-weights/smf-mrg.json}
+STAGE3B=${STAGE3B:-0}
 export THREADS
 [ -x "$AX" ] || { echo "train-smf-mrg.sh: $AX not found (run make CUDA=0 first)" >&2; exit 2; }
 mkdir -p data checkpoints
 t0=$(date +%s)
+if [ -n "${FROM_3A:-}" ]; then
+    [ -s "$FROM_3A" ] || { echo "train-smf-mrg.sh: FROM_3A=$FROM_3A not found" >&2; exit 2; }
+    rm -f checkpoints/smf-mrg-stage3.json
+    cp "$FROM_3A" checkpoints/smf-mrg-stage3a.json
+    : > data/calibrate.txt
+    t1=$t0
+else
 if [ "${FORCE:-0}" = 1 ] || [ ! -s data/smf-mrg-train.h5 ]; then
     $AX gendata presets/gendata-smf-mrg.json --out data/smf-mrg-train.h5 --threads "$THREADS" --force --quiet
 fi
@@ -44,15 +58,42 @@ fi
 sh weights/eval/select.sh checkpoints/smf-mrg-stage1.json checkpoints/smf-mrg-2/*.json | tee data/select.txt
 S2=$(tail -n 1 data/select.txt | cut -d' ' -f2)
 SEL=$(tail -n 1 data/select.txt | cut -d' ' -f3-)
-# stage 3: the diameter scaling (axonD, nodeD polynomials) and cm fitted to our MRG's thresholds
-# and CVs on the selection grid
-python3 weights/eval/calibrate.py "$S2" checkpoints/smf-mrg-stage3.json data/truth | tee data/calibrate.txt
+# stage 3a: the diameter scaling (axonD, nodeD polynomials) and cm fitted to our MRG's thresholds
+# and CVs on the selection grid; 3b (STAGE3B=1): coupling, membrane, gate time scales and stencil
+# fitted to our MRG's thresholds, CVs and rest on the calibration grids
+rm -f checkpoints/smf-mrg-stage3a.json checkpoints/smf-mrg-stage3.json # tee hides exit codes
+$AX calibrate weights/eval/calibrate-select.json --weights "$S2" --out checkpoints/smf-mrg-stage3a.json \
+    --threads "$THREADS" 2>&1 | tee data/calibrate.txt
+fi
+if [ "$STAGE3B" = 1 ]; then
+    $AX calibrate weights/eval/calibrate-smf-mrg.json --weights checkpoints/smf-mrg-stage3a.json \
+        --out checkpoints/smf-mrg-stage3.json --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
+else
+    cp checkpoints/smf-mrg-stage3a.json checkpoints/smf-mrg-stage3.json
+fi
+[ -s checkpoints/smf-mrg-stage3.json ] || { echo "train-smf-mrg.sh: calibration failed" >&2; exit 1; }
 t2=$(date +%s)
-echo "selected: $S2 $SEL"
+if [ -z "${FROM_3A:-}" ]; then echo "selected: $S2 $SEL"; fi
 TMP=$OUT.tmp.json
 cp checkpoints/smf-mrg-stage3.json "$TMP"
 sh weights/eval/eval.sh "$TMP" data/truth data/eval-smf-mrg
 t3=$(date +%s)
+if [ -n "${FROM_3A:-}" ]; then
+# stages 1-3a as recorded in FROM_3A's provenance; the calibration list and the errors are new
+jq --slurpfile e data/eval-smf-mrg/summary.json --slurpfile s3 checkpoints/smf-mrg-stage3.json \
+   --argjson te $((t3 - t2)) --argjson tc $((t2 - t1)) --arg from "$FROM_3A" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
+   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
+  .trained = true |
+  .provenance = ($s3[0].provenance + {
+    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and a calibration (axonml calibrate) of the diameter scaling, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
+    recipe: "sh weights/train-smf-mrg.sh",
+    date: $date,
+    cpu: $cpu,
+    stage_3b_from: $from,
+    wall_s: ($s3[0].provenance.wall_s + {calibration_3b: $tc, eval: $te}),
+    errors: $e[0]
+  })' "$TMP" > "$OUT.part"
+else
 jq --slurpfile e data/eval-smf-mrg/summary.json \
    --slurpfile g1 presets/gendata-smf-mrg.json --slurpfile c1 presets/train-smf-mrg.json \
    --slurpfile c2 presets/train-smf-mrg-2.json \
@@ -60,7 +101,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
-    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection and a diameter-scaling calibration on MRG thresholds/CVs",
+    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and a calibration (axonml calibrate) of the diameter scaling, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
     recipe: "sh weights/train-smf-mrg.sh",
     source: "axonml gendata + axonml train",
     date: $date,
@@ -76,6 +117,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
     wall_s: {gendata: $tg, train_and_selection: $tt, eval: $te, stages_1_2_reused: ($reuse == "1")},
     errors: $e[0]
   }' "$TMP" > "$OUT.part"
+fi
 mv "$OUT.part" "$OUT"
 rm -f "$TMP"
 echo "wrote $OUT (gendata $((t1 - t0)) s, train + selection $((t2 - t1)) s, eval $((t3 - t2)) s)"

@@ -9,5 +9,6 @@ int cmd_threshold(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_gendata(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

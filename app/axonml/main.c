@@ -15,6 +15,7 @@ static const struct {
     {"cv", cmd_cv, "conduction velocity for every diameter of a scenario"},
     {"gendata", cmd_gendata, "generate an MRG training/validation dataset (HDF5)"},
     {"train", cmd_train, "train the surrogate by truncated BPTT"},
+    {"calibrate", cmd_calibrate, "fit a few surrogate parameters to the teacher's thresholds, CVs and rest"},
     {"info", cmd_info, "version, build, backends and devices"},
 };
 
@@ -41,7 +42,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "axonml: unknown command '%s' (expected one of simulate, threshold, cv, gendata, train, info)\n",
+    fprintf(stderr, "axonml: unknown command '%s' (expected one of simulate, threshold, cv, gendata, train, calibrate, info)\n",
             argv[1]);
     return 2;
 }

@@ -1,0 +1,122 @@
+/* Calibration of a surrogate's few global parameters against a teacher model (stage 3 of
+ * weights/train-smf-mrg.sh): thresholds on scenario grids, conduction velocities and rest.
+ *
+ * The teacher is each grid scenario's own model (mrg); the surrogate is the starting weights'
+ * model. Searched parameters are named as in a weights file ("cm", "gl", ...), plus
+ *   axonD@X, nodeD@X   the value of the axonD / nodeD polynomial at X = 6, 10 or 14 um (the
+ *                      coefficients are the quadratic through the three knots, so each knot
+ *                      moves one end or the middle of the diameter range)
+ *   stencil.vm.out, stencil.vm.mid, stencil.ve.out, stencil.ve.mid
+ *                      outer and centre taps of the symmetric 3-tap stencils.
+ * The search runs on x_k = ln(p_k / p0_k) / scale_k (signs are kept; a scale below 1 makes a
+ * parameter move less per unit of x).
+ *
+ * Residuals: ln(thr_surrogate / thr_teacher) of every grid condition, weighted 1/sqrt(N_thr);
+ * ln(cv_surrogate / cv_teacher) at every CV diameter, weighted sqrt(w_cv / N_cv); and per rest
+ * fiber w_rest * max(0, max_t,node |vm - v_rest| - rest_tol). A failed threshold or CV counts
+ * as ln 2. Minimising their squares is a least-squares problem (axm_lm); the reported objective
+ * is the mean absolute log error (thr + w_cv * cv) plus w_rest times the rest excess. */
+#ifndef AXM_CALIB_H
+#define AXM_CALIB_H
+
+#include "err.h"
+#include "model.h"
+
+/* ---- generic least squares / direct search ---- */
+
+/* Fills r[m] for x[n]; returns an axm_code. */
+typedef int (*axm_resid_fn)(void *ud, const double *x, double *r, axm_err *err);
+
+typedef struct axm_lm_opts {
+    double h;                  /* forward-difference step in x; 0.02 */
+    int iters;                 /* Jacobians; 6 */
+    double max_step;           /* largest |dx_k| of one step; 0.3 */
+    double lambda0;            /* initial damping (relative to diag(J'J)); 1e-2 */
+    int max_tries;             /* damping increases per iteration before giving up; 6 */
+    const volatile int *cancel;
+    /* after each iteration (and once at it = -1 with the start): cost = sum r^2 */
+    void (*progress)(void *ud, int it, const double *x, double cost, double lambda);
+    void *progress_ud;
+} axm_lm_opts;
+
+axm_lm_opts axm_lm_opts_default(void);
+
+/* Levenberg-Marquardt from x (in/out) on n parameters and m residuals: forward-difference
+ * Jacobian, (J'J + lambda diag(J'J)) dx = -J'r, steps clipped to max_step, accepted when the
+ * cost decreases (lambda / 3) else retried with lambda * 4. Stops after iters Jacobians or when
+ * no damping gives a decrease. *cost gets the final sum r^2; *n_evals the residual evaluations.
+ * AXM_ERR_CANCELLED leaves the best x so far. */
+int axm_lm(int n, int m, axm_resid_fn f, void *ud, double *x, const axm_lm_opts *o, double *cost,
+           int *n_evals, axm_err *err);
+
+/* Solves the n x n system a x = b (row-major a, overwritten; b overwritten with x) by Gaussian
+ * elimination with partial pivoting. AXM_ERR_RUNTIME when singular. */
+int axm_solve_dense(int n, double *a, double *b, axm_err *err);
+
+/* ---- the calibration problem ---- */
+
+#define AXM_CALIB_MAX_GRIDS 8
+#define AXM_CALIB_MAX_PARAMS 32
+
+typedef struct axm_calib_cfg {
+    int n_grids;
+    char grids[AXM_CALIB_MAX_GRIDS][512];   /* threshold scenarios (teacher = their model) */
+    char cv_grid[512];                      /* scenario whose diameters are the CV diameters; "" none */
+    char rest[512];                         /* unstimulated scenario for the rest term; "" none */
+    int n_params;
+    char params[AXM_CALIB_MAX_PARAMS][64];
+    double scale[AXM_CALIB_MAX_PARAMS];     /* 1 unless given as NAME:SCALE */
+    double w_cv;                            /* 1 */
+    double w_rest;                          /* 0.05 per mV */
+    double rest_tol_mV;                     /* 0.8 */
+    double v_rest_mV;                       /* -80 */
+    char method[16];                        /* "lm" or "coord" */
+    axm_lm_opts lm;
+    double coord_step;                      /* coordinate search: first relative step, 0.06 */
+    int coord_sweeps;                       /* 6 */
+    int n_threads;
+} axm_calib_cfg;
+
+/* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "params":
+ * ["cm", "stencil.vm.mid:0.01", ...], "w_cv", "w_rest", "rest_tol_mV", "method", "h", "iters",
+ * "step", "sweeps"}; relative paths are taken as given (the repository root). Unknown keys and
+ * bad values are errors naming the file and key. */
+void axm_calib_cfg_default(axm_calib_cfg *c);
+int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err);
+
+typedef struct axm_calib axm_calib;
+
+/* What one point of the search gives. */
+typedef struct axm_calib_stats {
+    double objective;          /* thr_mean + w_cv * cv_mean + w_rest * max(0, rest_max - tol) */
+    double thr_mean_pct;       /* mean |ln thr ratio| x 100 */
+    double thr_max_pct;
+    double cv_mean_pct, cv_max_pct;
+    double rest_max_mV;        /* largest |vm - v_rest| of the rest run (0 without one) */
+    int n_thr, n_cv, n_rest;
+} axm_calib_stats;
+
+/* Loads the grids, runs the teacher (thresholds, CVs) once, and prepares the surrogate from
+ * weights_path (its model must have the searched parameters). progress (may be NULL) is told
+ * about the teacher runs. */
+axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, const volatile int *cancel,
+                            axm_err *err);
+void axm_calib_destroy(axm_calib *c);
+/* Replaces the cancel flag (NULL: none), e.g. to finish the statistics after an interrupt. */
+void axm_calib_set_cancel(axm_calib *c, const volatile int *cancel);
+int axm_calib_n_residuals(const axm_calib *c);
+/* Residuals at x[cfg.n_params] (see the top of this file). */
+int axm_calib_residuals(axm_calib *c, const double *x, double *r, axm_err *err);
+int axm_calib_stats_at(axm_calib *c, const double *x, axm_calib_stats *s, axm_err *err);
+/* The searched parameters' values at x (the start for x = 0). */
+void axm_calib_values(const axm_calib *c, const double *x, double *values);
+/* Runs the configured search from x = 0; x[n_params] gets the result. */
+int axm_calib_search(axm_calib *c, double *x, int *n_evals, axm_err *err);
+/* The surrogate model with the parameters at x (borrowed; valid until the next call). */
+const axm_model *axm_calib_model_at(axm_calib *c, const double *x, axm_err *err);
+
+/* The knot mapping on its own: the quadratic c1 D^2 + c2 D + c3 through (6, y0), (10, y1),
+ * (14, y2). */
+void axm_calib_quad_through_knots(const double y[3], double coef[3]);
+
+#endif

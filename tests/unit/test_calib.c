@@ -1,0 +1,267 @@
+/* core/calib: the dense solver, Levenberg-Marquardt on problems with known minima, the knot
+ * mapping of the diameter polynomials, config errors, and a calibration that must recover a
+ * parameter the teacher (an S-MF with known weights) was given. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "model.h"
+
+static void test_solve(void **st)
+{
+    (void)st;
+    /* x = (1, -2, 3) */
+    double a[9] = {0, 2, 1, 1, 1, 1, 4, -1, 2}, x[3] = {1, -2, 3}, b[3], a0[9];
+    memcpy(a0, a, sizeof a);
+    for (int i = 0; i < 3; i++) b[i] = a[i * 3] * x[0] + a[i * 3 + 1] * x[1] + a[i * 3 + 2] * x[2];
+    axm_err err;
+    axm_err_clear(&err);
+    assert_int_equal(axm_solve_dense(3, a, b, &err), AXM_OK); /* a[0][0] = 0 needs pivoting */
+    for (int i = 0; i < 3; i++) assert_true(fabs(b[i] - x[i]) < 1e-12);
+    double s[4] = {1, 2, 2, 4}, c[2] = {1, 2};
+    assert_int_equal(axm_solve_dense(2, s, c, &err), AXM_ERR_RUNTIME);
+    assert_non_null(strstr(err.msg, "singular"));
+    (void)a0;
+}
+
+/* r = A x - b with A 4x2: the least-squares solution solves the normal equations. */
+static int linear(void *ud, const double *x, double *r, axm_err *err)
+{
+    (void)ud;
+    (void)err;
+    static const double A[4][2] = {{1, 0}, {1, 1}, {1, 2}, {1, 3}}, b[4] = {1, 2, 2, 4};
+    for (int i = 0; i < 4; i++) r[i] = A[i][0] * x[0] + A[i][1] * x[1] - b[i];
+    return AXM_OK;
+}
+
+static int rosenbrock(void *ud, const double *x, double *r, axm_err *err)
+{
+    (void)err;
+    (*(int *)ud)++;
+    r[0] = 10 * (x[1] - x[0] * x[0]);
+    r[1] = 1 - x[0];
+    return AXM_OK;
+}
+
+static void test_lm(void **st)
+{
+    (void)st;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_lm_opts o = axm_lm_opts_default();
+    o.max_step = 10;
+    o.iters = 5;
+    o.lambda0 = 1e-6;
+    double x[2] = {5, -5}, cost;
+    int evals;
+    assert_int_equal(axm_lm(2, 4, linear, NULL, x, &o, &cost, &evals, &err), AXM_OK);
+    /* normal equations: [4 6; 6 14] x = [9 18] -> x = (0.9, 0.9) */
+    assert_true(fabs(x[0] - 0.9) < 1e-6);
+    assert_true(fabs(x[1] - 0.9) < 1e-6);
+    double r[4];
+    linear(NULL, x, r, &err);
+    assert_true(fabs(cost - (r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3])) < 1e-12);
+
+    /* a curved valley: many damped steps, the minimum (1, 1) */
+    o = axm_lm_opts_default();
+    o.h = 1e-6;
+    o.iters = 200;
+    o.max_tries = 30;
+    double y[2] = {-1.2, 1};
+    int calls = 0;
+    assert_int_equal(axm_lm(2, 2, rosenbrock, &calls, y, &o, &cost, &evals, &err), AXM_OK);
+    assert_int_equal(calls, evals);
+    assert_true(fabs(y[0] - 1) < 1e-4 && fabs(y[1] - 1) < 1e-4);
+    assert_true(cost < 1e-8);
+
+    /* a raised cancel flag stops it and leaves the start */
+    volatile int stop = 1;
+    o.cancel = &stop;
+    double z[2] = {-1.2, 1};
+    assert_int_equal(axm_lm(2, 2, rosenbrock, &calls, z, &o, &cost, &evals, &err), AXM_ERR_CANCELLED);
+    assert_true(z[0] == -1.2 && z[1] == 1);
+}
+
+static void test_knots(void **st)
+{
+    (void)st;
+    /* the spec's default axonD polynomial (smf-model.md §1) is recovered from its knot values */
+    const double c[3] = {0.0187623, 0.4787487, 0.1203613}, X[3] = {6, 10, 14};
+    double y[3], k[3];
+    for (int i = 0; i < 3; i++) y[i] = c[0] * X[i] * X[i] + c[1] * X[i] + c[2];
+    axm_calib_quad_through_knots(y, k);
+    for (int i = 0; i < 3; i++) assert_true(fabs(k[i] - c[i]) < 1e-12 * (1 + fabs(c[i])));
+    /* a straight line stays one */
+    double lin[3] = {1, 2, 3};
+    axm_calib_quad_through_knots(lin, k);
+    assert_true(fabs(k[0]) < 1e-15 && fabs(k[1] - 0.25) < 1e-14 && fabs(k[2] + 0.5) < 1e-14);
+}
+
+static char tmpdir[256];
+
+static void write_file(const char *name, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_cfg_errors(void **st)
+{
+    (void)st;
+    char p[512];
+    axm_calib_cfg c;
+    axm_err err;
+    axm_calib_cfg_default(&c);
+    write_file("bad1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"iterz\": 3}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "bad1.json"));
+    assert_non_null(strstr(err.msg, "iterz"));
+    axm_calib_cfg_default(&c);
+    write_file("bad2.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm:0\"]}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "params"));
+    axm_calib_cfg_default(&c);
+    write_file("bad3.json", "{\"params\": [\"cm\"]}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "grids"));
+    axm_calib_cfg_default(&c);
+    write_file("bad4.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"method\": \"newton\"}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "method"));
+    axm_calib_cfg_default(&c);
+    write_file("ok.json",
+               "{\"grids\": [\"a.json\", \"b.json\"], \"params\": [\"axonD@6\", \"stencil.vm.mid:0.01\"], \"w_cv\": 2,"
+               " \"iters\": 3}",
+               p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    assert_int_equal(c.n_grids, 2);
+    assert_int_equal(c.n_params, 2);
+    assert_string_equal(c.params[1], "stencil.vm.mid");
+    assert_true(c.scale[1] == 0.01 && c.scale[0] == 1);
+    assert_true(c.w_cv == 2 && c.lm.iters == 3);
+}
+
+/* The teacher is the S-MF with the default parameters; the start has cm and the axonD knot at
+ * 10 um moved by 8 % and -6 %; the fit must bring both back (thresholds of two pulse widths at one
+ * diameter and the CV at two diameters determine them). */
+static void test_recovers_teacher(void **st)
+{
+    (void)st;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_model *m = axm_model_create("smf", &err);
+    assert_non_null(m);
+    char wt[512], ws[512], grid[512], cvg[512], text[2048];
+    snprintf(wt, sizeof wt, "%s/teacher.json", tmpdir);
+    assert_int_equal(axm_model_save_weights(m, wt, NULL, &err), AXM_OK);
+    double cm0 = axm_model_get(m, "cm"), a1 = axm_model_get(m, "axond1"), a2 = axm_model_get(m, "axond2"),
+           a3 = axm_model_get(m, "axond3");
+    double y[3] = {a1 * 36 + a2 * 6 + a3, (a1 * 100 + a2 * 10 + a3) * 0.94, a1 * 196 + a2 * 14 + a3}, k[3];
+    axm_calib_quad_through_knots(y, k);
+    assert_int_equal(axm_model_set(m, "cm", cm0 * 1.08, &err), AXM_OK);
+    assert_int_equal(axm_model_set(m, "axond1", k[0], &err), AXM_OK);
+    assert_int_equal(axm_model_set(m, "axond2", k[1], &err), AXM_OK);
+    assert_int_equal(axm_model_set(m, "axond3", k[2], &err), AXM_OK);
+    snprintf(ws, sizeof ws, "%s/start.json", tmpdir);
+    assert_int_equal(axm_model_save_weights(m, ws, NULL, &err), AXM_OK);
+    axm_model_destroy(m);
+    snprintf(text, sizeof text,
+             "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
+             " \"fiber\": {\"nodes\": 51, \"diameter_um\": [10]},\n"
+             " \"electrode\": {\"kind\": \"point\", \"rho_ohm_cm\": 500, \"distance_mm\": 1.0},\n"
+             " \"waveform\": {\"kind\": \"mono\", \"pw_ms\": [0.05, 0.5], \"delay_ms\": 0.5, \"polarity\": \"cathodic\","
+             " \"amplitude_mA\": 0.2},\n"
+             " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": 3},\n"
+             " \"detect\": {\"threshold_mV\": 0, \"nodes\": [5, 45]},\n"
+             " \"threshold\": {\"resolution\": 0.0002}}",
+             wt);
+    write_file("grid.json", text, grid, sizeof grid);
+    snprintf(text, sizeof text,
+             "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
+             " \"fiber\": {\"nodes\": 51, \"diameter_um\": [9, 11]},\n"
+             " \"electrode\": {\"kind\": \"point\", \"rho_ohm_cm\": 500, \"distance_mm\": 1.0},\n"
+             " \"waveform\": {\"kind\": \"mono\", \"pw_ms\": 0.1, \"delay_ms\": 0.5, \"amplitude_mA\": 0.2},\n"
+             " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": 5}}",
+             wt);
+    write_file("cv.json", text, cvg, sizeof cvg);
+
+    axm_calib_cfg cfg;
+    axm_calib_cfg_default(&cfg);
+    cfg.n_grids = 1;
+    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    snprintf(cfg.cv_grid, sizeof cfg.cv_grid, "%s", cvg);
+    cfg.n_params = 2;
+    snprintf(cfg.params[0], sizeof cfg.params[0], "cm");
+    snprintf(cfg.params[1], sizeof cfg.params[1], "axonD@10");
+    cfg.scale[0] = cfg.scale[1] = 1;
+    cfg.lm.iters = 6;
+    cfg.n_threads = 2;
+    axm_calib *c = axm_calib_create(&cfg, ws, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(axm_calib_n_residuals(c), 4);
+    double x[2], v[2], zero[2] = {0, 0};
+    axm_calib_stats s0, s1;
+    assert_int_equal(axm_calib_stats_at(c, zero, &s0, &err), AXM_OK);
+    int evals;
+    assert_int_equal(axm_calib_search(c, x, &evals, &err), AXM_OK);
+    assert_int_equal(axm_calib_stats_at(c, x, &s1, &err), AXM_OK);
+    axm_calib_values(c, x, v);
+    print_message("  start: thr %.2f %%, cv %.2f %%; end: thr %.3f %%, cv %.3f %%; cm x%.4f, axonD@10 x%.4f (%d evaluations)\n",
+                  s0.thr_mean_pct, s0.cv_mean_pct, s1.thr_mean_pct, s1.cv_mean_pct, v[0] / cm0,
+                  v[1] / (a1 * 100 + a2 * 10 + a3), evals);
+    assert_true(s0.thr_mean_pct > 2);
+    assert_true(s1.thr_mean_pct < 0.2 && s1.cv_mean_pct < 0.2);
+    assert_true(fabs(v[0] / cm0 - 1) < 0.01);
+    assert_true(fabs(v[1] / (a1 * 100 + a2 * 10 + a3) - 1) < 0.01);
+    /* the fitted model carries the polynomial through the moved knot */
+    const axm_model *fm = axm_calib_model_at(c, x, &err);
+    assert_non_null(fm);
+    double D = 10, ax = axm_model_get(fm, "axond1") * D * D + axm_model_get(fm, "axond2") * D + axm_model_get(fm, "axond3");
+    assert_true(fabs(ax - v[1]) < 1e-9 * v[1]);
+    axm_calib_destroy(c);
+
+    /* an unknown parameter is an input error naming it */
+    snprintf(cfg.params[1], sizeof cfg.params[1], "axonD@9");
+    assert_null(axm_calib_create(&cfg, ws, NULL, &err));
+    assert_int_equal(err.code, AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "axonD@9"));
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "%s/axm_calib.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_solve),
+        cmocka_unit_test(test_lm),
+        cmocka_unit_test(test_knots),
+        cmocka_unit_test(test_cfg_errors),
+        cmocka_unit_test(test_recovers_teacher),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
