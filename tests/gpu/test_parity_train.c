@@ -2,7 +2,8 @@
  * (core/train.c) on fresh random inputs (seed printed; AXM_SEED fixes it): random parameters
  * (every one perturbed), random raw (asymmetric) 3- and 5-tap stencils, handle_nan on (with a node
  * exactly on a 0/0 rate) and off, B = 5 fibers of different diameters, W = 11 and 53, L = 12, a
- * strong random ve, a zero state weight; the same context reused across sizes.
+ * random ve that makes some fibers spike, a zero state weight; the same context reused across
+ * sizes; the loss-only call and a repeated call agree bit for bit.
  *
  * Bounds. Both sides evaluate the same formulas (gpu/train_kernel.cuh is a copy of
  * core/smf_grad.c) in IEEE double; they differ in exp's last bit (CUDA's vs libm), FMA contraction
@@ -190,7 +191,8 @@ static void one_case(axm_cuda_train *ctx, rng *r, int W, int taps, int hn)
     axm_smfg_grad_zero(&gc);
     axm_smfg_grad_zero(&gg);
     /* the gradient is added: start both from the same nonzero values */
-    for (int i = 0; i < AXM_SMFG_NP; i++) gc.p[i] = gg.p[i] = uniform(r, -1, 1);
+    double gc0[AXM_SMFG_NP];
+    for (int i = 0; i < AXM_SMFG_NP; i++) gc0[i] = gc.p[i] = gg.p[i] = uniform(r, -1, 1);
     double lc = axm_train_chunk(&p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sc, &gc, 2);
     double lg = NAN, ln = NAN;
     axm_err e;
@@ -198,6 +200,18 @@ static void one_case(axm_cuda_train *ctx, rng *r, int W, int taps, int hn)
     int rc = axm_cuda_train_chunk(ctx, &p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sg, &gg, &lg, &e);
     if (rc) printf("%s: %s\n", what, e.msg);
     assert_int_equal(rc, AXM_OK);
+    /* run to run: bit for bit (fixed-order sums, no atomics; a race would show here on a GPU) */
+    axm_smfg_grad g2;
+    axm_smfg_grad_zero(&g2);
+    memcpy(g2.p, gc0, sizeof g2.p);
+    double l2 = NAN;
+    memcpy(sn, p.s0, sizeof(double) * ns);
+    assert_int_equal(axm_cuda_train_chunk(ctx, &p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sn, &g2, &l2, &e),
+                     AXM_OK);
+    assert_true(l2 == lg);
+    assert_memory_equal(g2.p, gg.p, sizeof g2.p);
+    assert_memory_equal(g2.w, gg.w, sizeof g2.w);
+    memcpy(sn, p.s0, sizeof(double) * ns);
     /* loss only (g NULL): the same loss and final state */
     rc = axm_cuda_train_chunk(ctx, &p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sn, NULL, &ln, &e);
     assert_int_equal(rc, AXM_OK);
