@@ -242,13 +242,8 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
             axm_fail(err, AXM_ERR_INPUT, "cuda mrg: diameter of fiber %d is %g um: expected > 0", b, D_um[b]);
             return NULL;
         }
-    if (!axm_cuda_available(err)) return NULL;
-    int ndev = 0;
-    if (cudaGetDeviceCount(&ndev) != cudaSuccess || device >= ndev) {
-        cudaGetLastError();
-        axm_fail(err, AXM_ERR_INPUT, "cuda mrg: device %d: expected 0..%d", device, ndev - 1);
-        return NULL;
-    }
+    int dev = axm_cuda_pick_device(device, "cuda mrg", err);
+    if (dev < 0) return NULL;
     axm_cuda_mrg *s = (axm_cuda_mrg *)calloc(1, sizeof *s);
     if (!s) {
         axm_fail(err, AXM_ERR_NOMEM, "cuda mrg: out of memory");
@@ -256,7 +251,7 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
     }
     s->pulses = new std::vector<axm_pulse>();
     s->fc_h = new std::vector<double>((size_t)B * N_K);
-    s->dev = device < 0 ? 0 : device;
+    s->dev = dev;
     s->B = B;
     s->W = W;
     s->M = 11 * W - 10;

@@ -286,16 +286,11 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
             axm_fail(err, AXM_ERR_INPUT, "cuda: diameter of fiber %d is %g um: expected > 0", b, D_um[b]);
             return NULL;
         }
-    if (!axm_cuda_available(err)) return NULL;
-    int ndev = 0;
-    if (cudaGetDeviceCount(&ndev) != cudaSuccess || device >= ndev) {
-        cudaGetLastError();
-        axm_fail(err, AXM_ERR_INPUT, "cuda: device %d: expected 0..%d", device, ndev - 1);
-        return NULL;
-    }
+    int dev = axm_cuda_pick_device(device, "cuda", err);
+    if (dev < 0) return NULL;
     axm_cuda_sim *s = (axm_cuda_sim *)calloc(1, sizeof *s);
     if (!s) { axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory"); return NULL; }
-    s->dev = device < 0 ? 0 : device;
+    s->dev = dev;
     s->B = B;
     s->W = W;
     s->prec = prec;

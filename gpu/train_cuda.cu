@@ -85,19 +85,14 @@ int check_input(const axm_smfg_theta *th, const double *D, int B, int W, int L, 
 
 extern "C" axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
 {
-    if (!axm_cuda_available(err)) return NULL;
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess || device >= n) {
-        cudaGetLastError();
-        axm_fail(err, AXM_ERR_INPUT, "cuda train: device %d: expected 0..%d", device, n - 1);
-        return NULL;
-    }
+    int dev = axm_cuda_pick_device(device, "cuda train", err);
+    if (dev < 0) return NULL;
     axm_cuda_train *t = (axm_cuda_train *)calloc(1, sizeof *t);
     if (!t) {
         axm_fail(err, AXM_ERR_NOMEM, "cuda train: out of memory");
         return NULL;
     }
-    t->dev = device < 0 ? 0 : device;
+    t->dev = dev;
     return t;
 }
 
