@@ -27,20 +27,13 @@
 #include <string.h>
 
 #include "axm_cuda.h"
+#include "parity_util.h"
 #include "axonml.h"
 #include "datagen.h"
 
 enum { NB = 16, NW = 21, NSTEPS = 1000, NFIRST = 400 };
 static const double DT = 0.005;
 
-static int gpu_ok(void)
-{
-    axm_err why;
-    axm_err_clear(&why);
-    if (axm_cuda_available(&why)) return 1;
-    fprintf(stderr, "skipping: %s\n", why.msg);
-    return 0;
-}
 
 /* The problem: fibers 0..7 cathodic, 8..15 anodic, diameters 5.7..16 um in each half. */
 typedef struct prob {

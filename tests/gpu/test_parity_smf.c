@@ -30,21 +30,9 @@
 #include <time.h>
 
 #include "axm_cuda.h"
+#include "parity_util.h"
 #include "axonml.h"
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static double urand(rng *r)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (double)(r->s >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double uniform(rng *r, double a, double b) { return a + (b - a) * urand(r); }
 
 /* One random problem: fibers, stimulus, model. */
 typedef struct prob {
@@ -152,14 +140,6 @@ static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stab
     }
 }
 
-static int gpu_ok(void)
-{
-    axm_err why;
-    axm_err_clear(&why);
-    if (axm_cuda_available(&why)) return 1;
-    printf("skip: %s\n", why.msg);
-    return 0;
-}
 
 /* attempt > 0 gives a different, still reproducible, stream for redraws under a fixed AXM_SEED */
 static rng seeded_attempt(const char *what, unsigned attempt)

@@ -31,30 +31,10 @@
 #include <time.h>
 
 #include "axm_cuda.h"
+#include "parity_util.h"
 #include "train.h"
 
-typedef struct rng {
-    uint64_t s;
-} rng;
 
-static double urand(rng *r)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (double)(r->s >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double uniform(rng *r, double a, double b) { return a + (b - a) * urand(r); }
-
-static int gpu_ok(void)
-{
-    axm_err why;
-    axm_err_clear(&why);
-    if (axm_cuda_available(&why)) return 1;
-    printf("skip: %s\n", why.msg);
-    return 0;
-}
 
 static rng seeded(void)
 {
