@@ -14,13 +14,7 @@
 #include "axm_cuda.h"
 #include "axonml.h"
 #include "train.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_util.h"
 
 static void die(const char *what, const axm_err *e)
 {
@@ -103,9 +97,9 @@ static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     int reps = B <= 1000 ? 5 : 3;
     double best = INFINITY;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = bench_wall();
         if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
-        double t = now_s() - t0;
+        double t = bench_wall() - t0;
         if (t < best) best = t;
     }
     axm_cuda_sim_destroy(s);
@@ -133,9 +127,9 @@ static double cpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     o.dt_ms = 0.005;
     o.n_steps = T;
     o.reinit = 1;
-    double t0 = now_s();
+    double t0 = bench_wall();
     if (axm_sim_run(s, &o, NULL, 0, &e)) die("cpu run", &e);
-    double t = now_s() - t0;
+    double t = bench_wall() - t0;
     axm_sim_destroy(s);
     drive_free(&db);
     free(a);
@@ -169,17 +163,17 @@ static double thresholds(const axm_model *m, int B, int W, axm_prec prec, int gp
         if (axm_cuda_sim_set_drive(s, &c.db.d, &e)) die("gpu drive", &e);
         if (axm_cuda_threshold(s, &o, &r, &e)) die("gpu threshold", &e); /* warm-up */
         axm_cuda_thresh_free(&r);
-        double t0 = now_s();
+        double t0 = bench_wall();
         if (axm_cuda_threshold(s, &o, &r, &e)) die("gpu threshold", &e);
-        t = now_s() - t0;
+        t = bench_wall() - t0;
         axm_cuda_sim_destroy(s);
     } else {
         axm_sim *s = axm_sim_create(m, B, W, c.D, prec, 0, &e);
         if (!s) die("cpu sim", &e);
         if (axm_sim_set_drive(s, &c.db.d, &e)) die("cpu drive", &e);
-        double t0 = now_s();
+        double t0 = bench_wall();
         if (axm_threshold(s, &o, &r, &e)) die("cpu threshold", &e);
-        t = now_s() - t0;
+        t = bench_wall() - t0;
         axm_sim_destroy(s);
     }
     *n_ok = 0;
@@ -226,18 +220,18 @@ static double train_step_ms(int gpu, int B, int W, int L, int reps)
         if (!ctx) die("axm_cuda_train_create", &e);
         double loss, t0 = 0;
         for (int i = 0; i <= reps; i++) {
-            if (i == 1) t0 = now_s(); /* the first call allocates */
+            if (i == 1) t0 = bench_wall(); /* the first call allocates */
             memcpy(s, s0, sizeof(double) * B * n5);
             if (axm_cuda_train_chunk(ctx, &th, D, B, W, L, ve, tgt, w, norm, 0.005, s, &g, &loss, &e))
                 die("axm_cuda_train_chunk", &e);
         }
-        ms = 1e3 * (now_s() - t0) / reps;
+        ms = 1e3 * (bench_wall() - t0) / reps;
         axm_cuda_train_destroy(ctx);
     } else {
         memcpy(s, s0, sizeof(double) * B * n5);
-        double t0 = now_s();
+        double t0 = bench_wall();
         axm_train_chunk(&th, D, B, W, L, ve, tgt, w, norm, 0.005, s, &g, 2);
-        ms = 1e3 * (now_s() - t0);
+        ms = 1e3 * (bench_wall() - t0);
     }
     free(D);
     free(ve);

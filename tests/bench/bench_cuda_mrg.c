@@ -9,17 +9,11 @@
 
 #include "axm_cuda.h"
 #include "axonml.h"
+#include "bench_util.h"
 
 #define NW 53
 #define NSTEPS 500
 #define DT 0.005
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 typedef struct stim {
     double *D, wave[NSTEPS + 1];
@@ -76,8 +70,8 @@ static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
         o.reinit = 1;
         if (axm_cuda_mrg_run(g, &o, AXM_FP32, NULL, &err) == AXM_OK) { /* warm-up */
             o.n_steps = NSTEPS;
-            double t0 = now();
-            if (axm_cuda_mrg_run(g, &o, AXM_FP32, rec, &err) == AXM_OK) rate = (double)B * NW * NSTEPS / (now() - t0);
+            double t0 = bench_wall();
+            if (axm_cuda_mrg_run(g, &o, AXM_FP32, rec, &err) == AXM_OK) rate = (double)B * NW * NSTEPS / (bench_wall() - t0);
         }
     }
     if (rate == 0) printf("  (B=%d: %s)\n", B, err.msg);
@@ -101,8 +95,8 @@ static double cpu_rate(const axm_model *m, int B)
         o.dt_ms = DT;
         o.n_steps = NSTEPS;
         o.reinit = 1;
-        double t0 = now();
-        if (axm_sim_run(s, &o, NULL, 0, &err) == AXM_OK) rate = (double)B * NW * NSTEPS / (now() - t0);
+        double t0 = bench_wall();
+        if (axm_sim_run(s, &o, NULL, 0, &err) == AXM_OK) rate = (double)B * NW * NSTEPS / (bench_wall() - t0);
     }
     axm_sim_destroy(s);
     stim_free(&st);

@@ -8,20 +8,7 @@
 
 #include "datagen.h"
 #include "model.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_util.h"
 
 static double sim_cpu; /* CPU seconds of the last simulate */
 
@@ -32,13 +19,13 @@ static double sim_rate(const axm_gendata_cfg *c, const axm_model *m, axm_gendata
         fprintf(stderr, "bench_gendata: %s\n", e.msg);
         exit(1);
     }
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_wall(), c0 = bench_cpu();
     if (axm_gendata_simulate(c, m, b, threads, NULL, NULL, NULL, &e)) {
         fprintf(stderr, "bench_gendata: %s\n", e.msg);
         exit(1);
     }
-    sim_cpu = cpu_s() - c0;
-    return (double)b->B / (now_s() - t0);
+    sim_cpu = bench_cpu() - c0;
+    return (double)b->B / (bench_wall() - t0);
 }
 
 int main(void)
@@ -73,9 +60,9 @@ int main(void)
     o.n_threads = 2;
     c.n_runs = 3;
     double sim_cpu2 = sim_cpu;
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_wall(), c0 = bench_cpu();
     int rc = axm_gendata_run(&c, &o, &e);
-    double tw = now_s() - t0, cw = cpu_s() - c0;
+    double tw = bench_wall() - t0, cw = bench_cpu() - c0;
     unlink(path);
     if (rc) {
         fprintf(stderr, "bench_gendata: %s\n", e.msg);

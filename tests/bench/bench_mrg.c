@@ -13,26 +13,12 @@
 #include "model.h"
 #include "mrg.h"
 #include "sim.h"
+#include "bench_util.h"
 
 #define NW 51
 #define NSTEPS 1000
 #define DT 0.005
 #define NEURON_S 0.34
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* CPU time of the calling thread: robust against other processes sharing the cores */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 typedef struct job {
     void *ws;
@@ -128,12 +114,12 @@ static double time_batch(setup *s, int nt, int reps, double *cpu)
     for (int t = 0; t < nt; t++) jobs[t] = job_make(s, s->B * t / nt, s->B * (t + 1) / nt);
     double best = 1e30, bestc = 1e30;
     for (int r = 0; r < reps; r++) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = bench_wall(), c0 = bench_thread_cpu();
         for (int t = 1; t < nt; t++) pthread_create(&th[t], NULL, run_job, &jobs[t]);
         run_job(&jobs[0]);
-        bestc = fmin(bestc, cpu_now() - c0);
+        bestc = fmin(bestc, bench_thread_cpu() - c0);
         for (int t = 1; t < nt; t++) pthread_join(th[t], NULL);
-        best = fmin(best, now() - t0);
+        best = fmin(best, bench_wall() - t0);
     }
     if (cpu) *cpu = bestc;
     for (int t = 0; t < nt; t++) {
@@ -141,13 +127,6 @@ static double time_batch(setup *s, int nt, int reps, double *cpu)
         free(jobs[t].scratch);
     }
     return best;
-}
-
-static double proc_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
 /* the same stimulus through the engine: B fibers (D 9-13 µm), nt threads; best wall and process
@@ -174,10 +153,10 @@ static int engine_time(int B, int nt, int reps, double *wall, double *cpu)
     *wall = *cpu = 1e30;
     for (int r = 0; r < reps && !rc; r++) {
         axm_run_opts o = {.dt_ms = DT, .n_steps = NSTEPS, .reinit = 1};
-        double t0 = now(), c0 = proc_cpu_now();
+        double t0 = bench_wall(), c0 = bench_cpu();
         rc = axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK;
-        *cpu = fmin(*cpu, proc_cpu_now() - c0);
-        *wall = fmin(*wall, now() - t0);
+        *cpu = fmin(*cpu, bench_cpu() - c0);
+        *wall = fmin(*wall, bench_wall() - t0);
         if (!rc && axm_sim_state_at(s, 0, 4, 5) != axm_sim_state_at(s, 0, 4, 5)) rc = 1;
     }
     if (rc) fprintf(stderr, "bench_mrg: %s\n", e.msg);

@@ -11,25 +11,11 @@
 #include "model.h"
 #include "sim.h"
 #include "smf.h"
+#include "bench_util.h"
 
 #define W 51
 #define ORIGINAL_RATE 1.7e7
 #define REPS 3
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-/* CPU time of the process (all threads): rates per CPU-second are stable on a shared machine. */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 typedef struct rate {
     double wall, cpu; /* node-steps per second of wall time / of CPU time */
@@ -85,10 +71,10 @@ static rate ref_rate(const axm_model *m, int B, int steps)
         for (int c = 0; c < 5; c++)
             for (int j = 0; j < W; j++) st[((size_t)b * 5 + c) * W + j] = ic[c];
     }
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_wall(), c0 = bench_cpu();
     for (int k = 0; k < steps; k++)
         for (int b = 0; b < B; b++) ref_step(&f[b], st + (size_t)b * 5 * W, q, 0.005, d2v);
-    double t = now() - t0, c = cpu_now() - c0;
+    double t = bench_wall() - t0, c = bench_cpu() - c0;
     double sink = st[4 * W + W / 2];
     free(f);
     free(st);
@@ -132,12 +118,12 @@ static rate engine_rate(const axm_model *m, int B, axm_prec prec, int threads, i
     /* best of REPS runs: on a shared machine the other tenants only ever slow a run down */
     double t = 1e300, c = 1e300;
     for (int rep = 0; rep < REPS; rep++) {
-        double t0 = now(), c0 = cpu_now();
+        double t0 = bench_wall(), c0 = bench_cpu();
         if (axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK) {
             fprintf(stderr, "bench_smf: %s\n", e.msg);
             exit(1);
         }
-        double tr = now() - t0, cr = cpu_now() - c0;
+        double tr = bench_wall() - t0, cr = bench_cpu() - c0;
         if (tr < t) t = tr;
         if (cr < c) c = cr;
     }
@@ -151,31 +137,13 @@ static rate engine_rate(const axm_model *m, int B, axm_prec prec, int threads, i
     return (rate){n / t, n / c};
 }
 
-static void cpu_name(char *buf, size_t n)
-{
-    snprintf(buf, n, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            char *c = strchr(line, ':');
-            if (c) {
-                snprintf(buf, n, "%s", c + 2);
-                buf[strcspn(buf, "\n")] = 0;
-            }
-            break;
-        }
-    fclose(f);
-}
-
 int main(void)
 {
     axm_err e;
     axm_model *m = axm_model_create("smf", &e);
     m->handle_nan = 1;
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bench_cpu_name(cpu, sizeof cpu);
     printf("S-MF engine, %d nodes, dt 0.005 ms, 2-contact point-source drive; CPU: %s\n", W, cpu);
     rate ref = ref_rate(m, 64, 300);
     printf("baseline: plain scalar fp64 step (libm exp), 1 thread: %.3g node-steps/s, %.3g per CPU-second\n",

@@ -10,18 +10,12 @@
 #include "model.h"
 #include "sim.h"
 #include "../unit/sundt_ref.h"
+#include "bench_util.h"
 
 #define W 51
 #define B 256
 #define STEPS 1000
 #define REPS 3
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 static double diam(int b) { return 0.5 + 1.0 * b / B; }
 
@@ -38,12 +32,12 @@ static double ref_rate(const axm_model *m)
     }
     double best = 1e300;
     for (int rep = 0; rep < REPS; rep++) {
-        double t0 = now();
+        double t0 = bench_wall();
         for (int k = 0; k < 300; k++) {
             intra[2] = k >= 20 && k < 60 ? 2e-6 : 0.0;
             for (int b = 0; b < NB; b++) ref_step(&r[b], st[b], ve, intra, 0.005);
         }
-        double t = now() - t0;
+        double t = bench_wall() - t0;
         if (t < best) best = t;
     }
     return (double)NB * W * 300 / best;
@@ -68,12 +62,12 @@ static double engine_rate(const axm_model *m, axm_prec prec, int threads)
     axm_run_opts o = {.dt_ms = 0.005, .n_steps = STEPS, .reinit = 1};
     double best = 1e300;
     for (int rep = 0; rep < REPS; rep++) {
-        double t0 = now();
+        double t0 = bench_wall();
         if (axm_sim_run(s, &o, NULL, 0, &e) != AXM_OK) {
             fprintf(stderr, "bench_sundt: %s\n", e.msg);
             exit(1);
         }
-        double t = now() - t0;
+        double t = bench_wall() - t0;
         if (t < best) best = t;
     }
     axm_sim_destroy(s);

@@ -14,17 +14,9 @@
 #include <time.h>
 
 #include "scenario.h"
-
-static double now_s(void);
+#include "bench_util.h"
 
 #define ORIGINAL_RATE 7.4
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Per-iteration log: how many fibers each run simulated and how long it took, to see whether a
  * run over the full batch with decided fibers masked costs in proportion to the undecided ones. */
@@ -39,7 +31,7 @@ static void on_it(void *ud, int n_decided, int n_total, int it)
 {
     it_log *l = ud;
     (void)n_total;
-    double t = now_s(), c = cpu_s();
+    double t = bench_wall(), c = bench_cpu();
     if (l->n < 256) {
         l->sims[l->n] = l->B - l->last_decided;
         l->secs[l->n] = t - l->t_last;
@@ -50,13 +42,6 @@ static void on_it(void *ud, int n_decided, int n_total, int it)
     l->last_decided = n_decided;
     l->t_last = t;
     l->c_last = c;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static const char *sweep =
@@ -172,23 +157,23 @@ int main(int argc, char **argv)
     lg.B = B;
     o.progress = on_it;
     o.progress_ud = &lg;
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_wall(), c0 = bench_cpu();
     lg.t_last = t0;
     lg.c_last = c0;
     if (axm_threshold(su->sim, &o, &r, &err)) {
         fprintf(stderr, "bench_threshold: %s\n", err.msg);
         return 1;
     }
-    double t_new = now_s() - t0, c_new = cpu_s() - c0;
+    double t_new = bench_wall() - t0, c_new = bench_cpu() - c0;
     int ok = 0;
     for (int b = 0; b < B; b++) ok += r.status[b] == AXM_TH_OK;
 
     double *ub = malloc((size_t)B * sizeof(double));
     long n_orig = 0;
-    t0 = now_s();
-    c0 = cpu_s();
+    t0 = bench_wall();
+    c0 = bench_cpu();
     int rc = original(su->sim, &o, ub, &n_orig);
-    double t_orig = now_s() - t0, c_orig = cpu_s() - c0;
+    double t_orig = bench_wall() - t0, c_orig = bench_cpu() - c0;
     int agree = 0;
     for (int b = 0; b < B; b++)
         if (r.status[b] == AXM_TH_OK && fabs(ub[b] / r.upper[b] - 1) <= 2 * o.resolution) agree++;

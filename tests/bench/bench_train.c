@@ -9,23 +9,10 @@
 
 #include "model.h"
 #include "train.h"
+#include "bench_util.h"
 
 /* CPU time of the process: on a loaded machine wall time measures the queue, not the code (for
  * one thread both agree on an idle machine; with 2 threads it is the sum over threads) */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
-static double wall(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-
 enum { B = 64, W = 53, L = 50 };
 
 int main(void)
@@ -51,10 +38,10 @@ int main(void)
                 for (int b = 0; b < B; b++) axm_smfg_ic(W, s + b * 5 * W);
                 axm_smfg_grad g;
                 axm_smfg_grad_zero(&g);
-                double t0 = now(), w0 = wall();
+                double t0 = bench_cpu(), w0 = bench_wall();
                 axm_train_chunk(&th, D, B, W, L, ve, tgt, w, norm, 0.005, s, mode ? &g : NULL, th_n);
-                double dt = now() - t0;
-                if (th_n == 2 && mode && wall() - w0 < w_fb2) w_fb2 = wall() - w0;
+                double dt = bench_cpu() - t0;
+                if (th_n == 2 && mode && bench_wall() - w0 < w_fb2) w_fb2 = bench_wall() - w0;
                 if (dt < best) best = dt;
             }
             if (mode)
@@ -75,12 +62,12 @@ int main(void)
     static double veb[B * W];
     for (int r = 0; r < reps; r++) {
         k->init(ws, 0, B, s);
-        double t0 = now();
+        double t0 = bench_cpu();
         for (int n = 0; n < L; n++) {
             memcpy(veb, ve + (size_t)n * B * W, sizeof veb);
             k->step(ws, 0, B, s, veb, NULL, 0.005, scr);
         }
-        double dt = now() - t0;
+        double dt = bench_cpu() - t0;
         if (dt < best_e) best_e = dt;
     }
     free(scr);
