@@ -295,27 +295,26 @@ static void build_ve(const axm_sim *s, long k, int b0, int b1, void *out, double
     int nc = s->nc, C = s->has_drive ? d->n_contacts : 0;
     int mid = s->kind->ve_timing == AXM_VE_MIDSTEP;
     size_t es = s->prec == AXM_FP32 ? sizeof(float) : sizeof(double);
+    int nodes = s->has_drive && d->ve_nodes;
     for (int b = b0; b < b1; b++) {
-        int any = 0;
+        /* a fiber no contact drives this step (between pulses) gets ve = 0 without the sum */
+        int any = nodes;
+        if (nodes) memset(acc, 0, (size_t)nc * sizeof *acc);
         for (int c = 0; c < C; c++) {
             int wi = d->wave_of[(size_t)b * C + c];
             if (wi < 0) continue;
             double w = drive_sample(d->waves[wi], d->wave_len, k, 1, mid);
             if (w == 0.0) continue;
-            if (!any)
-                for (int j = 0; j < nc; j++) acc[j] = 0.0;
+            if (!any) memset(acc, 0, (size_t)nc * sizeof *acc);
             any = 1;
             const double *ph = s->phi + ((size_t)b * C + c) * nc;
             for (int j = 0; j < nc; j++) acc[j] += w * ph[j];
         }
-        if (!any && !(s->has_drive && d->ve_nodes)) {
-            /* between pulses: no field, as the sum below would give (silent contacts are skipped) */
+        if (!any) {
             memset((char *)out + (size_t)(b - b0) * nc * es, 0, (size_t)nc * es);
             continue;
         }
-        if (!any)
-            for (int j = 0; j < nc; j++) acc[j] = 0.0;
-        if (s->has_drive && d->ve_nodes) {
+        if (nodes) {
             long stride = (long)s->B * s->W;
             const double *vn = d->ve_nodes + (size_t)b * s->W;
             for (int j = 0; j < nc; j++) acc[j] += drive_sample(vn + j, d->ve_len, k, stride, mid);
