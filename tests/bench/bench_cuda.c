@@ -4,7 +4,8 @@
  *   threshold search, 1000 conditions x 51 nodes, resolution 0.1 % (thresholds/s);
  *   training step (BPTT chunk), 64 fibers x 53 nodes x 50 steps, fp64 (ms per step).
  * The CPU runs only the smaller batches (its rate is flat in B once the threads are busy).
- * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases. */
+ * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases;
+ * AXM_BENCH_PROFILE=1 runs only one B = 10000 forward per precision (a target for ncu). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,8 @@ static axm_model *model(int stable)
     return m;
 }
 
-static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec)
+/* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. */
+static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec, int reps)
 {
     axm_err e;
     double *D = malloc(sizeof(double) * B);
@@ -93,13 +95,13 @@ static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     o.dt_ms = 0.005;
     o.n_steps = T;
     o.reinit = 1;
+    double best = INFINITY, t0 = bench_wall();
     if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e); /* warm-up: module load, first touch */
-    int reps = B <= 1000 ? 5 : 3;
-    double best = INFINITY;
+    if (reps == 0) best = bench_wall() - t0;
     for (int r = 0; r < reps; r++) {
-        double t0 = bench_wall();
+        double t1 = bench_wall();
         if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
-        double t = bench_wall() - t0;
+        double t = bench_wall() - t1;
         if (t < best) best = t;
     }
     axm_cuda_sim_destroy(s);
@@ -255,6 +257,13 @@ int main(void)
         return 0;
     }
     int quick = getenv("AXM_BENCH_QUICK") && !strcmp(getenv("AXM_BENCH_QUICK"), "1");
+    if (getenv("AXM_BENCH_PROFILE") && !strcmp(getenv("AXM_BENCH_PROFILE"), "1")) {
+        axm_model *pm = model(0);
+        printf("profile: fp32 %.3g, fp64 %.3g node-steps/s (B = 10000, 101 nodes, 1000 steps)\n",
+               gpu_forward(pm, 10000, 101, 1000, AXM_FP32, 0), gpu_forward(pm, 10000, 101, 1000, AXM_FP64, 0));
+        axm_model_destroy(pm);
+        return 0;
+    }
     printf("bench_cuda on %s (%d SMs, %.0f GiB)\n", dev.name, dev.sms, dev.mem_bytes / 1073741824.0);
     axm_model *m = model(0);
     const int W = 101;
@@ -267,8 +276,9 @@ int main(void)
     for (int i = 0; i < 5; i++) {
         int B = Bs[i];
         if (quick && B > 10000) B = 10000;
-        double g32 = gpu_forward(m, B, W, T, AXM_FP32);
-        double g64 = gpu_forward(m, B, W, T, AXM_FP64);
+        int reps = B <= 1000 ? 5 : 3;
+        double g32 = gpu_forward(m, B, W, T, AXM_FP32, reps);
+        double g64 = gpu_forward(m, B, W, T, AXM_FP64, reps);
         char c32[32] = "-", c64[32] = "-";
         if (B <= 1000) {
             snprintf(c32, sizeof c32, "%.3g", cpu_forward(m, B, W, T, AXM_FP32));

@@ -6,12 +6,17 @@
 #   2. runs the parity tests (GPU vs CPU, op by op, fresh random inputs);
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
-#   4. prints a short table last.
-# Usage: sh tests/gpu/check.sh [outdir]   (logs go to outdir, default $OUT or /tmp/axm-gpu-check)
+#   4. measures the fp32 kernels built with --use_fast_math (MUFU exp and division) next to them, and
+#      profiles one forward launch per precision with Nsight Compute when ncu is there;
+#   5. prints a short table last.
+# Usage: sh tests/gpu/check.sh [outdir]   (default $OUT or /tmp/axm-gpu-check; it receives at most three
+# files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
+# Every step runs under a timeout, so a hang cannot eat a device lease.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
-LOG=${1:-${OUT:-/tmp/axm-gpu-check}}
-mkdir -p "$LOG"
+DEST=${1:-${OUT:-/tmp/axm-gpu-check}}
+mkdir -p "$DEST"
+LOG=$(mktemp -d)
 B=build-gpu
 NVCC=${NVCC:-$(ls /usr/local/cuda/bin/nvcc 2>/dev/null || command -v nvcc 2>/dev/null)}
 [ -n "$NVCC" ] || { echo "check: no nvcc found"; exit 2; }
@@ -20,9 +25,10 @@ JOBS=$(nproc 2>/dev/null || echo 4)
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm,driver_version --format=csv >"$LOG/gpu.txt" 2>&1
 GPU=$(sed -n 2p "$LOG/gpu.txt")
 
-# dependencies: the system's, else the packed ones (tests/gpu/pack-deps.sh)
+# dependencies: the system's, else (or with AXM_CHECK_DEPS=packed) the packed ones (tests/gpu/pack-deps.sh)
 set -- BUILD=$B NVCC="$NVCC"
-if [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] && [ -d /usr/include/hdf5/serial ]; then
+if [ "${AXM_CHECK_DEPS:-}" != packed ] && [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] &&
+   [ -d /usr/include/hdf5/serial ]; then
   DEPS=system
 elif [ -d .gpudeps/lib ]; then
   D=$(pwd)/.gpudeps
@@ -41,7 +47,8 @@ set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
 if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/gputests/test_parity_train $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
-  echo "check: build failed (log: $LOG/build.log)"
+  cp "$LOG/build.log" "$DEST/"
+  echo "check: build failed (log: $DEST/build.log)"
   exit 1
 fi
 t1=$(date +%s)
@@ -52,15 +59,45 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
-"$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
+F=build-gpu-fast
+make -j"$JOBS" "$@" BUILD=$F NVCCFLAGS="$NVF --use_fast_math" $F/gputests/test_parity_smf $F/bench/bench_cuda \
+  >"$LOG/build_fast.log" 2>&1 &
+FASTPID=$!
+TO="timeout -k 5"
+$TO 150 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
-"$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
-"$B/gputests/test_parity_train" >"$LOG/parity_train.log" 2>&1 || prc=1
+$TO 150 "$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
+$TO 120 "$B/gputests/test_parity_train" >"$LOG/parity_train.log" 2>&1 || prc=1
+wait $FASTPID   # before the benchmarks: their CPU baselines want the cores
+fbuild=$?
 t2=$(date +%s)
-"$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
+$TO 180 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
-"$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+$TO 120 "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
+
+# fp32 with MUFU exp/division (--use_fast_math): the S-MF parity test and the forward benchmark
+# (built while the parity tests run, so it costs little wall time)
+frc=skipped
+if [ $fbuild -eq 0 ]; then
+  $TO 150 "$F/gputests/test_parity_smf" >"$LOG/parity_fast.log" 2>&1
+  frc=$?
+  $TO 150 env AXM_BENCH_QUICK=1 "$F/bench/bench_cuda" >"$LOG/bench_fast.log" 2>&1
+else
+  frc=build-failed
+fi
+t4=$(date +%s)
+
+# one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
+NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+if [ -n "$NCU" ]; then
+  $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_kernel -c 2 --section SpeedOfLight \
+    --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats \
+    --section InstructionStats "$B/bench/bench_cuda" >"$LOG/ncu.txt" 2>&1
+else
+  echo "no ncu" >"$LOG/ncu.txt"
+fi
+t5=$(date +%s)
 
 cat "$LOG/parity.log" "$LOG/parity_mrg.log" "$LOG/parity_train.log"
 echo
@@ -89,4 +126,19 @@ sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/^cpu fp64/,$p' "$LOG/bench_mrg.log" | sed 's/^/    MRG /'
 sed -n '/ms per step/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
+printf "%-22s parity rc=%s, %s (%ss)\n" "fp32 --use_fast_math" "$frc" \
+  "$(grep -E '^\[  (PASSED|FAILED) *\] [0-9]+ test' "$LOG/parity_fast.log" 2>/dev/null | tr -s ' ' | tr '\n' ' ')" "$((t4 - t3))"
+grep -E "state rel err|fp32 vs fp64" "$LOG/parity_fast.log" 2>/dev/null | sed 's/^/    /'
+sed -n '/node-steps\/s/,/^$/p' "$LOG/bench_fast.log" 2>/dev/null | sed 's/^/    fast /'
+printf "%-22s %ss (ncu.txt)\n" "ncu profile" "$((t5 - t4))"
+grep -E "smf_kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
+  "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
+
+# what comes back: three files
+for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
+         build_fast.log parity_fast.log bench_fast.log; do
+  [ -f "$LOG/$f" ] && { echo "======== $f"; cat "$LOG/$f"; }
+done >"$DEST/logs.txt"
+cp "$LOG/build.log" "$LOG/ncu.txt" "$DEST/" 2>/dev/null
+rm -rf "$LOG"
 [ $prc -eq 0 ] && [ $brc -eq 0 ]
