@@ -795,6 +795,15 @@ void axm_trainer_set_chunk_fn(axm_trainer *t, axm_train_chunk_fn fn, void *ud)
     t->chunk_ud = ud;
 }
 
+void axm_trainer_chunk_buffers(const axm_trainer *t, const void *buf[2], size_t bytes[2])
+{
+    size_t n = (size_t)t->n_samples * t->cap_B * (size_t)t->cfg.nodes;
+    buf[0] = t->ve;
+    bytes[0] = sizeof(double) * n;
+    buf[1] = t->st;
+    bytes[1] = sizeof(double) * n * 5;
+}
+
 /* One chunk from the current state t->s_io, on the caller's chunk function if set. */
 static int run_chunk(axm_trainer *t, int B, int L, const double *ve, const double *tgt,
                      const double w[5], double norm, axm_smfg_grad *g, double *loss, axm_err *err)

@@ -113,6 +113,9 @@ typedef int (*axm_train_chunk_fn)(void *ud, const axm_smfg_theta *th, const doub
                                   double norm, double dt, double *s_io, axm_smfg_grad *g,
                                   double *loss, axm_err *err);
 void axm_trainer_set_chunk_fn(axm_trainer *t, axm_train_chunk_fn fn, void *ud);
+/* The two host arrays every chunk's ve and target point into (allocated once, for the trainer's
+ * life): a GPU chunk function pins them so that its uploads run at the bus's full rate. */
+void axm_trainer_chunk_buffers(const axm_trainer *t, const void *buf[2], size_t bytes[2]);
 
 /* Restores parameters, optimizer state and position from a checkpoint written by this trainer. */
 int axm_trainer_resume(axm_trainer *t, const char *ckpt, axm_err *err);

@@ -194,6 +194,18 @@ axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
 
 void axm_cuda_train_destroy(axm_cuda_train *t) { (void)t; }
 
+int axm_cuda_train_pin(axm_cuda_train *t, const void *p, size_t bytes, axm_err *err)
+{
+    (void)t; (void)p; (void)bytes;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+void axm_cuda_train_last_ms(const axm_cuda_train *t, double ms[3])
+{
+    (void)t;
+    ms[0] = ms[1] = ms[2] = NAN;
+}
+
 int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W, int L,
                          const double *ve, const double *target, const double w[5], double norm, double dt,
                          double *s_io, axm_smfg_grad *g, double *loss, axm_err *err)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cuda_util.h"
 #include "train_kernel.cuh"
@@ -18,9 +19,19 @@ struct axm_cuda_train {
     size_t n_fib, n_ve, n_tgt, n_s, n_traj, n_out; /* capacities, doubles */
     double *h_fib, *h_out;
     size_t nh_fib, nh_out;
+    double last_ms[3]; /* the last chunk's phases (axm_cuda_train_last_ms) */
+    void *pinned[8];   /* host ranges registered by axm_cuda_train_pin */
+    int n_pinned;
 };
 
 namespace {
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
 
 /* Makes *p hold at least n doubles (contents not kept). */
 int dgrow(double **p, size_t *cap, size_t n, const char *what, axm_err *err)
@@ -93,7 +104,23 @@ extern "C" axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
         return NULL;
     }
     t->dev = dev;
+    t->last_ms[0] = t->last_ms[1] = t->last_ms[2] = NAN;
     return t;
+}
+
+extern "C" int axm_cuda_train_pin(axm_cuda_train *t, const void *p, size_t bytes, axm_err *err)
+{
+    if (!t || !p || !bytes) return axm_fail(err, AXM_ERR_INPUT, "cuda train: pin: expected a context and a non-empty range");
+    if (t->n_pinned == 8) return axm_fail(err, AXM_ERR_INPUT, "cuda train: pin: at most 8 ranges");
+    AXM_CK(cudaSetDevice(t->dev));
+    AXM_CK(cudaHostRegister((void *)p, bytes, cudaHostRegisterDefault));
+    t->pinned[t->n_pinned++] = (void *)p;
+    return AXM_OK;
+}
+
+extern "C" void axm_cuda_train_last_ms(const axm_cuda_train *t, double ms[3])
+{
+    for (int i = 0; i < 3; i++) ms[i] = t ? t->last_ms[i] : NAN;
 }
 
 extern "C" void axm_cuda_train_destroy(axm_cuda_train *t)
@@ -103,18 +130,19 @@ extern "C" void axm_cuda_train_destroy(axm_cuda_train *t)
     double *d[] = {t->d_fib, t->d_ve, t->d_tgt, t->d_s, t->d_traj, t->d_out};
     for (double *p : d)
         if (p) cudaFree(p);
+    for (int i = 0; i < t->n_pinned; i++) cudaHostUnregister(t->pinned[i]);
     free(t->h_fib);
     free(t->h_out);
     free(t);
 }
 
-template <int NPL> static cudaError_t launch(const TrainArgs &a)
+template <int NPL, int NW> static cudaError_t launch(const TrainArgs &a)
 {
-    dim3 grid((unsigned)a.B), block(32);
+    dim3 grid((unsigned)a.B), block(32 * NW);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
-    axmemu::launch(grid, block, [&] { train_kernel<NPL>(a); });
+    axmemu::launch(grid, block, [&] { train_kernel<NPL, NW>(a); });
 #else
-    train_kernel<NPL><<<grid, block>>>(a);
+    train_kernel<NPL, NW><<<grid, block>>>(a);
 #endif
     return cudaGetLastError();
 }
@@ -173,22 +201,27 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     a.traj = t->d_traj;
     a.out = t->d_out;
 
+    double t0 = now_ms();
     AXM_CK(cudaMemcpy(t->d_fib, t->h_fib, (size_t)B * NFIB * sizeof(double), cudaMemcpyHostToDevice));
     if (nve) AXM_CK(cudaMemcpy(t->d_ve, ve, nve * sizeof(double), cudaMemcpyHostToDevice));
     AXM_CK(cudaMemcpy(t->d_tgt, target, ntgt * sizeof(double), cudaMemcpyHostToDevice));
     AXM_CK(cudaMemcpy(t->d_s, s_io, ns * sizeof(double), cudaMemcpyHostToDevice));
+    double t1 = now_ms();
     cudaError_t e;
+    /* a thread per node up to 128 nodes (one to four warps), then two nodes per thread */
     if (W <= 32)
-        e = launch<1>(a);
+        e = launch<1, 1>(a);
     else if (W <= 64)
-        e = launch<2>(a);
+        e = launch<1, 2>(a);
     else if (W <= 128)
-        e = launch<4>(a);
+        e = launch<1, 4>(a);
     else
-        e = launch<8>(a);
+        e = launch<2, 4>(a);
     if (e != cudaSuccess)
         return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: train_kernel launch (B %d, W %d): %s", __FILE__,
                         __LINE__, B, W, cudaGetErrorString(e));
+    AXM_CK(cudaDeviceSynchronize()); /* only to split the time between the phases: ~10 us */
+    double t2 = now_ms();
     AXM_CK(cudaMemcpy(t->h_out, t->d_out, (size_t)B * NOUT * sizeof(double), cudaMemcpyDeviceToHost));
     AXM_CK(cudaMemcpy(s_io, t->d_s, ns * sizeof(double), cudaMemcpyDeviceToHost));
 
@@ -223,5 +256,8 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     }
     if (g) axm_smfg_grad_add(g, &tot);
     if (loss) *loss = sum / norm;
+    t->last_ms[0] = t1 - t0;
+    t->last_ms[1] = t2 - t1;
+    t->last_ms[2] = now_ms() - t2;
     return AXM_OK;
 }

@@ -1,15 +1,15 @@
 /* The BPTT training chunk on the GPU (core/train.c axm_train_chunk, core/smf_grad.c's step and its
  * vector-Jacobian product), fp64.
  *
- * Layout as the forward kernel (smf_kernel.cuh): one warp per fiber (one warp per block, so that a
- * small batch spreads over the SMs), node j in lane j % 32, register slot j / 32 (NPL slots,
- * W <= 32 NPL). The forward keeps the state in registers and writes the chunk's trajectory to global
+ * Layout: one block of NW warps per fiber (a small batch spreads over the SMs, and a fiber's nodes
+ * over NW warps: the kernel is latency-bound, so a fiber's step takes about 1/NW of the time), node j
+ * in thread j % (32 NW), register slot j / (32 NW) (NPL slots, W <= 32 NW NPL). The forward keeps the state in registers and writes the chunk's trajectory to global
  * memory ([fiber][step][state][node]: each lane reads back only its own nodes); the backward walks
  * it in reverse with the state adjoints in registers. Neighbours (v, ve for the stencil; the stencil
  * adjoint gd2v, which the CPU scatters) go through shared-memory rows; the scatter becomes a gather
  * (each node sums the (neighbour, tap) pairs whose reflected index is itself), so no atomics.
- * Parameter adjoints are accumulated per lane over all steps and reduced across the warp once, in a
- * fixed order; the host sums the per-fiber results in fiber order and applies the per-fiber lumped
+ * Parameter adjoints are accumulated per thread over all steps and reduced across the block once,
+ * in a fixed order (warp butterflies, then the warps in turn); the host sums the per-fiber results in fiber order and applies the per-fiber lumped
  * chain rule (axm_smfg_grad_flush_fiber): the result is deterministic.
  *
  * The formulas are device copies of core/smf_grad.c, in the same order of operations (the tests hold
@@ -171,11 +171,32 @@ __device__ __forceinline__ int refl(int i, int W)
     return i;
 }
 
-/* smf_grad.c stencil, node j, from the v and ve rows */
+constexpr int HALO = AXM_MAX_TAPS / 2;
+
+/* Row value of node j for the stencil: into the row and, near the ends, into the reflected halo
+ * (row[-q] = row[q], row[W - 1 + q] = row[W - 1 - q], q <= HALO; one reflection, W > h) */
+__device__ __forceinline__ void row_put(double *row, int j, int W, double x)
+{
+    row[j] = x;
+    if (j >= 1 && j <= HALO) row[-j] = x;
+    if (j >= W - 1 - HALO && j < W - 1) row[2 * (W - 1) - j] = x;
+}
+
+/* smf_grad.c stencil, node j, from the v and ve rows: direct reads when the halo holds the
+ * reflection (h <= W - 1), else the general reflection (a fiber shorter than the stencil) */
 __device__ __forceinline__ double stencil_at(const TrainArgs &a, const double *rv, const double *re, int j)
 {
     const int W = a.W, taps = a.taps, h = taps / 2;
     double s = 0;
+    if (h <= W - 1) {
+#pragma unroll
+        for (int k = 0; k < AXM_MAX_TAPS; k++)
+            if (k < taps) s += a.ws[0][k] * rv[j - h + k];
+#pragma unroll
+        for (int k = 0; k < AXM_MAX_TAPS; k++)
+            if (k < taps) s += a.ws[1][k] * re[j - h + k];
+        return s;
+    }
 #pragma unroll
     for (int k = 0; k < AXM_MAX_TAPS; k++)
         if (k < taps) s += a.ws[0][k] * rv[refl(j - h + k, W)];
@@ -216,7 +237,7 @@ __device__ __forceinline__ void node_fwd(const TrainArgs &a, const double *fl, d
     xn[4] = a.round_f32 ? round_f32(vn) : vn;
 }
 
-/* Per-lane adjoint accumulators. */
+/* Per-thread adjoint accumulators. */
 struct Acc {
     double gp[NG];
     double gl[NL];
@@ -300,12 +321,39 @@ __device__ __forceinline__ double warp_sum(double x)
     return x;
 }
 
-template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const TrainArgs a)
+/* The fiber's threads meet: one warp needs only its own barrier. */
+template <int NW> __device__ __forceinline__ void fiber_sync()
 {
-    __shared__ double rv[32 * NPL], re[32 * NPL], rg[32 * NPL];
-    const int lane = threadIdx.x & 31, b = blockIdx.x;
+    if (NW == 1)
+        __syncwarp();
+    else
+        __syncthreads();
+}
+
+/* Sum over the block, fixed order (lanes by butterfly, then warps 0..NW-1); valid in thread 0. */
+template <int NW> __device__ __forceinline__ double block_sum(double x, double *red)
+{
+    x = warp_sum(x);
+    if (NW == 1) return x;
+    const int t = threadIdx.x;
+    if ((t & 31) == 0) red[t >> 5] = x;
+    __syncthreads();
+    double s = 0;
+    if (t == 0)
+        for (int w = 0; w < NW; w++) s += red[w];
+    __syncthreads(); /* red is reused by the next sum */
+    return s;
+}
+
+template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kernel(const TrainArgs a)
+{
+    constexpr int TPF = 32 * NW; /* threads per fiber */
+    __shared__ double rv_[TPF * NPL + 2 * HALO], re_[TPF * NPL + 2 * HALO], rg_[TPF * NPL + 2 * HALO], red[NW];
+    double *rv = rv_ + HALO, *re = re_ + HALO, *rg = rg_ + HALO; /* rows with halos: node j at [j] */
+    const int lane = threadIdx.x, b = blockIdx.x; /* lane: the fiber's thread index */
     const int B = a.B, W = a.W, L = a.L, n5 = 5 * W;
     if (b >= B) return;
+    for (int i = lane; i < TPF * NPL + 2 * HALO; i += TPF) rg_[i] = 0; /* the correlation's zero padding */
     double fl[NFIB];
 #pragma unroll
     for (int i = 0; i < NFIB; i++) fl[i] = a.fib[b * NFIB + i];
@@ -315,7 +363,7 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
     double loss = 0;
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
-        int j = i * 32 + lane;
+        int j = i * TPF + lane;
 #pragma unroll
         for (int s = 0; s < 5; s++) {
             x[i][s] = j < W ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
@@ -333,18 +381,18 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
         const double *ve = a.ve + ((size_t)k * B + b) * W;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            int j = i * 32 + lane;
+            int j = i * TPF + lane;
             if (j < W) {
-                rv[j] = x[i][4];
-                re[j] = ve[j];
+                row_put(rv, j, W, x[i][4]);
+                row_put(re, j, W, ve[j]);
             }
         }
-        __syncwarp();
+        fiber_sync<NW>();
         double *tn = a.want_grad ? traj + (size_t)(k + 1) * n5 : NULL;
         const double *y = a.tgt + ((size_t)(k + 1) * B + b) * n5;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            int j = i * 32 + lane;
+            int j = i * TPF + lane;
             if (j < W) {
                 double xn[5];
                 node_fwd(a, fl, stencil_at(a, rv, re, j), x[i], xn);
@@ -359,17 +407,17 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
                 }
             }
         }
-        __syncwarp(); /* the rows are rewritten next step */
+        fiber_sync<NW>(); /* the rows are rewritten next step */
     }
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
-        int j = i * 32 + lane;
+        int j = i * TPF + lane;
         if (j < W)
 #pragma unroll
             for (int s = 0; s < 5; s++) a.s[((size_t)b * 5 + s) * W + j] = x[i][s];
     }
     double *out = a.out + (size_t)b * NOUT;
-    loss = warp_sum(loss);
+    loss = block_sum<NW>(loss, red);
     if (lane == 0) out[0] = loss;
     if (!a.want_grad) return;
 
@@ -398,21 +446,21 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
         const double *ve = a.ve + ((size_t)(k - 1) * B + b) * W;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            int j = i * 32 + lane;
+            int j = i * TPF + lane;
             if (j < W) {
 #pragma unroll
                 for (int s = 0; s < 5; s++) {
                     ad[i][s] += cw[s] * (pk[s * W + j] - y[s * W + j]);
                     x[i][s] = po[s * W + j];
                 }
-                rv[j] = x[i][4];
-                re[j] = ve[j];
+                row_put(rv, j, W, x[i][4]);
+                row_put(re, j, W, ve[j]);
             }
         }
-        __syncwarp();
+        fiber_sync<NW>();
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            int j = i * 32 + lane;
+            int j = i * TPF + lane;
             if (j < W) {
                 double ao[5];
                 rg[j] = node_bwd(a, fl, stencil_at(a, rv, re, j), x[i], ad[i], ao, acc);
@@ -420,52 +468,59 @@ template <int NPL> __global__ void __launch_bounds__(32) train_kernel(const Trai
                 for (int s = 0; s < 5; s++) ad[i][s] = ao[s];
             }
         }
-        __syncwarp();
+        fiber_sync<NW>();
         /* the stencil's adjoint: node j collects gd2v[jj] * ws[kk] over every (jj, kk) whose
-         * reflected neighbour index is j (within jj = j +- h while h <= W - 1: one reflection) */
+         * reflected neighbour index is j. With one reflection (h <= W - 1) that is the plain
+         * correlation over the zero-padded rg row, jj = j + h - kk, plus for the nodes within h of an
+         * end the pairs reflected onto them (jj - h + kk = -j, or = 2(W - 1) - j). */
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            int j = i * 32 + lane;
+            int j = i * TPF + lane;
             if (j < W) {
-                int lo = 0, hi = W - 1;
-                if (h <= W - 1) {
-                    lo = j - h > 0 ? j - h : 0;
-                    hi = j + h < W - 1 ? j + h : W - 1;
-                }
                 double gv = 0;
-                for (int jj = lo; jj <= hi; jj++)
+                if (h <= W - 1) {
 #pragma unroll
                     for (int kk = 0; kk < AXM_MAX_TAPS; kk++)
-                        if (kk < taps && refl(jj - h + kk, W) == j) gv += rg[jj] * a.ws[0][kk];
+                        if (kk < taps) gv += rg[j + h - kk] * a.ws[0][kk];
+                    if (j >= 1 && j <= h)
+                        for (int kk = h + j; kk < taps; kk++) gv += rg[kk - h - j] * a.ws[0][kk];
+                    if (j >= W - 1 - h && j < W - 1)
+                        for (int kk = W - 1 - j + h; kk < taps; kk++) gv += rg[2 * (W - 1) - j + h - kk] * a.ws[0][kk];
+                } else {
+                    for (int jj = 0; jj < W; jj++)
+#pragma unroll
+                        for (int kk = 0; kk < AXM_MAX_TAPS; kk++)
+                            if (kk < taps && refl(jj - h + kk, W) == j) gv += rg[jj] * a.ws[0][kk];
+                }
                 ad[i][4] += gv;
                 double gd = rg[j];
 #pragma unroll
                 for (int kk = 0; kk < AXM_MAX_TAPS; kk++)
                     if (kk < taps) {
-                        int n = refl(j - h + kk, W);
+                        int n = h <= W - 1 ? j - h + kk : refl(j - h + kk, W);
                         acc.gw[0][kk] += gd * rv[n];
                         acc.gw[1][kk] += gd * re[n];
                     }
             }
         }
-        __syncwarp();
+        fiber_sync<NW>();
     }
-    /* one warp reduction per adjoint, the same order on every run */
+    /* one block reduction per adjoint, the same order on every run */
 #pragma unroll
     for (int i = 0; i < NG; i++) {
-        double t = warp_sum(acc.gp[i]);
+        double t = block_sum<NW>(acc.gp[i], red);
         if (lane == 0) out[1 + i] = t;
     }
 #pragma unroll
     for (int i = 0; i < NL; i++) {
-        double t = warp_sum(acc.gl[i]);
+        double t = block_sum<NW>(acc.gl[i], red);
         if (lane == 0) out[1 + NG + i] = t;
     }
 #pragma unroll
     for (int c = 0; c < 2; c++)
 #pragma unroll
         for (int k = 0; k < AXM_MAX_TAPS; k++) {
-            double t = warp_sum(acc.gw[c][k]);
+            double t = block_sum<NW>(acc.gw[c][k], red);
             if (lane == 0) out[1 + NG + NL + c * AXM_MAX_TAPS + k] = t;
         }
 }

@@ -152,11 +152,22 @@ int cmd_train(int argc, char **argv)
         return axm_exit_status(err.code);
     }
     axm_cuda_train *gpu = train_gpu(&cfg);
-    if (gpu) axm_trainer_set_chunk_fn(t, gpu_chunk, gpu);
+    if (gpu) {
+        axm_trainer_set_chunk_fn(t, gpu_chunk, gpu);
+        /* page-locked uploads; the context (destroyed first) unlocks them */
+        const void *buf[2];
+        size_t bytes[2];
+        axm_trainer_chunk_buffers(t, buf, bytes);
+        for (int i = 0; i < 2; i++)
+            if (axm_cuda_train_pin(gpu, buf[i], bytes[i], &err)) {
+                fprintf(stderr, "axonml train: note: %s (uploads from pageable memory)\n", err.msg);
+                axm_err_clear(&err);
+            }
+    }
     if (resume && axm_trainer_resume(t, resume, &err)) {
         fprintf(stderr, "axonml train: %s\n", err.msg);
-        axm_trainer_destroy(t);
         axm_cuda_train_destroy(gpu);
+        axm_trainer_destroy(t);
         return axm_exit_status(err.code);
     }
     cli_state S = {0};
@@ -186,7 +197,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "axonml train: done: %ld minibatches, train loss %.6g, %s, last checkpoint %s\n",
                 axm_trainer_steps_done(t), S.last_train, val, S.last_ckpt);
     }
-    axm_trainer_destroy(t);
     axm_cuda_train_destroy(gpu);
+    axm_trainer_destroy(t);
     return status;
 }

@@ -5,7 +5,8 @@
  *   training step (BPTT chunk), 64 fibers x 53 nodes x 50 steps, fp64 (ms per step).
  * The CPU runs only the smaller batches (its rate is flat in B once the threads are busy).
  * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases;
- * AXM_BENCH_PROFILE=1 runs only one B = 10000 forward per precision (a target for ncu). */
+ * AXM_BENCH_PROFILE=1 runs only one B = 10000 forward per precision (a target for ncu);
+ * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000 (to compare kernel variants). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +190,7 @@ static double thresholds(const axm_model *m, int B, int W, axm_prec prec, int gp
 /* One BPTT training step as the trainer does it (core/train.c axm_train_chunk): B fibers x W nodes x
  * L steps, forward + loss + backward + gradient; a driven random problem. Returns ms per step (the
  * GPU: the mean of reps after a warm-up, transfers included; the CPU: 2 threads, one run). */
-static double train_step_ms(int gpu, int B, int W, int L, int reps)
+static double train_step_ms(int gpu, int B, int W, int L, int reps, double phase_ms[3])
 {
     axm_smfg_theta th;
     axm_smfg_theta_defaults(&th);
@@ -220,6 +221,10 @@ static double train_step_ms(int gpu, int B, int W, int L, int reps)
     if (gpu) {
         axm_cuda_train *ctx = axm_cuda_train_create(0, &e);
         if (!ctx) die("axm_cuda_train_create", &e);
+        /* as axonml train does with its chunk buffers */
+        if (axm_cuda_train_pin(ctx, ve, sizeof(double) * L * B * W, &e) ||
+            axm_cuda_train_pin(ctx, tgt, sizeof(double) * (L + 1) * B * n5, &e))
+            die("axm_cuda_train_pin", &e);
         double loss, t0 = 0;
         for (int i = 0; i <= reps; i++) {
             if (i == 1) t0 = bench_wall(); /* the first call allocates */
@@ -228,6 +233,7 @@ static double train_step_ms(int gpu, int B, int W, int L, int reps)
                 die("axm_cuda_train_chunk", &e);
         }
         ms = 1e3 * (bench_wall() - t0) / reps;
+        axm_cuda_train_last_ms(ctx, phase_ms);
         axm_cuda_train_destroy(ctx);
     } else {
         memcpy(s, s0, sizeof(double) * B * n5);
@@ -257,6 +263,14 @@ int main(void)
         return 0;
     }
     int quick = getenv("AXM_BENCH_QUICK") && !strcmp(getenv("AXM_BENCH_QUICK"), "1");
+    if (getenv("AXM_BENCH_FORWARD") && !strcmp(getenv("AXM_BENCH_FORWARD"), "1")) {
+        axm_model *fm = model(0);
+        for (int B = 10000; B <= 50000; B += 40000)
+            printf("forward B=%d: fp32 %.3g fp64 %.3g node-steps/s\n", B, gpu_forward(fm, B, 101, 1000, AXM_FP32, 3),
+                   gpu_forward(fm, B, 101, 1000, AXM_FP64, 3));
+        axm_model_destroy(fm);
+        return 0;
+    }
     if (getenv("AXM_BENCH_PROFILE") && !strcmp(getenv("AXM_BENCH_PROFILE"), "1")) {
         axm_model *pm = model(0);
         printf("profile: fp32 %.3g, fp64 %.3g node-steps/s (B = 10000, 101 nodes, 1000 steps)\n",
@@ -298,10 +312,12 @@ int main(void)
     printf("%12s %12s %12s %14s %9s\n", "original", "gpu fp32", "gpu fp64", "cpu fp32 (40)", "gpu/orig");
     printf("%12.3g %12.3g %12.3g %14.3g %8.1fx   (status ok: gpu %d/%d, fp64 %d/%d, cpu %d/%d)\n", 66.0, g, g64, c,
            g / 66.0, ok_g, nb, ok_g64, nb, ok_c, nc);
-    double tg = train_step_ms(1, 64, 53, 50, 20), tc = train_step_ms(0, 64, 53, 50, 1);
+    double ph[3] = {NAN, NAN, NAN}; /* the GPU's last step: uploads, kernel, downloads + reduction */
+    double tg = train_step_ms(1, 64, 53, 50, 20, ph), tc = train_step_ms(0, 64, 53, 50, 1, ph);
     printf("\ntraining step (TBPTT), 64 fibers x 53 nodes x 50 steps, fp64 (ms per step)\n");
     printf("%12s %12s %14s %9s\n", "original", "gpu fp64", "cpu fp64 (2t)", "orig/gpu");
-    printf("%12.3g %12.3g %14.3g %8.1fx\n\n", 148.0, tg, tc, 148.0 / tg);
+    printf("%12.3g %12.3g %14.3g %8.1fx   (gpu: uploads %.3g, kernel %.3g, downloads+reduce %.3g ms)\n\n", 148.0,
+           tg, tc, 148.0 / tg, ph[0], ph[1], ph[2]);
     axm_model_destroy(m);
     return 0;
 }

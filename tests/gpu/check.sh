@@ -6,8 +6,10 @@
 #   2. runs the parity tests (GPU vs CPU, op by op, fresh random inputs);
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
-#   4. measures the fp32 kernels built with --use_fast_math (MUFU exp and division) next to them, and
-#      profiles one forward launch per precision with Nsight Compute when ncu is there;
+#   4. measures the S-MF forward of kernel variants next to it (the launch-bounds knobs
+#      AXM_SMF_MINB32/64, and the kernel of an earlier commit unpacked into .base/ if present: e.g.
+#      `git archive <commit> | tar -x -C .base`, carried along), and profiles one forward launch per
+#      precision with Nsight Compute when ncu is there;
 #   5. prints a short table last.
 # Usage: sh tests/gpu/check.sh [outdir]   (default $OUT or /tmp/axm-gpu-check; it receives at most three
 # files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
@@ -59,9 +61,21 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
-F=build-gpu-fast
-make -j"$JOBS" "$@" BUILD=$F NVCCFLAGS="$NVF --use_fast_math" $F/gputests/test_parity_smf $F/bench/bench_cuda \
-  >"$LOG/build_fast.log" 2>&1 &
+# variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
+VARIANTS="minb-4-3:-DAXM_SMF_MINB32=4,-DAXM_SMF_MINB64=3 minb-5-4:-DAXM_SMF_MINB32=5,-DAXM_SMF_MINB64=4 minb-6-3:-DAXM_SMF_MINB32=6,-DAXM_SMF_MINB64=3"
+build_variants() {
+  for v in $VARIANTS; do
+    n=${v%%:*}
+    fl=$(echo "${v#*:}" | tr ',' ' ')
+    make -j"$JOBS" "$@" BUILD=build-gpu-$n NVCCFLAGS="$NVF $fl" build-gpu-$n/bench/bench_cuda >"$LOG/build_$n.log" 2>&1 &
+  done
+  if [ -f .base/Makefile ]; then
+    cp tests/bench/bench_cuda.c tests/bench/bench_util.h .base/tests/bench/ # the same benchmark, the old kernel
+    make -C .base -j"$JOBS" "$@" BUILD=build-gpu NVCCFLAGS="$NVF" build-gpu/bench/bench_cuda >"$LOG/build_base.log" 2>&1 &
+  fi
+  wait
+}
+build_variants "$@" &
 FASTPID=$!
 TO="timeout -k 5"
 $TO 150 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
@@ -76,16 +90,20 @@ brc=$?
 $TO 120 "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
 
-# fp32 with MUFU exp/division (--use_fast_math): the S-MF parity test and the forward benchmark
-# (built while the parity tests run, so it costs little wall time)
-frc=skipped
-if [ $fbuild -eq 0 ]; then
-  $TO 150 "$F/gputests/test_parity_smf" >"$LOG/parity_fast.log" 2>&1
-  frc=$?
-  $TO 150 env AXM_BENCH_QUICK=1 "$F/bench/bench_cuda" >"$LOG/bench_fast.log" 2>&1
-else
-  frc=build-failed
-fi
+# the variants' forward rates, the current kernel's again beside them (same minute, same clocks)
+{
+  echo "current: $($TO 60 env AXM_BENCH_FORWARD=1 "$B/bench/bench_cuda" 2>&1 | tr '\n' ' ')"
+  [ -x .base/build-gpu/bench/bench_cuda ] &&
+    echo "base: $($TO 60 env AXM_BENCH_FORWARD=1 .base/build-gpu/bench/bench_cuda 2>&1 | tr '\n' ' ')"
+  for v in $VARIANTS; do
+    n=${v%%:*}
+    if [ -x build-gpu-$n/bench/bench_cuda ]; then
+      echo "$n: $($TO 60 env AXM_BENCH_FORWARD=1 build-gpu-$n/bench/bench_cuda 2>&1 | tr '\n' ' ')"
+    else
+      echo "$n: build failed"
+    fi
+  done
+} >"$LOG/variants.log" 2>&1
 t4=$(date +%s)
 
 # one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
@@ -126,17 +144,22 @@ sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/^cpu fp64/,$p' "$LOG/bench_mrg.log" | sed 's/^/    MRG /'
 sed -n '/ms per step/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
-printf "%-22s parity rc=%s, %s (%ss)\n" "fp32 --use_fast_math" "$frc" \
-  "$(grep -E '^\[  (PASSED|FAILED) *\] [0-9]+ test' "$LOG/parity_fast.log" 2>/dev/null | tr -s ' ' | tr '\n' ' ')" "$((t4 - t3))"
-grep -E "state rel err|fp32 vs fp64" "$LOG/parity_fast.log" 2>/dev/null | sed 's/^/    /'
-sed -n '/node-steps\/s/,/^$/p' "$LOG/bench_fast.log" 2>/dev/null | sed 's/^/    fast /'
+printf "%-22s (%ss)\n" "forward variants" "$((t4 - t3))"
+sed 's/^/    /' "$LOG/variants.log"
+for f in "$LOG"/build_*.log; do   # each variant's S-MF run kernel, NPL 4 (W 65..128)
+  [ -f "$f" ] || continue
+  printf "    %s: %s\n" "$(basename "$f" .log)" "$(grep -A3 'Compiling entry function .*smf_kernelI.Li4ELi1E' "$f" |
+    grep -E 'entry|Used|spill' | paste - - - |
+    sed -E 's/.*smf_kernelI([fd]).*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/\1 \3 regs (spill loads \2 B)/' |
+    tr '\n' ' ')"
+done
 printf "%-22s %ss (ncu.txt)\n" "ncu profile" "$((t5 - t4))"
 grep -E "smf_kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
   "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
 
 # what comes back: three files
 for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
-         build_fast.log parity_fast.log bench_fast.log; do
+         variants.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
   [ -f "$LOG/$f" ] && { echo "======== $f"; cat "$LOG/$f"; }
 done >"$DEST/logs.txt"
 cp "$LOG/build.log" "$LOG/ncu.txt" "$DEST/" 2>/dev/null

@@ -1,7 +1,7 @@
 /* GPU vs CPU parity of the BPTT training chunk: axm_cuda_train_chunk against axm_train_chunk
  * (core/train.c) on fresh random inputs (seed printed; AXM_SEED fixes it): random parameters
  * (every one perturbed), random raw (asymmetric) 3- and 5-tap stencils, handle_nan on (with a node
- * exactly on a 0/0 rate) and off, B = 5 fibers of different diameters, W = 11 and 53, L = 12, a
+ * exactly on a 0/0 rate) and off, B = 5 fibers of different diameters, W = 11, 53, 101 and 150, L = 12, a
  * random ve that makes some fibers spike, a zero state weight; the same context reused across
  * sizes; the loss-only call and a repeated call agree bit for bit.
  *
@@ -186,8 +186,14 @@ static void one_case(axm_cuda_train *ctx, rng *r, int W, int taps, int hn)
     memcpy(g2.p, gc0, sizeof g2.p);
     double l2 = NAN;
     memcpy(sn, p.s0, sizeof(double) * ns);
-    assert_int_equal(axm_cuda_train_chunk(ctx, &p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sn, &g2, &l2, &e),
+    /* ... and from page-locked inputs, in a context of their own (it unlocks them when destroyed) */
+    axm_cuda_train *pc = axm_cuda_train_create(-1, &e);
+    assert_non_null(pc);
+    assert_int_equal(axm_cuda_train_pin(pc, p.ve, sizeof(double) * (size_t)L * B * W, &e), AXM_OK);
+    assert_int_equal(axm_cuda_train_pin(pc, p.tgt, sizeof(double) * (size_t)(L + 1) * ns, &e), AXM_OK);
+    assert_int_equal(axm_cuda_train_chunk(pc, &p.th, p.D, B, W, L, p.ve, p.tgt, p.w, p.norm, p.dt, sn, &g2, &l2, &e),
                      AXM_OK);
+    axm_cuda_train_destroy(pc);
     assert_true(l2 == lg);
     assert_memory_equal(g2.p, gg.p, sizeof g2.p);
     assert_memory_equal(g2.w, gg.w, sizeof g2.w);
@@ -231,7 +237,11 @@ static void test_chunk_parity(void **st)
     for (int wi = 0; wi < 2; wi++)
         for (int taps = 3; taps <= 5; taps += 2)
             for (int hn = 0; hn <= 1; hn++) one_case(ctx, &r, Ws[wi], taps, hn);
-    one_case(ctx, &r, 11, 3, 1); /* smaller again after larger: the grown buffers are reused */
+    one_case(ctx, &r, 101, 3, 1); /* four warps per fiber */
+    one_case(ctx, &r, 150, 5, 0); /* two nodes per thread */
+    one_case(ctx, &r, 3, 5, 1);   /* a stencil as long as the fiber: h = W - 1, the halo's edge */
+    one_case(ctx, &r, 2, 7, 0);   /* longer than the fiber: reflections of reflections */
+    one_case(ctx, &r, 11, 3, 1);  /* smaller again after larger: the grown buffers are reused */
     printf("gradient max rel err %.3g (bound 1e-9)\n", worst);
     axm_cuda_train_destroy(ctx);
 }
@@ -288,6 +298,9 @@ static void test_bad_input(void **st)
     assert_int_equal(axm_cuda_train_chunk(NULL, &p.th, p.D, B, 11, L, p.ve, p.tgt, p.w, p.norm, p.dt, s, NULL,
                                           &loss, &e),
                      AXM_ERR_INPUT);
+    assert_int_equal(axm_cuda_train_pin(ctx, NULL, 8, &e), AXM_ERR_INPUT);
+    assert_int_equal(axm_cuda_train_pin(ctx, s, 0, &e), AXM_ERR_INPUT);
+    printf("bad pin: %s\n", e.msg);
     free(s);
     prob_free(&p);
     axm_cuda_train_destroy(ctx);

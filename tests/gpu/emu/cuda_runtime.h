@@ -53,6 +53,7 @@ struct warp_sync {
 struct ctx {
     dim3 tid, bid;
     warp_sync *w;
+    pthread_barrier_t *blk; /* the block's barrier (__syncthreads) */
 };
 inline ctx &cur()
 {
@@ -66,6 +67,7 @@ inline void sync(warp_sync *w) { pthread_barrier_wait(&w->bar); }
 #define blockIdx (axmemu::cur().bid)
 
 inline void __syncwarp(unsigned = 0xffffffffu) { axmemu::sync(axmemu::cur().w); }
+inline void __syncthreads(void) { pthread_barrier_wait(axmemu::cur().blk); }
 inline unsigned __ballot_sync(unsigned, int p)
 {
     axmemu::warp_sync *w = axmemu::cur().w;
@@ -96,6 +98,9 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int o)
 }
 template <typename T> inline T atomicAdd(T *p, T v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 template <typename T> inline T __ldg(const T *p) { return *p; }
+/* the fast intrinsics as their exact counterparts: the emulator checks logic, not rounding */
+inline float __expf(float x) { return expf(x); }
+inline float __fdividef(float a, float b) { return a / b; }
 inline int min(int a, int b) { return a < b ? a : b; }
 
 namespace axmemu {
@@ -111,6 +116,8 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
         unsigned nw = (block.x + 31) / 32;
         std::vector<warp_sync> ws(nw);
         for (auto &w : ws) pthread_barrier_init(&w.bar, NULL, 32);
+        pthread_barrier_t blk;
+        pthread_barrier_init(&blk, NULL, block.x);
         std::vector<std::thread> th;
         for (unsigned t = 0; t < block.x; t++)
             th.emplace_back([&, t] {
@@ -118,10 +125,12 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
                 c.tid = dim3(t);
                 c.bid = dim3(bx);
                 c.w = &ws[t / 32];
+                c.blk = &blk;
                 fn();
             });
         for (auto &x : th) x.join();
         for (auto &w : ws) pthread_barrier_destroy(&w.bar);
+        pthread_barrier_destroy(&blk);
     }
 }
 } // namespace axmemu
@@ -170,6 +179,9 @@ inline cudaError_t cudaGetLastError(void)
 }
 inline cudaError_t cudaPeekAtLastError(void) { return axmemu::last(); }
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+#define cudaHostRegisterDefault 0u
+inline cudaError_t cudaHostRegister(void *, size_t, unsigned) { return cudaSuccess; }
+inline cudaError_t cudaHostUnregister(void *) { return cudaSuccess; }
 inline const char *cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "emulated error"; }
 inline const char *cudaGetErrorName(cudaError_t e) { return e == cudaSuccess ? "cudaSuccess" : "cudaErrorEmu"; }
 
