@@ -13,7 +13,10 @@
  * fix does not repeat the initial test; a raised ub keeps the old ub as lb (it did not activate);
  * conditions that give up get NaN bounds and a status instead of 1 or an unconverged number; a
  * simulation that produces NaN while raising ub steps back towards the last quiet amplitude, and
- * elsewhere is reported as such. */
+ * elsewhere is reported as such.
+ *
+ * The search (axm_threshold_rounds) is separate from the engine that runs its rounds, so that the GPU
+ * (gpu/mrg_cuda.cu) runs the same search: axm_threshold is it with the CPU engine. */
 #include "thresh.h"
 
 #include <math.h>
@@ -175,12 +178,14 @@ static int check_opts(const axm_thresh_opts *o, axm_err *err)
     return AXM_OK;
 }
 
-int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+int axm_threshold_rounds(int B, axm_thresh_round_fn run_round, void *ud, const axm_thresh_opts *o,
+                         axm_thresh_result *res, axm_err *err)
 {
     memset(res, 0, sizeof *res);
+    if (!run_round || !o || B < 0)
+        return axm_fail(err, AXM_ERR_INPUT, "threshold: no round function, options or batch");
     int rc = check_opts(o, err);
     if (rc) return rc;
-    int B = axm_sim_batch(s), W = axm_sim_nodes(s), S = axm_sim_n_states(s);
     res->n = B;
     res->upper = malloc((size_t)(B ? B : 1) * sizeof(double));
     res->lower = malloc((size_t)(B ? B : 1) * sizeof(double));
@@ -188,22 +193,18 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
     double *lb = calloc((size_t)(B ? B : 1), sizeof(double));
     double *ub = malloc((size_t)(B ? B : 1) * sizeof(double));
     double *amp = calloc((size_t)(B ? B : 1), sizeof(double));
+    double *vmax = malloc((size_t)(B ? B : 1) * sizeof(double));
     unsigned char *phase = malloc((size_t)(B ? B : 1));
     unsigned char *skip = malloc((size_t)(B ? B : 1));
+    unsigned char *act = calloc((size_t)(B ? B : 1), 1);
+    unsigned char *bad = calloc((size_t)(B ? B : 1), 1);
     int *tries_fix = calloc((size_t)(B ? B : 1), sizeof(int));
     int *tries_bis = calloc((size_t)(B ? B : 1), sizeof(int));
     int *streak = calloc((size_t)(B ? B : 1), sizeof(int));
     unsigned char *zero_done = calloc((size_t)(B ? B : 1), 1);
-    axm_monitor *active = NULL;
-    vmax_mon vmax = {{&vmax_ops}, 0, 0, 0, AXM_FP64, NULL, NULL};
-    if (!res->upper || !res->lower || !res->status || !lb || !ub || !amp || !phase || !skip || !tries_fix ||
-        !tries_bis || !streak || !zero_done) {
+    if (!res->upper || !res->lower || !res->status || !lb || !ub || !amp || !vmax || !phase || !skip || !act ||
+        !bad || !tries_fix || !tries_bis || !streak || !zero_done) {
         rc = axm_fail(err, AXM_ERR_NOMEM, "threshold: out of memory for %d conditions", B);
-        goto out;
-    }
-    active = axm_active_create(&o->detect, 1, err);
-    if (!active) {
-        rc = err ? err->code : AXM_ERR_INPUT;
         goto out;
     }
     for (int b = 0; b < B; b++) {
@@ -213,14 +214,6 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
         res->status[b] = AXM_TH_NOT_CONVERGED;
         phase[b] = PH_FIX;
     }
-    mask_mon mask = {{&mask_ops}, skip, B};
-    axm_run_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.dt_ms = o->dt_ms;
-    ro.n_steps = lround(o->tstop_ms / o->dt_ms);
-    ro.reinit = 1;
-    ro.stop_when_decided = 1;
-    ro.cancel = o->cancel;
     const double thr = o->detect.threshold_mV;
 
     int n_done = 0;
@@ -237,21 +230,14 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
             rc = axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
             break;
         }
-        axm_monitor_reset(active);
-        axm_monitor *mons[3] = {&mask.base, active, &vmax.base};
-        axm_sim_set_amp(s, amp);
-        rc = axm_sim_run(s, &ro, mons, any_fix ? 3 : 2, err);
+        rc = run_round(ud, o, amp, skip, any_fix, act, bad, vmax, err);
         if (rc) break;
         res->n_sims += n_run;
         res->iterations = it + 1;
-        const unsigned char *act = axm_active_result(active);
-        const double *mx = any_fix ? vmax.max : NULL;
         for (int b = 0; b < B; b++) {
             if (phase[b] == PH_DONE) continue;
-            int finite = 1;
-            for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
-            double mv = mx ? mx[b] : NAN;
-            if (!finite || (mx && isnan(mv))) {
+            double mv = any_fix ? vmax[b] : NAN;
+            if (bad[b] || (any_fix && isnan(mv))) {
                 /* An explicit model can blow up when the bound fix overshoots (x fix_bound_up): step
                  * back towards the last quiet amplitude and try again; elsewhere NaN is final. */
                 if (phase[b] == PH_FIX && tries_fix[b] < o->max_tries_bound_fix && ub[b] > lb[b] * 1.0001) {
@@ -328,17 +314,78 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
         for (int b = 0; b < B; b++)
             if (phase[b] != PH_DONE) res->status[b] = AXM_TH_CANCELLED;
 out:
-    if (active) axm_monitor_destroy(active);
-    free(vmax.max);
     free(lb);
     free(ub);
     free(amp);
+    free(vmax);
     free(phase);
     free(skip);
+    free(act);
+    free(bad);
     free(tries_fix);
     free(tries_bis);
     free(streak);
     free(zero_done);
     if (rc && rc != AXM_ERR_CANCELLED) axm_thresh_result_free(res);
+    return rc;
+}
+
+/* The CPU engine's round: one axm_sim_run with the mask, Active (marking decided) and, during the
+ * bound fix, vmax monitors. */
+typedef struct cpu_round {
+    axm_sim *s;
+    axm_monitor *active;
+    mask_mon mask;
+    vmax_mon vmax;
+    axm_run_opts ro;
+} cpu_round;
+
+static int cpu_round_fn(void *ud, const axm_thresh_opts *o, const double *amp, const unsigned char *skip,
+                        int need_vmax, unsigned char *act, unsigned char *bad, double *vmax, axm_err *err)
+{
+    (void)o;
+    cpu_round *c = ud;
+    axm_sim *s = c->s;
+    const int B = axm_sim_batch(s), W = axm_sim_nodes(s), S = axm_sim_n_states(s);
+    c->mask.skip = skip;
+    axm_monitor_reset(c->active);
+    axm_monitor *mons[3] = {&c->mask.base, c->active, &c->vmax.base};
+    axm_sim_set_amp(s, amp);
+    int rc = axm_sim_run(s, &c->ro, mons, need_vmax ? 3 : 2, err);
+    if (rc) return rc;
+    const unsigned char *r = axm_active_result(c->active);
+    for (int b = 0; b < B; b++) {
+        if (skip[b]) continue;
+        act[b] = r[b] != 0;
+        int finite = 1;
+        for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
+        bad[b] = !finite;
+        if (need_vmax) vmax[b] = c->vmax.max[b];
+    }
+    return AXM_OK;
+}
+
+int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = check_opts(o, err);
+    if (rc) return rc;
+    cpu_round c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.mask.base.ops = &mask_ops;
+    c.mask.B = axm_sim_batch(s);
+    c.vmax.base.ops = &vmax_ops;
+    c.vmax.prec = AXM_FP64;
+    c.ro.dt_ms = o->dt_ms;
+    c.ro.n_steps = lround(o->tstop_ms / o->dt_ms);
+    c.ro.reinit = 1;
+    c.ro.stop_when_decided = 1;
+    c.ro.cancel = o->cancel;
+    c.active = axm_active_create(&o->detect, 1, err);
+    if (!c.active) return err ? err->code : AXM_ERR_INPUT;
+    rc = axm_threshold_rounds(c.mask.B, cpu_round_fn, &c, o, res, err);
+    axm_monitor_destroy(c.active);
+    free(c.vmax.max);
     return rc;
 }

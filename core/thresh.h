@@ -50,6 +50,21 @@ typedef struct axm_thresh_result {
 /* Runs on the sim's current drive. Fills res (allocated here; free with axm_thresh_result_free). */
 int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err);
 void axm_thresh_result_free(axm_thresh_result *r);
+
+/* One round of the search, for another engine (the GPU): simulate every condition b with skip[b] == 0
+ * at amplitude factor amp[b] (scaling the extracellular stimulus as axm_sim_set_amp), from the initial
+ * state, for lround(tstop_ms / dt_ms) steps, detecting activity as an Active monitor with o->detect
+ * (monitor.h) and stopping each fiber when it becomes active. Fill, for those b: act[b] (active),
+ * bad[b] (a vm of the final state, at activation or tstop, is not finite) and, when need_vmax, vmax[b]
+ * (max of vm over all nodes from the initial state to the last state before activation; NaN when any
+ * was NaN). Return an axm_code (AXM_ERR_CANCELLED stops the search as cancelled). */
+typedef int (*axm_thresh_round_fn)(void *ud, const axm_thresh_opts *o, const double *amp,
+                                   const unsigned char *skip, int need_vmax, unsigned char *act,
+                                   unsigned char *bad, double *vmax, axm_err *err);
+/* axm_threshold's search (bounds, phases, statuses, cancel, progress) over B conditions whose
+ * simulations the round function runs; axm_threshold is this with the CPU engine. */
+int axm_threshold_rounds(int B, axm_thresh_round_fn run_round, void *ud, const axm_thresh_opts *o,
+                         axm_thresh_result *res, axm_err *err);
 const char *axm_thresh_status_name(int status);
 
 #endif

@@ -139,6 +139,17 @@ int axm_cuda_mrg_state(const axm_cuda_mrg *s, double *out, axm_err *err);
 int axm_cuda_mrg_set_state(axm_cuda_mrg *s, const double *state, axm_err *err);
 /* Hidden compartment state, [B][11W-10] each (as axm_mrg_hidden); either pointer may be NULL. */
 int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *err);
+/* As axm_threshold (thresh.h) on the sim's current drive: each fiber is one condition; the search
+ * itself (bounds, phases, statuses, cancel, progress) is core/thresh.c's axm_threshold_rounds, and
+ * each round runs every undecided condition on the GPU at its trial amplitude from the initial state,
+ * with the Active detection of o->detect fused into the step and a fiber stopping once active. The
+ * same amplitudes are tried as on the CPU; in fp64 the results match the CPU's up to rounding. res is
+ * allocated here (free with axm_thresh_result_free). The sim's state afterwards is not meaningful: the
+ * next run starts from the initial state. */
+int axm_cuda_mrg_threshold(axm_cuda_mrg *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err);
+/* Caps the steps per kernel launch of runs and threshold rounds (0: automatic, a fraction of a second
+ * of work). Launch boundaries change nothing in the results; tests use small caps to cover them. */
+void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps);
 /* ---- training: the BPTT chunk (train.h axm_train_chunk) ------------------------------------ */
 
 #include "smf_grad.h"

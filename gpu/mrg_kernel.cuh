@@ -30,6 +30,9 @@ enum {
 
 #define AXM_MRG_MAX_CONTACTS 32
 #define AXM_MRG_BLOCK 128
+/* The threshold kernel's register cap: 7 blocks of 128 threads per SM (72 registers, as the forward
+ * kernel needs) instead of the 80-96 the detection would otherwise take */
+#define AXM_MRG_TH_MIN_BLOCKS 7
 
 struct MPulse {
     int fiber, node;
@@ -55,7 +58,20 @@ template <typename T> struct MArgs {
     T *rec;                   /* [n_steps][5][W][B] or NULL */
     long long k0, n_steps;
     double dt;
+    /* threshold rounds only (mrg_th_kernel) */
+    const double *amp;        /* [B] amplitude factor of the extracellular stimulus */
+    const T *ic;              /* [5][W][B] initial node states */
+    double vinit;             /* initial hidden vm */
+    unsigned *det;            /* [B] per checked node q: armed bit q, seen bit 16 + q */
+    unsigned char *flag;      /* [B] TH_SKIP | TH_ACT | TH_BAD */
+    double *vmax;             /* [B] max of vm over nodes and time, NaN sticks; NULL: not tracked */
+    double thr, t_start;
+    int n_chk, at_least;
+    int chk[16];              /* resolved checked nodes */
+    long long k_end;          /* the round's number of steps */
 };
+
+enum { TH_SKIP = 1, TH_ACT = 2, TH_BAD = 4 };
 
 __device__ __forceinline__ int type_of(int j)
 {
@@ -118,12 +134,14 @@ template <typename T> struct Fib {
     }
 
     /* ve of step kk at every compartment, as the CPU engine builds it (midstep waveform samples,
-     * silent contacts skipped, the sum rounded to the run's precision) */
-    __device__ void build_ve(long long kk) const
+     * silent contacts skipped, the sum times the amplitude factor am rounded to the run's precision,
+     * exactly 0 when no contact is on) */
+    __device__ void build_ve(long long kk, double am) const
     {
         const int C = a.C, M = a.M;
         double w[AXM_MRG_MAX_CONTACTS];
         int on[AXM_MRG_MAX_CONTACTS];
+        int any = 0;
         for (int c = 0; c < C; c++) {
             int wi = a.wave_of[(size_t)b * C + c];
             w[c] = 0;
@@ -132,12 +150,13 @@ template <typename T> struct Fib {
                 w[c] = 0.5 * (series_at(wv, a.wlen, kk) + series_at(wv, a.wlen, kk + 1));
             }
             on[c] = wi >= 0 && w[c] != 0.0;
+            any |= on[c];
         }
         for (int j = 0; j < M; j++) {
             double acc = 0.0;
             for (int c = 0; c < C; c++)
                 if (on[c]) acc += w[c] * a.phi[ix((size_t)c * M + j)];
-            a.ve[ix((size_t)j)] = (double)(T)acc;
+            a.ve[ix((size_t)j)] = any ? (double)(T)(am * acc) : 0.0;
         }
     }
 
@@ -151,6 +170,35 @@ template <typename T> struct Fib {
             in = (T)((double)in + q.amp);
         }
         return (double)in;
+    }
+
+    /* threshold rounds: back to the initial state (as axm_cuda_mrg's reset: hidden vm = v_init,
+     * vx = ep = 0, node states from ic) */
+    __device__ void reset() const
+    {
+        for (int c = 0; c < a.M; c++) {
+            a.vm[ix((size_t)c)] = a.vinit;
+            a.vx[ix((size_t)c)] = 0.0;
+            a.ep[ix((size_t)c)] = 0.0;
+        }
+        for (int r = 0; r < 5 * a.W; r++) a.st[ix((size_t)r)] = a.ic[ix((size_t)r)];
+    }
+    /* max of m and vm over the nodes (core/thresh.c's vmax monitor: NaN sticks) */
+    __device__ double vmax_with(double m) const
+    {
+        if (m != m) return m;
+        for (int i = 0; i < a.W; i++) {
+            double v = st(4, i);
+            if (v != v) return v;
+            if (v > m) m = v;
+        }
+        return m;
+    }
+    __device__ int vm_finite() const
+    {
+        for (int i = 0; i < a.W; i++)
+            if (!isfinite(st(4, i))) return 0;
+        return 1;
     }
 
     __device__ void step_general(long long kk, int has_in) const;
@@ -397,7 +445,7 @@ template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kerne
     Fib<T> f(a, b);
     for (long long j = 0; j < a.n_steps; j++) {
         long long kk = a.k0 + j;
-        f.build_ve(kk);
+        f.build_ve(kk, 1.0);
         int has_in = pulses_on(a, kk);
         if (a.pe)
             f.step_general(kk, has_in);
@@ -408,6 +456,57 @@ template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kerne
             for (int s = 0; s < 5 * a.W; s++) r[(size_t)s * a.B + b] = a.st[(size_t)s * a.B + b];
         }
     }
+}
+
+/* One threshold round (core/thresh.h axm_thresh_round_fn), chunk [k0, k0 + n_steps) of k_end steps:
+ * the forward step with the fiber's amplitude factor, then the Active detection of the state after
+ * step kk at time (kk + 1) dt exactly as core/monitor.c's (a checked node counts when vm reaches thr
+ * from below inside the window; its armed bit follows every sample), the fiber leaving as soon as
+ * at_least checked nodes have fired, and the vm maximum of the bound fix's block test over the states
+ * the CPU engine observes (the initial one, each later one up to the step before activation). The
+ * first chunk starts from the initial state; det, vmax and flag carry a fiber across chunks and stay in
+ * global memory during the step (one access each per step, registers kept for the step). */
+template <typename T>
+__global__ void __launch_bounds__(AXM_MRG_BLOCK, AXM_MRG_TH_MIN_BLOCKS) mrg_th_kernel(const MArgs<T> a)
+{
+    const int b = (int)(blockIdx.x * AXM_MRG_BLOCK + threadIdx.x);
+    if (b >= a.B) return;
+    if (a.flag[b] & (TH_SKIP | TH_ACT)) return;
+    Fib<T> f(a, b);
+    if (a.k0 == 0) {
+        f.reset();
+        unsigned det = 0;
+        for (int q = 0; q < a.n_chk; q++)
+            if (!(f.st(4, a.chk[q]) >= a.thr)) det |= 1u << q;
+        a.det[b] = det;
+        if (a.vmax) a.vmax[b] = f.vmax_with(-INFINITY);
+    }
+    int act = 0;
+    for (long long j = 0; j < a.n_steps; j++) {
+        long long kk = a.k0 + j;
+        f.build_ve(kk, a.amp[b]);
+        int has_in = pulses_on(a, kk);
+        if (a.pe)
+            f.step_general(kk, has_in);
+        else
+            f.step_condensed(kk, has_in);
+        const int in_window = (double)(kk + 1) * a.dt >= a.t_start - 1e-9 * a.dt;
+        unsigned det = a.det[b];
+        for (int q = 0; q < a.n_chk; q++) {
+            const unsigned bit = 1u << q;
+            const int ge = f.st(4, a.chk[q]) >= a.thr;
+            if (ge && (det & bit) && in_window) det |= bit << 16;
+            det = ge ? det & ~bit : det | bit;
+        }
+        a.det[b] = det;
+        if (__popc(det >> 16) >= a.at_least) {
+            act = 1;
+            break;
+        }
+        if (a.vmax) a.vmax[b] = f.vmax_with(a.vmax[b]);
+    }
+    if (act || a.k0 + a.n_steps >= a.k_end)
+        a.flag[b] = (unsigned char)((act ? TH_ACT : 0) | (f.vm_finite() ? 0 : TH_BAD));
 }
 
 } // namespace axmmrg

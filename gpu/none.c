@@ -1,6 +1,7 @@
 /* Stand-in for the CUDA backend in builds without nvcc (or with CUDA=0): every entry point of
  * axm_cuda.h exists and reports that the backend is not compiled in. */
 #include <stddef.h>
+#include <string.h>
 
 #include "axm_cuda.h"
 
@@ -180,6 +181,15 @@ int axm_cuda_mrg_hidden(const axm_cuda_mrg *s, double *vm, double *vx, axm_err *
     (void)s; (void)vm; (void)vx;
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }
+
+int axm_cuda_mrg_threshold(axm_cuda_mrg *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
+{
+    (void)s; (void)o;
+    if (res) memset(res, 0, sizeof *res);
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
+void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps) { (void)s; (void)max_steps; }
 
 /* ---- training ---- */
 

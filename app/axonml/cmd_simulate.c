@@ -234,7 +234,7 @@ int cmd_simulate(int argc, char **argv)
         status = axm_exit_status(err.code ? err.code : AXM_ERR_RUNTIME);
         goto done;
     }
-    if (cli_use_gpu(sc, 1, "axonml simulate")) {
+    if (cli_use_gpu(sc, CLI_GPU_SMF, "axonml simulate")) {
         gs = axm_cuda_sim_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
         if (gs && axm_cuda_sim_set_drive(gs, &su->drive, &err) == AXM_OK) {
             gap = axm_cuda_apcount_create(&sc->detect, &err);

@@ -135,10 +135,19 @@ int cmd_threshold(int argc, char **argv)
     memset(&r, 0, sizeof r);
     double t0 = axm_now_s();
     int rc = -1;
-    if (cli_use_gpu(sc, 1, "axonml threshold")) {
-        axm_cuda_sim *g = axm_cuda_sim_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
-        if (g && axm_cuda_sim_set_drive(g, &su->drive, &err) == AXM_OK) rc = axm_cuda_threshold(g, &to, &r, &err);
-        axm_cuda_sim_destroy(g);
+    if (cli_use_gpu(sc, CLI_GPU_SMF | CLI_GPU_MRG, "axonml threshold")) {
+        if (!strcmp(sc->model_name, "mrg")) {
+            axm_cuda_mrg *g =
+                axm_cuda_mrg_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
+            if (g && axm_cuda_mrg_set_drive(g, &su->drive, &err) == AXM_OK)
+                rc = axm_cuda_mrg_threshold(g, &to, &r, &err);
+            axm_cuda_mrg_destroy(g);
+        } else {
+            axm_cuda_sim *g =
+                axm_cuda_sim_create(su->model, su->n_cond, sc->nodes, su->diameter_um, sc->prec, -1, &err);
+            if (g && axm_cuda_sim_set_drive(g, &su->drive, &err) == AXM_OK) rc = axm_cuda_threshold(g, &to, &r, &err);
+            axm_cuda_sim_destroy(g);
+        }
         if (rc != AXM_OK && rc != AXM_ERR_CANCELLED) {
             fprintf(stderr, "axonml threshold: note: GPU run failed (%s); running on the CPU\n", err.msg);
             axm_thresh_result_free(&r);

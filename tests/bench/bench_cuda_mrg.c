@@ -1,7 +1,9 @@
 /* MRG forward on the GPU (axm_cuda_mrg_*) against the CPU engine in the same process: node-steps/s
  * for batches of 53-node fibers (gendata's default length) under a firing cathodic point-source pulse,
  * fp64 and fp32 node-state storage, and with every step's states recorded (float, as gendata keeps
- * them). Prints a note and exits 0 without a CUDA device. AXM_BENCH_QUICK=1: smaller batches. */
+ * them). Then MRG thresholds/s (axm_cuda_mrg_threshold against axm_threshold on a handful of the same
+ * conditions, all cores): 51 nodes, 5 ms, resolution 1 %. Prints a note and exits 0 without a CUDA
+ * device. AXM_BENCH_QUICK=1: smaller batches. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,129 @@ static double cpu_rate(const axm_model *m, int B)
     return rate;
 }
 
+/* ---- thresholds ---------------------------------------------------------------------------- */
+
+#define TH_NW 51
+#define TH_TSTOP 5.0
+#define TH_NSTEPS 1000
+
+typedef struct th_prob {
+    int B;
+    double *D, *wave[2];
+    const double *waves[2];
+    axm_source *src;
+    int *wave_of;
+    axm_drive d;
+    axm_thresh_opts o;
+} th_prob;
+
+/* Condition b: diameter 5.7..16 um, a point source 0.5..2.5 mm away and up to half an internode off a
+ * node, a 0.1 ms monophasic pulse from 0.1 ms, cathodic (anodic for every fourth condition). */
+static void th_init(th_prob *p, int B)
+{
+    memset(p, 0, sizeof *p);
+    p->B = B;
+    p->D = malloc(sizeof(double) * B);
+    p->src = calloc((size_t)B, sizeof *p->src);
+    p->wave_of = calloc((size_t)B, sizeof(int));
+    for (int q = 0; q < 2; q++) {
+        p->wave[q] = malloc(sizeof(double) * (TH_NSTEPS + 1));
+        for (int k = 0; k <= TH_NSTEPS; k++) p->wave[q][k] = (k >= 20 && k < 40) ? (q ? 1.0 : -1.0) : 0.0;
+        p->waves[q] = p->wave[q];
+    }
+    for (int b = 0; b < B; b++) {
+        p->D[b] = 5.7 + (16.0 - 5.7) * (b % 97) / 96.0;
+        p->src[b].kind = AXM_SRC_POINT;
+        p->src[b].y_um = 500.0 * ((b * 7) % 11) / 10.0;
+        p->src[b].z_um = 500 + 2000.0 * ((b * 13) % 29) / 28.0;
+        p->src[b].rho_ohm_cm = 500;
+        p->wave_of[b] = b % 4 == 3;
+    }
+    p->d.n_contacts = 1;
+    p->d.sources = p->src;
+    p->d.n_waves = 2;
+    p->d.waves = p->waves;
+    p->d.wave_len = TH_NSTEPS + 1;
+    p->d.wave_of = p->wave_of;
+    p->o = axm_thresh_opts_default();
+    p->o.dt_ms = DT;
+    p->o.tstop_ms = TH_TSTOP;
+    p->o.resolution = 0.01;
+    p->o.D_um = p->D;
+}
+
+static void th_free(th_prob *p)
+{
+    free(p->D);
+    free(p->src);
+    free(p->wave_of);
+    free(p->wave[0]);
+    free(p->wave[1]);
+}
+
+static int th_ok(const axm_thresh_result *r)
+{
+    int ok = 0;
+    for (int b = 0; b < r->n; b++) ok += r->status[b] == AXM_TH_OK;
+    return ok;
+}
+
+/* thresholds/s of B conditions; 0 on failure (printed) */
+static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
+{
+    th_prob p;
+    th_init(&p, B);
+    axm_err err;
+    axm_err_clear(&err);
+    axm_thresh_result r;
+    memset(&r, 0, sizeof r);
+    double rate = 0, t0 = 0, t1 = 0;
+    int rc = -1;
+    if (gpu) {
+        axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, TH_NW, p.D, prec, -1, &err);
+        if (g && axm_cuda_mrg_set_drive(g, &p.d, &err) == AXM_OK) {
+            t0 = bench_wall();
+            rc = axm_cuda_mrg_threshold(g, &p.o, &r, &err);
+            t1 = bench_wall();
+        }
+        axm_cuda_mrg_destroy(g);
+    } else {
+        axm_sim *s = axm_sim_create(m, B, TH_NW, p.D, prec, 0, &err);
+        if (s && axm_sim_set_drive(s, &p.d, &err) == AXM_OK) {
+            t0 = bench_wall();
+            rc = axm_threshold(s, &p.o, &r, &err);
+            t1 = bench_wall();
+        }
+        axm_sim_destroy(s);
+    }
+    if (rc == AXM_OK) {
+        rate = B / (t1 - t0);
+        printf("%-5s %4s %6d %9.2f %8d %9ld %8d %14.3g\n", gpu ? "gpu" : "cpu", prec == AXM_FP64 ? "fp64" : "fp32", B,
+               t1 - t0, r.iterations, r.n_sims, th_ok(&r), rate);
+    } else {
+        printf("  (%s thresholds, B=%d: %s)\n", gpu ? "gpu" : "cpu", B, err.msg);
+    }
+    axm_thresh_result_free(&r);
+    th_free(&p);
+    return rate;
+}
+
+static void th_bench(const axm_model *m, int quick)
+{
+    printf("\nMRG thresholds: %d nodes, %.0f ms at dt %g ms, resolution 1 %%, point source 0.5-2.5 mm, 0.1 ms pulse\n",
+           TH_NW, TH_TSTOP, DT);
+    printf("%-5s %4s %6s %9s %8s %9s %8s %14s\n", "", "prec", "B", "seconds", "rounds", "sims", "ok", "thresholds/s");
+    double cpu = th_rate(m, quick ? 4 : 16, 0, AXM_FP64);
+    double g1 = th_rate(m, quick ? 200 : 1000, 1, AXM_FP64);
+    if (!quick) {
+        th_rate(m, 1000, 1, AXM_FP32);
+        th_rate(m, 4000, 1, AXM_FP64);
+    }
+    if (cpu > 0 && g1 > 0)
+        printf("thresholds/s: gpu fp64 (B=%d) %.3g, cpu fp64 (all cores) %.3g: %.1fx\n", quick ? 200 : 1000, g1, cpu,
+               g1 / cpu);
+}
+
 int main(void)
 {
     axm_err why;
@@ -138,6 +263,7 @@ int main(void)
         printf("%8d %12.3g %12.3g %14s %12.3g %9.1fx\n", B, r64, r32, rr, r64 / NW / 1000, r64 / cpu);
     }
     printf("(* fp64 fibers/s for gendata's 1000-step runs)\n");
+    th_bench(m, quick);
     axm_model_destroy(m);
     return 0;
 }

@@ -47,7 +47,7 @@ fi
 NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
 set -- "$@" NVCCFLAGS="$NVF"
 t0=$(date +%s)
-if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/gputests/test_parity_train $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
+if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/gputests/test_parity_mrg_th $B/gputests/test_parity_train $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
   cp "$LOG/build.log" "$DEST/"
   echo "check: build failed (log: $DEST/build.log)"
@@ -55,7 +55,7 @@ if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg
 fi
 t1=$(date +%s)
 # registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
-grep -A3 "Compiling entry function .*mrg_kernel" "$LOG/build.log" | grep -E "entry|registers|spill" >"$LOG/ptxas_mrg.txt"
+grep -E -A3 "Compiling entry function .*mrg_(th_)?kernel" "$LOG/build.log" | grep -E "entry|registers|spill" >"$LOG/ptxas_mrg.txt"
 awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k); sp=""}
      /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
@@ -81,6 +81,7 @@ TO="timeout -k 5"
 $TO 150 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
 $TO 150 "$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
+$TO 120 "$B/gputests/test_parity_mrg_th" >>"$LOG/parity_mrg.log" 2>&1 || prc=1
 $TO 120 "$B/gputests/test_parity_train" >"$LOG/parity_train.log" 2>&1 || prc=1
 wait $FASTPID   # before the benchmarks: their CPU baselines want the cores
 fbuild=$?
