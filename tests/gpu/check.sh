@@ -7,9 +7,10 @@
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
 #   4. measures the S-MF forward of kernel variants next to it (the launch-bounds knobs
-#      AXM_SMF_MINB32/64, and the kernel of an earlier commit unpacked into .base/ if present: e.g.
-#      `git archive <commit> | tar -x -C .base`, carried along), and profiles one forward launch per
-#      precision with Nsight Compute when ncu is there;
+#      AXM_SMF_MINB32/64, and an earlier S-MF kernel: a copy of this tree in .base/ whose
+#      gpu/smf_kernel.cuh and gpu/smf_cuda.cu come from an earlier commit, carried along), runs the
+#      CLI tests that take the GPU path on datasets made by gendata on the GPU, and profiles one
+#      forward launch per precision with Nsight Compute when ncu is there;
 #   5. prints a short table last.
 # Usage: sh tests/gpu/check.sh [outdir]   (default $OUT or /tmp/axm-gpu-check; it receives at most three
 # files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
@@ -70,7 +71,6 @@ build_variants() {
     make -j"$JOBS" "$@" BUILD=build-gpu-$n NVCCFLAGS="$NVF $fl" build-gpu-$n/bench/bench_cuda >"$LOG/build_$n.log" 2>&1 &
   done
   if [ -f .base/Makefile ]; then
-    cp tests/bench/bench_cuda.c tests/bench/bench_util.h .base/tests/bench/ # the same benchmark, the old kernel
     make -C .base -j"$JOBS" "$@" BUILD=build-gpu NVCCFLAGS="$NVF" build-gpu/bench/bench_cuda >"$LOG/build_base.log" 2>&1 &
   fi
   wait
@@ -106,6 +106,21 @@ t3=$(date +%s)
   done
 } >"$LOG/variants.log" 2>&1
 t4=$(date +%s)
+
+# the CLI end to end on the GPU: gendata on the GPU makes the small datasets, then the CLI tests
+# whose device paths differ (threshold with sim.device cuda, gendata --device, train "cuda": true)
+clirc=build-failed
+if make -j"$JOBS" "$@" $B/axonml >"$LOG/build_cli.log" 2>&1; then
+  S="$LOG/shared/reference/datasets"
+  mkdir -p "$S"
+  $TO 60 "$B/axonml" gendata presets/gendata-small.json --device cuda --out "$S/train_small.h5" --seed 20240101 --quiet &&
+    $TO 60 "$B/axonml" gendata presets/gendata-small.json --device cuda --out "$S/valid_small.h5" --seed 20240202 --quiet
+  clirc=$?
+  for t in test_threshold test_gendata_device test_train_cuda; do
+    echo "# $t"
+    AXM_SHARED="$LOG/shared" $TO 120 sh tests/cli/$t.sh "$B"
+  done >"$LOG/cli.log" 2>&1
+fi
 
 # one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
 NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
@@ -154,13 +169,16 @@ for f in "$LOG"/build_*.log; do   # each variant's S-MF run kernel, NPL 4 (W 65.
     sed -E 's/.*smf_kernelI([fd]).*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/\1 \3 regs (spill loads \2 B)/' |
     tr '\n' ' ')"
 done
+printf "%-22s gendata rc=%s, %s ok, %s not ok\n" "CLI on the GPU" "$clirc" "$(grep -c '^ok' "$LOG/cli.log" 2>/dev/null)" \
+  "$(grep -c '^not ok' "$LOG/cli.log" 2>/dev/null)"
+grep '^not ok' "$LOG/cli.log" 2>/dev/null | sed 's/^/    /'
 printf "%-22s %ss (ncu.txt)\n" "ncu profile" "$((t5 - t4))"
 grep -E "smf_kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
   "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
 
 # what comes back: three files
 for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
-         variants.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
+         variants.log cli.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
   [ -f "$LOG/$f" ] && { echo "======== $f"; cat "$LOG/$f"; }
 done >"$DEST/logs.txt"
 cp "$LOG/build.log" "$LOG/ncu.txt" "$DEST/" 2>/dev/null
