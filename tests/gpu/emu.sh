@@ -22,3 +22,8 @@ for t in tests/gpu/test_*.c; do
       -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread; }
   "$O/$n"
 done
+# the CLI on the emulated GPU: axonml threshold's MRG path (axm_cuda_mrg_threshold) end to end
+g++ -o $O/axonml $B/app/axonml/*.o $B/app/common/*.o $GOBJ $B/libaxonml.a -lcjson \
+    -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread
+sh tests/cli/test_threshold_mrg_device.sh $O | tee $O/cli.log
+! grep -q "^not ok" $O/cli.log
