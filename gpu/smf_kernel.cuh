@@ -119,15 +119,34 @@ template <typename T> struct KArgs {
     int n_list;
 };
 
-/* fp32 takes the special-function unit's exp2 and reciprocal (__expf, __fdividef): measured on an
- * H200 the step went from 3.9e10 to 6.2e10 node-steps/s, and the states' error against fp64 stays
- * within 2x the CPU's own fp32 error (test_parity_smf bounds it by 10x). Only the edge cases differ:
- * a denominator beyond 2^126 gives 0 instead of a subnormal quotient. fp64 keeps IEEE exp and
- * division, bit-for-bit the CPU's operations up to FMA contraction. */
+/* fp32 takes the special-function unit's exp2 and division, flushing subnormals (the PTX
+ * ex2.approx.ftz / div.approx.ftz that --use_fast_math would pick, for this kernel only): measured on
+ * an H200 the step went from 3.9e10 to 6.2e10 node-steps/s with them, and the states' error against
+ * fp64 stays within 2x the CPU's own fp32 error (test_parity_smf bounds it by 10x). Subnormal
+ * values (gates below 1e-38) become 0, which changes no spike. AXM_SMF_FTZ=0: the non-flushing
+ * intrinsics. fp64 keeps IEEE exp and division, the CPU's operations up to FMA contraction. */
+#ifndef AXM_SMF_FTZ
+#define AXM_SMF_FTZ 1
+#endif
 template <typename T> struct Num;
 template <> struct Num<float> {
+#if AXM_SMF_FTZ && !defined(AXM_CUDA_EMU)
+    static __device__ __forceinline__ float ex(float x)
+    {
+        float r;
+        asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x * 1.44269504088896341f));
+        return r;
+    }
+    static __device__ __forceinline__ float dv(float a, float b)
+    {
+        float r;
+        asm("div.approx.ftz.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+        return r;
+    }
+#else
     static __device__ __forceinline__ float ex(float x) { return __expf(x); }
     static __device__ __forceinline__ float dv(float a, float b) { return __fdividef(a, b); }
+#endif
     static __device__ __forceinline__ float big() { return FLT_MAX; }
 };
 template <> struct Num<double> {
@@ -318,20 +337,25 @@ template <typename T> __device__ __forceinline__ void store_vm(T *row, int j, in
  * K_LITE / K_FULL: a plain run chunk of n_steps from the stored state with the fused monitors; only
  * K_FULL carries the Raster and the full Recorder (their registers would cost the common path
  * occupancy). */
-/* Resident blocks asked of ptxas per SM (register cap 65536 / (128 * n)); a build knob so that
- * tests/gpu/check.sh can measure the trade of occupancy against spills on the card. */
+/* Resident blocks asked of ptxas per SM (register cap 65536 / (128 n)), a build knob so that
+ * tests/gpu/check.sh can measure occupancy against spills on the card. Measured on an H200 (B =
+ * 50000, 101 nodes: NPL 4): fp32 4.6e10 node-steps/s unbounded (166 registers, 3 blocks), 5.4-5.7e10 at
+ * n = 4, 5, 6 (128, 96, 80 registers: the spills of 5 and 6 cost less than the warps gained);
+ * fp64 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills). */
 #ifndef AXM_SMF_MINB32
-#define AXM_SMF_MINB32 1
+#define AXM_SMF_MINB32 6
 #endif
 #ifndef AXM_SMF_MINB64
-#define AXM_SMF_MINB64 1
+#define AXM_SMF_MINB64 3
 #endif
-template <typename T> struct MinBlocks;
-template <> struct MinBlocks<float> { static constexpr int n = AXM_SMF_MINB32; };
-template <> struct MinBlocks<double> { static constexpr int n = AXM_SMF_MINB64; };
+/* only where it was measured (NPL 4: 65-128 nodes; runs and threshold tests, not the
+ * Raster/Recorder kernel, whose extra state would spill); elsewhere ptxas chooses */
+template <typename T, int NPL, int MODE> struct MinBlocks {
+    static constexpr int n = NPL != 4 || MODE == K_FULL ? 1 : sizeof(T) == 4 ? AXM_SMF_MINB32 : AXM_SMF_MINB64;
+};
 
 template <typename T, int NPL, int MODE>
-__global__ void __launch_bounds__(WPB * 32, MinBlocks<T>::n) smf_kernel(const KArgs<T> a)
+__global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kernel(const KArgs<T> a)
 {
     constexpr bool TH = MODE == K_TH, FULL = MODE == K_FULL;
     /* vm with a reflected halo of HALO nodes on each side, so the stencil reads need no index

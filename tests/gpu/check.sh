@@ -14,12 +14,23 @@
 #   5. prints a short table last.
 # Usage: sh tests/gpu/check.sh [outdir]   (default $OUT or /tmp/axm-gpu-check; it receives at most three
 # files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
-# Every step runs under a timeout, so a hang cannot eat a device lease.
+# Every step runs under a timeout, so a hang cannot eat a device lease, and the logs so far reach
+# outdir even when the whole script is stopped. AXM_CHECK_QUICK=1 (a short lease): no ncu profile,
+# the MRG benchmark's smaller batches.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DEST=${1:-${OUT:-/tmp/axm-gpu-check}}
 mkdir -p "$DEST"
 LOG=$(mktemp -d)
+QUICK=${AXM_CHECK_QUICK:-0}
+collect() {
+  for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
+           variants.log cli.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
+    [ -f "$LOG/$f" ] && { echo "======== $f"; cat "$LOG/$f"; }
+  done >"$DEST/logs.txt"
+  cp "$LOG/build.log" "$LOG/ncu.txt" "$DEST/" 2>/dev/null
+}
+trap 'collect; exit 124' TERM INT
 B=build-gpu
 NVCC=${NVCC:-$(ls /usr/local/cuda/bin/nvcc 2>/dev/null || command -v nvcc 2>/dev/null)}
 [ -n "$NVCC" ] || { echo "check: no nvcc found"; exit 2; }
@@ -63,7 +74,7 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
-VARIANTS="minb-4-3:-DAXM_SMF_MINB32=4,-DAXM_SMF_MINB64=3 minb-5-4:-DAXM_SMF_MINB32=5,-DAXM_SMF_MINB64=4 minb-6-3:-DAXM_SMF_MINB32=6,-DAXM_SMF_MINB64=3"
+VARIANTS="noftz:-DAXM_SMF_FTZ=0 minb-4-3:-DAXM_SMF_MINB32=4 minb-8-4:-DAXM_SMF_MINB32=8,-DAXM_SMF_MINB64=4"
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
@@ -88,7 +99,7 @@ fbuild=$?
 t2=$(date +%s)
 $TO 180 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
-$TO 120 "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+$TO 120 env AXM_BENCH_QUICK=$QUICK "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
 
 # the variants' forward rates, the current kernel's again beside them (same minute, same clocks)
@@ -124,12 +135,12 @@ fi
 
 # one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
 NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-if [ -n "$NCU" ]; then
+if [ -n "$NCU" ] && [ "$QUICK" != 1 ]; then
   $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_kernel -c 2 --section SpeedOfLight \
     --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats \
     --section InstructionStats "$B/bench/bench_cuda" >"$LOG/ncu.txt" 2>&1
 else
-  echo "no ncu" >"$LOG/ncu.txt"
+  echo "no ncu, or AXM_CHECK_QUICK=1" >"$LOG/ncu.txt"
 fi
 t5=$(date +%s)
 
@@ -177,10 +188,6 @@ grep -E "smf_kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupan
   "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
 
 # what comes back: three files
-for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
-         variants.log cli.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
-  [ -f "$LOG/$f" ] && { echo "======== $f"; cat "$LOG/$f"; }
-done >"$DEST/logs.txt"
-cp "$LOG/build.log" "$LOG/ncu.txt" "$DEST/" 2>/dev/null
+collect
 rm -rf "$LOG"
 [ $prc -eq 0 ] && [ $brc -eq 0 ]
