@@ -152,8 +152,19 @@ size_t psize(axm_prec p) { return p == AXM_FP64 ? sizeof(double) : sizeof(float)
 
 } // namespace
 
+/* One thread per fiber, so a batch smaller than the card (128-thread blocks on every SM) would
+ * leave SMs idle with 128-thread blocks: spread it, down to one warp per block. Each fiber's step
+ * streams its own state through the SM's memory pipeline, so an SM with one warp is not idle work. */
+static int mrg_block(int B, int sms)
+{
+    int per_sm = (B + sms - 1) / (sms > 0 ? sms : 1);
+    int blk = (per_sm + 31) / 32 * 32;
+    return blk < 32 ? 32 : blk > AXM_MRG_BLOCK ? AXM_MRG_BLOCK : blk;
+}
+
 struct axm_cuda_mrg {
     int dev, B, W, M, pe, n_scratch;
+    int blk;                       /* threads per block (mrg_block) */
     axm_prec prec;
     axm_model model;               /* shallow copy with its own p */
     double par[8];                 /* gna gnap gk gl ena ek el epas */
@@ -257,6 +268,8 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
     s->B = B;
     s->W = W;
     s->M = 11 * W - 10;
+    cudaDeviceProp prop;
+    s->blk = mrg_block(B, cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1);
     s->pe = m->passive_end_nodes != 0;
     s->prec = prec;
     s->model = *m;
@@ -501,9 +514,9 @@ extern "C" int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_e
     return AXM_OK;
 }
 
-template <typename T> static cudaError_t launch(const MArgs<T> &a)
+template <typename T> static cudaError_t launch(const MArgs<T> &a, int blk)
 {
-    dim3 grid((unsigned)((a.B + AXM_MRG_BLOCK - 1) / AXM_MRG_BLOCK)), block(AXM_MRG_BLOCK);
+    dim3 grid((unsigned)((a.B + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
     axmemu::launch(grid, block, [&] { mrg_kernel<T>(a); });
 #else
@@ -576,7 +589,7 @@ static int run_t(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec rec_prec, void
         a.k0 = k0 + done;
         a.n_steps = n;
         a.rec = d_rec;
-        cudaError_t e = launch<T>(a);
+        cudaError_t e = launch<T>(a, s->blk);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
@@ -728,9 +741,9 @@ extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata
 
 /* ---- threshold search ------------------------------------------------------------------------ */
 
-template <typename T> static cudaError_t launch_th(const MArgs<T> &a)
+template <typename T> static cudaError_t launch_th(const MArgs<T> &a, int blk)
 {
-    dim3 grid((unsigned)((a.B + AXM_MRG_BLOCK - 1) / AXM_MRG_BLOCK)), block(AXM_MRG_BLOCK);
+    dim3 grid((unsigned)((a.B + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU
     axmemu::launch(grid, block, [&] { mrg_th_kernel<T>(a); });
 #else
@@ -790,7 +803,7 @@ int th_round_t(th_ctx *c, const axm_thresh_opts *o, const double *amp, const uns
         if (o->cancel && *o->cancel) return axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
         a.k0 = done;
         a.n_steps = a.k_end - done < chunk ? a.k_end - done : chunk;
-        cudaError_t e = launch_th<T>(a);
+        cudaError_t e = launch_th<T>(a, s->blk);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess)
             return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG threshold kernel (B=%d, W=%d): %s", __FILE__,

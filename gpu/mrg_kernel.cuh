@@ -29,7 +29,7 @@ enum {
 };
 
 #define AXM_MRG_MAX_CONTACTS 32
-#define AXM_MRG_BLOCK 128
+#define AXM_MRG_BLOCK 128 /* threads per block at most (mrg_block picks fewer for small batches) */
 /* The threshold kernel's register cap: 7 blocks of 128 threads per SM (72 registers, as the forward
  * kernel needs) instead of the 80-96 the detection would otherwise take */
 #define AXM_MRG_TH_MIN_BLOCKS 7
@@ -440,7 +440,7 @@ template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int h
 
 template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kernel(const MArgs<T> a)
 {
-    const int b = (int)(blockIdx.x * AXM_MRG_BLOCK + threadIdx.x);
+    const int b = (int)(blockIdx.x * blockDim.x + threadIdx.x);
     if (b >= a.B) return;
     Fib<T> f(a, b);
     for (long long j = 0; j < a.n_steps; j++) {
@@ -469,7 +469,7 @@ template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kerne
 template <typename T>
 __global__ void __launch_bounds__(AXM_MRG_BLOCK, AXM_MRG_TH_MIN_BLOCKS) mrg_th_kernel(const MArgs<T> a)
 {
-    const int b = (int)(blockIdx.x * AXM_MRG_BLOCK + threadIdx.x);
+    const int b = (int)(blockIdx.x * blockDim.x + threadIdx.x);
     if (b >= a.B) return;
     if (a.flag[b] & (TH_SKIP | TH_ACT)) return;
     Fib<T> f(a, b);

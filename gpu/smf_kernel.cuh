@@ -338,12 +338,13 @@ template <typename T> __device__ __forceinline__ void store_vm(T *row, int j, in
  * K_FULL carries the Raster and the full Recorder (their registers would cost the common path
  * occupancy). */
 /* Resident blocks asked of ptxas per SM (register cap 65536 / (128 n)), a build knob so that
- * tests/gpu/check.sh can measure occupancy against spills on the card. Measured on an H200 (B =
- * 50000, 101 nodes: NPL 4): fp32 4.6e10 node-steps/s unbounded (166 registers, 3 blocks), 5.4-5.7e10 at
- * n = 4, 5, 6 (128, 96, 80 registers: the spills of 5 and 6 cost less than the warps gained);
- * fp64 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills). */
+ * tests/gpu/check.sh can measure occupancy against spills on the card. Measured on an H200 (101
+ * nodes: NPL 4), fp32 with the flushing SFU path, node-steps/s at B = 1e4 / 5e4: n = 4 (128
+ * registers, no spills) 6.9e10 / 7.1e10, n = 6 (80, 364 B of spill loads) 6.5e10 / 7.1e10, n = 8 (64)
+ * 6.1e10 / 6.7e10, unbounded (166 registers, 3 blocks; non-flushing build) 4.3e10 / 4.6e10.
+ * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills). */
 #ifndef AXM_SMF_MINB32
-#define AXM_SMF_MINB32 6
+#define AXM_SMF_MINB32 4
 #endif
 #ifndef AXM_SMF_MINB64
 #define AXM_SMF_MINB64 3

@@ -74,7 +74,7 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
-VARIANTS="noftz:-DAXM_SMF_FTZ=0 minb-4-3:-DAXM_SMF_MINB32=4 minb-8-4:-DAXM_SMF_MINB32=8,-DAXM_SMF_MINB64=4"
+VARIANTS="noftz:-DAXM_SMF_FTZ=0 minb-6-3:-DAXM_SMF_MINB32=6 minb-8-4:-DAXM_SMF_MINB32=8,-DAXM_SMF_MINB64=4"
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}

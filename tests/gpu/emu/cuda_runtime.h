@@ -51,7 +51,7 @@ struct warp_sync {
     uint64_t slot[32];
 };
 struct ctx {
-    dim3 tid, bid;
+    dim3 tid, bid, bdim;
     warp_sync *w;
     pthread_barrier_t *blk; /* the block's barrier (__syncthreads) */
 };
@@ -65,6 +65,7 @@ inline void sync(warp_sync *w) { pthread_barrier_wait(&w->bar); }
 
 #define threadIdx (axmemu::cur().tid)
 #define blockIdx (axmemu::cur().bid)
+#define blockDim (axmemu::cur().bdim)
 
 inline void __syncwarp(unsigned = 0xffffffffu) { axmemu::sync(axmemu::cur().w); }
 inline void __syncthreads(void) { pthread_barrier_wait(axmemu::cur().blk); }
@@ -124,6 +125,7 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
                 ctx &c = cur();
                 c.tid = dim3(t);
                 c.bid = dim3(bx);
+                c.bdim = block;
                 c.w = &ws[t / 32];
                 c.blk = &blk;
                 fn();
