@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "field.h"
 #include "monitor.h"
@@ -533,18 +534,21 @@ int axm_gendata_draw(const axm_gendata_cfg *c, const axm_model *m, long g, axm_g
  * arrays (S, B, W, T), so a run never holds a double-precision copy of its traces. */
 typedef struct sink {
     axm_monitor base;
-    axm_gendata_batch *b;
+    axm_gendata_batch *const *bs; /* the call's runs; simulation fiber f is fiber f % B of run f / B */
+    int k;
     axm_prec prec;
 } sink;
 
 static void sink_store(sink *k, long frame, int b0, int b1, const void *state)
 {
-    axm_gendata_batch *b = k->b;
-    if (frame < 0 || frame >= b->T) return;
-    size_t S = (size_t)b->S, W = (size_t)b->W, T = (size_t)b->T, B = (size_t)b->B;
-    for (int f = b0; f < b1; f++)
+    const axm_gendata_batch *b0p = k->bs[0];
+    if (frame < 0 || frame >= b0p->T) return;
+    size_t S = (size_t)b0p->S, W = (size_t)b0p->W, T = (size_t)b0p->T, B = (size_t)b0p->B;
+    for (int f = b0; f < b1; f++) {
+        const axm_gendata_batch *b = k->bs[(size_t)f / B];
+        size_t fl = (size_t)f % B;
         for (size_t s = 0; s < S; s++) {
-            float *out = b->states + ((s * B + (size_t)f) * W) * T + (size_t)frame;
+            float *out = b->states + ((s * B + fl) * W) * T + (size_t)frame;
             size_t base = ((size_t)f * S + s) * W;
             if (k->prec == AXM_FP32) {
                 const float *x = (const float *)state + base;
@@ -554,12 +558,13 @@ static void sink_store(sink *k, long frame, int b0, int b1, const void *state)
                 for (size_t w = 0; w < W; w++) out[w * T] = (float)x[w];
             }
         }
+    }
 }
 
 static int sink_begin(axm_monitor *m, const axm_mon_run *r, const void *state, axm_err *err)
 {
     sink *k = (sink *)m;
-    if (r->B != k->b->B || r->W != k->b->W || r->S != k->b->S)
+    if (r->B != k->k * k->bs[0]->B || r->W != k->bs[0]->W || r->S != k->bs[0]->S)
         return axm_fail(err, AXM_ERR_RUNTIME, "gendata: the simulation's shape does not match the dataset's");
     k->prec = r->prec;
     sink_store(k, r->k0, 0, r->B, state);
@@ -594,52 +599,134 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
     return axm_gendata_simulate_with(c, m, b, NULL, NULL, n_threads, cancel, progress, progress_ud, err);
 }
 
+/* The preparation of fibers [f0, f1) of a call (Bt fibers, run ft / B): node positions and AP
+ * monitors, sources, sampled waves and e at the nodes. Fibers are independent, so threads split them. */
+typedef struct prep_job {
+    const axm_gendata_cfg *c;
+    const axm_model *m;
+    axm_gendata_batch *const *bs;
+    int B, f0, f1;
+    axm_source *src;
+    double *wbuf, *D;
+    const double **wp;
+    int *wave_of;
+    int rc;
+    axm_err err;
+} prep_job;
+
+static void *prep_main(void *p)
+{
+    prep_job *j = p;
+    const axm_gendata_cfg *c = j->c;
+    const int B = j->B, W = j->bs[0]->W, C = j->bs[0]->C, T = j->bs[0]->T;
+    const long n_steps = T - 1;
+    axm_err *err = &j->err;
+    int rc = AXM_OK;
+    double *phi = malloc((size_t)C * W * sizeof *phi);
+    if (!phi) rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+    for (int ft = j->f0; ft < j->f1 && !rc; ft++) {
+        axm_gendata_batch *b = j->bs[ft / B];
+        int f = ft % B;
+        if (j->D) j->D[ft] = b->D_um[f];
+        double *ny = b->node_y_um + (size_t)f * W;
+        if ((rc = fiber_geometry(c, j->m, b, f, err))) break;
+        for (int q = 0; q < C && !rc; q++) {
+            size_t il = (size_t)f * C + q, i = (size_t)ft * C + q;
+            double *xyz = b->contact_xyz_um + 3 * il;
+            axm_source *s = &j->src[i];
+            s->kind = AXM_SRC_POINT;
+            s->x_um = xyz[0], s->y_um = xyz[1], s->z_um = xyz[2];
+            s->rho_ohm_cm = c->rho_ohm_cm;
+            if ((rc = axm_wave_check(&b->waves[il], err))) break;
+            if ((rc = axm_wave_sample(&b->waves[il], c->dt_ms, n_steps, j->wbuf + i * (size_t)n_steps, err))) break;
+            j->wp[i] = j->wbuf + i * (size_t)n_steps;
+            j->wave_of[i] = (int)i;
+        }
+        if (rc) break;
+        /* e at the nodes: what the engine applies at the node compartments, sample by sample */
+        for (int q = 0; q < C && !rc; q++) rc = axm_source_eval(&j->src[(size_t)ft * C + q], ny, W, phi + (size_t)q * W, err);
+        for (int w = 0; w < W && !rc; w++) {
+            float *e = b->e + ((size_t)f * W + w) * T;
+            for (long t = 0; t < n_steps; t++) {
+                double acc = 0;
+                for (int q = 0; q < C; q++) acc += j->wp[(size_t)ft * C + q][t] * phi[(size_t)q * W + w];
+                e[t] = (float)acc;
+            }
+            e[T - 1] = e[T - 2];
+        }
+    }
+    free(phi);
+    j->rc = rc;
+    return NULL;
+}
+
 int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *b,
                               axm_gendata_engine engine, void *engine_ud, int n_threads,
                               const volatile int *cancel, void (*progress)(void *ud, long done, long total),
                               void *progress_ud, axm_err *err)
 {
-    int B = b->B, W = b->W, C = b->C, T = b->T;
+    axm_gendata_batch *one[1] = {b};
+    return axm_gendata_simulate_many(c, m, one, 1, engine, engine_ud, n_threads, cancel, progress, progress_ud, err);
+}
+
+int axm_gendata_simulate_many(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *const *bs, int k,
+                              axm_gendata_engine engine, void *engine_ud, int n_threads,
+                              const volatile int *cancel, void (*progress)(void *ud, long done, long total),
+                              void *progress_ud, axm_err *err)
+{
+    if (k < 1 || !bs) return axm_fail(err, AXM_ERR_INPUT, "gendata: simulate: expected at least one run (got %d)", k);
+    const axm_gendata_batch *b0 = bs[0];
+    int B = b0->B, W = b0->W, C = b0->C, T = b0->T;
+    for (int j = 0; j < k; j++) {
+        const axm_gendata_batch *b = bs[j];
+        if (b->S != m->kind->n_states)
+            return axm_fail(err, AXM_ERR_RUNTIME, "gendata: batch has %d states, model %s has %d", b->S, m->kind->name,
+                            m->kind->n_states);
+        if (b->B != B || b->W != W || b->C != C || b->T != T)
+            return axm_fail(err, AXM_ERR_INPUT, "gendata: simulate: run %d of the call has another shape than run 0", j);
+    }
+    if ((double)k * B > 2147483647.0) return axm_fail(err, AXM_ERR_INPUT, "gendata: simulate: too many fibers in one call");
+    const int Bt = k * B;
     long n_steps = T - 1;
-    if (b->S != m->kind->n_states)
-        return axm_fail(err, AXM_ERR_RUNTIME, "gendata: batch has %d states, model %s has %d", b->S, m->kind->name,
-                        m->kind->n_states);
     int rc = AXM_OK;
-    axm_source *src = calloc((size_t)B * C, sizeof *src);
-    double *wbuf = malloc((size_t)B * C * (size_t)n_steps * sizeof *wbuf);
-    const double **wp = malloc((size_t)B * C * sizeof *wp);
-    int *wave_of = malloc((size_t)B * C * sizeof *wave_of);
-    double *phi = malloc((size_t)C * W * sizeof *phi);
-    if (!src || !wbuf || !wp || !wave_of || !phi) {
+    axm_source *src = calloc((size_t)Bt * C, sizeof *src);
+    double *wbuf = malloc((size_t)Bt * C * (size_t)n_steps * sizeof *wbuf);
+    const double **wp = malloc((size_t)Bt * C * sizeof *wp);
+    int *wave_of = malloc((size_t)Bt * C * sizeof *wave_of);
+    double *D = k > 1 ? malloc((size_t)Bt * sizeof *D) : NULL;
+    if (!src || !wbuf || !wp || !wave_of || (k > 1 && !D)) {
         rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
         goto out;
     }
-    for (int f = 0; f < B && !rc; f++) {
-        double *ny = b->node_y_um + (size_t)f * W;
-        if ((rc = fiber_geometry(c, m, b, f, err))) break;
-        for (int k = 0; k < C && !rc; k++) {
-            size_t i = (size_t)f * C + k;
-            double *xyz = b->contact_xyz_um + 3 * i;
-            axm_source *s = &src[i];
-            s->kind = AXM_SRC_POINT;
-            s->x_um = xyz[0], s->y_um = xyz[1], s->z_um = xyz[2];
-            s->rho_ohm_cm = c->rho_ohm_cm;
-            if ((rc = axm_wave_check(&b->waves[i], err))) break;
-            if ((rc = axm_wave_sample(&b->waves[i], c->dt_ms, n_steps, wbuf + i * (size_t)n_steps, err))) break;
-            wp[i] = wbuf + i * (size_t)n_steps;
-            wave_of[i] = (int)i;
+    {
+        int nt = n_threads;
+        if (nt <= 0) {
+            long np = sysconf(_SC_NPROCESSORS_ONLN);
+            nt = np > 0 ? (int)np : 1;
         }
-        if (rc) break;
-        /* e at the nodes: what the engine applies at the node compartments, sample by sample */
-        for (int k = 0; k < C && !rc; k++) rc = axm_source_eval(&src[(size_t)f * C + k], ny, W, phi + (size_t)k * W, err);
-        for (int w = 0; w < W && !rc; w++) {
-            float *e = b->e + ((size_t)f * W + w) * T;
-            for (long t = 0; t < n_steps; t++) {
-                double acc = 0;
-                for (int k = 0; k < C; k++) acc += wp[(size_t)f * C + k][t] * phi[(size_t)k * W + w];
-                e[t] = (float)acc;
+        /* a thread per ~64 fibers at most: the preparation is ~0.2 ms per fiber */
+        if (nt > (Bt + 63) / 64) nt = (Bt + 63) / 64;
+        if (nt > 64) nt = 64;
+        if (nt < 1) nt = 1;
+        prep_job jobs[64];
+        pthread_t th[64];
+        int started[64];
+        for (int i = 0; i < nt; i++) {
+            prep_job *j = &jobs[i];
+            memset(j, 0, sizeof *j);
+            j->c = c, j->m = m, j->bs = bs, j->B = B, j->src = src, j->wbuf = wbuf, j->wp = wp, j->wave_of = wave_of;
+            j->D = D;
+            j->f0 = (int)((long long)Bt * i / nt), j->f1 = (int)((long long)Bt * (i + 1) / nt);
+            started[i] = i > 0 && !pthread_create(&th[i], NULL, prep_main, j);
+        }
+        for (int i = 0; i < nt; i++)
+            if (!started[i]) prep_main(&jobs[i]); /* this thread's share, or a thread that did not start */
+        for (int i = 0; i < nt; i++) {
+            if (started[i]) pthread_join(th[i], NULL);
+            if (jobs[i].rc && !rc) {
+                rc = jobs[i].rc;
+                if (err) *err = jobs[i].err;
             }
-            e[T - 1] = e[T - 2];
         }
     }
     if (rc) goto out;
@@ -648,23 +735,23 @@ int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_
     memset(&d, 0, sizeof d);
     d.n_contacts = C;
     d.sources = src;
-    d.n_waves = B * C;
+    d.n_waves = Bt * C;
     d.waves = wp;
     d.wave_len = n_steps;
     d.wave_of = wave_of;
     if (engine) {
-        prog_adapt pa = {progress, progress_ud, B};
-        rc = engine(engine_ud, m, b, c->prec, &d, c->dt_ms, n_steps, cancel, progress ? prog_steps : NULL, &pa, err);
+        prog_adapt pa = {progress, progress_ud, Bt};
+        rc = engine(engine_ud, m, bs, k, c->prec, &d, c->dt_ms, n_steps, cancel, progress ? prog_steps : NULL, &pa, err);
     } else {
-        axm_sim *s = axm_sim_create(m, B, W, b->D_um, c->prec, n_threads, err);
+        axm_sim *s = axm_sim_create(m, Bt, W, D ? D : b0->D_um, c->prec, n_threads, err);
         if (!s) {
             rc = err && err->code ? err->code : AXM_ERR_RUNTIME;
             goto out;
         }
         rc = axm_sim_set_drive(s, &d, err);
         if (!rc) {
-            sink k = {{&sink_ops}, b, c->prec};
-            prog_adapt pa = {progress, progress_ud, B};
+            sink sk = {{&sink_ops}, bs, k, c->prec};
+            prog_adapt pa = {progress, progress_ud, Bt};
             axm_run_opts ro;
             memset(&ro, 0, sizeof ro);
             ro.dt_ms = c->dt_ms;
@@ -673,7 +760,7 @@ int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_
             ro.cancel = cancel;
             ro.progress = progress ? prog_steps : NULL;
             ro.progress_ud = &pa;
-            axm_monitor *mons[1] = {&k.base};
+            axm_monitor *mons[1] = {&sk.base};
             rc = axm_sim_run(s, &ro, mons, 1, err);
         }
         axm_sim_destroy(s);
@@ -682,22 +769,43 @@ int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_
 
     /* activations: an upward threshold crossing at a monitor node. As cajal, a crossing in the
      * first step (t = dt) does not count. */
-    const float *v = b->states + (size_t)(b->S - 1) * B * W * T;
-    for (int f = 0; f < B; f++) {
-        int act = 0;
-        for (int side = 0; side < 2 && !act; side++) {
-            const float *x = v + ((size_t)f * W + b->ap_nodes[2 * f + side]) * T;
-            for (int t = 2; t < T && !act; t++) act = x[t] >= c->threshold_mV && x[t - 1] < c->threshold_mV;
+    for (int j = 0; j < k; j++) {
+        axm_gendata_batch *b = bs[j];
+        const float *v = b->states + (size_t)(b->S - 1) * B * W * T;
+        for (int f = 0; f < B; f++) {
+            int act = 0;
+            for (int side = 0; side < 2 && !act; side++) {
+                const float *x = v + ((size_t)f * W + b->ap_nodes[2 * f + side]) * T;
+                for (int t = 2; t < T && !act; t++) act = x[t] >= c->threshold_mV && x[t - 1] < c->threshold_mV;
+            }
+            b->act[f] = (float)act;
         }
-        b->act[f] = (float)act;
     }
 out:
     free(src);
     free(wbuf);
     free(wp);
     free(wave_of);
-    free(phi);
+    free(D);
     return rc;
+}
+
+int axm_gendata_runs_per_call(const axm_gendata_cfg *c, int n_states, double budget_bytes)
+{
+    if (!(budget_bytes > 0)) {
+        long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+        double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 16e9;
+        budget_bytes = phys / 8;
+        if (budget_bytes < 2e9) budget_bytes = 2e9;
+        if (budget_bytes > 16e9) budget_bytes = 16e9;
+    }
+    double B = (double)c->rows * c->fibers;
+    double run = ((double)n_states + 1) * B * c->nodes * axm_gendata_T(c) * sizeof(float);
+    double want = ceil(AXM_GD_TARGET_FIBERS / B), fit = floor(budget_bytes / run);
+    double k = want < fit ? want : fit;
+    if (k > c->n_runs) k = c->n_runs;
+    if (k > 2147483647.0 / B) k = floor(2147483647.0 / B);
+    return k < 1 ? 1 : (int)k;
 }
 
 /* ================================================================================ HDF5 */
@@ -1005,7 +1113,8 @@ static int h5w_write_run(h5w *w, long g, const char *path, axm_err *err)
 /* ================================================================================ writer */
 
 /* The writer thread: all HDF5 calls of a generation happen on it (between create/open and close
- * on the calling thread), so that compressing run g overlaps simulating run g+1. */
+ * on the calling thread), so that compressing the runs of one engine call overlaps simulating the
+ * next call's. A job is n consecutive runs g, g+1, ..., written in order. */
 typedef struct writer {
     h5w *w;
     const char *path;
@@ -1014,7 +1123,8 @@ typedef struct writer {
     pthread_cond_t cv;
     int has_job, quit, rc;
     long g, written;
-    const axm_gendata_batch *job;
+    axm_gendata_batch *const *job;
+    int n_job;
     axm_err err;
     float *diam, *ys, *par;
     double *amp, *pw, *delay, *gap, *freq, *phase;
@@ -1089,13 +1199,15 @@ static void *writer_main(void *p)
         while (!wr->has_job && !wr->quit) pthread_cond_wait(&wr->cv, &wr->mu);
         if (!wr->has_job) break;
         long g = wr->g;
-        const axm_gendata_batch *b = wr->job;
-        int skip = wr->rc;
-        pthread_mutex_unlock(&wr->mu);
-        int rc = skip ? skip : write_job(wr, g, b);
-        pthread_mutex_lock(&wr->mu);
-        if (rc) wr->rc = rc;
-        else wr->written = g + 1;
+        axm_gendata_batch *const *b = wr->job;
+        int n = wr->n_job;
+        for (int i = 0; i < n && !wr->rc; i++) {
+            pthread_mutex_unlock(&wr->mu);
+            int rc = write_job(wr, g + i, b[i]);
+            pthread_mutex_lock(&wr->mu);
+            if (rc) wr->rc = rc;
+            else wr->written = g + i + 1;
+        }
         wr->has_job = 0;
         pthread_cond_broadcast(&wr->cv);
     }
@@ -1117,15 +1229,15 @@ static int writer_start(writer *wr, h5w *w, const char *path, long done, axm_err
     return AXM_OK;
 }
 
-/* Hands run g to the writer once it has finished the previous one; b must stay untouched until
- * the next submit or finish returns. */
-static int writer_submit(writer *wr, long g, const axm_gendata_batch *b, axm_err *err)
+/* Hands runs g..g+n-1 (b[0..n-1]) to the writer once it has finished the previous job; b and its
+ * batches must stay untouched until the next submit or finish returns. */
+static int writer_submit(writer *wr, long g, axm_gendata_batch *const *b, int n, axm_err *err)
 {
     pthread_mutex_lock(&wr->mu);
     while (wr->has_job) pthread_cond_wait(&wr->cv, &wr->mu);
     int rc = wr->rc;
     if (!rc) {
-        wr->job = b, wr->g = g, wr->has_job = 1;
+        wr->job = b, wr->n_job = n, wr->g = g, wr->has_job = 1;
         pthread_cond_broadcast(&wr->cv);
     } else if (err) {
         *err = wr->err;
@@ -1240,32 +1352,49 @@ int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err)
         rc = err && err->code ? err->code : AXM_ERR_NOMEM;
         goto out;
     }
-    writer wr;
-    if ((rc = writer_start(&wr, &w, part, done, err))) goto out;
     long end = c->n_runs;
     if (o->max_batches > 0 && done + o->max_batches < end) end = done + o->max_batches;
-    long B = (long)b->B;
+    int k = o->runs_per_call > 0 ? o->runs_per_call
+          : o->engine ? axm_gendata_runs_per_call(c, m->kind->n_states, o->call_mem_bytes) : 1;
+    if (k > c->n_runs) k = c->n_runs;
+    /* the runs of one call are simulated into one group while the writer compresses the other's */
+    axm_gendata_batch **grp = calloc(2 * (size_t)k, sizeof *grp);
+    if (!grp) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "gendata: out of memory");
+        goto out;
+    }
+    grp[0] = b;
+    b = NULL;
+    writer wr;
+    if ((rc = writer_start(&wr, &w, part, done, err))) {
+        axm_gendata_batch_destroy(grp[0]);
+        free(grp);
+        goto out;
+    }
+    long B = (long)grp[0]->B;
     run_prog rp = {o, 0, (end - done) * B};
-    /* run g is simulated into one batch while the writer compresses run g-1 from the other */
-    axm_gendata_batch *bb[2] = {b, NULL};
     int cur = 0;
-    for (long g = done; g < end; g++) {
+    for (long g = done; g < end;) {
         if (o->cancel && *o->cancel) {
             rc = AXM_ERR_CANCELLED;
             break;
         }
-        if (!bb[cur] && !(bb[cur] = axm_gendata_batch_create(c, m->kind->n_states, err))) {
-            rc = err && err->code ? err->code : AXM_ERR_NOMEM;
-            break;
+        int n = end - g < k ? (int)(end - g) : k;
+        axm_gendata_batch **gb = grp + (size_t)cur * k;
+        for (int i = 0; i < n && !rc; i++) {
+            if (!gb[i] && !(gb[i] = axm_gendata_batch_create(c, m->kind->n_states, err)))
+                rc = err && err->code ? err->code : AXM_ERR_NOMEM;
+            if (!rc) rc = axm_gendata_draw(c, m, g + i, gb[i], err);
         }
-        if ((rc = axm_gendata_draw(c, m, g, bb[cur], err))) break;
+        if (rc) break;
         rp.base = (g - done) * B;
-        if ((rc = axm_gendata_simulate_with(c, m, bb[cur], o->engine, o->engine_ud, o->n_threads, o->cancel, run_prog_fn, &rp,
-                                             err)))
+        if ((rc = axm_gendata_simulate_many(c, m, gb, n, o->engine, o->engine_ud, o->n_threads, o->cancel, run_prog_fn,
+                                             &rp, err)))
             break;
-        if ((rc = writer_submit(&wr, g, bb[cur], err))) break;
+        if ((rc = writer_submit(&wr, g, gb, n, err))) break;
         cur ^= 1;
-        if (o->progress) o->progress(o->progress_ud, rp.base + B, rp.total);
+        g += n;
+        if (o->progress) o->progress(o->progress_ud, (g - done) * B, rp.total);
     }
     int wrc = writer_finish(&wr, rc ? NULL : err);
     if (!rc) rc = wrc;
@@ -1273,7 +1402,8 @@ int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err)
     if (rc == AXM_ERR_CANCELLED)
         axm_fail(err, AXM_ERR_CANCELLED, "interrupted: %s holds %ld of %d runs (--resume continues it)", part,
                  o->batches_done, c->n_runs);
-    axm_gendata_batch_destroy(bb[1]);
+    for (size_t i = 0; i < 2 * (size_t)k; i++) axm_gendata_batch_destroy(grp[i]);
+    free(grp);
 out:
     h5w_close(&w);
     if (!rc && !o->complete && o->batches_done == c->n_runs) {

@@ -6,7 +6,8 @@
  * of B = R*F fibers and one HDF5 chunk (1, R, F, W, T) of every trace dataset. Runs are written in
  * order; after each one the file is flushed and its attribute batches_complete says how many runs
  * it holds, and every run-indexed dataset has exactly that many entries along its first axis (the
- * datasets grow to G). A killed or interrupted generation therefore leaves a valid, smaller
+ * datasets grow to G). An engine may simulate several runs per call (runs_per_call below); they are
+ * still written one by one, in order. A killed or interrupted generation therefore leaves a valid, smaller
  * dataset that --resume continues.
  *
  * Random numbers: xoshiro256** (Blackman & Vigna 2018), seeded through splitmix64. Run g draws
@@ -110,12 +111,16 @@ int axm_gendata_simulate(const axm_gendata_cfg *c, const axm_model *m, axm_genda
                          void (*progress)(void *ud, long done, long total), void *progress_ud,
                          axm_err *err);
 
-/* An alternative simulation engine for axm_gendata_simulate_with (the CUDA backend's, axm_cuda.h):
- * integrates the B fibers of b (diameters b->D_um, model m, precision prec) under drive d for n_steps
- * of dt_ms from the initial state, and stores every node state as float into b->states [S][B][W][T],
- * frame 0 the initial state, frame k+1 the state after step k. progress (may be NULL) gets steps done
- * out of n_steps; *cancel raised: AXM_ERR_CANCELLED. ud: the engine's own settings. */
-typedef int (*axm_gendata_engine)(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec,
+/* An alternative simulation engine for axm_gendata_simulate_many (the CUDA backend's, axm_cuda.h):
+ * integrates the fibers of the k runs bs[0..k-1] (all of one shape) together as one batch of
+ * sum(B) fibers, run 0's first: fiber i of d (its sources and waves) is fiber i - off_j of run j,
+ * off_j the fibers of the runs before j; diameters bs[j]->D_um, model m, precision prec. It runs
+ * n_steps of dt_ms from the initial state and stores every node state as float into each run's
+ * states [S][B][W][T], frame 0 the initial state, frame k+1 the state after step k. A fiber's
+ * result must not depend on the other fibers of the call (so k runs per call give the bytes of one
+ * run per call). progress (may be NULL) gets steps done out of n_steps; *cancel raised:
+ * AXM_ERR_CANCELLED. ud: the engine's own settings. */
+typedef int (*axm_gendata_engine)(void *ud, const axm_model *m, axm_gendata_batch *const *bs, int k, axm_prec prec,
                                   const axm_drive *d, double dt_ms, long n_steps, const volatile int *cancel,
                                   void (*progress)(void *pud, long done, long total), void *progress_ud,
                                   axm_err *err);
@@ -124,6 +129,24 @@ int axm_gendata_simulate_with(const axm_gendata_cfg *c, const axm_model *m, axm_
                               axm_gendata_engine engine, void *engine_ud, int n_threads,
                               const volatile int *cancel, void (*progress)(void *ud, long done, long total),
                               void *progress_ud, axm_err *err);
+/* The k runs bs[0..k-1] (each drawn as for axm_gendata_simulate) simulated in one engine call (NULL:
+ * the CPU engine, one axm_sim of all their fibers). Each run's node_y_um, ap_nodes, states, e and
+ * act are those axm_gendata_simulate_with gives it alone. progress gets fibers done out of sum(B). */
+int axm_gendata_simulate_many(const axm_gendata_cfg *c, const axm_model *m, axm_gendata_batch *const *bs, int k,
+                              axm_gendata_engine engine, void *engine_ud, int n_threads,
+                              const volatile int *cancel, void (*progress)(void *ud, long done, long total),
+                              void *progress_ud, axm_err *err);
+
+/* Runs per engine call (axm_gendata_opts.runs_per_call = 0). A GPU runs one thread per fiber and
+ * needs tens of thousands of fibers to fill its SMs (H200, MRG 53 nodes: 4.9e7 node-steps/s at 1024
+ * fibers, 5.6e8 at 32768), so an engine gets ceil(AXM_GD_TARGET_FIBERS / B) runs per call, as many
+ * as the host memory budget allows: a call holds the float traces of its k runs ((S+1) B W T x 4
+ * bytes each: 1.3 GB for the default 32 x 32 fibers, 53 nodes, 1001 samples), and the writer
+ * compresses the previous call's k runs meanwhile, so about 2 x budget is in use. budget_bytes <= 0:
+ * the default, an eighth of the physical memory clamped to [2, 16] GB (16 GB on a 128 GB GPU
+ * host: 12 runs of the default 1024 fibers per call). At least 1, at most n_runs. */
+#define AXM_GD_TARGET_FIBERS 32768
+int axm_gendata_runs_per_call(const axm_gendata_cfg *c, int n_states, double budget_bytes);
 
 /* ---- whole datasets ---------------------------------------------------------------------- */
 
@@ -135,6 +158,11 @@ typedef struct axm_gendata_opts {
     int n_threads;
     axm_gendata_engine engine;    /* NULL: the CPU engine (sim.h) */
     void *engine_ud;
+    /* Runs simulated together per engine call (the file is the same for any value): 0 = one for
+     * the CPU engine (it is parallel over fibers already), axm_gendata_runs_per_call(c, S,
+     * call_mem_bytes) for an engine. */
+    int runs_per_call;
+    double call_mem_bytes;    /* host memory budget of one call's traces; 0 = the default */
     const volatile int *cancel;
     /* Fibers done and to do in this invocation. */
     void (*progress)(void *ud, long done, long total);

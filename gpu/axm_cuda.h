@@ -174,9 +174,17 @@ int axm_cuda_train_pin(axm_cuda_train *t, const void *p, size_t bytes, axm_err *
  * host's per-fiber reduction (NaN before the first chunk). For benchmarks: where the time goes. */
 void axm_cuda_train_last_ms(const axm_cuda_train *t, double ms[3]);
 
-/* gendata's simulation on the GPU (an axm_gendata_engine, datagen.h; MRG only): ud is NULL (device 0)
- * or points to the int device index. */
-int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec, const axm_drive *d,
+/* gendata's simulation on the GPU (an axm_gendata_engine, datagen.h; MRG only): ud is NULL (device 0,
+ * automatic chunks) or points to an axm_cuda_gendata_opts. The k runs' fibers are one GPU batch (one
+ * thread per fiber, so k x B fibers fill the SMs); the recorded steps come back a chunk (<= 256 MB)
+ * at a time and are transposed into the runs' traces on all host CPUs while the GPU runs the next
+ * chunk. */
+typedef struct axm_cuda_gendata_opts {
+    int device;         /* < 0: device 0 */
+    long launch_steps;  /* steps per launch and copy-back at most; 0 = automatic (tests set it small) */
+} axm_cuda_gendata_opts;
+int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *const *bs, int k, axm_prec prec,
+                            const axm_drive *d,
                             double dt_ms, long n_steps, const volatile int *cancel,
                             void (*progress)(void *pud, long done, long total), void *progress_ud, axm_err *err);
 

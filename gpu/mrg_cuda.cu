@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <thread>
 #include <vector>
 
 #include "cuda_util.h"
@@ -683,58 +684,175 @@ static int prepare(axm_cuda_mrg *s, double dt, axm_err *err)
     return AXM_OK;
 }
 
-/* gendata's engine on the GPU (datagen.h): chunks of steps recorded as float and transposed into the
- * batch's [S][B][W][T] traces, frame 0 the initial state. */
-extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec,
-                                       const axm_drive *d, double dt_ms, long n_steps, const volatile int *cancel,
-                                       void (*progress)(void *pud, long done, long total), void *progress_ud,
-                                       axm_err *err)
+/* gendata's engine on the GPU (datagen.h). The k runs are one batch of Bt = k B fibers. Steps are
+ * recorded on the device in chunks ([step][5][W][Bt], <= REC_BYTES_PER_LAUNCH), copied back, and
+ * transposed straight into the runs' [S][B][W][T] traces by all host CPUs while the GPU computes the
+ * next chunk (a single-threaded transpose would cap the rate at a few thousand fibers/s). */
+namespace {
+
+const int GD_TILE = 16; /* fibers per transpose task: 64 B of a float row of the source */
+
+template <typename T> struct gd_chunk {
+    const T *src;                  /* [n][5][W][Bt] */
+    axm_gendata_batch *const *bs;
+    int B, W, Bt;
+    size_t T_len;
+    long n, frame0;                /* frames frame0 .. frame0 + n - 1 */
+};
+
+/* Tasks [t0, t1) of 5 * ceil(Bt / GD_TILE): state q, fibers of one tile, every node and step; the
+ * destination rows (16 fibers x n frames) stay in cache while the source is read line by line. */
+template <typename T> void gd_transpose(const gd_chunk<T> *c, size_t t0, size_t t1)
 {
-    const int device = ud ? *(const int *)ud : -1;
-    const int B = b->B, W = b->W;
-    const size_t T = (size_t)b->T, S = 5;
-    if (b->S != 5) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata batch has %d states, expected 5", b->S);
-    if (n_steps + 1 > (long)T) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: %ld steps do not fit %zu samples", n_steps, T);
-    axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, W, b->D_um, prec, device, err);
-    if (!g) return err && err->code ? err->code : AXM_ERR_RUNTIME;
-    int rc = axm_cuda_mrg_set_drive(g, d, err);
-    const size_t per = (size_t)B * S * W;
-    long chunk = (long)(64e6 / ((double)per * sizeof(float))); /* <= 64 MB of host buffer per chunk */
+    const size_t nblk = ((size_t)c->Bt + GD_TILE - 1) / GD_TILE, W = (size_t)c->W, Bt = (size_t)c->Bt;
+    for (size_t t = t0; t < t1; t++) {
+        size_t q = t / nblk, b0 = (t % nblk) * GD_TILE, b1 = b0 + GD_TILE < Bt ? b0 + GD_TILE : Bt;
+        for (size_t w = 0; w < W; w++) {
+            float *dst[GD_TILE];
+            for (size_t b = b0; b < b1; b++) {
+                const axm_gendata_batch *r = c->bs[b / (size_t)c->B];
+                dst[b - b0] = r->states + ((q * (size_t)c->B + b % (size_t)c->B) * W + w) * c->T_len + (size_t)c->frame0;
+            }
+            for (long j = 0; j < c->n; j++) {
+                const T *x = c->src + ((size_t)j * 5 * W + q * W + w) * Bt;
+                for (size_t b = b0; b < b1; b++) dst[b - b0][j] = (float)x[b];
+            }
+        }
+    }
+}
+
+template <typename T> void gd_transpose_par(const gd_chunk<T> *c)
+{
+    const size_t tasks = 5 * (((size_t)c->Bt + GD_TILE - 1) / GD_TILE);
+    unsigned nt = std::thread::hardware_concurrency();
+    if (nt < 1) nt = 1;
+    if (nt > 64) nt = 64;
+    if ((size_t)nt > tasks) nt = (unsigned)tasks;
+    if (nt <= 1 || (size_t)c->Bt * c->n * c->W < 8192) { /* not worth a thread */
+        gd_transpose(c, 0, tasks);
+        return;
+    }
+    std::vector<std::thread> th;
+    size_t per = (tasks + nt - 1) / nt;
+    for (unsigned i = 1; i < nt; i++) {
+        size_t a = per * i, b = a + per < tasks ? a + per : tasks;
+        if (a >= b) break;
+        try {
+            th.emplace_back(gd_transpose<T>, c, a, b);
+        } catch (...) {
+            gd_transpose(c, a, b); /* no thread: do its share here */
+        }
+    }
+    gd_transpose(c, 0, per < tasks ? per : tasks);
+    for (auto &x : th) x.join();
+}
+
+template <typename T>
+int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n_steps, const volatile int *cancel,
+             void (*progress)(void *pud, long done, long total), void *progress_ud, axm_err *err)
+{
+    const int Bt = s->B, W = s->W, B = bs[0]->B;
+    const size_t per = (size_t)Bt * 5 * W;
+    MArgs<T> a;
+    base_args<T>(s, a, dt_ms);
+    long long chunk = (long long)(FIBER_NODE_STEPS_PER_LAUNCH / ((double)Bt * W));
+    long long rc_chunk = (long long)(REC_BYTES_PER_LAUNCH / ((double)per * sizeof(T)));
+    if (rc_chunk < chunk) chunk = rc_chunk;
+    if (s->max_launch > 0 && chunk > s->max_launch) chunk = s->max_launch;
     if (chunk < 1) chunk = 1;
     if (chunk > n_steps) chunk = n_steps > 0 ? n_steps : 1;
-    std::vector<double> st0(rc ? 0 : per);
-    std::vector<float> rec(rc ? 0 : (size_t)chunk * per);
+    T *d_rec = NULL;
+    int rc = dalloc((void **)&d_rec, (size_t)chunk * per * sizeof(T), "recorded states", err);
+    if (rc) return rc;
+    std::vector<T> host;
+    try {
+        host.resize((size_t)chunk * per);
+    } catch (...) {
+        dfree(d_rec);
+        return axm_fail(err, AXM_ERR_NOMEM, "cuda mrg: gendata: out of host memory for a chunk of %lld steps", chunk);
+    }
+    const long long k0 = s->k;
+    long long done = 0, n = n_steps < chunk ? n_steps : chunk;
+    cudaError_t e = cudaSuccess;
+    if (n > 0) {
+        a.k0 = k0, a.n_steps = n, a.rec = d_rec;
+        e = launch<T>(a);
+    }
+    while (done < n_steps) {
+        if (e == cudaSuccess) e = cudaDeviceSynchronize();
+        if (e != cudaSuccess) {
+            rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG kernel (B=%d, W=%d): %s", __FILE__, __LINE__, Bt, W,
+                          cudaGetErrorString(e));
+            break;
+        }
+        if ((rc = d2h(host.data(), d_rec, (size_t)n * per * sizeof(T), "recorded states", err))) break;
+        gd_chunk<T> c = {host.data(), bs, B, W, Bt, (size_t)bs[0]->T, (long)n, (long)done + 1};
+        done += n;
+        int stop = cancel && *cancel;
+        n = n_steps - done < chunk ? n_steps - done : chunk;
+        if (done < n_steps && !stop) { /* the GPU runs the next chunk while the CPUs transpose this one */
+            a.k0 = k0 + done, a.n_steps = n;
+            e = launch<T>(a);
+        }
+        gd_transpose_par(&c);
+        if (progress) progress(progress_ud, (long)done, n_steps);
+        if (stop) {
+            rc = axm_fail(err, AXM_ERR_CANCELLED, "gendata: cancelled");
+            break;
+        }
+    }
+    if (rc) cudaDeviceSynchronize(); /* no kernel may still write d_rec when it is freed */
+    dfree(d_rec);
+    s->k = k0 + done;
+    return rc;
+}
+
+} // namespace
+
+extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *const *bs, int k,
+                                       axm_prec prec, const axm_drive *d, double dt_ms, long n_steps,
+                                       const volatile int *cancel, void (*progress)(void *pud, long done, long total),
+                                       void *progress_ud, axm_err *err)
+{
+    const axm_cuda_gendata_opts *go = (const axm_cuda_gendata_opts *)ud;
+    const int device = go ? go->device : -1;
+    if (k < 1 || !bs) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata: expected at least one run (got %d)", k);
+    const int B = bs[0]->B, W = bs[0]->W;
+    const size_t T = (size_t)bs[0]->T, S = 5;
+    for (int j = 0; j < k; j++) {
+        if (bs[j]->S != 5) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata batch has %d states, expected 5", bs[j]->S);
+        if (bs[j]->B != B || bs[j]->W != W || bs[j]->T != (int)T)
+            return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata: run %d of the call has another shape than run 0", j);
+    }
+    if (n_steps + 1 > (long)T) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: %ld steps do not fit %zu samples", n_steps, T);
+    if (!(dt_ms > 0) || !isfinite(dt_ms))
+        return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata: dt: expected a positive time step in ms (got %g)", dt_ms);
+    if ((double)k * B > 2147483647.0) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: gendata: too many fibers in one call");
+    const int Bt = k * B;
+    std::vector<double> D((size_t)Bt);
+    for (int j = 0; j < k; j++) memcpy(D.data() + (size_t)j * B, bs[j]->D_um, sizeof(double) * (size_t)B);
+    axm_cuda_mrg *g = axm_cuda_mrg_create(m, Bt, W, D.data(), prec, device, err);
+    if (!g) return err && err->code ? err->code : AXM_ERR_RUNTIME;
+    if (go && go->launch_steps > 0) g->max_launch = go->launch_steps;
+    int rc = axm_cuda_mrg_set_drive(g, d, err);
+    if (!rc && cudaSetDevice(g->dev) != cudaSuccess)
+        rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaSetDevice(%d) failed", __FILE__, __LINE__, g->dev);
+    if (!rc && !(rc = reset_state(g, err))) g->fresh = 0;
+    if (!rc) rc = prepare(g, dt_ms, err);
     /* frame 0: the initial state, as the CPU sink stores it */
+    std::vector<double> st0(rc ? 0 : (size_t)Bt * S * W);
     if (!rc) rc = axm_cuda_mrg_state(g, st0.data(), err);
     if (!rc)
-        for (size_t f = 0; f < (size_t)B; f++)
+        for (size_t ft = 0; ft < (size_t)Bt; ft++) {
+            float *st = bs[ft / (size_t)B]->states;
+            size_t f = ft % (size_t)B;
             for (size_t q = 0; q < S; q++)
-                for (size_t w = 0; w < (size_t)W; w++) {
-                    double x = st0[(f * S + q) * W + w];
-                    b->states[((q * B + f) * W + w) * T] = (float)x;
-                }
-    axm_run_opts o;
-    memset(&o, 0, sizeof o);
-    o.dt_ms = dt_ms;
-    o.cancel = cancel;
-    for (long done = 0; !rc && done < n_steps;) {
-        long n = n_steps - done < chunk ? n_steps - done : chunk;
-        o.n_steps = n;
-        o.reinit = done == 0;
-        if ((rc = axm_cuda_mrg_run(g, &o, AXM_FP32, rec.data(), err))) break;
-        for (long j = 0; j < n; j++) {
-            const float *src = rec.data() + (size_t)j * per;
-            size_t frame = (size_t)(done + j + 1);
-            for (size_t f = 0; f < (size_t)B; f++)
-                for (size_t q = 0; q < S; q++) {
-                    float *out = b->states + ((q * B + f) * W) * T + frame;
-                    const float *x = src + (f * S + q) * W;
-                    for (size_t w = 0; w < (size_t)W; w++) out[w * T] = x[w];
-                }
+                for (size_t w = 0; w < (size_t)W; w++)
+                    st[((q * B + f) * W + w) * T] = (float)st0[(ft * S + q) * W + w];
         }
-        done += n;
-        if (progress) progress(progress_ud, done, n_steps);
-    }
+    if (!rc)
+        rc = g->prec == AXM_FP32 ? gd_run_t<float>(g, bs, dt_ms, n_steps, cancel, progress, progress_ud, err)
+                                 : gd_run_t<double>(g, bs, dt_ms, n_steps, cancel, progress, progress_ud, err);
     axm_cuda_mrg_destroy(g);
     return rc;
 }

@@ -226,11 +226,12 @@ int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const doub
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }
 
-int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *b, axm_prec prec, const axm_drive *d,
+int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata_batch *const *bs, int k, axm_prec prec,
+                            const axm_drive *d,
                             double dt_ms, long n_steps, const volatile int *cancel,
                             void (*progress)(void *pud, long done, long total), void *progress_ud, axm_err *err)
 {
-    (void)ud; (void)m; (void)b; (void)prec; (void)d; (void)dt_ms; (void)n_steps; (void)cancel; (void)progress;
+    (void)ud; (void)m; (void)bs; (void)k; (void)prec; (void)d; (void)dt_ms; (void)n_steps; (void)cancel; (void)progress;
     (void)progress_ud;
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }

@@ -18,8 +18,10 @@ static void usage(FILE *f)
             "usage: axonml gendata CONFIG.json --out FILE.h5 [options]\n"
             "\n"
             "Simulates random fibers and stimuli (CONFIG: presets/gendata-*.json) and writes them in the\n"
-            "original axonml HDF5 layout, one run (rows x fibers) at a time. The file is written as\n"
+            "original axonml HDF5 layout, one run (rows x fibers) after the other. The file is written as\n"
             "FILE.h5.part and renamed when complete; an interrupted run keeps every finished run.\n"
+            "On the GPU several runs are simulated per call (the same bytes as one at a time) so\n"
+            "that it sees ~32k fibers, as many as --call-mem allows.\n"
             "\n"
             "options:\n"
             "  --out FILE.h5     output file (required)\n"
@@ -31,6 +33,10 @@ static void usage(FILE *f)
             "  --device D        cpu (default), cuda or auto: the MRG on the GPU when the CUDA backend is\n"
             "                    compiled in and a device is usable, else the CPU with a one-line note\n"
             "  --batches N       stop after N runs (continue later with --resume)\n"
+            "  --runs-per-call K runs simulated together per engine call (default: 1 on the CPU; on the\n"
+            "                    GPU enough for 32768 fibers within --call-mem)\n"
+            "  --call-mem GB     host memory for one call's float traces (default: 1/8 of the RAM,\n"
+            "                    2..16 GB; about twice that is in use while the writer compresses)\n"
             "  --progress        draw the progress bar even when stderr is not a terminal\n"
             "  --quiet           no progress bar, no summary\n");
 }
@@ -69,7 +75,8 @@ static void on_progress(void *ud, long done, long total)
 int cmd_gendata(int argc, char **argv)
 {
     const char *cfg_path = NULL, *out = NULL, *device = "cpu";
-    long seed = -1, runs = -1, threads = 0, batches = 0;
+    long seed = -1, runs = -1, threads = 0, batches = 0, per_call = 0;
+    double call_gb = 0;
     int force = 0, resume = 0, quiet = 0, force_bar = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -95,6 +102,21 @@ int cmd_gendata(int argc, char **argv)
             quiet = 1;
         } else if (!strcmp(a, "--progress")) {
             force_bar = 1;
+        } else if (!strcmp(a, "--runs-per-call")) {
+            if (!has_val) goto missing;
+            if (parse_long(argv[++i], 1, 100000000L, &per_call)) {
+                fprintf(stderr, "axonml gendata: --runs-per-call: expected an integer >= 1 (got '%s')\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--call-mem")) {
+            if (!has_val) goto missing;
+            char *end;
+            errno = 0;
+            call_gb = strtod(argv[++i], &end);
+            if (errno || end == argv[i] || *end || !(call_gb > 0) || call_gb > 1e6) {
+                fprintf(stderr, "axonml gendata: --call-mem: expected a number of GB > 0 (got '%s')\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--runs") || !strcmp(a, "--threads") || !strcmp(a, "--batches")) {
             if (!has_val) goto missing;
             long *dst = !strcmp(a, "--seed") ? &seed : !strcmp(a, "--runs") ? &runs : !strcmp(a, "--threads") ? &threads : &batches;
@@ -154,6 +176,8 @@ int cmd_gendata(int argc, char **argv)
     o.resume = resume;
     o.max_batches = batches;
     o.n_threads = (int)threads;
+    o.runs_per_call = (int)per_call;
+    o.call_mem_bytes = call_gb * 1e9;
     if (strcmp(device, "cpu")) {
         /* the GPU when it can take the run, else the CPU with the note the other commands print */
         axm_err why;

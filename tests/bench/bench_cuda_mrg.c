@@ -3,7 +3,9 @@
  * fp64 and fp32 node-state storage, and with every step's states recorded (float, as gendata keeps
  * them). Then MRG thresholds/s (axm_cuda_mrg_threshold against axm_threshold on a handful of the same
  * conditions, all cores): 51 nodes, 5 ms, resolution 1 %. Prints a note and exits 0 without a CUDA
- * device. AXM_BENCH_QUICK=1: smaller batches. */
+ * device. Last, gendata's GPU engine (draws, e, simulation, traces into host memory; no file) with 1
+ * and k runs of 1024 fibers per call. AXM_BENCH_QUICK=1: smaller batches; AXM_BENCH_ONLY=gendata:
+ * only the gendata rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "axm_cuda.h"
 #include "axonml.h"
 #include "bench_util.h"
+#include "datagen.h"
 
 #define NW 53
 #define NSTEPS 500
@@ -228,6 +231,54 @@ static void th_bench(const axm_model *m, int quick)
                g1 / cpu);
 }
 
+/* gendata's engine: fibers/s of axm_gendata_simulate_many with k runs (32 x 32 fibers, 53 nodes,
+ * 2.5 ms at 0.005 ms, the default draws) per call, over calls - 1 calls after a first one that
+ * touches the traces' pages (gendata reuses its batches); 0 on failure (printed) */
+static double gd_rate(const axm_model *m, int k, int calls)
+{
+    axm_gendata_cfg c;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_gendata_defaults(&c);
+    c.tstop_ms = 2.5;
+    c.n_runs = k * calls;
+    axm_gendata_batch **bs = calloc((size_t)k, sizeof *bs);
+    double t = 0;
+    int rc = bs ? AXM_OK : AXM_ERR_NOMEM;
+    for (int j = 0; j < k && !rc; j++)
+        if (!(bs[j] = axm_gendata_batch_create(&c, 5, &err))) rc = AXM_ERR_NOMEM;
+    for (int i = 0; i < calls && !rc; i++) {
+        for (int j = 0; j < k && !rc; j++) rc = axm_gendata_draw(&c, m, (long)i * k + j, bs[j], &err);
+        double t0 = bench_wall();
+        if (!rc) rc = axm_gendata_simulate_many(&c, m, bs, k, axm_cuda_gendata_engine, NULL, 0, NULL, NULL, NULL, &err);
+        if (i > 0) t += bench_wall() - t0;
+    }
+    for (int j = 0; bs && j < k; j++) axm_gendata_batch_destroy(bs[j]);
+    free(bs);
+    if (rc) {
+        printf("  (gendata, %d runs per call: %s)\n", k, err.msg);
+        return 0;
+    }
+    return (double)k * (calls - 1) * 1024 / t;
+}
+
+static void gd_bench(const axm_model *m, int quick)
+{
+    axm_gendata_cfg c;
+    axm_gendata_defaults(&c);
+    printf("\ngendata on the GPU (engine only, no file): 1024-fiber runs, 53 nodes, 500 steps, fp64\n");
+    printf("(automatic runs per call for the default 5 ms runs on this host: %d)\n", axm_gendata_runs_per_call(&c, 5, 0));
+    printf("%14s %8s %12s %10s\n", "runs per call", "fibers", "fibers/s", "vs 1");
+    double r1 = gd_rate(m, 1, 3);
+    printf("%14d %8d %12.4g %9.2fx\n", 1, 1024, r1, 1.0);
+    const int ks[] = {4, 16, 32};
+    for (int i = 0; i < 3; i++) {
+        if (quick && ks[i] > 4) break;
+        double r = gd_rate(m, ks[i], 2);
+        printf("%14d %8d %12.4g %9.2fx\n", ks[i], ks[i] * 1024, r, r1 > 0 ? r / r1 : 0.0);
+    }
+}
+
 int main(void)
 {
     axm_err why;
@@ -247,6 +298,13 @@ int main(void)
         printf("bench_cuda_mrg: %s\n", why.msg);
         return 1;
     }
+    const char *only = getenv("AXM_BENCH_ONLY");
+    if (only && !strcmp(only, "gendata")) {
+        printf("bench_cuda_mrg on %s (%d SMs)\n", dev.name, dev.sms);
+        gd_bench(m, quick);
+        axm_model_destroy(m);
+        return 0;
+    }
     double cpu = cpu_rate(m, 32);
     printf("bench_cuda_mrg on %s (%d SMs): MRG forward, %d nodes x %d steps (node-steps/s)\n", dev.name, dev.sms, NW,
            NSTEPS);
@@ -264,6 +322,7 @@ int main(void)
     }
     printf("(* fp64 fibers/s for gendata's 1000-step runs)\n");
     th_bench(m, quick);
+    gd_bench(m, quick);
     axm_model_destroy(m);
     return 0;
 }

@@ -35,3 +35,21 @@ for d in cuda auto; do
     check "[ $rc = 0 ] && [ -s $d.h5 ]" "--device $d on the GPU: written"
   fi
 done
+
+# several runs per engine call: the bytes of one run per call (groups of 2 over 3 runs, --batches
+# inside a group, --resume); on the GPU the same check against the GPU's one run per call
+"$A" gendata small.json --out r1.h5 -q --runs 3 2>/dev/null
+"$A" gendata small.json --out r2.h5 -q --runs 3 --runs-per-call 2 2>err.txt; rc=$?
+check "[ $rc = 0 ] && cmp -s r1.h5 r2.h5" "--runs-per-call 2: same bytes as one run per call"
+"$A" gendata small.json --out rb.h5 -q --runs 3 --runs-per-call 2 --batches 1 2>/dev/null && \
+  "$A" gendata small.json --out rb.h5 -q --runs 3 --runs-per-call 2 --resume 2>/dev/null; rc=$?
+check "[ $rc = 0 ] && cmp -s r1.h5 rb.h5" "--runs-per-call 2 with --batches 1 and --resume: same bytes"
+"$A" gendata small.json --out c1.h5 -q --runs 3 --device auto --runs-per-call 1 2>/dev/null
+"$A" gendata small.json --out c3.h5 -q --runs 3 --device auto --runs-per-call 3 2>/dev/null; rc=$?
+check "[ $rc = 0 ] && cmp -s c1.h5 c3.h5" "--device auto --runs-per-call 3: same bytes as 1 per call"
+"$A" gendata small.json --out c4.h5 -q --runs 3 --device auto --call-mem 0.001 2>/dev/null; rc=$?
+check "[ $rc = 0 ] && cmp -s c1.h5 c4.h5" "--device auto with a tiny --call-mem: one run per call, same bytes"
+"$A" gendata small.json --out x.h5 -q --runs-per-call 0 2>err.txt; rc=$?
+check "[ $rc = 2 ] && [ \$(wc -l <err.txt) = 1 ] && grep -q -- --runs-per-call err.txt" "--runs-per-call 0: exit 2, one line"
+"$A" gendata small.json --out x.h5 -q --call-mem -1 2>err.txt; rc=$?
+check "[ $rc = 2 ] && [ \$(wc -l <err.txt) = 1 ] && grep -q -- --call-mem err.txt" "--call-mem -1: exit 2, one line"

@@ -339,12 +339,69 @@ static void test_gendata_engine(void **st)
     axm_model_destroy(m);
 }
 
+/* gendata's GPU engine with k runs per call (one GPU batch of all their fibers, recorded in chunks
+ * of 37 steps with a partial last one, transposed on several threads) gives every run exactly the
+ * traces of the run simulated alone; a raised cancel stops it with AXM_ERR_CANCELLED. */
+static void test_gendata_engine_runs_per_call(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    axm_err err;
+    axm_err_clear(&err);
+    for (int pi = 0; pi < 2; pi++) {
+        axm_gendata_cfg c;
+        axm_gendata_defaults(&c);
+        c.nodes = 21;
+        c.rows = 2;
+        c.fibers = 3;
+        c.tstop_ms = 2.0;
+        c.prec = pi ? AXM_FP32 : AXM_FP64;
+        c.seed = 12;
+        c.delay_ms[1] = 0.5;
+        c.amp_mA[0] = -1.0;
+        c.amp_mA[1] = 1.0;
+        assert_int_equal(axm_gendata_check(&c, &err), AXM_OK);
+        axm_model *m = mrg_model(0);
+        enum { K = 3 };
+        axm_gendata_batch *bs[K], *one = axm_gendata_batch_create(&c, 5, &err);
+        assert_non_null(one);
+        for (int j = 0; j < K; j++) {
+            bs[j] = axm_gendata_batch_create(&c, 5, &err);
+            assert_non_null(bs[j]);
+            assert_int_equal(axm_gendata_draw(&c, m, j, bs[j], &err), AXM_OK);
+        }
+        axm_cuda_gendata_opts go = {-1, 37};
+        if (axm_gendata_simulate_many(&c, m, bs, K, axm_cuda_gendata_engine, &go, 1, NULL, NULL, NULL, &err))
+            fail_msg("gendata on the GPU, %d runs per call: %s", K, err.msg);
+        size_t n = (size_t)5 * one->B * one->W * one->T, ne = (size_t)one->B * one->W * one->T;
+        int fired = 0;
+        for (int j = 0; j < K; j++) {
+            assert_int_equal(axm_gendata_draw(&c, m, j, one, &err), AXM_OK);
+            if (axm_gendata_simulate_with(&c, m, one, axm_cuda_gendata_engine, NULL, 1, NULL, NULL, NULL, &err))
+                fail_msg("gendata on the GPU: %s", err.msg);
+            assert_memory_equal(one->states, bs[j]->states, n * sizeof(float));
+            assert_memory_equal(one->e, bs[j]->e, ne * sizeof(float));
+            assert_memory_equal(one->act, bs[j]->act, (size_t)one->B * sizeof(float));
+            for (int b = 0; b < one->B; b++) fired += one->act[b] > 0;
+        }
+        printf("  gendata engine, %d runs per call (%s): identical to one run per call, %d of %d fibers fired\n", K,
+               pi ? "fp32" : "fp64", fired, K * one->B);
+        volatile int cancel = 1;
+        assert_int_equal(axm_gendata_simulate_many(&c, m, bs, K, axm_cuda_gendata_engine, &go, 1, &cancel, NULL, NULL,
+                                                   &err),
+                         AXM_ERR_CANCELLED);
+        for (int j = 0; j < K; j++) axm_gendata_batch_destroy(bs[j]);
+        axm_gendata_batch_destroy(one);
+        axm_model_destroy(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fp64), cmocka_unit_test(test_fp64_passive_end), cmocka_unit_test(test_fp32),
         cmocka_unit_test(test_fp32_passive_end), cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_gendata_engine),
+        cmocka_unit_test(test_gendata_engine), cmocka_unit_test(test_gendata_engine_runs_per_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

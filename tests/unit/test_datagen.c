@@ -729,6 +729,126 @@ static void test_resume_and_cancel_give_the_same_bytes(void **state)
     assert_true(same_bytes(full, cut));
 }
 
+/* ------------------------------------------------------------------------------ runs per call */
+
+static int gen_k(const axm_gendata_cfg *c, const char *path, int force, int resume, long max_batches, int k,
+                 axm_err *err)
+{
+    axm_gendata_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_path = path;
+    o.force = force, o.resume = resume, o.max_batches = max_batches;
+    o.n_threads = 2;
+    o.runs_per_call = k;
+    return axm_gendata_run(c, &o, err);
+}
+
+static long cancel_at;
+
+static void cancel_past(void *ud, long done, long total)
+{
+    (void)ud, (void)total;
+    if (done > cancel_at) cancel_flag = 1;
+}
+
+/* Several runs per simulation call (one simulation of all their fibers) write the bytes of one run
+ * per call: whole groups, a partial last group, --batches and --resume inside a group, and a
+ * cancel during the second group keeping the first. */
+static void test_runs_per_call_give_the_same_bytes(void **state)
+{
+    (void)state;
+    axm_gendata_cfg c;
+    axm_err e;
+    small_cfg(&c);
+    c.n_runs = 5;
+    char one[512], three[512], steps[512], cut[512];
+    snprintf(one, sizeof one, "%s/k1.h5", tmpdir);
+    snprintf(three, sizeof three, "%s/k3.h5", tmpdir);
+    snprintf(steps, sizeof steps, "%s/kmix.h5", tmpdir);
+    snprintf(cut, sizeof cut, "%s/kcut.h5", tmpdir);
+    if (gen_k(&c, one, 1, 0, 0, 1, &e)) fail_msg("gendata k=1: %s", e.msg);
+    if (gen_k(&c, three, 1, 0, 0, 3, &e)) fail_msg("gendata k=3: %s", e.msg);
+    assert_true(same_bytes(one, three)); /* groups of 3 and 2 */
+
+    /* 2 runs of a group of 3, then 2 more from run 2, then the rest 4 at a time */
+    assert_int_equal(gen_k(&c, steps, 1, 0, 2, 3, &e), AXM_OK);
+    assert_int_equal(gen_k(&c, steps, 0, 1, 2, 3, &e), AXM_OK);
+    assert_false(exists(steps));
+    assert_int_equal(gen_k(&c, steps, 0, 1, 0, 4, &e), AXM_OK);
+    assert_true(same_bytes(one, steps));
+
+    /* cancelled inside the second group of 2: the first group's runs are kept */
+    long B = (long)c.rows * c.fibers;
+    axm_gendata_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_path = cut;
+    o.force = 1;
+    o.n_threads = 2;
+    o.runs_per_call = 2;
+    cancel_flag = 0;
+    cancel_at = 2 * B + 1;
+    o.cancel = &cancel_flag;
+    o.progress = cancel_past;
+    assert_int_equal(axm_gendata_run(&c, &o, &e), AXM_ERR_CANCELLED);
+    assert_int_equal(o.batches_done, 2);
+    assert_true(strstr(e.msg, "2 of 5") != NULL);
+    assert_int_equal(gen_k(&c, cut, 0, 1, 0, 2, &e), AXM_OK);
+    assert_true(same_bytes(one, cut));
+
+    /* k runs simulated together: each run's traces are those of the run alone */
+    axm_model *m = axm_model_create(c.model, &e);
+    assert_non_null(m);
+    int S = m->kind->n_states;
+    axm_gendata_batch *solo = axm_gendata_batch_create(&c, S, &e), *bs[3];
+    assert_non_null(solo);
+    for (int j = 0; j < 3; j++) {
+        bs[j] = axm_gendata_batch_create(&c, S, &e);
+        assert_non_null(bs[j]);
+        assert_int_equal(axm_gendata_draw(&c, m, 7 + j, bs[j], &e), AXM_OK);
+    }
+    assert_int_equal(axm_gendata_simulate_many(&c, m, bs, 3, NULL, NULL, 2, NULL, NULL, NULL, &e), AXM_OK);
+    size_t nt = (size_t)S * solo->B * solo->W * solo->T, ne = (size_t)solo->B * solo->W * solo->T;
+    for (int j = 0; j < 3; j++) {
+        assert_int_equal(axm_gendata_draw(&c, m, 7 + j, solo, &e), AXM_OK);
+        assert_int_equal(axm_gendata_simulate(&c, m, solo, 1, NULL, NULL, NULL, &e), AXM_OK);
+        assert_memory_equal(solo->states, bs[j]->states, nt * sizeof(float));
+        assert_memory_equal(solo->e, bs[j]->e, ne * sizeof(float));
+        assert_memory_equal(solo->act, bs[j]->act, (size_t)solo->B * sizeof(float));
+        assert_memory_equal(solo->ap_nodes, bs[j]->ap_nodes, (size_t)solo->B * 2 * sizeof(int));
+        axm_gendata_batch_destroy(bs[j]);
+    }
+    /* runs of different shapes are refused */
+    axm_gendata_cfg c2 = c;
+    c2.fibers = 2;
+    bs[0] = solo;
+    bs[1] = axm_gendata_batch_create(&c2, S, &e);
+    assert_int_equal(axm_gendata_simulate_many(&c, m, bs, 2, NULL, NULL, 1, NULL, NULL, NULL, &e), AXM_ERR_INPUT);
+    axm_gendata_batch_destroy(bs[1]);
+    axm_gendata_batch_destroy(solo);
+    axm_model_destroy(m);
+}
+
+/* The automatic runs per call: enough runs for AXM_GD_TARGET_FIBERS fibers, as many as the budget
+ * holds of (S+1) float traces [B][W][T] per run, at least 1, at most n_runs. */
+static void test_runs_per_call_budget(void **state)
+{
+    (void)state;
+    axm_gendata_cfg c;
+    axm_gendata_defaults(&c); /* 32 x 32 fibers, 53 nodes, 1001 samples, MRG: 5 states */
+    double run = 6.0 * 1024 * 53 * 1001 * 4;
+    assert_int_equal(axm_gendata_runs_per_call(&c, 5, 2.5 * run), 2);
+    assert_int_equal(axm_gendata_runs_per_call(&c, 5, 0.5 * run), 1);
+    assert_int_equal(axm_gendata_runs_per_call(&c, 5, 1000 * run), 32); /* 32 x 1024 = 32768 fibers */
+    c.n_runs = 5;
+    assert_int_equal(axm_gendata_runs_per_call(&c, 5, 1000 * run), 5);
+    c.n_runs = 100;
+    c.rows = 10, c.fibers = 10; /* 100 fibers: 328 runs wanted, the budget decides */
+    run = 6.0 * 100 * 53 * 1001 * 4;
+    assert_int_equal(axm_gendata_runs_per_call(&c, 5, 1000 * run), 100);
+    int k = axm_gendata_runs_per_call(&c, 5, 0); /* the default budget: 2..16 GB */
+    assert_true(k >= (int)floor(2e9 / run) && k <= (int)floor(16e9 / run) + 1);
+}
+
 /* ------------------------------------------------------------------------------ reference */
 
 /* Our traces for the reference training file's fibers (their diameters, contacts and pulses are
@@ -848,6 +968,8 @@ int main(void)
         cmocka_unit_test(test_trainer_reads_it),
         cmocka_unit_test(test_wide_preset_waveforms),
         cmocka_unit_test(test_resume_and_cancel_give_the_same_bytes),
+        cmocka_unit_test(test_runs_per_call_give_the_same_bytes),
+        cmocka_unit_test(test_runs_per_call_budget),
         cmocka_unit_test(test_reference_fibers),
     };
     return cmocka_run_group_tests_name("datagen", tests, setup_tmp, teardown_tmp);
