@@ -776,7 +776,7 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
     cudaError_t e = cudaSuccess;
     if (n > 0) {
         a.k0 = k0, a.n_steps = n, a.rec = d_rec;
-        e = launch<T>(a);
+        e = launch<T>(a, s->blk);
     }
     while (done < n_steps) {
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
@@ -792,7 +792,7 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
         n = n_steps - done < chunk ? n_steps - done : chunk;
         if (done < n_steps && !stop) { /* the GPU runs the next chunk while the CPUs transpose this one */
             a.k0 = k0 + done, a.n_steps = n;
-            e = launch<T>(a);
+            e = launch<T>(a, s->blk);
         }
         gd_transpose_par(&c);
         if (progress) progress(progress_ud, (long)done, n_steps);
