@@ -174,7 +174,8 @@ typedef struct axm_gendata_opts {
 } axm_gendata_opts;
 
 /* Generates (or continues) a dataset. Refuses to replace files without force (AXM_ERR_INPUT);
- * returns AXM_ERR_CANCELLED, with every finished run kept, when *cancel is raised. */
+ * returns AXM_ERR_CANCELLED, with every finished run kept, when *cancel is raised (the runs of the
+ * engine call in flight are dropped; --resume redoes them). */
 int axm_gendata_run(const axm_gendata_cfg *c, axm_gendata_opts *o, axm_err *err);
 
 #endif

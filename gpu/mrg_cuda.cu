@@ -747,6 +747,57 @@ template <typename T> void gd_transpose_par(const gd_chunk<T> *c)
     for (auto &x : th) x.join();
 }
 
+/* fp64 records narrowed to float on the device (the rounding the host's cast does): half the bytes
+ * over PCIe. A grid-stride loop over n values with `stride` threads in all. */
+__global__ void gd_narrow(const double *src, float *dst, size_t n, size_t stride)
+{
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) dst[i] = (float)src[i];
+}
+
+cudaError_t gd_to_float(const double *src, float *dst, size_t n)
+{
+#ifdef AXM_CUDA_EMU /* one OS thread per emulated GPU thread: a few */
+    dim3 grid(1), block(32);
+    axmemu::launch(grid, block, [&] { gd_narrow(src, dst, n, 32); });
+#else
+    size_t blocks = (n + 255) / 256;
+    if (blocks > 8192) blocks = 8192;
+    if (blocks < 1) blocks = 1;
+    gd_narrow<<<(unsigned)blocks, 256>>>(src, dst, n, blocks * 256);
+#endif
+    return cudaGetLastError();
+}
+
+/* The host's chunk buffer: page-locked when the runtime allows (copies about twice as fast), else
+ * plain memory. */
+struct gd_host {
+    float *p = nullptr;
+    bool pinned = false;
+    bool alloc(size_t n)
+    {
+#ifndef AXM_CUDA_EMU
+        if (cudaHostAlloc((void **)&p, n * sizeof(float), cudaHostAllocDefault) == cudaSuccess) {
+            pinned = true;
+            return true;
+        }
+        cudaGetLastError();
+        p = nullptr;
+#endif
+        p = (float *)malloc(n * sizeof(float));
+        return p != nullptr;
+    }
+    ~gd_host()
+    {
+#ifndef AXM_CUDA_EMU
+        if (pinned) {
+            cudaFreeHost(p);
+            return;
+        }
+#endif
+        free(p);
+    }
+};
+
 template <typename T>
 int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n_steps, const volatile int *cancel,
              void (*progress)(void *pud, long done, long total), void *progress_ud, axm_err *err)
@@ -762,14 +813,17 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
     if (chunk < 1) chunk = 1;
     if (chunk > n_steps) chunk = n_steps > 0 ? n_steps : 1;
     T *d_rec = NULL;
+    float *d_f = NULL; /* fp64: the chunk narrowed to float */
     int rc = dalloc((void **)&d_rec, (size_t)chunk * per * sizeof(T), "recorded states", err);
-    if (rc) return rc;
-    std::vector<T> host;
-    try {
-        host.resize((size_t)chunk * per);
-    } catch (...) {
+    if (!rc && sizeof(T) != sizeof(float))
+        rc = dalloc((void **)&d_f, (size_t)chunk * per * sizeof(float), "recorded states as float", err);
+    gd_host host;
+    if (!rc && !host.alloc((size_t)chunk * per))
+        rc = axm_fail(err, AXM_ERR_NOMEM, "cuda mrg: gendata: out of host memory for a chunk of %lld steps", chunk);
+    if (rc) {
         dfree(d_rec);
-        return axm_fail(err, AXM_ERR_NOMEM, "cuda mrg: gendata: out of host memory for a chunk of %lld steps", chunk);
+        dfree(d_f);
+        return rc;
     }
     const long long k0 = s->k;
     long long done = 0, n = n_steps < chunk ? n_steps : chunk;
@@ -785,8 +839,17 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
                           cudaGetErrorString(e));
             break;
         }
-        if ((rc = d2h(host.data(), d_rec, (size_t)n * per * sizeof(T), "recorded states", err))) break;
-        gd_chunk<T> c = {host.data(), bs, B, W, Bt, (size_t)bs[0]->T, (long)n, (long)done + 1};
+        const float *rec_f = (const float *)d_rec;
+        if (d_f) {
+            if ((e = gd_to_float((const double *)d_rec, d_f, (size_t)n * per)) != cudaSuccess) {
+                rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: narrowing the recorded states: %s", __FILE__, __LINE__,
+                              cudaGetErrorString(e));
+                break;
+            }
+            rec_f = d_f;
+        }
+        if ((rc = d2h(host.p, rec_f, (size_t)n * per * sizeof(float), "recorded states", err))) break;
+        gd_chunk<float> c = {host.p, bs, B, W, Bt, (size_t)bs[0]->T, (long)n, (long)done + 1};
         done += n;
         int stop = cancel && *cancel;
         n = n_steps - done < chunk ? n_steps - done : chunk;
@@ -803,6 +866,7 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
     }
     if (rc) cudaDeviceSynchronize(); /* no kernel may still write d_rec when it is freed */
     dfree(d_rec);
+    dfree(d_f);
     s->k = k0 + done;
     return rc;
 }
