@@ -121,8 +121,10 @@ template <typename T> struct KArgs {
 
 /* fp32 takes the special-function unit's exp2 and division, flushing subnormals (the PTX
  * ex2.approx.ftz / div.approx.ftz that --use_fast_math would pick, for this kernel only): measured on
- * an H200 the step went from 3.9e10 to 6.2e10 node-steps/s with them, and the states' error against
- * fp64 stays within 2x the CPU's own fp32 error (test_parity_smf bounds it by 10x). Subnormal
+ * an H200 (B = 5e4, 101 nodes) the IEEE expf and division gave 3.9e10 node-steps/s, the
+ * non-flushing intrinsics 5.7e10 and these 7.1e10 (each SFU result otherwise needs a subnormal
+ * fix-up); the states' error against fp64 stays within 2-5x the CPU's own fp32 error
+ * (test_parity_smf bounds it by 10x). Subnormal
  * values (gates below 1e-38) become 0, which changes no spike. AXM_SMF_FTZ=0: the non-flushing
  * intrinsics. fp64 keeps IEEE exp and division, the CPU's operations up to FMA contraction. */
 #ifndef AXM_SMF_FTZ
