@@ -46,7 +46,7 @@ ifeq ($(SAN),1)
   LDSAN := -fsanitize=address,undefined
 endif
 CFLAGS  := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm -pthread $(LDSAN)
+LDLIBS  := $(PKG_LIBS) -lz -lm -pthread $(LDSAN)
 
 CORE_SRC := $(wildcard core/*.c)
 VIEW_SRC := $(wildcard views/*.c)

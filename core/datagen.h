@@ -171,6 +171,9 @@ typedef struct axm_gendata_opts {
     long start_batch;         /* runs already in the file when this invocation began */
     long batches_done;        /* runs in the file when it returned */
     int complete;             /* the dataset is complete and renamed to out_path */
+    /* Trace chunks this invocation compressed on several threads and stored with H5Dwrite_chunk
+     * (h5chunk.h; the same file bytes as HDF5's own filters, which write the others). */
+    long chunks_direct;
 } axm_gendata_opts;
 
 /* Generates (or continues) a dataset. Refuses to replace files without force (AXM_ERR_INPUT);

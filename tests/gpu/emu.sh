@@ -17,13 +17,13 @@ CF="-std=c11 -O1 -g -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -Icore -Igpu -I/usr/in
 for t in tests/gpu/test_*.c; do
   n=$(basename "$t" .c)
   g++ -o "$O/$n" -x c $t -x none $GOBJ $B/libaxonml.a $CF -lcmocka -lcjson \
-      -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread 2>/dev/null || \
+      -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lz -lm -pthread 2>/dev/null || \
   { gcc $CF -c $t -o $O/$n.o && g++ -o $O/$n $O/$n.o $GOBJ $B/libaxonml.a -lcmocka -lcjson \
-      -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread; }
+      -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lz -lm -pthread; }
   "$O/$n"
 done
 # the CLI on the emulated GPU: axonml threshold's MRG path (axm_cuda_mrg_threshold) end to end
 g++ -o $O/axonml $B/app/axonml/*.o $B/app/common/*.o $GOBJ $B/libaxonml.a -lcjson \
-    -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lm -pthread
+    -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lz -lm -pthread
 sh tests/cli/test_threshold_mrg_device.sh $O | tee $O/cli.log
 ! grep -q "^not ok" $O/cli.log

@@ -13,6 +13,8 @@ cp -rL /usr/include/cjson $D/include/cjson
 cp -rL /usr/include/hdf5/serial $D/include/hdf5
 cp -L /usr/include/cmocka.h $D/include/
 [ -f /usr/include/cmocka_pbc.h ] && cp -L /usr/include/cmocka_pbc.h $D/include/
+# zlib: core/h5chunk.c compresses HDF5 chunks itself (with the libz.so.1 libhdf5 loads, packed below)
+cp -L /usr/include/zlib.h /usr/include/zconf.h $D/include/
 A=/usr/lib/x86_64-linux-gnu
 H=$(ls $A/hdf5/serial/libhdf5.so 2>/dev/null || ls $A/libhdf5_serial.so)
 cp -L "$H" $D/lib/libhdf5.so
@@ -29,4 +31,5 @@ for l in "$H" $A/libcjson.so $A/libcmocka.so; do
     esac
   done
 done
+ln -sf libz.so.1 $D/lib/libz.so
 du -sh $D

@@ -830,6 +830,78 @@ static void test_runs_per_call_give_the_same_bytes(void **state)
 
 /* The automatic runs per call: enough runs for AXM_GD_TARGET_FIBERS fibers, as many as the budget
  * holds of (S+1) float traces [B][W][T] per run, at least 1, at most n_runs. */
+/* ------------------------------------------------------------------------------ parallel writer */
+
+static int gen_w(const axm_gendata_cfg *c, const char *path, int serial, int force, int resume, long max_batches,
+                 int k, int threads, long *direct, axm_err *err)
+{
+    if (serial) setenv("AXM_GENDATA_SERIAL_WRITER", "1", 1);
+    else unsetenv("AXM_GENDATA_SERIAL_WRITER");
+    axm_gendata_opts o;
+    memset(&o, 0, sizeof o);
+    o.out_path = path;
+    o.force = force, o.resume = resume, o.max_batches = max_batches;
+    o.n_threads = threads;
+    o.runs_per_call = k;
+    int rc = axm_gendata_run(c, &o, err);
+    unsetenv("AXM_GENDATA_SERIAL_WRITER");
+    *direct = o.chunks_direct;
+    return rc;
+}
+
+/* The trace chunks compressed on several threads and stored with H5Dwrite_chunk give the very
+ * file HDF5's own filter pipeline writes (AXM_GENDATA_SERIAL_WRITER=1): whole files compared byte
+ * for byte, with one and several runs per call, --batches and --resume between, other gzip
+ * levels; chunks the chunk cache would hold (below 1 MB) stay on HDF5's path. */
+static void test_parallel_writer_gives_the_same_bytes(void **state)
+{
+    (void)state;
+    axm_gendata_cfg c;
+    axm_err e;
+    small_cfg(&c);
+    c.n_runs = 3;
+    c.tstop_ms = 5.0; /* 2 x 3 fibers x 53 nodes x 1001 samples x 4 bytes = 1.27 MB per chunk */
+    axm_model *m = axm_model_create(c.model, &e);
+    assert_non_null(m);
+    long traces = m->kind->n_states + 1; /* the states and e */
+    axm_model_destroy(m);
+    char ser[512], par[512], park[512];
+    snprintf(ser, sizeof ser, "%s/w_serial.h5", tmpdir);
+    snprintf(par, sizeof par, "%s/w_par.h5", tmpdir);
+    snprintf(park, sizeof park, "%s/w_park.h5", tmpdir);
+    long direct = -1;
+    if (gen_w(&c, ser, 1, 1, 0, 0, 1, 2, &direct, &e)) fail_msg("serial writer: %s", e.msg);
+    assert_int_equal(direct, 0);
+    if (gen_w(&c, par, 0, 1, 0, 0, 1, 3, &direct, &e)) fail_msg("parallel writer: %s", e.msg);
+    assert_int_equal(direct, 3 * traces);
+    assert_true(same_bytes(ser, par));
+
+    /* 2 runs per call, stopped after 1 run and resumed (the reopened datasets get the pool too) */
+    assert_int_equal(gen_w(&c, park, 0, 1, 0, 1, 2, 2, &direct, &e), AXM_OK);
+    assert_int_equal(direct, traces);
+    assert_int_equal(gen_w(&c, park, 0, 0, 1, 0, 2, 1, &direct, &e), AXM_OK);
+    assert_int_equal(direct, 2 * traces);
+    assert_true(same_bytes(ser, park));
+
+    /* other deflate levels: the level comes from the dataset, as HDF5's filter takes it */
+    c.gzip_level = 9;
+    c.n_runs = 2;
+    assert_int_equal(gen_w(&c, ser, 1, 1, 0, 0, 1, 2, &direct, &e), AXM_OK);
+    assert_int_equal(gen_w(&c, par, 0, 1, 0, 0, 2, 2, &direct, &e), AXM_OK);
+    assert_int_equal(direct, 2 * traces);
+    assert_true(same_bytes(ser, par));
+    c.gzip_level = 0; /* no filters: nothing for the pool */
+    assert_int_equal(gen_w(&c, par, 0, 1, 0, 0, 1, 2, &direct, &e), AXM_OK);
+    assert_int_equal(direct, 0);
+
+    /* chunks of 256 kB stay in HDF5's chunk cache until the flush: written by HDF5 */
+    small_cfg(&c);
+    assert_int_equal(gen_w(&c, ser, 1, 1, 0, 0, 1, 2, &direct, &e), AXM_OK);
+    assert_int_equal(gen_w(&c, par, 0, 1, 0, 0, 1, 2, &direct, &e), AXM_OK);
+    assert_int_equal(direct, 0);
+    assert_true(same_bytes(ser, par));
+}
+
 static void test_runs_per_call_budget(void **state)
 {
     (void)state;
@@ -970,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_resume_and_cancel_give_the_same_bytes),
         cmocka_unit_test(test_runs_per_call_give_the_same_bytes),
         cmocka_unit_test(test_runs_per_call_budget),
+        cmocka_unit_test(test_parallel_writer_gives_the_same_bytes),
         cmocka_unit_test(test_reference_fibers),
     };
     return cmocka_run_group_tests_name("datagen", tests, setup_tmp, teardown_tmp);
