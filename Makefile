@@ -20,7 +20,7 @@ Q       := $(if $(filter 1,$(V)),,@)
 CC      ?= cc
 SAN     ?= 0
 CUDA    ?= auto
-DEBIAN_PKGS := libncurses-dev libcjson-dev libhdf5-dev libcmocka-dev tmux hdf5-tools pkg-config
+DEBIAN_PKGS := libncurses-dev libcjson-dev libhdf5-dev libcmocka-dev zlib1g-dev tmux hdf5-tools pkg-config
 
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 ifeq ($(CUDA),0)
@@ -159,7 +159,7 @@ $(BUILD)/gputests/%: tests/gpu/%.c $(GPU_OBJ) $(LIB_A)
 # Installs what is missing (idempotent). Without root it prints the command instead.
 deps:
 	@missing=""; \
-	for p in libcjson hdf5 cmocka ncursesw; do pkg-config --exists $$p 2>/dev/null || missing=1; done; \
+	for p in libcjson hdf5 cmocka ncursesw zlib; do pkg-config --exists $$p 2>/dev/null || missing=1; done; \
 	command -v tmux >/dev/null 2>&1 || missing=1; command -v pkg-config >/dev/null 2>&1 || missing=1; \
 	command -v h5dump >/dev/null 2>&1 || missing=1; \
 	if [ -n "$$missing" ]; then \
