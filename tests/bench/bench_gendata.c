@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "datagen.h"
+#include "h5chunk.h"
 #include "model.h"
 #include "bench_util.h"
 
@@ -47,6 +48,41 @@ int main(void)
     printf("gendata %s, %d fibers x 53 nodes x 1000 steps: 1 thread %.2f fibers/s, 2 threads %.2f fibers/s "
            "(speed-up %.2fx)\n",
            c.model, b->B, r1, r2, r2 / r1);
+
+    /* the writer's compression alone, on this run's traces (states and e, one chunk each): one
+     * thread as HDF5's filter runs, and the pool on 2 threads */
+    {
+        int S = m->kind->n_states;
+        size_t cb = (size_t)b->B * b->W * b->T * sizeof(float);
+        axm_h5z_task t[16];
+        int nt = 0;
+        for (int s = 0; s < S && nt < 15; s++) t[nt++] = (axm_h5z_task){b->states + (size_t)s * cb / 4, cb, 4, c.gzip_level};
+        t[nt++] = (axm_h5z_task){b->e, cb, 4, c.gzip_level};
+        unsigned char *tmp = malloc(cb), *out = malloc(axm_h5z_bound(cb));
+        size_t zn = 0, ztot = 0;
+        double t0 = bench_wall();
+        for (int i = 0; i < nt; i++) {
+            if (axm_h5z_filter(t[i].src, cb, 4, c.gzip_level, tmp, out, &zn)) return 1;
+            ztot += zn;
+        }
+        double t1 = bench_wall() - t0;
+        free(tmp), free(out);
+        axm_h5z_pool *p = axm_h5z_pool_create(2, &e);
+        if (!p) return 1;
+        t0 = bench_wall();
+        if (axm_h5z_pool_begin(p, t, nt, &e)) return 1;
+        for (int i = 0; i < nt; i++) {
+            const void *z;
+            if (axm_h5z_pool_next(p, &z, &zn, &e) != 1) return 1;
+        }
+        double t2 = bench_wall() - t0;
+        axm_h5z_pool_end(p);
+        axm_h5z_pool_destroy(p);
+        double mb = nt * (double)cb / 1e6;
+        printf("gendata trace compression (shuffle + gzip %d, ratio %.2f): 1 thread %.1f MB/s = %.1f fibers/s, "
+               "pool of 2 threads %.1f MB/s (%.2fx)\n",
+               c.gzip_level, nt * (double)cb / (double)ztot, mb / t1, b->B / t1, mb / t2, t1 / t2);
+    }
 
     /* three runs written to a file (writing overlaps the next run's simulation), against
      * simulating alone: HDF5's own filters on the writer thread (AXM_GENDATA_SERIAL_WRITER=1, as
