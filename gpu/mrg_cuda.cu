@@ -26,45 +26,6 @@ const double FIBER_NODE_STEPS_PER_LAUNCH = 2e8;
 /* Device buffer for recorded states per launch. */
 const double REC_BYTES_PER_LAUNCH = 256e6;
 
-int dalloc(void **p, size_t bytes, const char *what, axm_err *err)
-{
-    *p = NULL;
-    if (bytes == 0) return AXM_OK;
-    cudaError_t e = cudaMalloc(p, bytes);
-    if (e != cudaSuccess) {
-        *p = NULL;
-        cudaGetLastError();
-        return axm_fail(err, AXM_ERR_NOMEM, "cuda: %s:%d: cudaMalloc(%s, %zu bytes): %s", __FILE__, __LINE__, what,
-                        bytes, cudaGetErrorString(e));
-    }
-    return AXM_OK;
-}
-
-void dfree(void *p)
-{
-    if (p) cudaFree(p);
-}
-
-int h2d(void *dst, const void *src, size_t bytes, const char *what, axm_err *err)
-{
-    if (bytes == 0) return AXM_OK;
-    cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
-    if (e != cudaSuccess)
-        return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: upload of %s: %s", __FILE__, __LINE__, what,
-                        cudaGetErrorString(e));
-    return AXM_OK;
-}
-
-int d2h(void *dst, const void *src, size_t bytes, const char *what, axm_err *err)
-{
-    if (bytes == 0) return AXM_OK;
-    cudaError_t e = cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
-    if (e != cudaSuccess)
-        return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: download of %s: %s", __FILE__, __LINE__, what,
-                        cudaGetErrorString(e));
-    return AXM_OK;
-}
-
 const int internode_type[10] = {T_MYSA, T_FLUT, T_STIN, T_STIN, T_STIN, T_STIN, T_STIN, T_STIN, T_FLUT, T_MYSA};
 
 /* Fiber constants of one fiber into f[N_K] (core/mrg.c fiber_consts, same operations). */
@@ -149,7 +110,6 @@ void internode_factor(double *f, double dt)
     internode_solve(f, e, f + K_Z2);
 }
 
-size_t psize(axm_prec p) { return p == AXM_FP64 ? sizeof(double) : sizeof(float); }
 
 } // namespace
 

@@ -25,25 +25,6 @@ enum { MON_ACTIVE = 1, MON_APCOUNT = 2, MON_RASTER = 3, MON_RECORDER = 4 };
  * progress are polled a few times a second even at full occupancy. */
 const double NODE_STEPS_PER_LAUNCH = 2e9;
 
-int dalloc(void **p, size_t bytes, const char *what, axm_err *err)
-{
-    *p = NULL;
-    if (bytes == 0) return AXM_OK;
-    cudaError_t e = cudaMalloc(p, bytes);
-    if (e != cudaSuccess) {
-        *p = NULL;
-        cudaGetLastError();
-        return axm_fail(err, AXM_ERR_NOMEM, "cuda: %s:%d: cudaMalloc(%s, %zu bytes): %s", __FILE__, __LINE__,
-                        what, bytes, cudaGetErrorString(e));
-    }
-    return AXM_OK;
-}
-
-void dfree(void *p)
-{
-    if (p) cudaFree(p);
-}
-
 /* Uploads doubles as the run's precision. */
 int upload(void *dst, const double *src, size_t n, axm_prec prec, axm_err *err)
 {
@@ -71,7 +52,6 @@ int download(double *dst, const void *src, size_t n, axm_prec prec, axm_err *err
     return AXM_OK;
 }
 
-size_t psize(axm_prec p) { return p == AXM_FP64 ? sizeof(double) : sizeof(float); }
 
 int pidx(const axm_model *m, const char *name)
 {
@@ -615,12 +595,6 @@ static int resolve_nodes(const int *in, int n, int W, int *out, const char *what
     return AXM_OK;
 }
 
-static int h2d(void *dst, const void *src, size_t bytes, axm_err *err)
-{
-    AXM_CK(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
-    return AXM_OK;
-}
-
 /* Allocates and clears a fresh monitor's state for the sim's shape (the CPU monitors refuse a
  * changed shape until reset; so do these). */
 static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, axm_err *err)
@@ -651,7 +625,7 @@ static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, axm_err *err)
             int nodes[MAXDET];
             rc = resolve_nodes(m->d.nodes, m->n, W, nodes, who, err);
             if (!rc) rc = dalloc((void **)&m->d_rnodes, sizeof(int) * m->n, who, err);
-            if (!rc) rc = h2d(m->d_rnodes, nodes, sizeof(int) * m->n, err);
+            if (!rc) rc = h2d(m->d_rnodes, nodes, sizeof(int) * m->n, "raster nodes", err);
         }
         if (!rc && m->type == MON_ACTIVE) {
             rc = dalloc((void **)&m->d_seen, bn, who, err);
@@ -670,7 +644,7 @@ static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, axm_err *err)
             if (!rc) {
                 for (size_t i = 0; i < bn; i++) m->h_first[i] = NAN;
                 if (cudaMemset(m->d_count, 0, bn * sizeof(int)) != cudaSuccess) rc = AXM_ERR_RUNTIME;
-                if (!rc) rc = h2d(m->d_first, m->h_first, bn * sizeof(double), err);
+                if (!rc) rc = h2d(m->d_first, m->h_first, bn * sizeof(double), "first spike times", err);
             }
         }
     } else {
@@ -693,7 +667,7 @@ static int mon_bind(axm_cuda_mon *m, const axm_cuda_sim *s, axm_err *err)
         m->ns_rec = 0;
         for (int q = 0; q < 5; q++) m->ns_rec += (m->mask >> q) & 1;
         if (!rc) rc = dalloc((void **)&m->d_rec_of_node, sizeof(int) * W, who, err);
-        if (!rc) rc = h2d(m->d_rec_of_node, col.data(), sizeof(int) * W, err);
+        if (!rc) rc = h2d(m->d_rec_of_node, col.data(), sizeof(int) * W, "recorder columns", err);
         if (!rc && m->max_only) {
             std::vector<double> lo((size_t)B * 5, -HUGE_VAL);
             rc = dalloc(&m->d_mx, lo.size() * psize(s->prec), who, err);

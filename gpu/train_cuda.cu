@@ -37,18 +37,11 @@ double now_ms(void)
 int dgrow(double **p, size_t *cap, size_t n, const char *what, axm_err *err)
 {
     if (n <= *cap && *p) return AXM_OK;
-    if (*p) cudaFree(*p);
-    *p = NULL;
+    dfree(*p);
     *cap = 0;
-    cudaError_t e = cudaMalloc((void **)p, (n ? n : 1) * sizeof(double));
-    if (e != cudaSuccess) {
-        *p = NULL;
-        cudaGetLastError();
-        return axm_fail(err, AXM_ERR_NOMEM, "cuda: %s:%d: cudaMalloc(%s, %zu bytes): %s", __FILE__, __LINE__, what,
-                        n * sizeof(double), cudaGetErrorString(e));
-    }
-    *cap = n;
-    return AXM_OK;
+    int rc = dalloc((void **)p, (n ? n : 1) * sizeof(double), what, err);
+    if (!rc) *cap = n;
+    return rc;
 }
 
 int hgrow(double **p, size_t *cap, size_t n, axm_err *err)
