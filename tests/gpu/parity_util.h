@@ -1,5 +1,6 @@
-/* What the GPU parity tests share: a small reproducible generator (xorshift64) and the check
- * that skips a test, saying why, where no CUDA device is usable. */
+/* What the GPU parity tests share: a small reproducible generator (xorshift64), the check that
+ * skips a test, saying why, where no CUDA device is usable, and the MRG model they compare.
+ * Include after cmocka.h. */
 #ifndef AXM_TEST_PARITY_UTIL_H
 #define AXM_TEST_PARITY_UTIL_H
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 
 #include "axm_cuda.h"
+#include "model.h"
 
 typedef struct rng {
     uint64_t s;
@@ -29,6 +31,17 @@ static inline int gpu_ok(void)
     if (axm_cuda_available(&why)) return 1;
     printf("skip: %s\n", why.msg);
     return 0;
+}
+
+/* The MRG model, with passive end nodes or not. */
+static inline axm_model *mrg_model(int passive_end)
+{
+    axm_err err;
+    axm_err_clear(&err);
+    axm_model *m = axm_model_create("mrg", &err);
+    assert_non_null(m);
+    m->passive_end_nodes = passive_end;
+    return m;
 }
 
 #endif

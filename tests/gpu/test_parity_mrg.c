@@ -84,16 +84,6 @@ static void prob_init(prob *p)
     p->d.pulses = &p->pulse;
 }
 
-static axm_model *mrg_model(int passive_end)
-{
-    axm_err err;
-    axm_err_clear(&err);
-    axm_model *m = axm_model_create("mrg", &err);
-    assert_non_null(m);
-    m->passive_end_nodes = passive_end;
-    return m;
-}
-
 static const size_t PER = (size_t)NB * 5 * NW;
 
 /* CPU reference: the states after every step, (NSTEPS, B, 5, W) doubles. */

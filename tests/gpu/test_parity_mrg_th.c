@@ -117,16 +117,6 @@ static void prob_free(prob *p)
     free(p->wave[1]);
 }
 
-static axm_model *mrg_model(int passive_end)
-{
-    axm_err err;
-    axm_err_clear(&err);
-    axm_model *m = axm_model_create("mrg", &err);
-    assert_non_null(m);
-    m->passive_end_nodes = passive_end;
-    return m;
-}
-
 typedef struct cancel_after {
     volatile int flag;
     int after;
