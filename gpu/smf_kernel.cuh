@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "axm_cuda.h"
+#include "halo.cuh"
 
 namespace axmcu {
 
@@ -327,13 +328,6 @@ __device__ inline void th_update(const ThDev &t, int b, int act, int bad, double
 
 enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
 
-/* vm of node j into the stencil row and, for the nodes within hw of an end, into the halo */
-template <typename T> __device__ __forceinline__ void store_vm(T *row, int j, int W, int hw, T v)
-{
-    row[j] = v;
-    if (j >= 1 && j <= hw) row[-j] = v;
-    if (j >= W - 1 - hw && j < W - 1) row[2 * (W - 1) - j] = v;
-}
 
 /* K_TH: threshold test of fiber list[slot] at its current trial amplitude, then the bound update.
  * K_LITE / K_FULL: a plain run chunk of n_steps from the stored state with the fused monitors; only
@@ -408,7 +402,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             p[i] = src[(b * 5 + 2) * W + j];
             s[i] = src[(b * 5 + 3) * W + j];
             v[i] = src[(b * 5 + 4) * W + j];
-            store_vm(row, j, W, c.hw, v[i]);
+            halo_put(row, j, W, c.hw, v[i]);
         } else { /* idle slots compute harmless values and store nothing */
             m[i] = h[i] = p[i] = s[i] = (T)0.5;
             v[i] = (T)-80;
@@ -552,7 +546,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             __syncwarp();
 #pragma unroll
             for (int i = 0; i < NPL; i++)
-                if (i * 32 + lane < W) store_vm(row, i * 32 + lane, W, hw, v[i]);
+                if (i * 32 + lane < W) halo_put(row, i * 32 + lane, W, hw, v[i]);
             __syncwarp();
         }
 

@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "axm_cuda.h"
+#include "halo.cuh"
 
 namespace axmtr {
 
@@ -173,14 +174,6 @@ __device__ __forceinline__ int refl(int i, int W)
 
 constexpr int HALO = AXM_MAX_TAPS / 2;
 
-/* Row value of node j for the stencil: into the row and, near the ends, into the reflected halo
- * (row[-q] = row[q], row[W - 1 + q] = row[W - 1 - q], q <= HALO; one reflection, W > h) */
-__device__ __forceinline__ void row_put(double *row, int j, int W, double x)
-{
-    row[j] = x;
-    if (j >= 1 && j <= HALO) row[-j] = x;
-    if (j >= W - 1 - HALO && j < W - 1) row[2 * (W - 1) - j] = x;
-}
 
 /* smf_grad.c stencil, node j, from the v and ve rows: direct reads when the halo holds the
  * reflection (h <= W - 1), else the general reflection (a fiber shorter than the stencil) */
@@ -383,8 +376,8 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
         for (int i = 0; i < NPL; i++) {
             int j = i * TPF + lane;
             if (j < W) {
-                row_put(rv, j, W, x[i][4]);
-                row_put(re, j, W, ve[j]);
+                halo_put(rv, j, W, HALO, x[i][4]);
+                halo_put(re, j, W, HALO, ve[j]);
             }
         }
         fiber_sync<NW>();
@@ -453,8 +446,8 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
                     ad[i][s] += cw[s] * (pk[s * W + j] - y[s * W + j]);
                     x[i][s] = po[s * W + j];
                 }
-                row_put(rv, j, W, x[i][4]);
-                row_put(re, j, W, ve[j]);
+                halo_put(rv, j, W, HALO, x[i][4]);
+                halo_put(re, j, W, HALO, ve[j]);
             }
         }
         fiber_sync<NW>();

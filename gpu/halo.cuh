@@ -1,0 +1,16 @@
+/* The stencil rows' reflected halo, shared by the forward and the training kernels: a row of W node
+ * values at row[0..W-1] with h halo cells on each side holds row[-q] = row[q] and
+ * row[W - 1 + q] = row[W - 1 - q] (q <= h: one reflection, W > h), so that a stencil reads its
+ * neighbours without index arithmetic. */
+#ifndef AXM_HALO_CUH
+#define AXM_HALO_CUH
+
+/* Node j's value into the row and, for the nodes within h of an end, into the halo. */
+template <typename T> __device__ __forceinline__ void halo_put(T *row, int j, int W, int h, T x)
+{
+    row[j] = x;
+    if (j >= 1 && j <= h) row[-j] = x;
+    if (j >= W - 1 - h && j < W - 1) row[2 * (W - 1) - j] = x;
+}
+
+#endif
