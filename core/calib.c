@@ -300,8 +300,10 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
 /* ---------------------------------------------------------------- the problem */
 
 static const double KNOTS[3] = {6.0, 10.0, 14.0};
-static const char *const POLY[2][4] = {{"axonD", "axond1", "axond2", "axond3"},
-                                       {"nodeD", "noded1", "noded2", "noded3"}};
+enum { N_POLY = 3 };
+static const char *const POLY[N_POLY][4] = {{"axonD", "axond1", "axond2", "axond3"},
+                                            {"nodeD", "noded1", "noded2", "noded3"},
+                                            {"veGain", "vegain1", "vegain2", "vegain3"}};
 
 void axm_calib_quad_through_knots(const double y[3], double coef[3])
 {
@@ -332,7 +334,7 @@ struct axm_calib {
     const volatile int *cancel;
     axm_model *base;          /* the starting weights */
     cparam p[AXM_CALIB_MAX_PARAMS];
-    double knot0[2][3];       /* polynomial values at the knots of the starting weights */
+    double knot0[N_POLY][3];  /* polynomial values at the knots of the starting weights */
     int n_grids;
     grid g[AXM_CALIB_MAX_GRIDS];
     int n_thr;
@@ -366,7 +368,7 @@ void axm_calib_values(const axm_calib *c, const double *x, double *v)
 /* Writes the parameters at x into m (a copy of the base model). */
 static int apply(const axm_calib *c, const double *x, axm_model *m, axm_err *err)
 {
-    double v[AXM_CALIB_MAX_PARAMS], knots[2][3];
+    double v[AXM_CALIB_MAX_PARAMS], knots[N_POLY][3];
     axm_calib_values(c, x, v);
     memcpy(m->p, c->base->p, (size_t)c->base->kind->n_params * sizeof(double));
     memcpy(m->stencil, c->base->stencil, sizeof m->stencil);
@@ -386,7 +388,8 @@ static int apply(const axm_calib *c, const double *x, axm_model *m, axm_err *err
             }
         }
     }
-    for (int poly = 0; poly < 2; poly++) {
+    for (int poly = 0; poly < N_POLY; poly++) {
+        if (axm_model_param_index(m, POLY[poly][1]) < 0) continue;
         double coef[3];
         axm_calib_quad_through_knots(knots[poly], coef);
         for (int j = 0; j < 3; j++) {
@@ -447,12 +450,16 @@ static int resolve_params(axm_calib *c, axm_err *err)
         p->scale = c->cfg.scale[k];
         const char *at = strchr(nm, '@');
         if (at) {
-            int poly = !strncmp(nm, "axonD@", 6) ? 0 : !strncmp(nm, "nodeD@", 6) ? 1 : -1, knot = -1;
+            int poly = -1, knot = -1;
+            for (int q = 0; q < N_POLY; q++)
+                if ((size_t)(at - nm) == strlen(POLY[q][0]) && !strncmp(nm, POLY[q][0], (size_t)(at - nm)) &&
+                    axm_model_param_index(c->base, POLY[q][1]) >= 0)
+                    poly = q;
             double X = atof(at + 1);
             for (int j = 0; j < 3; j++)
                 if (X == KNOTS[j]) knot = j;
             if (poly < 0 || knot < 0)
-                return axm_fail(err, AXM_ERR_INPUT, "calibration: parameter %s: expected axonD@X or nodeD@X with X = 6, 10 or 14",
+                return axm_fail(err, AXM_ERR_INPUT, "calibration: parameter %s: expected axonD@X, nodeD@X or veGain@X with X = 6, 10 or 14",
                                 nm);
             p->kind = P_KNOT;
             p->index = poly * 3 + knot;
@@ -508,7 +515,7 @@ axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, 
     c->base = axm_model_create(kind, err);
     if (!c->base) goto fail;
     if ((rc = axm_model_load_weights(c->base, weights_path, err))) goto fail;
-    for (int poly = 0; poly < 2; poly++) {
+    for (int poly = 0; poly < N_POLY; poly++) {
         if (axm_model_param_index(c->base, POLY[poly][1]) < 0) continue;
         polyval(c->base, poly, c->knot0[poly]);
     }

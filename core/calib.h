@@ -3,8 +3,9 @@
  *
  * The teacher is each grid scenario's own model (mrg); the surrogate is the starting weights'
  * model. Searched parameters are named as in a weights file ("cm", "gl", ...), plus
- *   axonD@X, nodeD@X   the value of the axonD / nodeD polynomial at X = 6, 10 or 14 um (the
- *                      coefficients are the quadratic through the three knots, so each knot
+ *   axonD@X, nodeD@X, veGain@X
+ *                      the value of the axonD / nodeD / ve-gain polynomial at X = 6, 10 or 14 um
+ *                      (the coefficients are the quadratic through the three knots, so each knot
  *                      moves one end or the middle of the diameter range)
  *   stencil.vm.out, stencil.vm.mid, stencil.ve.out, stencil.ve.mid
  *                      outer and centre taps of the symmetric 3-tap stencils.

@@ -40,6 +40,7 @@ enum {
     P_bq10_1, P_bq10_2, P_bq10_3,
     P_cq10_1, P_cq10_2, P_cq10_3,
     P_pi,
+    P_vegain1, P_vegain2, P_vegain3,
     P_COUNT
 };
 
@@ -101,6 +102,11 @@ static const axm_param_def smf_params[P_COUNT] = {
     {"cq10_2", "q10", 10.0, "degC", 0},
     {"cq10_3", "q10", 10.0, "degC", 0},
     {"pi", "constants", (double)(float)M_PI, "1", 0},
+    /* our extension (not in the original): a diameter-dependent gain on the ve channel of the
+     * stencil; the defaults (gain 1) are the original S-MF */
+    {"vegain1", "ve_gain", 0.0, "1/um2", 0},
+    {"vegain2", "ve_gain", 0.0, "1/um", 0},
+    {"vegain3", "ve_gain", 1.0, "1", 0},
 };
 
 static const char *const smf_state_names[] = {"m", "h", "p", "s", "v"};
@@ -136,6 +142,11 @@ int axm_smf_lumped_eval(const axm_model *m, double D, axm_smf_lumped *o, axm_err
     o->gnap_S = p[P_gnapbar] * area;
     o->gk_S = p[P_gkbar] * area;
     o->gl_S = p[P_gl] * area;
+    o->ve_gain = p[P_vegain1] * D * D + p[P_vegain2] * D + p[P_vegain3];
+    if (!(o->ve_gain > 0) || !isfinite(o->ve_gain))
+        return axm_fail(err, AXM_ERR_INPUT,
+                        "smf: diameter %g um gives ve gain %g: expected a positive gain (vegain1 D^2 + vegain2 D + vegain3)",
+                        D, o->ve_gain);
     if (!(o->cn_mF > 0) || !(ra > 0) || !isfinite(ra))
         return axm_fail(err, AXM_ERR_INPUT, "smf: diameter %g um: expected cm > 0 and rhoa > 0 (Cn %g mF, ra %g ohm)",
                         D, o->cn_mF, ra);
@@ -330,6 +341,7 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
         fd->gnap = l.gnap_S;
         fd->gk = l.gk_S;
         fd->gl = l.gl_S;
+        fd->gve = l.ve_gain;
         axm_nodecable_limit(&ws->c, b, axm_explicit_dt_limit(nem, fd->inv_ra, fd->gl, fd->inv_cn));
         smf_f_f *ff = &ws->ff[b];
         ff->inv_cn = (float)(1 / (double)(float)l.cn_mF);
@@ -338,6 +350,7 @@ static void *smf_ws_create(const axm_model *m, int B, int W, const double *D, ax
         ff->gnap = (float)l.gnap_S;
         ff->gk = (float)l.gk_S;
         ff->gl = (float)l.gl_S;
+        ff->gve = (float)l.ve_gain;
     }
     return ws;
 nomem:

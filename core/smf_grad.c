@@ -37,6 +37,8 @@ static const struct {
     {"cq10_2", "q10", 10.0},               {"cq10_3", "q10", 10.0},
     /* the original multiplies by a float32 π (smf-model.md §14) */
     {"pi", "", (double)(float)3.14159265358979323846},
+    {"vegain1", "ve_gain", 0.0},           {"vegain2", "ve_gain", 0.0},
+    {"vegain3", "ve_gain", 1.0},
 };
 
 const char *axm_smfg_param_name(int i) { return i >= 0 && i < AXM_SMFG_NP ? PARAMS[i].name : NULL; }
@@ -80,7 +82,7 @@ int axm_smfg_theta_from_model(axm_smfg_theta *th, const axm_model *m, axm_err *e
     for (int i = 0; i < AXM_SMFG_NP; i++) {
         int k = kind_param(m, PARAMS[i].name);
         if (k < 0) {
-            if (i == AXM_SMFG_PI) continue;
+            if (i == AXM_SMFG_PI || i >= AXM_SMFG_VEGAIN1) continue;
             return axm_fail(err, AXM_ERR_INPUT,
                             "model '%s': no parameter '%s': training needs an S-MF model",
                             m->kind->name, PARAMS[i].name);
@@ -129,6 +131,7 @@ void axm_smfg_lump(const axm_smfg_theta *th, double D, axm_smfg_lumped *L)
     memset(L->ws, 0, sizeof L->ws);
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < t; k++) L->ws[c][k] = (th->w[c][k] + th->w[c][t - 1 - k]) / 2;
+    L->gve = p[AXM_SMFG_VEGAIN1] * D * D + p[AXM_SMFG_VEGAIN2] * D + p[AXM_SMFG_VEGAIN3];
 }
 
 void axm_smfg_grad_zero(axm_smfg_grad *g) { memset(g, 0, sizeof *g); }
@@ -193,9 +196,17 @@ void axm_smfg_grad_flush_fiber(const axm_smfg_theta *th, double D, axm_smfg_grad
             &gp[AXM_SMFG_PQ10_1], &gp[AXM_SMFG_BQ10_1], &gp[AXM_SMFG_CQ10_1]);
     q10_bwd(g->q[3], p[AXM_SMFG_AQ10_3], p[AXM_SMFG_BQ10_3], p[AXM_SMFG_CQ10_3], T,
             &gp[AXM_SMFG_AQ10_3], &gp[AXM_SMFG_BQ10_3], &gp[AXM_SMFG_CQ10_3]);
+    /* the ve weights of the fiber are gve * ws[1]: ws[1] and gve share their adjoint */
     int t = th->taps;
-    for (int c = 0; c < 2; c++)
-        for (int k = 0; k < t; k++) g->w[c][k] += (g->ws[c][k] + g->ws[c][t - 1 - k]) / 2;
+    double g_gve = 0;
+    for (int k = 0; k < t; k++) g_gve += g->ws[1][k] * L.ws[1][k];
+    gp[AXM_SMFG_VEGAIN1] += g_gve * D * D;
+    gp[AXM_SMFG_VEGAIN2] += g_gve * D;
+    gp[AXM_SMFG_VEGAIN3] += g_gve;
+    for (int c = 0; c < 2; c++) {
+        double f = c == 1 ? L.gve : 1;
+        for (int k = 0; k < t; k++) g->w[c][k] += f * (g->ws[c][k] + g->ws[c][t - 1 - k]) / 2;
+    }
     g->Cn = g->ra = g->gna = g->gnap = g->gk = g->gl = 0;
     memset(g->q, 0, sizeof g->q);
     memset(g->ws, 0, sizeof g->ws);
@@ -322,10 +333,10 @@ static void stencil(const axm_smfg_lumped *L, int taps, int W, const double *v, 
 {
     int h = taps / 2;
     for (int j = 0; j < W; j++) {
-        double a = 0;
+        double a = 0, e = 0;
         for (int k = 0; k < taps; k++) a += L->ws[0][k] * v[refl(j - h + k, W)];
-        for (int k = 0; k < taps; k++) a += L->ws[1][k] * ve[refl(j - h + k, W)];
-        d2v[j] = a;
+        for (int k = 0; k < taps; k++) e += L->ws[1][k] * ve[refl(j - h + k, W)];
+        d2v[j] = a + L->gve * e;
     }
 }
 
@@ -450,7 +461,7 @@ void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
         for (int k = 0; k < taps; k++) {
             int i = refl(j - h + k, W);
             gs_old[4 * W + i] += gd * L->ws[0][k];
-            if (gve) gve[i] += gd * L->ws[1][k];
+            if (gve) gve[i] += gd * (L->gve * L->ws[1][k]);
             gr->ws[0][k] += gd * vo[i];
             gr->ws[1][k] += gd * ve[i];
         }

@@ -29,6 +29,7 @@ enum {
     AXM_SMFG_BQ10_1, AXM_SMFG_BQ10_2, AXM_SMFG_BQ10_3,
     AXM_SMFG_CQ10_1, AXM_SMFG_CQ10_2, AXM_SMFG_CQ10_3,
     AXM_SMFG_PI,
+    AXM_SMFG_VEGAIN1, AXM_SMFG_VEGAIN2, AXM_SMFG_VEGAIN3,
     AXM_SMFG_NP
 };
 
@@ -50,7 +51,8 @@ typedef struct axm_smfg_theta {
 } axm_smfg_theta;
 
 void axm_smfg_theta_defaults(axm_smfg_theta *th);
-/* Reads every parameter by name ("pi" falls back to float32(π) when the kind has none). Errors
+/* Reads every parameter by name ("pi" falls back to float32(π), the ve gain to 1 when the kind
+ * has none). Errors
  * when the model is not an S-MF (a parameter of §2.1 missing). */
 int axm_smfg_theta_from_model(axm_smfg_theta *th, const axm_model *m, axm_err *err);
 /* Writes parameters and stencil back into the model (by name). */
@@ -60,12 +62,14 @@ void axm_smfg_theta_to_model(const axm_smfg_theta *th, axm_model *m);
 typedef struct axm_smfg_lumped {
     double axonD, nodeD, deltax, area, ra, Cn, gna, gnap, gk, gl;
     double q[4]; /* m, h, p, s */
-    double ws[2][AXM_MAX_TAPS]; /* symmetrized stencil */
+    double ws[2][AXM_MAX_TAPS]; /* symmetrized stencil (the same for every fiber) */
+    double gve;                 /* ve gain: d2v = ws[0] * vm + gve * (ws[1] * ve) */
 } axm_smfg_lumped;
 void axm_smfg_lump(const axm_smfg_theta *th, double D_um, axm_smfg_lumped *L);
 
 /* Gradient accumulator: parameters and raw stencil, plus per-fiber lumped adjoints that
- * axm_smfg_grad_flush_fiber chains into the parameters (call once per fiber after its steps). */
+ * axm_smfg_grad_flush_fiber chains into the parameters (call once per fiber after its steps).
+ * ws[1] is the adjoint of the fiber's effective ve weights gve * L.ws[1]. */
 typedef struct axm_smfg_grad {
     double p[AXM_SMFG_NP];
     double w[2][AXM_MAX_TAPS];

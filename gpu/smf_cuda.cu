@@ -120,7 +120,7 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
 }
 
 /* Lumped per-fiber quantities (smf-model.md §2.2) as the CPU step uses them: 1/Cn, 1/ra, gNa, gNaP,
- * gK, gL; in fp32 the reciprocals are taken of the float-rounded Cn and ra, as core/smf.c does. */
+ * gK, gL and the ve gain (NFIB rows of B); in fp32 the reciprocals are taken of the float-rounded Cn and ra, as core/smf.c does. */
 int smf_fiber(const axm_model *m, const double *D, int B, axm_prec prec, double *fib, axm_err *err)
 {
     for (int b = 0; b < B; b++) {
@@ -134,6 +134,7 @@ int smf_fiber(const axm_model *m, const double *D, int B, axm_prec prec, double 
         fib[3 * B + b] = l.gnap_S;
         fib[4 * B + b] = l.gk_S;
         fib[5 * B + b] = l.gl_S;
+        fib[6 * B + b] = l.ve_gain;
     }
     return AXM_OK;
 }
@@ -173,7 +174,7 @@ struct axm_cuda_sim {
     axm_model model;               /* shallow copy with its own p */
     double *D;
     double *ic_h;                  /* (B,5,W) */
-    double *fib_h;                 /* [6][B] */
+    double *fib_h;                 /* [NFIB][B] */
     void *d_state, *d_ic, *d_fib, *d_amp;
     unsigned char *d_decided;
     int has_amp;
@@ -278,7 +279,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     s->model.p = (double *)malloc(sizeof(double) * (m->kind->n_params > 0 ? m->kind->n_params : 1));
     s->D = (double *)malloc(sizeof(double) * B);
     s->ic_h = (double *)malloc(sizeof(double) * (size_t)B * 5 * W);
-    s->fib_h = (double *)malloc(sizeof(double) * 6 * (size_t)B);
+    s->fib_h = (double *)malloc(sizeof(double) * NFIB * (size_t)B);
     if (!s->model.p || !s->D || !s->ic_h || !s->fib_h) {
         axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
         axm_cuda_sim_destroy(s);
@@ -300,12 +301,12 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
         rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaSetDevice(%d) failed", __FILE__, __LINE__, s->dev);
     if (rc == AXM_OK) rc = dalloc(&s->d_state, nstate * ts, "state", err);
     if (rc == AXM_OK) rc = dalloc(&s->d_ic, nstate * ts, "initial state", err);
-    if (rc == AXM_OK) rc = dalloc(&s->d_fib, 6 * (size_t)B * ts, "fiber constants", err);
+    if (rc == AXM_OK) rc = dalloc(&s->d_fib, NFIB * (size_t)B * ts, "fiber constants", err);
     if (rc == AXM_OK) rc = dalloc(&s->d_amp, (size_t)B * ts, "amplitudes", err);
     if (rc == AXM_OK) rc = dalloc((void **)&s->d_decided, (size_t)B, "decided flags", err);
     if (rc == AXM_OK) rc = upload(s->d_ic, s->ic_h, nstate, prec, err);
     if (rc == AXM_OK) rc = upload(s->d_state, s->ic_h, nstate, prec, err);
-    if (rc == AXM_OK) rc = upload(s->d_fib, s->fib_h, 6 * (size_t)B, prec, err);
+    if (rc == AXM_OK) rc = upload(s->d_fib, s->fib_h, NFIB * (size_t)B, prec, err);
     if (rc == AXM_OK && cudaMemset(s->d_decided, 0, B) != cudaSuccess)
         rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: cudaMemset failed", __FILE__, __LINE__);
     if (rc != AXM_OK) {
@@ -393,7 +394,8 @@ extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_e
             return axm_fail(err, AXM_ERR_INPUT, "cuda: wave_of[%d] = %d: expected -1..%d", i, d->wave_of[i],
                             d->n_waves - 1);
         }
-    /* phi at the nodes, then the ve-channel stencil applied once (it is linear in ve) */
+    /* phi at the nodes, then the ve-channel stencil and the fiber's ve gain applied once (both are
+     * linear in ve) */
     SmfC<double> c;
     if ((rc = smf_consts(m, 1.0, &c, err)) != AXM_OK) return rc;
     std::vector<double> y(W), phi(W), phis((size_t)B * C * W);
@@ -415,7 +417,7 @@ extern "C" int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_e
                     q = q >= W ? 2 * (W - 1) - q : q;
                     acc += c.wve[t] * phi[q];
                 }
-                out[j] = acc;
+                out[j] = s->fib_h[6 * (size_t)B + b] * acc;
             }
         }
     }

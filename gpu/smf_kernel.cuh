@@ -22,6 +22,7 @@
 namespace axmcu {
 
 constexpr int WPB = 4;          /* warps = fibers per block */
+constexpr int NFIB = 7;         /* fiber constants: 1/Cn, 1/ra, gNa, gNaP, gK, gL, ve gain ([NFIB][B]) */
 constexpr int MAXDET = 16;      /* checked nodes per detector (axm_detect.nodes) */
 constexpr unsigned FULL_MASK = 0xffffffffu;
 
@@ -99,7 +100,7 @@ template <typename T> struct KArgs {
     SmfC<T> c;
     int B, W;
     T *state;
-    const T *ic, *fib;          /* fib: [6][B] = 1/Cn, 1/ra, gNa, gNaP, gK, gL */
+    const T *ic, *fib;          /* fib: [NFIB][B] */
     int mode, C;
     const T *phis, *waves, *ve;
     long long wlen, ve_len;
@@ -517,13 +518,14 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
                 const long long stride = (long long)B * W;
                 const T *vb = a.ve + (long long)b * W;
+                const T gve = a.fib[6 * B + b]; /* here only: a register less on the separable path */
 #pragma unroll
                 for (int i = 0; i < NPL; i++) {
                     T acc = (T)0;
 #pragma unroll
                     for (int t = 0; t < AXM_MAX_TAPS; t++)
                         if (t < taps) acc += c.wve[t] * series_at(vb + reflect(jc[i] + t - hw, W), a.ve_len, k, stride);
-                    e[i] += ampv * acc;
+                    e[i] += ampv * (gve * acc);
                 }
             }
             for (int q = 0; q < a.n_pulses; q++) {

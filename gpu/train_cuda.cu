@@ -175,6 +175,7 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
         f[4] = lp.gk;
         f[5] = lp.gl;
         for (int q = 0; q < 4; q++) f[6 + q] = lp.q[q];
+        f[10] = lp.gve;
         if (b == 0) memcpy(a.ws, lp.ws, sizeof a.ws); /* D-independent */
     }
     memcpy(a.w, w, sizeof a.w);

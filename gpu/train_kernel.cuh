@@ -26,7 +26,7 @@
 namespace axmtr {
 
 constexpr unsigned FULL = 0xffffffffu;
-constexpr int NFIB = 10;                 /* per fiber: Cn, ra, gna, gnap, gk, gl, q[4] */
+constexpr int NFIB = 11;                 /* per fiber: Cn, ra, gna, gnap, gk, gl, q[4], ve gain */
 constexpr int NG = 28;                   /* parameter adjoints: 24 rate constants, ena, ek, el, vtraub */
 constexpr int G_ENA = 24, G_EK = 25, G_EL = 26, G_VT = 27;
 constexpr int NL = 10;                   /* lumped adjoints: Cn, ra, gna, gnap, gk, gl, q[4] */
@@ -175,28 +175,29 @@ __device__ __forceinline__ int refl(int i, int W)
 constexpr int HALO = AXM_MAX_TAPS / 2;
 
 
-/* smf_grad.c stencil, node j, from the v and ve rows: direct reads when the halo holds the
- * reflection (h <= W - 1), else the general reflection (a fiber shorter than the stencil) */
-__device__ __forceinline__ double stencil_at(const TrainArgs &a, const double *rv, const double *re, int j)
+/* smf_grad.c stencil, node j, from the v and ve rows (the ve channel times the fiber's ve gain
+ * gve): direct reads when the halo holds the reflection (h <= W - 1), else the general reflection
+ * (a fiber shorter than the stencil) */
+__device__ __forceinline__ double stencil_at(const TrainArgs &a, double gve, const double *rv, const double *re, int j)
 {
     const int W = a.W, taps = a.taps, h = taps / 2;
-    double s = 0;
+    double s = 0, e = 0;
     if (h <= W - 1) {
 #pragma unroll
         for (int k = 0; k < AXM_MAX_TAPS; k++)
             if (k < taps) s += a.ws[0][k] * rv[j - h + k];
 #pragma unroll
         for (int k = 0; k < AXM_MAX_TAPS; k++)
-            if (k < taps) s += a.ws[1][k] * re[j - h + k];
-        return s;
+            if (k < taps) e += a.ws[1][k] * re[j - h + k];
+        return s + gve * e;
     }
 #pragma unroll
     for (int k = 0; k < AXM_MAX_TAPS; k++)
         if (k < taps) s += a.ws[0][k] * rv[refl(j - h + k, W)];
 #pragma unroll
     for (int k = 0; k < AXM_MAX_TAPS; k++)
-        if (k < taps) s += a.ws[1][k] * re[refl(j - h + k, W)];
-    return s;
+        if (k < taps) e += a.ws[1][k] * re[refl(j - h + k, W)];
+    return s + gve * e;
 }
 
 __device__ __forceinline__ double round_f32(double x) { return (double)(float)x; }
@@ -388,7 +389,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
             int j = i * TPF + lane;
             if (j < W) {
                 double xn[5];
-                node_fwd(a, fl, stencil_at(a, rv, re, j), x[i], xn);
+                node_fwd(a, fl, stencil_at(a, fl[10], rv, re, j), x[i], xn);
 #pragma unroll
                 for (int s = 0; s < 5; s++) {
                     x[i][s] = xn[s];
@@ -456,7 +457,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
             int j = i * TPF + lane;
             if (j < W) {
                 double ao[5];
-                rg[j] = node_bwd(a, fl, stencil_at(a, rv, re, j), x[i], ad[i], ao, acc);
+                rg[j] = node_bwd(a, fl, stencil_at(a, fl[10], rv, re, j), x[i], ad[i], ao, acc);
 #pragma unroll
                 for (int s = 0; s < 5; s++) ad[i][s] = ao[s];
             }

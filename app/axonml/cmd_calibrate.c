@@ -22,7 +22,7 @@ static void usage(FILE *f)
             "  velocities at the \"cv_grid\" diameters and an unstimulated \"rest\" run. Search: \"lm\"\n"
             "  (Levenberg-Marquardt on the log ratios, finite-difference Jacobian) or \"coord\"\n"
             "  (coordinate search on the mean absolute log error). Parameters: S-MF params keys,\n"
-            "  axonD@X / nodeD@X (polynomial value at X = 6, 10, 14 um), stencil.vm.out|mid,\n"
+            "  axonD@X / nodeD@X / veGain@X (polynomial value at X = 6, 10, 14 um), stencil.vm.out|mid,\n"
             "  stencil.ve.out|mid; NAME:SCALE scales a parameter's steps.\n"
             "  OUT.json: the weights with the fitted values; its provenance.calibration list gets one record\n"
             "  (config, fitted names, start and end values, objective, evaluations).\n"

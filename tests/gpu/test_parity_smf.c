@@ -89,6 +89,10 @@ static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stab
         }
     }
     p->m->handle_nan = stable || urand(r) < 0.5;
+    /* a ve gain that varies with the diameter (positive for 5.7-14 um) */
+    assert_int_equal(axm_model_set(p->m, "vegain1", uniform(r, -1e-3, 1e-3), &e), AXM_OK);
+    assert_int_equal(axm_model_set(p->m, "vegain2", uniform(r, -1e-2, 1e-2), &e), AXM_OK);
+    assert_int_equal(axm_model_set(p->m, "vegain3", uniform(r, 0.9, 1.1), &e), AXM_OK);
     p->D = malloc(sizeof(double) * B);
     p->amp = malloc(sizeof(double) * B);
     p->src = calloc((size_t)B * p->C, sizeof *p->src);

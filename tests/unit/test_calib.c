@@ -237,6 +237,23 @@ static void test_recovers_teacher(void **st)
     assert_null(axm_calib_create(&cfg, ws, NULL, &err));
     assert_int_equal(err.code, AXM_ERR_INPUT);
     assert_non_null(strstr(err.msg, "axonD@9"));
+
+    /* a ve-gain knot moves the gain polynomial at its diameter only */
+    cfg.n_params = 1;
+    cfg.cv_grid[0] = 0;
+    snprintf(cfg.params[0], sizeof cfg.params[0], "veGain@14");
+    c = axm_calib_create(&cfg, ws, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    x[0] = log(1.1);
+    fm = axm_calib_model_at(c, x, &err);
+    assert_non_null(fm);
+    double gk[3];
+    for (int i = 0; i < 3; i++) {
+        double Dk = 6 + 4 * i;
+        gk[i] = axm_model_get(fm, "vegain1") * Dk * Dk + axm_model_get(fm, "vegain2") * Dk + axm_model_get(fm, "vegain3");
+    }
+    assert_true(fabs(gk[0] - 1) < 1e-12 && fabs(gk[1] - 1) < 1e-12 && fabs(gk[2] - 1.1) < 1e-12);
+    axm_calib_destroy(c);
 }
 
 static int setup(void **st)

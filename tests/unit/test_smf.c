@@ -243,6 +243,50 @@ static void test_wide_stencil(void **st)
     axm_model_destroy(m5);
 }
 
+/* The ve gain (our extension) scales the extracellular drive alone: a fiber with gain g equals the
+ * original with g * ve (both stencil channels are linear); it follows the diameter polynomial, and
+ * a gain that is not positive is refused with the offending diameter. */
+static void test_ve_gain(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e), *g = axm_model_create("smf", &e);
+    assert_non_null(m);
+    assert_non_null(g);
+    assert_true(axm_model_get(m, "vegain1") == 0 && axm_model_get(m, "vegain2") == 0 && axm_model_get(m, "vegain3") == 1);
+    /* gain(10) = 0.002 * 100 - 0.05 * 10 + 1.1 = 0.8 */
+    assert_int_equal(axm_model_set(g, "vegain1", 0.002, &e), AXM_OK);
+    assert_int_equal(axm_model_set(g, "vegain2", -0.05, &e), AXM_OK);
+    assert_int_equal(axm_model_set(g, "vegain3", 1.1, &e), AXM_OK);
+    axm_smf_lumped l;
+    assert_int_equal(axm_smf_lumped_eval(g, 10.0, &l, &e), AXM_OK);
+    assert_rel(l.ve_gain, 0.8, 1e-14, "gain(10)");
+    assert_int_equal(axm_smf_lumped_eval(m, 10.0, &l, &e), AXM_OK);
+    assert_true(l.ve_gain == 1);
+    int W = 11;
+    double ve[11], ves[11], a[55], b[55];
+    for (int j = 0; j < W; j++) {
+        ve[j] = -40.0 / (1 + (j - 4) * (j - 4));
+        ves[j] = 0.8 * ve[j];
+    }
+    run_direct(g, AXM_FP64, 10.0, W, ve, 200, 0.005, a);
+    run_direct(m, AXM_FP64, 10.0, W, ves, 200, 0.005, b);
+    for (int i = 0; i < 55; i++) assert_true(fabs(a[i] - b[i]) <= 1e-9 * (1 + fabs(b[i])));
+    run_direct(m, AXM_FP64, 10.0, W, ve, 200, 0.005, b);
+    double d = 0;
+    for (int i = 4 * W; i < 5 * W; i++) d = fmax(d, fabs(a[i] - b[i]));
+    assert_true(d > 0.1); /* and the gain did change the response */
+    /* gain(14) = 0.392 - 0.7 + 0.1 < 0 */
+    assert_int_equal(axm_model_set(g, "vegain3", 0.1, &e), AXM_OK);
+    assert_int_equal(axm_smf_lumped_eval(g, 14.0, &l, &e), AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "ve gain"));
+    double D = 14.0;
+    assert_null(g->kind->ws_create(g, 1, W, &D, AXM_FP64, &e));
+    assert_non_null(strstr(e.msg, "diameter 14"));
+    axm_model_destroy(m);
+    axm_model_destroy(g);
+}
+
 /* Without handle_nan the 0/0 of alpha_p at v = -27 mV gives NaN; with it the step stays finite. */
 static void test_handle_nan(void **st)
 {
@@ -422,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_default_fires),
         cmocka_unit_test(test_fp32_matches_fp64),
         cmocka_unit_test(test_wide_stencil),
+        cmocka_unit_test(test_ve_gain),
         cmocka_unit_test(test_handle_nan),
         cmocka_unit_test(test_too_few_nodes),
         cmocka_unit_test(test_vexp_accuracy),
