@@ -6,22 +6,25 @@
 # `axonml train presets/train-smf-mrg-2.json` (stage 2, from stage 1, truncation 0.5 ms), the
 # checkpoint chosen by weights/eval/select.sh (thresholds and CV vs our MRG on a selection grid),
 # stage 3a `axonml calibrate weights/eval/calibrate-select.json` (axonD/nodeD polynomials and cm,
-# coordinate search on the selection grid; formerly weights/eval/calibrate.py), with STAGE3B=1
-# stage 3b `axonml calibrate weights/eval/calibrate-smf-mrg.json` (coupling, membrane, leak
-# reversal, Q10 bases and stencil taps, Levenberg-Marquardt on the weights/eval/calib-*.json grids:
-# thresholds of both polarities and 5 pulse widths, biphasic thresholds, CVs at 6 diameters and a
-# 50 ms rest; no condition shared with the reported grids), then
-# weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest, wide grid vs our MRG)
-# and the errors are written into the weights' provenance.
-# Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets, STAGE3B (0),
+# coordinate search on the selection grid), then stage 3b-3d (STAGE3B=1, the default):
+# `axonml calibrate` with weights/eval/calibrate-vegain.json (the two diameter-dependent knobs,
+# coupling and ve gain, at 6/10/14 um), calibrate-smf-mrg.json (those plus membrane, leak
+# reversal, Q10 bases and stencil taps: 18 parameters) and calibrate-smf-mrg-cv.json (the same with
+# the CVs weighted 3x), all Levenberg-Marquardt on the weights/eval/calib-*.json grids against our
+# MRG: thresholds of both polarities and 5 pulse widths, biphasic thresholds, CVs at 6 diameters
+# and a 50 ms rest; no condition shared with the reported grids. Then weights/eval/eval.sh prints
+# the error tables (NEURON reference, 50 ms rest, wide grid vs our MRG) and the errors are written
+# into the weights' provenance.
+# Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets, STAGE3B (1;
+# 0 stops after stage 3a),
 # REUSE=1 keeps finished training stages, FROM_3A=FILE starts after stage 3a from FILE (a stage-3a
-# result such as weights/smf-mrg.json itself), keeping FILE's provenance of stages 1-3a.
+# result), keeping FILE's provenance of stages 1-3a.
 # Needs jq and awk. Data go to data/, checkpoints to checkpoints/ (both git-ignored).
 set -e
 AX=${AXONML:-build/axonml}
 THREADS=${THREADS:-2}
 OUT=${OUT:-weights/smf-mrg.json}
-STAGE3B=${STAGE3B:-0}
+STAGE3B=${STAGE3B:-1}
 export THREADS
 [ -x "$AX" ] || { echo "train-smf-mrg.sh: $AX not found (run make CUDA=0 first)" >&2; exit 2; }
 mkdir -p data checkpoints
@@ -59,15 +62,22 @@ sh weights/eval/select.sh checkpoints/smf-mrg-stage1.json checkpoints/smf-mrg-2/
 S2=$(tail -n 1 data/select.txt | cut -d' ' -f2)
 SEL=$(tail -n 1 data/select.txt | cut -d' ' -f3-)
 # stage 3a: the diameter scaling (axonD, nodeD polynomials) and cm fitted to our MRG's thresholds
-# and CVs on the selection grid; 3b (STAGE3B=1): coupling, membrane, gate time scales and stencil
-# fitted to our MRG's thresholds, CVs and rest on the calibration grids
+# and CVs on the selection grid; 3b-3d: coupling and ve gain, then with membrane, gate time scales
+# and stencil, fitted to our MRG's thresholds, CVs and rest on the calibration grids
 rm -f checkpoints/smf-mrg-stage3a.json checkpoints/smf-mrg-stage3.json # tee hides exit codes
 $AX calibrate weights/eval/calibrate-select.json --weights "$S2" --out checkpoints/smf-mrg-stage3a.json \
     --threads "$THREADS" 2>&1 | tee data/calibrate.txt
 fi
 if [ "$STAGE3B" = 1 ]; then
-    $AX calibrate weights/eval/calibrate-smf-mrg.json --weights checkpoints/smf-mrg-stage3a.json \
-        --out checkpoints/smf-mrg-stage3.json --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
+    prev=checkpoints/smf-mrg-stage3a.json
+    for st in vegain smf-mrg smf-mrg-cv; do
+        rm -f checkpoints/smf-mrg-3-$st.json
+        $AX calibrate weights/eval/calibrate-$st.json --weights "$prev" --out checkpoints/smf-mrg-3-$st.json \
+            --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
+        [ -s checkpoints/smf-mrg-3-$st.json ] || { echo "train-smf-mrg.sh: calibration $st failed" >&2; exit 1; }
+        prev=checkpoints/smf-mrg-3-$st.json
+    done
+    cp "$prev" checkpoints/smf-mrg-stage3.json
 else
     cp checkpoints/smf-mrg-stage3a.json checkpoints/smf-mrg-stage3.json
 fi
@@ -85,12 +95,12 @@ jq --slurpfile e data/eval-smf-mrg/summary.json --slurpfile s3 checkpoints/smf-m
    --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = ($s3[0].provenance + {
-    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and a calibration (axonml calibrate) of the diameter scaling, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and calibrations (axonml calibrate) of the diameter scaling, ve gain, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
     recipe: "sh weights/train-smf-mrg.sh",
     date: $date,
     cpu: $cpu,
-    stage_3b_from: $from,
-    wall_s: ($s3[0].provenance.wall_s + {calibration_3b: $tc, eval: $te}),
+    stages_3b_3d_from: $from,
+    wall_s: ($s3[0].provenance.wall_s + {calibration_3b_3d: $tc, eval: $te}),
     errors: $e[0]
   })' "$TMP" > "$OUT.part"
 else
@@ -101,7 +111,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
-    description: "S-MF trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and a calibration (axonml calibrate) of the diameter scaling, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and calibrations (axonml calibrate) of the diameter scaling, ve gain, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
     recipe: "sh weights/train-smf-mrg.sh",
     source: "axonml gendata + axonml train",
     date: $date,
