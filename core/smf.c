@@ -41,6 +41,7 @@ enum {
     P_cq10_1, P_cq10_2, P_cq10_3,
     P_pi,
     P_vegain1, P_vegain2, P_vegain3,
+    P_cmgain1, P_cmgain2, P_cmgain3,
     P_COUNT
 };
 
@@ -102,11 +103,14 @@ static const axm_param_def smf_params[P_COUNT] = {
     {"cq10_2", "q10", 10.0, "degC", 0},
     {"cq10_3", "q10", 10.0, "degC", 0},
     {"pi", "constants", (double)(float)M_PI, "1", 0},
-    /* our extension (not in the original): a diameter-dependent gain on the ve channel of the
-     * stencil; the defaults (gain 1) are the original S-MF */
+    /* our extensions (not in the original): diameter-dependent gains on the ve channel of the
+     * stencil and on the node capacitance; the defaults (gain 1) are the original S-MF */
     {"vegain1", "ve_gain", 0.0, "1/um2", 0},
     {"vegain2", "ve_gain", 0.0, "1/um", 0},
     {"vegain3", "ve_gain", 1.0, "1", 0},
+    {"cmgain1", "cm_gain", 0.0, "1/um2", 0},
+    {"cmgain2", "cm_gain", 0.0, "1/um", 0},
+    {"cmgain3", "cm_gain", 1.0, "1", 0},
 };
 
 static const char *const smf_state_names[] = {"m", "h", "p", "s", "v"};
@@ -137,7 +141,8 @@ int axm_smf_lumped_eval(const axm_model *m, double D, axm_smf_lumped *o, axm_err
     o->deltax_um = deltax * 1e4;
     o->area_cm2 = area;
     o->ra_ohm = ra;
-    o->cn_mF = p[P_cm] * area;
+    o->cm_gain = p[P_cmgain1] * D * D + p[P_cmgain2] * D + p[P_cmgain3];
+    o->cn_mF = p[P_cm] * area * o->cm_gain;
     o->gna_S = p[P_gnabar] * area;
     o->gnap_S = p[P_gnapbar] * area;
     o->gk_S = p[P_gkbar] * area;
@@ -148,8 +153,10 @@ int axm_smf_lumped_eval(const axm_model *m, double D, axm_smf_lumped *o, axm_err
                         "smf: diameter %g um gives ve gain %g: expected a positive gain (vegain1 D^2 + vegain2 D + vegain3)",
                         D, o->ve_gain);
     if (!(o->cn_mF > 0) || !(ra > 0) || !isfinite(ra))
-        return axm_fail(err, AXM_ERR_INPUT, "smf: diameter %g um: expected cm > 0 and rhoa > 0 (Cn %g mF, ra %g ohm)",
-                        D, o->cn_mF, ra);
+        return axm_fail(err, AXM_ERR_INPUT,
+                        "smf: diameter %g um: expected cm > 0, a positive cm gain and rhoa > 0 (Cn %g mF, cm gain %g, "
+                        "ra %g ohm)",
+                        D, o->cn_mF, o->cm_gain, ra);
     return AXM_OK;
 }
 

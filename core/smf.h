@@ -10,6 +10,7 @@ typedef struct axm_smf_lumped {
     double area_cm2, ra_ohm, cn_mF;
     double gna_S, gnap_S, gk_S, gl_S;
     double ve_gain; /* factor on the ve channel of the stencil (1 in the original S-MF) */
+    double cm_gain; /* factor on the node capacitance: cn_mF = cm * area * cm_gain (1 in the original) */
 } axm_smf_lumped;
 
 /* Fails (AXM_ERR_INPUT) when D is not a positive finite number or gives a non-positive area,

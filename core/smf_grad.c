@@ -39,6 +39,8 @@ static const struct {
     {"pi", "", (double)(float)3.14159265358979323846},
     {"vegain1", "ve_gain", 0.0},           {"vegain2", "ve_gain", 0.0},
     {"vegain3", "ve_gain", 1.0},
+    {"cmgain1", "cm_gain", 0.0},           {"cmgain2", "cm_gain", 0.0},
+    {"cmgain3", "cm_gain", 1.0},
 };
 
 const char *axm_smfg_param_name(int i) { return i >= 0 && i < AXM_SMFG_NP ? PARAMS[i].name : NULL; }
@@ -117,7 +119,8 @@ void axm_smfg_lump(const axm_smfg_theta *th, double D, axm_smfg_lumped *L)
     double sc = L->axonD / D;
     double rhoa_eff = p[AXM_SMFG_RHOA] / (sc * sc);
     L->ra = rhoa_eff * L->deltax / (pi * (D / 2e4) * (D / 2e4));
-    L->Cn = p[AXM_SMFG_CM] * L->area;
+    L->cmg = p[AXM_SMFG_CMGAIN1] * D * D + p[AXM_SMFG_CMGAIN2] * D + p[AXM_SMFG_CMGAIN3];
+    L->Cn = p[AXM_SMFG_CM] * L->area * L->cmg;
     L->gna = p[AXM_SMFG_GNABAR] * L->area;
     L->gnap = p[AXM_SMFG_GNAPBAR] * L->area;
     L->gk = p[AXM_SMFG_GKBAR] * L->area;
@@ -162,9 +165,13 @@ void axm_smfg_grad_flush_fiber(const axm_smfg_theta *th, double D, axm_smfg_grad
     const double *p = th->p;
     double *gp = g->p;
     double pi = p[AXM_SMFG_PI];
-    double g_area = g->Cn * p[AXM_SMFG_CM] + g->gna * p[AXM_SMFG_GNABAR] +
+    double g_area = g->Cn * p[AXM_SMFG_CM] * L.cmg + g->gna * p[AXM_SMFG_GNABAR] +
                     g->gnap * p[AXM_SMFG_GNAPBAR] + g->gk * p[AXM_SMFG_GKBAR] + g->gl * p[AXM_SMFG_GL];
-    gp[AXM_SMFG_CM] += g->Cn * L.area;
+    gp[AXM_SMFG_CM] += g->Cn * L.area * L.cmg;
+    double g_cmg = g->Cn * p[AXM_SMFG_CM] * L.area;
+    gp[AXM_SMFG_CMGAIN1] += g_cmg * D * D;
+    gp[AXM_SMFG_CMGAIN2] += g_cmg * D;
+    gp[AXM_SMFG_CMGAIN3] += g_cmg;
     gp[AXM_SMFG_GNABAR] += g->gna * L.area;
     gp[AXM_SMFG_GNAPBAR] += g->gnap * L.area;
     gp[AXM_SMFG_GKBAR] += g->gk * L.area;
@@ -332,11 +339,13 @@ static void stencil(const axm_smfg_lumped *L, int taps, int W, const double *v, 
                     double *d2v)
 {
     int h = taps / 2;
+    /* one sum in the engine's order, over the fiber's effective ve weights gve * ws[1] (a gain of 1
+     * leaves them exactly as they are) */
     for (int j = 0; j < W; j++) {
-        double a = 0, e = 0;
+        double a = 0;
         for (int k = 0; k < taps; k++) a += L->ws[0][k] * v[refl(j - h + k, W)];
-        for (int k = 0; k < taps; k++) e += L->ws[1][k] * ve[refl(j - h + k, W)];
-        d2v[j] = a + L->gve * e;
+        for (int k = 0; k < taps; k++) a += (L->gve * L->ws[1][k]) * ve[refl(j - h + k, W)];
+        d2v[j] = a;
     }
 }
 

@@ -30,6 +30,7 @@ enum {
     AXM_SMFG_CQ10_1, AXM_SMFG_CQ10_2, AXM_SMFG_CQ10_3,
     AXM_SMFG_PI,
     AXM_SMFG_VEGAIN1, AXM_SMFG_VEGAIN2, AXM_SMFG_VEGAIN3,
+    AXM_SMFG_CMGAIN1, AXM_SMFG_CMGAIN2, AXM_SMFG_CMGAIN3,
     AXM_SMFG_NP
 };
 
@@ -51,8 +52,8 @@ typedef struct axm_smfg_theta {
 } axm_smfg_theta;
 
 void axm_smfg_theta_defaults(axm_smfg_theta *th);
-/* Reads every parameter by name ("pi" falls back to float32(π), the ve gain to 1 when the kind
- * has none). Errors
+/* Reads every parameter by name ("pi" falls back to float32(π), the ve and cm gains to 1 when the
+ * kind has none). Errors
  * when the model is not an S-MF (a parameter of §2.1 missing). */
 int axm_smfg_theta_from_model(axm_smfg_theta *th, const axm_model *m, axm_err *err);
 /* Writes parameters and stencil back into the model (by name). */
@@ -61,6 +62,7 @@ void axm_smfg_theta_to_model(const axm_smfg_theta *th, axm_model *m);
 /* Per-fiber lumped quantities (§2.2) and the Q10 factors (§3). */
 typedef struct axm_smfg_lumped {
     double axonD, nodeD, deltax, area, ra, Cn, gna, gnap, gk, gl;
+    double cmg;                 /* cm gain: Cn = cm * area * cmg */
     double q[4]; /* m, h, p, s */
     double ws[2][AXM_MAX_TAPS]; /* symmetrized stencil (the same for every fiber) */
     double gve;                 /* ve gain: d2v = ws[0] * vm + gve * (ws[1] * ve) */

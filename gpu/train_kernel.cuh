@@ -175,29 +175,29 @@ __device__ __forceinline__ int refl(int i, int W)
 constexpr int HALO = AXM_MAX_TAPS / 2;
 
 
-/* smf_grad.c stencil, node j, from the v and ve rows (the ve channel times the fiber's ve gain
- * gve): direct reads when the halo holds the reflection (h <= W - 1), else the general reflection
- * (a fiber shorter than the stencil) */
+/* smf_grad.c stencil, node j, from the v and ve rows (the ve channel's weights times the fiber's
+ * ve gain gve): direct reads when the halo holds the reflection (h <= W - 1), else the general
+ * reflection (a fiber shorter than the stencil) */
 __device__ __forceinline__ double stencil_at(const TrainArgs &a, double gve, const double *rv, const double *re, int j)
 {
     const int W = a.W, taps = a.taps, h = taps / 2;
-    double s = 0, e = 0;
+    double s = 0;
     if (h <= W - 1) {
 #pragma unroll
         for (int k = 0; k < AXM_MAX_TAPS; k++)
             if (k < taps) s += a.ws[0][k] * rv[j - h + k];
 #pragma unroll
         for (int k = 0; k < AXM_MAX_TAPS; k++)
-            if (k < taps) e += a.ws[1][k] * re[j - h + k];
-        return s + gve * e;
+            if (k < taps) s += (gve * a.ws[1][k]) * re[j - h + k];
+        return s;
     }
 #pragma unroll
     for (int k = 0; k < AXM_MAX_TAPS; k++)
         if (k < taps) s += a.ws[0][k] * rv[refl(j - h + k, W)];
 #pragma unroll
     for (int k = 0; k < AXM_MAX_TAPS; k++)
-        if (k < taps) e += a.ws[1][k] * re[refl(j - h + k, W)];
-    return s + gve * e;
+        if (k < taps) s += (gve * a.ws[1][k]) * re[refl(j - h + k, W)];
+    return s;
 }
 
 __device__ __forceinline__ double round_f32(double x) { return (double)(float)x; }

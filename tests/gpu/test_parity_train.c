@@ -71,6 +71,7 @@ static void prob_make(prob *p, rng *r, int W, int taps, int hn)
     for (int i = 0; i < AXM_SMFG_NP; i++) p->th.p[i] *= uniform(r, 0.97, 1.03);
     p->th.p[AXM_SMFG_VEGAIN1] = uniform(r, -3e-4, 3e-4); /* a ve gain that varies with D */
     p->th.p[AXM_SMFG_VEGAIN2] = uniform(r, -3e-3, 3e-3);
+    p->th.p[AXM_SMFG_CMGAIN2] = uniform(r, -3e-3, 3e-3); /* and a capacitance gain */
     p->th.taps = taps;
     static const double s3[3] = {1, -2, 1}, s5[5] = {-0.7 / 12, 0.7 * 4 / 3, -0.7 * 2.5, 0.7 * 4 / 3, -0.7 / 12};
     /* raw taps perturbed asymmetrically, the centre tap keeping the sum 0 (a second difference:

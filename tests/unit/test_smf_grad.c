@@ -95,6 +95,8 @@ static void make_prob(prob *P, rng *r, int W, int K, int taps, double vlo, doubl
     for (int i = 0; i < AXM_SMFG_NP; i++) P->th.p[i] *= 1 + uni(r, -0.1, 0.1);
     P->th.p[AXM_SMFG_VEGAIN1] = uni(r, -1e-3, 1e-3); /* a gain that varies with D */
     P->th.p[AXM_SMFG_VEGAIN2] = uni(r, -1e-2, 1e-2);
+    P->th.p[AXM_SMFG_CMGAIN1] = uni(r, -1e-3, 1e-3);
+    P->th.p[AXM_SMFG_CMGAIN2] = uni(r, -1e-2, 1e-2);
     P->th.taps = taps;
     for (int c = 0; c < 2; c++)
         for (int k = 0; k < taps; k++) P->th.w[c][k] = uni(r, 0.3, 1.0) * (k == taps / 2 ? -2 : 1);
@@ -291,6 +293,8 @@ static void test_matches_engine(void **st)
         }
         assert_int_equal(axm_model_set(m, "vegain1", uni(&r, -1e-3, 1e-3), &e), AXM_OK);
         assert_int_equal(axm_model_set(m, "vegain2", uni(&r, -1e-2, 1e-2), &e), AXM_OK);
+        assert_int_equal(axm_model_set(m, "cmgain1", uni(&r, -1e-3, 1e-3), &e), AXM_OK);
+        assert_int_equal(axm_model_set(m, "cmgain2", uni(&r, -1e-2, 1e-2), &e), AXM_OK);
         m->taps = trial == 3 ? 5 : 3;
         for (int c = 0; c < 2; c++)
             for (int k = 0; k < m->taps; k++) m->stencil[c][k] = uni(&r, 0.3, 1.0) * (k == m->taps / 2 ? -2 : 1);
