@@ -168,6 +168,7 @@ void axm_calib_cfg_default(axm_calib_cfg *c)
     c->w_cv = 1;
     c->w_rest = 0.05;
     c->rest_tol_mV = 0.8;
+    c->w_train = 1;
     c->v_rest_mV = -80;
     snprintf(c->method, sizeof c->method, "lm");
     c->lm = axm_lm_opts_default();
@@ -243,6 +244,10 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
             rc = get_str(it, path, k, c->cv_grid, sizeof c->cv_grid, err);
         } else if (!strcmp(k, "rest")) {
             rc = get_str(it, path, k, c->rest, sizeof c->rest, err);
+        } else if (!strcmp(k, "train")) {
+            rc = get_str(it, path, k, c->train, sizeof c->train, err);
+        } else if (!strcmp(k, "w_train")) {
+            rc = get_num(it, path, k, 0, &c->w_train, err);
         } else if (!strcmp(k, "params")) {
             int n = cJSON_GetArraySize(it);
             if (!cJSON_IsArray(it) || n < 1 || n > AXM_CALIB_MAX_PARAMS) {
@@ -285,8 +290,8 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
             rc = get_num(it, path, k, 1e-9, &c->coord_step, err);
         } else {
             rc = axm_fail(err, AXM_ERR_INPUT,
-                          "%s: unknown key \"%s\" (expected grids, cv_grid, rest, params, w_cv, w_rest, "
-                          "rest_tol_mV, v_rest_mV, method, h, iters, step, sweeps)",
+                          "%s: unknown key \"%s\" (expected grids, cv_grid, rest, train, params, w_cv, w_rest, "
+                          "rest_tol_mV, w_train, v_rest_mV, method, h, iters, step, sweeps)",
                           path, k);
         }
         if (rc) break;
@@ -300,10 +305,11 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
 /* ---------------------------------------------------------------- the problem */
 
 static const double KNOTS[3] = {6.0, 10.0, 14.0};
-enum { N_POLY = 3 };
+enum { N_POLY = 4 };
 static const char *const POLY[N_POLY][4] = {{"axonD", "axond1", "axond2", "axond3"},
                                             {"nodeD", "noded1", "noded2", "noded3"},
-                                            {"veGain", "vegain1", "vegain2", "vegain3"}};
+                                            {"veGain", "vegain1", "vegain2", "vegain3"},
+                                            {"cmGain", "cmgain1", "cmgain2", "cmgain3"}};
 
 void axm_calib_quad_through_knots(const double y[3], double coef[3])
 {
@@ -346,6 +352,12 @@ struct axm_calib {
     axm_setup *rest_su;
     axm_monitor *rest_rec;
     int n_rest;
+    /* the pulse-train run: surrogate setup, its AP counter, the teacher's counts */
+    axm_scenario *train_sc;
+    axm_setup *train_su;
+    axm_monitor *train_ap;
+    int n_train;              /* conditions x detect nodes */
+    double *train_truth;
     /* the last point evaluated and its raw errors (the search asks for the stats of the point it
      * just accepted) */
     int have_last;
@@ -425,6 +437,47 @@ static int teacher_thresholds(const axm_scenario *sc, int n_threads, const volat
     return rc;
 }
 
+/* AP counts (conditions x detect nodes) of one run of su at the scenario's amplitudes. */
+static int train_counts(axm_setup *su, axm_monitor *ap, const volatile int *cancel, double *out, axm_err *err)
+{
+    axm_monitor_reset(ap);
+    axm_run_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.dt_ms = su->sc->dt_ms;
+    ro.n_steps = su->n_steps;
+    ro.reinit = 1;
+    ro.cancel = cancel;
+    int rc = axm_sim_run(su->sim, &ro, &ap, 1, err);
+    if (rc) return rc;
+    const int *n = axm_apcount_counts(ap);
+    for (int i = 0; i < su->n_cond * su->sc->detect.n_nodes; i++) out[i] = n[i];
+    return AXM_OK;
+}
+
+static int teacher_train(const char *path, int n_threads, const volatile int *cancel, double **truth, int *n,
+                         axm_err *err)
+{
+    axm_scenario *sc = axm_scenario_load(path, err);
+    if (!sc) return err ? err->code : AXM_ERR_INPUT;
+    axm_setup_opts so = {0, n_threads, 0};
+    axm_setup *su = axm_setup_create(sc, &so, err);
+    axm_monitor *ap = su ? axm_apcount_create(&sc->detect, err) : NULL;
+    int rc = ap ? AXM_OK : err ? err->code : AXM_ERR_RUNTIME;
+    if (!rc) {
+        *n = su->n_cond * sc->detect.n_nodes;
+        *truth = calloc((size_t)*n, sizeof **truth);
+        rc = *truth ? train_counts(su, ap, cancel, *truth, err) : axm_fail(err, AXM_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; !rc && i < *n; i++)
+        if ((*truth)[i] < 1)
+            rc = axm_fail(err, AXM_ERR_INPUT, "%s: the teacher (%s) fires no action potential in condition %d: expected "
+                          "a train that it follows", path, sc->model_name, i / sc->detect.n_nodes);
+    if (ap) axm_monitor_destroy(ap);
+    axm_setup_destroy(su);
+    axm_scenario_destroy(sc);
+    return rc;
+}
+
 /* The scenario at path with the surrogate (weights) as its model. */
 static axm_scenario *as_surrogate(const char *path, const char *weights, const char *kind, axm_err *err)
 {
@@ -459,7 +512,7 @@ static int resolve_params(axm_calib *c, axm_err *err)
             for (int j = 0; j < 3; j++)
                 if (X == KNOTS[j]) knot = j;
             if (poly < 0 || knot < 0)
-                return axm_fail(err, AXM_ERR_INPUT, "calibration: parameter %s: expected axonD@X, nodeD@X or veGain@X with X = 6, 10 or 14",
+                return axm_fail(err, AXM_ERR_INPUT, "calibration: parameter %s: expected axonD@X, nodeD@X, veGain@X or cmGain@X with X = 6, 10 or 14",
                                 nm);
             p->kind = P_KNOT;
             p->index = poly * 3 + knot;
@@ -581,6 +634,13 @@ axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, 
         if (!c->rest_rec) goto fail;
         c->n_rest = c->rest_su->n_cond;
     }
+    if (cfg->train[0]) {
+        if ((rc = teacher_train(cfg->train, cfg->n_threads, cancel, &c->train_truth, &c->n_train, err))) goto fail;
+        if (!(c->train_sc = as_surrogate(cfg->train, weights_path, kind, err))) goto fail;
+        axm_setup_opts so = {0, cfg->n_threads, 0};
+        if (!(c->train_su = axm_setup_create(c->train_sc, &so, err))) goto fail;
+        if (!(c->train_ap = axm_apcount_create(&c->train_sc->detect, err))) goto fail;
+    }
     return c;
 fail:
     axm_calib_destroy(c);
@@ -608,6 +668,10 @@ void axm_calib_destroy(axm_calib *c)
     if (c->rest_rec) axm_monitor_destroy(c->rest_rec);
     axm_setup_destroy(c->rest_su);
     axm_scenario_destroy(c->rest_sc);
+    if (c->train_ap) axm_monitor_destroy(c->train_ap);
+    axm_setup_destroy(c->train_su);
+    axm_scenario_destroy(c->train_sc);
+    free(c->train_truth);
     axm_model_destroy(c->base);
     free(c->last_raw);
     free(c);
@@ -621,12 +685,13 @@ void axm_calib_set_cancel(axm_calib *c, const volatile int *cancel)
 
 int axm_calib_n_residuals(const axm_calib *c)
 {
-    return c->n_thr + c->n_cv + c->n_rest;
+    return c->n_thr + c->n_cv + c->n_rest + c->n_train;
 }
 
-static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, axm_err *err);
+static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, double *ea, axm_err *err);
 
-/* Raw errors at x: ln ratios of thresholds and CVs, rest deviations in mV (et, ec, er contiguous). */
+/* Raw errors at x: ln ratios of thresholds and CVs, rest deviations in mV, AP count differences
+ * (et, ec, er, ea contiguous). */
 static int raw(axm_calib *c, const double *x, double *et, axm_err *err)
 {
     int m = axm_calib_n_residuals(c), n = c->cfg.n_params;
@@ -635,7 +700,7 @@ static int raw(axm_calib *c, const double *x, double *et, axm_err *err)
         return AXM_OK;
     }
     c->have_last = 0;
-    int rc = raw_eval(c, x, et, et + c->n_thr, et + c->n_thr + c->n_cv, err);
+    int rc = raw_eval(c, x, et, et + c->n_thr, et + c->n_thr + c->n_cv, et + c->n_thr + c->n_cv + c->n_rest, err);
     if (rc) return rc;
     if (!c->last_raw && !(c->last_raw = malloc((size_t)(m > 0 ? m : 1) * sizeof(double)))) return AXM_OK;
     memcpy(c->last_raw, et, (size_t)m * sizeof *et);
@@ -644,7 +709,7 @@ static int raw(axm_calib *c, const double *x, double *et, axm_err *err)
     return AXM_OK;
 }
 
-static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, axm_err *err)
+static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, double *ea, axm_err *err)
 {
     int rc, o = 0;
     for (int i = 0; i < c->n_grids; i++) {
@@ -701,12 +766,17 @@ static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, doubl
             er[b] = dev;
         }
     }
+    if (c->n_train) {
+        if ((rc = apply(c, x, c->train_su->model, err))) return rc;
+        if ((rc = train_counts(c->train_su, c->train_ap, c->cancel, ea, err))) return rc;
+        for (int i = 0; i < c->n_train; i++) ea[i] -= c->train_truth[i];
+    }
     return AXM_OK;
 }
 
 int axm_calib_residuals(axm_calib *c, const double *x, double *r, axm_err *err)
 {
-    double *et = r, *ec = r + c->n_thr, *er = r + c->n_thr + c->n_cv;
+    double *et = r, *ec = r + c->n_thr, *er = r + c->n_thr + c->n_cv, *ea = er + c->n_rest;
     int rc = raw(c, x, et, err);
     if (rc) return rc;
     for (int i = 0; i < c->n_thr; i++) et[i] /= sqrt((double)c->n_thr);
@@ -715,6 +785,7 @@ int axm_calib_residuals(axm_calib *c, const double *x, double *r, axm_err *err)
         double e = er[i] - c->cfg.rest_tol_mV;
         er[i] = (e > 0 ? e : 0) * c->cfg.w_rest;
     }
+    for (int i = 0; i < c->n_train; i++) ea[i] *= sqrt(c->cfg.w_train / c->n_train) / c->train_truth[i];
     return AXM_OK;
 }
 
@@ -729,6 +800,13 @@ int axm_calib_stats_at(axm_calib *c, const double *x, axm_calib_stats *s, axm_er
         s->n_thr = c->n_thr;
         s->n_cv = c->n_cv;
         s->n_rest = c->n_rest;
+        s->n_train = c->n_train;
+        double train_rel = 0;
+        for (int i = 0; i < c->n_train; i++) {
+            double d = fabs(r[c->n_thr + c->n_cv + c->n_rest + i]);
+            train_rel += d / c->train_truth[i] / c->n_train;
+            if (d > s->train_max_diff) s->train_max_diff = (int)d;
+        }
         for (int i = 0; i < c->n_thr; i++) {
             s->thr_mean_pct += fabs(r[i]) / c->n_thr;
             if (fabs(r[i]) > s->thr_max_pct) s->thr_max_pct = fabs(r[i]);
@@ -741,7 +819,8 @@ int axm_calib_stats_at(axm_calib *c, const double *x, axm_calib_stats *s, axm_er
         for (int i = 0; i < c->n_rest; i++)
             if (r[c->n_thr + c->n_cv + i] > s->rest_max_mV) s->rest_max_mV = r[c->n_thr + c->n_cv + i];
         double excess = s->rest_max_mV - c->cfg.rest_tol_mV;
-        s->objective = s->thr_mean_pct + c->cfg.w_cv * s->cv_mean_pct + (c->n_rest && excess > 0 ? c->cfg.w_rest * excess : 0);
+        s->objective = s->thr_mean_pct + c->cfg.w_cv * s->cv_mean_pct + (c->n_rest && excess > 0 ? c->cfg.w_rest * excess : 0) +
+                       c->cfg.w_train * train_rel;
         s->thr_mean_pct *= 100;
         s->thr_max_pct *= 100;
         s->cv_mean_pct *= 100;

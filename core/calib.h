@@ -13,10 +13,15 @@
  * parameter move less per unit of x).
  *
  * Residuals: ln(thr_surrogate / thr_teacher) of every grid condition, weighted 1/sqrt(N_thr);
- * ln(cv_surrogate / cv_teacher) at every CV diameter, weighted sqrt(w_cv / N_cv); and per rest
- * fiber w_rest * max(0, max_t,node |vm - v_rest| - rest_tol). A failed threshold or CV counts
- * as ln 2. Minimising their squares is a least-squares problem (axm_lm); the reported objective
- * is the mean absolute log error (thr + w_cv * cv) plus w_rest times the rest excess. */
+ * ln(cv_surrogate / cv_teacher) at every CV diameter, weighted sqrt(w_cv / N_cv); per rest
+ * fiber w_rest * max(0, max_t,node |vm - v_rest| - rest_tol); and per condition and detect node
+ * of the "train" scenario (pulse trains at its amplitude) the difference of the action potential
+ * counts (APCount at the scenario's detect threshold), relative to the teacher's count and
+ * weighted sqrt(w_train / N_train): single-pulse thresholds alone let a fit bend the kinetics
+ * that make a fiber follow a train. A failed threshold or CV counts as ln 2. Minimising their
+ * squares is a least-squares problem (axm_lm); the reported objective is the mean absolute log
+ * error (thr + w_cv * cv) plus w_rest times the rest excess plus w_train times the mean relative
+ * count error. */
 #ifndef AXM_CALIB_H
 #define AXM_CALIB_H
 
@@ -64,12 +69,14 @@ typedef struct axm_calib_cfg {
     char grids[AXM_CALIB_MAX_GRIDS][512];   /* threshold scenarios (teacher = their model) */
     char cv_grid[512];                      /* scenario whose diameters are the CV diameters; "" none */
     char rest[512];                         /* unstimulated scenario for the rest term; "" none */
+    char train[512];                        /* pulse-train scenario for the AP-count term; "" none */
     int n_params;
     char params[AXM_CALIB_MAX_PARAMS][64];
     double scale[AXM_CALIB_MAX_PARAMS];     /* 1 unless given as NAME:SCALE */
     double w_cv;                            /* 1 */
     double w_rest;                          /* 0.05 per mV */
     double rest_tol_mV;                     /* 0.8 */
+    double w_train;                         /* 1 */
     double v_rest_mV;                       /* -80 */
     char method[16];                        /* "lm" or "coord" */
     axm_lm_opts lm;
@@ -78,8 +85,8 @@ typedef struct axm_calib_cfg {
     int n_threads;
 } axm_calib_cfg;
 
-/* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "params":
- * ["cm", "stencil.vm.mid:0.01", ...], "w_cv", "w_rest", "rest_tol_mV", "method", "h", "iters",
+/* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "train", "params":
+ * ["cm", "stencil.vm.mid:0.01", ...], "w_cv", "w_rest", "rest_tol_mV", "w_train", "method", "h", "iters",
  * "step", "sweeps"}; relative paths are taken as given (the repository root). Unknown keys and
  * bad values are errors naming the file and key. */
 void axm_calib_cfg_default(axm_calib_cfg *c);
@@ -89,12 +96,14 @@ typedef struct axm_calib axm_calib;
 
 /* What one point of the search gives. */
 typedef struct axm_calib_stats {
-    double objective;          /* thr_mean + w_cv * cv_mean + w_rest * max(0, rest_max - tol) */
+    double objective;          /* thr_mean + w_cv * cv_mean + w_rest * max(0, rest_max - tol)
+                                * + w_train * mean relative AP count error */
     double thr_mean_pct;       /* mean |ln thr ratio| x 100 */
     double thr_max_pct;
     double cv_mean_pct, cv_max_pct;
     double rest_max_mV;        /* largest |vm - v_rest| of the rest run (0 without one) */
-    int n_thr, n_cv, n_rest;
+    int train_max_diff;        /* largest |AP count difference| of the train run (0 without one) */
+    int n_thr, n_cv, n_rest, n_train;
 } axm_calib_stats;
 
 /* Loads the grids, runs the teacher (thresholds, CVs) once, and prepares the surrogate from

@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "  Fits the parameters listed in CONFIG (a JSON calibration config, e.g.\n"
             "  weights/eval/calibrate-smf-mrg.json) so that the surrogate of IN.json matches the teacher\n"
             "  (each grid scenario's own model, e.g. mrg): thresholds on the \"grids\" scenarios, conduction\n"
-            "  velocities at the \"cv_grid\" diameters and an unstimulated \"rest\" run. Search: \"lm\"\n"
+            "  velocities at the \"cv_grid\" diameters, an unstimulated \"rest\" run and the action\n"
+            "  potential counts of a pulse-train scenario (\"train\", weight \"w_train\"). Search: \"lm\"\n"
             "  (Levenberg-Marquardt on the log ratios, finite-difference Jacobian) or \"coord\"\n"
             "  (coordinate search on the mean absolute log error). Parameters: S-MF params keys,\n"
             "  axonD@X / nodeD@X / veGain@X (polynomial value at X = 6, 10, 14 um), stencil.vm.out|mid,\n"
@@ -55,8 +56,10 @@ static void on_progress(void *ud, int it, const double *x, double cost, double l
         fprintf(stderr, "%s %d: ", p->lm ? "iteration" : "sweep", it);
     if (p->lm) fprintf(stderr, "rms %.4f, lambda %.3g, ", sqrt(cost), lam);
     else fprintf(stderr, "step %.4f, ", lam);
-    fprintf(stderr, "objective %.4f (thr %.2f %%, cv %.2f %%, cv max %.2f %%, rest max %.2f mV)  %.0f s\n", s.objective,
-            s.thr_mean_pct, s.cv_mean_pct, s.cv_max_pct, s.rest_max_mV, axm_now_s() - p->t0);
+    fprintf(stderr, "objective %.4f (thr %.2f %%, cv %.2f %%, cv max %.2f %%, rest max %.2f mV", s.objective,
+            s.thr_mean_pct, s.cv_mean_pct, s.cv_max_pct, s.rest_max_mV);
+    if (s.n_train) fprintf(stderr, ", train max |dAP| %d", s.train_max_diff);
+    fprintf(stderr, ")  %.0f s\n", axm_now_s() - p->t0);
 }
 
 static cJSON *stats_json(const axm_calib_stats *s)
@@ -68,6 +71,7 @@ static cJSON *stats_json(const axm_calib_stats *s)
     cJSON_AddNumberToObject(o, "cv_mean_abs_log_pct", s->cv_mean_pct);
     cJSON_AddNumberToObject(o, "cv_max_abs_log_pct", s->cv_max_pct);
     cJSON_AddNumberToObject(o, "rest_max_dev_mV", s->rest_max_mV);
+    if (s->n_train) cJSON_AddNumberToObject(o, "train_max_ap_count_diff", s->train_max_diff);
     return o;
 }
 
@@ -160,6 +164,10 @@ int cmd_calibrate(int argc, char **argv)
         cJSON_AddNumberToObject(rec, "w_cv", cfg.w_cv);
         cJSON_AddNumberToObject(rec, "w_rest", cfg.w_rest);
         cJSON_AddNumberToObject(rec, "rest_tol_mV", cfg.rest_tol_mV);
+        if (cfg.train[0]) {
+            cJSON_AddStringToObject(rec, "train", cfg.train);
+            cJSON_AddNumberToObject(rec, "w_train", cfg.w_train);
+        }
         double v0[AXM_CALIB_MAX_PARAMS], v1[AXM_CALIB_MAX_PARAMS];
         axm_calib_values(c, x0, v0);
         axm_calib_values(c, x, v1);
@@ -190,9 +198,10 @@ int cmd_calibrate(int argc, char **argv)
     } else if (!ca.quiet) {
         fprintf(stderr,
                 "axonml calibrate: objective %.4f -> %.4f (thr %.2f %% -> %.2f %%, cv %.2f %% -> %.2f %%, cv max %.2f %% -> "
-                "%.2f %%, rest max %.2f -> %.2f mV), %d evaluations -> %s\n",
+                "%.2f %%, rest max %.2f -> %.2f mV, train max |dAP| %d -> %d), %d evaluations -> %s\n",
                 s0.objective, s1.objective, s0.thr_mean_pct, s1.thr_mean_pct, s0.cv_mean_pct, s1.cv_mean_pct,
-                s0.cv_max_pct, s1.cv_max_pct, s0.rest_max_mV, s1.rest_max_mV, evals, out);
+                s0.cv_max_pct, s1.cv_max_pct, s0.rest_max_mV, s1.rest_max_mV, s0.train_max_diff, s1.train_max_diff,
+                evals, out);
     }
     axm_calib_destroy(c);
     if (rc) return axm_exit_status(rc);

@@ -1,6 +1,6 @@
 /* core/calib: the dense solver, Levenberg-Marquardt on problems with known minima, the knot
  * mapping of the diameter polynomials, config errors, and a calibration that must recover a
- * parameter the teacher (an S-MF with known weights) was given. */
+ * parameter the teacher (an S-MF with known weights) was given, the pulse-train term. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +256,61 @@ static void test_recovers_teacher(void **st)
     axm_calib_destroy(c);
 }
 
+/* The train term: a surrogate equal to its teacher counts the same action potentials; one whose
+ * sodium conductance is cut to a fifth fires none, and each of its residuals is then -1 times
+ * sqrt(w_train / N). */
+static void test_train_term(void **st)
+{
+    (void)st;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_model *m = axm_model_create("smf", &err);
+    assert_non_null(m);
+    assert_int_equal(axm_model_set(m, "gl", 0.1, &err), AXM_OK); /* rests (the untrained S-MF does not) */
+    char wt[512], grid[512], tr[512], text[2048];
+    snprintf(wt, sizeof wt, "%s/train-teacher.json", tmpdir);
+    assert_int_equal(axm_model_save_weights(m, wt, NULL, &err), AXM_OK);
+    axm_model_destroy(m);
+    static const char *const fmt =
+        "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
+        " \"fiber\": {\"nodes\": 31, \"diameter_um\": [8, 12]},\n"
+        " \"electrode\": {\"kind\": \"point\", \"rho_ohm_cm\": 500, \"distance_mm\": 1.0},\n"
+        " \"waveform\": {%s},\n"
+        " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": %s},\n"
+        " \"detect\": {\"threshold_mV\": -30, \"nodes\": [5, 25]}}";
+    snprintf(text, sizeof text, fmt, wt, "\"kind\": \"mono\", \"pw_ms\": 0.1, \"delay_ms\": 0.5, \"amplitude_mA\": 0.2", "3");
+    write_file("train-grid.json", text, grid, sizeof grid);
+    snprintf(text, sizeof text, fmt, wt,
+             "\"kind\": \"train\", \"pw_ms\": 0.1, \"freq_khz\": 0.25, \"dur_ms\": 9, \"delay_ms\": 0.5, "
+             "\"polarity\": \"cathodic\", \"amplitude_mA\": 0.5",
+             "10");
+    write_file("train.json", text, tr, sizeof tr);
+    axm_calib_cfg cfg;
+    axm_calib_cfg_default(&cfg);
+    cfg.n_grids = 1;
+    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    snprintf(cfg.train, sizeof cfg.train, "%s", tr);
+    cfg.w_train = 4;
+    cfg.n_params = 1;
+    snprintf(cfg.params[0], sizeof cfg.params[0], "gnabar");
+    cfg.scale[0] = 1;
+    cfg.n_threads = 2;
+    axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(axm_calib_n_residuals(c), 2 + 2 * 2); /* 2 thresholds, 2 fibers x 2 nodes */
+    double x = 0, r[6];
+    axm_calib_stats s;
+    assert_int_equal(axm_calib_stats_at(c, &x, &s, &err), AXM_OK);
+    assert_int_equal(s.n_train, 4);
+    assert_int_equal(s.train_max_diff, 0);
+    x = log(0.2);
+    assert_int_equal(axm_calib_residuals(c, &x, r, &err), AXM_OK);
+    for (int i = 2; i < 6; i++) assert_true(fabs(r[i] + 1) < 1e-12); /* sqrt(4 / 4) * (0 - n) / n */
+    assert_int_equal(axm_calib_stats_at(c, &x, &s, &err), AXM_OK);
+    assert_true(s.train_max_diff >= 2); /* the teacher fires on every pulse of the train */
+    axm_calib_destroy(c);
+}
+
 static int setup(void **st)
 {
     (void)st;
@@ -279,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_knots),
         cmocka_unit_test(test_cfg_errors),
         cmocka_unit_test(test_recovers_teacher),
+        cmocka_unit_test(test_train_term),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
