@@ -6,15 +6,17 @@
 # `axonml train presets/train-smf-mrg-2.json` (stage 2, from stage 1, truncation 0.5 ms), the
 # checkpoint chosen by weights/eval/select.sh (thresholds and CV vs our MRG on a selection grid),
 # stage 3a `axonml calibrate weights/eval/calibrate-select.json` (axonD/nodeD polynomials and cm,
-# coordinate search on the selection grid), then stage 3b-3d (STAGE3B=1, the default):
-# `axonml calibrate` with weights/eval/calibrate-vegain.json (the two diameter-dependent knobs,
-# coupling and ve gain, at 6/10/14 um), calibrate-smf-mrg.json (those plus membrane, leak
-# reversal, Q10 bases and stencil taps: 18 parameters) and calibrate-smf-mrg-cv.json (the same with
-# the CVs weighted 3x), all Levenberg-Marquardt on the weights/eval/calib-*.json grids against our
-# MRG: thresholds of both polarities and 5 pulse widths, biphasic thresholds, CVs at 6 diameters
-# and a 50 ms rest; no condition shared with the reported grids. Then weights/eval/eval.sh prints
-# the error tables (NEURON reference, 50 ms rest, wide grid vs our MRG) and the errors are written
-# into the weights' provenance.
+# coordinate search on the selection grid), then (STAGE3B=1, the default) stage 3a': the s gate's
+# rate constants set back to the MRG node's (weights/eval/s-gate-mrg.json: 4 ms traces cannot
+# constrain its slow decay, and the trained values fired spontaneously on pulse trains), and
+# stages 3b-3c, `axonml calibrate` with weights/eval/calibrate-vegain.json (coupling and ve gain
+# at 6/10/14 um) and calibrate-smf-mrg.json (those plus cm and the cm gain; the gates' kinetics,
+# conductances, leak and stencil stay as trained: fits that moved them bought single-pulse
+# accuracy with spontaneous spikes on pulse trains), Levenberg-Marquardt on the
+# weights/eval/calib-*.json grids against our MRG: thresholds of both polarities and 5 pulse
+# widths, biphasic thresholds, CVs at 6 diameters, a 50 ms rest and the AP counts of a 0.4 kHz
+# train; no condition shared with the reported grids. Then weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest,
+# wide grid and pulse trains vs our MRG) and the errors are written into the weights' provenance.
 # Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets, STAGE3B (1;
 # 0 stops after stage 3a),
 # REUSE=1 keeps finished training stages, FROM_3A=FILE starts after stage 3a from FILE (a stage-3a
@@ -62,15 +64,16 @@ sh weights/eval/select.sh checkpoints/smf-mrg-stage1.json checkpoints/smf-mrg-2/
 S2=$(tail -n 1 data/select.txt | cut -d' ' -f2)
 SEL=$(tail -n 1 data/select.txt | cut -d' ' -f3-)
 # stage 3a: the diameter scaling (axonD, nodeD polynomials) and cm fitted to our MRG's thresholds
-# and CVs on the selection grid; 3b-3d: coupling and ve gain, then with membrane, gate time scales
-# and stencil, fitted to our MRG's thresholds, CVs and rest on the calibration grids
+# and CVs on the selection grid; 3a': the s gate's kinetics of the MRG; 3b-3c: coupling and ve
+# gain, then with cm and the cm gain, fitted to our MRG's thresholds, CVs, rest and a train
 rm -f checkpoints/smf-mrg-stage3a.json checkpoints/smf-mrg-stage3.json # tee hides exit codes
 $AX calibrate weights/eval/calibrate-select.json --weights "$S2" --out checkpoints/smf-mrg-stage3a.json \
     --threads "$THREADS" 2>&1 | tee data/calibrate.txt
 fi
 if [ "$STAGE3B" = 1 ]; then
-    prev=checkpoints/smf-mrg-stage3a.json
-    for st in vegain smf-mrg smf-mrg-cv; do
+    prev=checkpoints/smf-mrg-3-sgate.json
+    jq -s '.[0] * {params: .[1].params}' checkpoints/smf-mrg-stage3a.json weights/eval/s-gate-mrg.json > "$prev"
+    for st in vegain smf-mrg; do
         rm -f checkpoints/smf-mrg-3-$st.json
         $AX calibrate weights/eval/calibrate-$st.json --weights "$prev" --out checkpoints/smf-mrg-3-$st.json \
             --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
@@ -95,12 +98,12 @@ jq --slurpfile e data/eval-smf-mrg/summary.json --slurpfile s3 checkpoints/smf-m
    --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = ($s3[0].provenance + {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and calibrations (axonml calibrate) of the diameter scaling, ve gain, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains and cm on MRG thresholds, CVs, rest and a pulse train",
     recipe: "sh weights/train-smf-mrg.sh",
     date: $date,
     cpu: $cpu,
-    stages_3b_3d_from: $from,
-    wall_s: ($s3[0].provenance.wall_s + {calibration_3b_3d: $tc, eval: $te}),
+    stages_3b_from: $from,
+    wall_s: ($s3[0].provenance.wall_s + {calibration_3b: $tc, eval: $te}),
     errors: $e[0]
   })' "$TMP" > "$OUT.part"
 else
@@ -111,7 +114,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and calibrations (axonml calibrate) of the diameter scaling, ve gain, membrane, gate time scales and stencil on MRG thresholds, CVs and rest",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains and cm on MRG thresholds, CVs, rest and a pulse train",
     recipe: "sh weights/train-smf-mrg.sh",
     source: "axonml gendata + axonml train",
     date: $date,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Error tables of S-MF weights against NEURON (../shared/reference/mrg_neuron) and against our MRG
-# on the wide grid of weights/eval/wide-*.json.
+# on the wide grid of weights/eval/wide-*.json, and action potentials on pulse trains
+# (weights/eval/train-*.json) against our MRG.
 #   sh weights/eval/eval.sh WEIGHTS.json [TRUTH_DIR] [OUT_DIR]
 # TRUTH_DIR caches the MRG thresholds (computed when missing). Needs build/axonml, jq and awk.
 # Prints the tables and writes OUT_DIR/summary.json (the measured errors).
@@ -84,6 +85,34 @@ END { for (k in gn) printf "  %-22s n %3d  mean|err| %5.2f %%  max %5.2f %%\n", 
       printf "{\"n\": %d, \"failed\": %d, \"mean_abs_pct\": %.3f, \"median_abs_pct\": %.3f, \"min_pct\": %.3f, \"max_pct\": %.3f, \"worst\": \"%s\"}\n", n, bad + 0, s / n, med, lo, hi, wk > "/dev/stderr" }
 ' "$TRUTH/wide-mono-mrg.csv" "$OUT/wide-mono-smf.csv" "$TRUTH/wide-biphasic-mrg.csv" "$OUT/wide-biphasic-smf.csv" \
   "$TRUTH/wide-offset-mrg.csv" "$OUT/wide-offset-smf.csv" 2> "$OUT/wide.json"
+
+# ---- pulse trains: action potentials at node 45 (upward crossings of -30 mV: late APs of a fast
+# train may peak below 0 mV), S-MF vs our MRG ----
+apcount() { # simulate CSV -> "count count ..." per fiber
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "v_node45") c = i; next }
+    { f = $1; v = $c; if (seen[f] && v > -30 && pv[f] <= -30) n[f]++; pv[f] = v; seen[f] = 1; if (f + 1 > nf) nf = f + 1 }
+    END { for (f = 0; f < nf; f++) printf "%s%d", f ? " " : "", n[f] }' "$1"
+}
+: > "$OUT/trains.txt"
+for s in train-0.25khz train-0.5khz; do
+    if [ ! -s "$TRUTH/$s-mrg.txt" ]; then
+        $AX simulate weights/eval/$s.json --threads "$THREADS" --quiet --out "$OUT/$s-mrg.csv" > /dev/null
+        apcount "$OUT/$s-mrg.csv" > "$TRUTH/$s-mrg.txt"
+        rm -f "$OUT/$s-mrg.csv"
+    fi
+    smf weights/eval/$s.json "$OUT/$s.json"
+    $AX simulate "$OUT/$s.json" --threads "$THREADS" --quiet --out "$OUT/$s-smf.csv" > /dev/null
+    echo "$s $(jq -c .fiber.diameter_um weights/eval/$s.json) $(cat "$TRUTH/$s-mrg.txt") | $(apcount "$OUT/$s-smf.csv")" >> "$OUT/trains.txt"
+    rm -f "$OUT/$s-smf.csv"
+done
+awk '{ nd = split($2, d, /[][,]/); n = 0; for (i = 1; i <= nd; i++) if (d[i] != "") D[++n] = d[i];
+       m = 0; for (i = 3; $i != "|"; i++) M[++m] = $i; k = 0; for (i++; i <= NF; i++) S[++k] = $i;
+       for (i = 1; i <= m; i++) { printf "  %-13s D %4g  APs MRG %2d  S-MF %2d\n", $1, D[i], M[i], S[i];
+           rows = rows (r++ ? ", " : "") sprintf("{\"train\": \"%s\", \"D_um\": %g, \"mrg\": %d, \"smf\": %d}", $1, D[i], M[i], S[i]);
+           dd = M[i] - S[i]; if (dd < 0) dd = -dd; if (dd > mx) mx = dd } }
+     END { printf "TRAINS: max |AP count difference| %d\n", mx;
+           printf "{\"max_abs_count_diff\": %d, \"rows\": [%s]}\n", mx, rows > "/dev/stderr" }' "$OUT/trains.txt" 2> "$OUT/trains.json"
+
 jq -n --slurpfile t "$OUT/ref-thr.json" --slurpfile c "$OUT/ref-cv.json" --slurpfile r "$OUT/rest-summary.json" \
-      --slurpfile w "$OUT/wide.json" \
-      '{neuron_thresholds: $t[0], neuron_cv: $c[0], rest_50ms: $r[0], wide_vs_mrg: $w[0]}' > "$OUT/summary.json"
+      --slurpfile w "$OUT/wide.json" --slurpfile p "$OUT/trains.json" \
+      '{neuron_thresholds: $t[0], neuron_cv: $c[0], rest_50ms: $r[0], wide_vs_mrg: $w[0], pulse_trains: $p[0]}' > "$OUT/summary.json"
