@@ -18,6 +18,7 @@
  * The search (axm_threshold_rounds) is separate from the engine that runs its rounds, so that the GPU
  * (gpu/mrg_cuda.cu) runs the same search: axm_threshold is it with the CPU engine. */
 #include "thresh.h"
+#include "thresh_cond.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -153,11 +154,6 @@ static void vmax_observe(axm_monitor *m, long k, int b0, int b1, const void *sta
 
 static const axm_monitor_ops vmax_ops = {"threshold-vmax", vmax_begin, vmax_observe, mask_nop, mask_nop, mask_nop};
 
-enum { PH_FIX = 0, PH_BISECT = 1, PH_ZERO = 2, PH_DONE = 3 };
-
-/* Consecutive activations (ub halvings) without a non-activating test before the zero check. */
-#define ZERO_CHECK_AFTER 10
-
 static int check_opts(const axm_thresh_opts *o, axm_err *err)
 {
     if (!(o->dt_ms > 0) || !(o->tstop_ms > o->dt_ms))
@@ -190,39 +186,33 @@ int axm_threshold_rounds(int B, axm_thresh_round_fn run_round, void *ud, const a
     res->upper = malloc((size_t)(B ? B : 1) * sizeof(double));
     res->lower = malloc((size_t)(B ? B : 1) * sizeof(double));
     res->status = malloc((size_t)(B ? B : 1) * sizeof(int));
-    double *lb = calloc((size_t)(B ? B : 1), sizeof(double));
-    double *ub = malloc((size_t)(B ? B : 1) * sizeof(double));
+    axm_thc *c = calloc((size_t)(B ? B : 1), sizeof *c);
     double *amp = calloc((size_t)(B ? B : 1), sizeof(double));
     double *vmax = malloc((size_t)(B ? B : 1) * sizeof(double));
-    unsigned char *phase = malloc((size_t)(B ? B : 1));
     unsigned char *skip = malloc((size_t)(B ? B : 1));
     unsigned char *act = calloc((size_t)(B ? B : 1), 1);
     unsigned char *bad = calloc((size_t)(B ? B : 1), 1);
-    int *tries_fix = calloc((size_t)(B ? B : 1), sizeof(int));
-    int *tries_bis = calloc((size_t)(B ? B : 1), sizeof(int));
-    int *streak = calloc((size_t)(B ? B : 1), sizeof(int));
-    unsigned char *zero_done = calloc((size_t)(B ? B : 1), 1);
-    if (!res->upper || !res->lower || !res->status || !lb || !ub || !amp || !vmax || !phase || !skip || !act ||
-        !bad || !tries_fix || !tries_bis || !streak || !zero_done) {
+    if (!res->upper || !res->lower || !res->status || !c || !amp || !vmax || !skip || !act || !bad) {
         rc = axm_fail(err, AXM_ERR_NOMEM, "threshold: out of memory for %d conditions", B);
         goto out;
     }
     for (int b = 0; b < B; b++) {
         double u = o->ub_init ? o->ub_init[b] : o->D_um ? 0.2 / ((o->D_um[b] / 5) * (o->D_um[b] / 5)) : 0.2;
-        ub[b] = isfinite(u) && u > 0 ? u : 0.2;
+        c[b].ub = isfinite(u) && u > 0 ? u : 0.2;
+        c[b].phase = AXM_THC_FIX;
         res->upper[b] = res->lower[b] = NAN;
         res->status[b] = AXM_TH_NOT_CONVERGED;
-        phase[b] = PH_FIX;
     }
-    const double thr = o->detect.threshold_mV;
+    const axm_thc_cfg cfg = {o->fix_bound_up, o->fix_bound_down, o->max_amp, o->resolution,
+                             o->detect.threshold_mV, o->max_tries_bound_fix, o->max_tries};
 
     int n_done = 0;
     for (int it = 0;; it++) {
         int any_fix = 0, n_run = 0;
         for (int b = 0; b < B; b++) {
-            skip[b] = phase[b] == PH_DONE;
-            amp[b] = phase[b] == PH_FIX ? ub[b] : phase[b] == PH_BISECT ? 0.5 * (lb[b] + ub[b]) : 0.0;
-            if (phase[b] == PH_FIX) any_fix = 1;
+            skip[b] = c[b].phase == AXM_THC_DONE;
+            amp[b] = axm_thc_amp(&c[b]);
+            if (c[b].phase == AXM_THC_FIX) any_fix = 1;
             if (!skip[b]) n_run++;
         }
         if (n_run == 0) break;
@@ -235,97 +225,30 @@ int axm_threshold_rounds(int B, axm_thresh_round_fn run_round, void *ud, const a
         res->n_sims += n_run;
         res->iterations = it + 1;
         for (int b = 0; b < B; b++) {
-            if (phase[b] == PH_DONE) continue;
+            if (c[b].phase == AXM_THC_DONE) continue;
+            /* vmax is measured only in rounds with a condition in the bound fix */
             double mv = any_fix ? vmax[b] : NAN;
-            if (bad[b] || (any_fix && isnan(mv))) {
-                /* An explicit model can blow up when the bound fix overshoots (x fix_bound_up): step
-                 * back towards the last quiet amplitude and try again; elsewhere NaN is final. */
-                if (phase[b] == PH_FIX && tries_fix[b] < o->max_tries_bound_fix && ub[b] > lb[b] * 1.0001) {
-                    ub[b] = lb[b] > 0 ? lb[b] + 0.25 * (ub[b] - lb[b]) : 0.5 * ub[b];
-                    tries_fix[b]++;
-                    continue;
-                }
-                res->status[b] = AXM_TH_NAN;
-                phase[b] = PH_DONE;
-                n_done++;
-                continue;
+            int st = axm_thc_update(&c[b], &cfg, act[b] != 0, bad[b] || (any_fix && isnan(mv)), mv);
+            if (st < 0) continue;
+            res->status[b] = st;
+            if (st == AXM_TH_OK) {
+                res->upper[b] = c[b].ub;
+                res->lower[b] = c[b].lb;
             }
-            int a = act[b] != 0;
-            switch (phase[b]) {
-            case PH_FIX:
-                if (a) {
-                    phase[b] = PH_BISECT;
-                    streak[b] = 0;
-                } else if (tries_fix[b] >= o->max_tries_bound_fix) {
-                    res->status[b] = mv >= thr ? AXM_TH_BLOCK : AXM_TH_NO_ACTIVATION;
-                    phase[b] = PH_DONE;
-                } else if (mv < thr) {
-                    lb[b] = ub[b];
-                    ub[b] *= o->fix_bound_up;
-                    tries_fix[b]++;
-                    if (ub[b] > o->max_amp) {
-                        res->status[b] = AXM_TH_NO_ACTIVATION;
-                        phase[b] = PH_DONE;
-                    }
-                } else {
-                    ub[b] *= o->fix_bound_down;
-                    if (lb[b] >= ub[b]) lb[b] = 0;
-                    tries_fix[b]++;
-                }
-                break;
-            case PH_ZERO:
-                if (a) {
-                    res->status[b] = AXM_TH_ACTIVE_AT_ZERO;
-                    phase[b] = PH_DONE;
-                } else {
-                    zero_done[b] = 1;
-                    phase[b] = PH_BISECT;
-                }
-                break;
-            case PH_BISECT:
-                if (a) {
-                    ub[b] = amp[b];
-                    streak[b]++;
-                } else {
-                    lb[b] = amp[b];
-                    streak[b] = 0;
-                }
-                tries_bis[b]++;
-                if ((ub[b] - lb[b]) / ub[b] < o->resolution) {
-                    res->status[b] = AXM_TH_OK;
-                    res->upper[b] = ub[b];
-                    res->lower[b] = lb[b];
-                    phase[b] = PH_DONE;
-                } else if (tries_bis[b] >= o->max_tries) {
-                    res->status[b] = AXM_TH_NOT_CONVERGED;
-                    phase[b] = PH_DONE;
-                } else if (lb[b] == 0 && !zero_done[b] && streak[b] >= ZERO_CHECK_AFTER) {
-                    phase[b] = PH_ZERO;
-                }
-                break;
-            default:
-                break;
-            }
-            if (phase[b] == PH_DONE) n_done++;
+            n_done++;
         }
         if (o->progress) o->progress(o->progress_ud, n_done, B, it + 1);
     }
     if (rc == AXM_ERR_CANCELLED)
         for (int b = 0; b < B; b++)
-            if (phase[b] != PH_DONE) res->status[b] = AXM_TH_CANCELLED;
+            if (c[b].phase != AXM_THC_DONE) res->status[b] = AXM_TH_CANCELLED;
 out:
-    free(lb);
-    free(ub);
+    free(c);
     free(amp);
     free(vmax);
-    free(phase);
     free(skip);
     free(act);
     free(bad);
-    free(tries_fix);
-    free(tries_bis);
-    free(streak);
-    free(zero_done);
     if (rc && rc != AXM_ERR_CANCELLED) axm_thresh_result_free(res);
     return rc;
 }

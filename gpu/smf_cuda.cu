@@ -1036,7 +1036,7 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
     if (e == cudaSuccess) e = cudaMemcpy(d_dbl + 2 * B, nanv.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(d_dbl + 3 * B, nanv.data(), sizeof(double) * B, cudaMemcpyHostToDevice);
     if (e == cudaSuccess) e = cudaMemcpy(d_status, st.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
-    if (e == cudaSuccess) e = cudaMemset(d_int + B, 0, sizeof(int) * 5 * B); /* PH_FIX = 0, counters 0 */
+    if (e == cudaSuccess) e = cudaMemset(d_int + B, 0, sizeof(int) * 5 * B); /* AXM_THC_FIX = 0, counters 0 */
     if (e == cudaSuccess) e = cudaMemcpy(d_list[0], list.data(), sizeof(int) * B, cudaMemcpyHostToDevice);
 
     axm_cuda_mon act;
@@ -1059,12 +1059,13 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
     a.th.tries = d_int + 3 * B;
     a.th.streak = d_int + 4 * B;
     a.th.zero_done = d_int + 5 * B;
-    a.th.resolution = o->resolution;
-    a.th.up = o->fix_bound_up;
-    a.th.down = o->fix_bound_down;
-    a.th.max_amp = o->max_amp;
-    a.th.max_tries_fix = o->max_tries_bound_fix;
-    a.th.max_tries = o->max_tries;
+    a.th.cfg.up = o->fix_bound_up;
+    a.th.cfg.down = o->fix_bound_down;
+    a.th.cfg.max_amp = o->max_amp;
+    a.th.cfg.resolution = o->resolution;
+    a.th.cfg.thr_mV = o->detect.threshold_mV;
+    a.th.cfg.max_tries_fix = o->max_tries_bound_fix;
+    a.th.cfg.max_tries = o->max_tries;
     a.th.n_next = d_n;
     a.th.n_steps = lround(o->tstop_ms / o->dt_ms);
 
@@ -1115,7 +1116,7 @@ static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result
         return axm_fail(err, AXM_ERR_NOMEM, "cuda: out of memory");
     }
     for (int b = 0; b < B; b++) {
-        res->status[b] = phase[b] != PH_DONE ? (cancelled ? AXM_TH_CANCELLED : AXM_TH_NOT_CONVERGED) : st[b];
+        res->status[b] = phase[b] != AXM_THC_DONE ? (cancelled ? AXM_TH_CANCELLED : AXM_TH_NOT_CONVERGED) : st[b];
         res->upper[b] = up[b];
         res->lower[b] = lo[b];
     }

@@ -18,6 +18,7 @@
 
 #include "axm_cuda.h"
 #include "halo.cuh"
+#include "thresh_cond.h"
 
 namespace axmcu {
 
@@ -83,15 +84,11 @@ template <typename T> struct RecDev {
     T *mx;                      /* [B][5], running max over time and nodes (NaN sticks) */
 };
 
-/* Threshold search state per condition (core/thresh.c's phases, one fiber each). */
-enum { PH_FIX = 0, PH_BISECT = 1, PH_ZERO = 2, PH_DONE = 3 };
-constexpr int ZERO_CHECK_AFTER = 10; /* activations in a row with lb = 0 before the zero test */
-
+/* Threshold search state per condition (core/thresh_cond.h's axm_thc, one fiber each, as arrays). */
 struct ThDev {
     double *ub, *lb, *upper, *lower;
     int *status, *phase, *tries_fix, *tries, *streak, *zero_done;
-    double resolution, up, down, max_amp;
-    int max_tries_fix, max_tries;
+    axm_thc_cfg cfg;
     int *next_list, *n_next;
     long long n_steps;
 };
@@ -254,75 +251,26 @@ __device__ __forceinline__ double cross_time(long long k, double dt, double thr,
     return (!isfinite(tc) || tc > t) ? t : tc;
 }
 
-/* One condition's bound update after its test at amplitude (FIX: ub, BISECT: (lb+ub)/2, ZERO: 0),
- * exactly as core/thresh.c: bad = the final vm is not finite; mv = max of vm over time and nodes. */
-__device__ inline void th_update(const ThDev &t, int b, int act, int bad, double mv, double thr)
+/* One condition's update after its test (axm_thc_update, as the CPU search): bad = the final vm
+ * is not finite; mv = max of vm over time and nodes. */
+__device__ inline void th_update(const ThDev &t, int b, int act, int bad, double mv)
 {
-    double ub = t.ub[b], lb = t.lb[b];
-    int ph = t.phase[b], tf = t.tries_fix[b], tb = t.tries[b], streak = t.streak[b], zd = t.zero_done[b];
-    double amp = ph == PH_FIX ? ub : ph == PH_BISECT ? 0.5 * (ub + lb) : 0.0;
-    int st = -1;
-    if (bad || isnan(mv)) {
-        /* an explicit model can blow up when the bound fix overshoots: step back and retry */
-        if (ph == PH_FIX && tf < t.max_tries_fix && ub > lb * 1.0001) {
-            ub = lb > 0 ? lb + 0.25 * (ub - lb) : 0.5 * ub;
-            tf++;
-        } else {
-            st = AXM_TH_NAN;
-        }
-    } else if (ph == PH_FIX) {
-        if (act) {
-            ph = PH_BISECT;
-            streak = 0;
-        } else if (tf >= t.max_tries_fix) {
-            st = mv >= thr ? AXM_TH_BLOCK : AXM_TH_NO_ACTIVATION;
-        } else if (mv < thr) {
-            lb = ub;
-            ub *= t.up;
-            tf++;
-            if (ub > t.max_amp) st = AXM_TH_NO_ACTIVATION;
-        } else {
-            ub *= t.down;
-            if (lb >= ub) lb = 0;
-            tf++;
-        }
-    } else if (ph == PH_ZERO) {
-        if (act) {
-            st = AXM_TH_ACTIVE_AT_ZERO;
-        } else {
-            zd = 1;
-            ph = PH_BISECT;
-        }
-    } else {
-        if (act) {
-            ub = amp;
-            streak++;
-        } else {
-            lb = amp;
-            streak = 0;
-        }
-        tb++;
-        if ((ub - lb) / ub < t.resolution) {
-            st = AXM_TH_OK;
-            t.upper[b] = ub;
-            t.lower[b] = lb;
-        } else if (tb >= t.max_tries) {
-            st = AXM_TH_NOT_CONVERGED;
-        } else if (lb == 0 && !zd && streak >= ZERO_CHECK_AFTER) {
-            ph = PH_ZERO;
-        }
-    }
-    t.ub[b] = ub;
-    t.lb[b] = lb;
-    t.tries_fix[b] = tf;
-    t.tries[b] = tb;
-    t.streak[b] = streak;
-    t.zero_done[b] = zd;
+    axm_thc c = {t.ub[b], t.lb[b], t.phase[b], t.tries_fix[b], t.tries[b], t.streak[b], t.zero_done[b]};
+    int st = axm_thc_update(&c, &t.cfg, act, bad || isnan(mv), mv);
+    t.ub[b] = c.ub;
+    t.lb[b] = c.lb;
+    t.phase[b] = c.phase;
+    t.tries_fix[b] = c.tries_fix;
+    t.tries[b] = c.tries;
+    t.streak[b] = c.streak;
+    t.zero_done[b] = c.zero_done;
     if (st >= 0) {
         t.status[b] = st;
-        t.phase[b] = PH_DONE;
+        if (st == AXM_TH_OK) {
+            t.upper[b] = c.ub;
+            t.lower[b] = c.lb;
+        }
     } else {
-        t.phase[b] = ph;
         t.next_list[atomicAdd(t.n_next, 1)] = b;
     }
 }
@@ -384,9 +332,8 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     const T gnap = a.fib[3 * B + b], gk = a.fib[4 * B + b], gl = a.fib[5 * B + b];
     double amp_d = 1.0;
     if (TH) {
-        double ub = a.th.ub[b], lb = a.th.lb[b];
-        int ph = a.th.phase[b];
-        amp_d = ph == PH_FIX ? ub : ph == PH_BISECT ? 0.5 * (ub + lb) : 0.0;
+        axm_thc q = {a.th.ub[b], a.th.lb[b], a.th.phase[b], 0, 0, 0, 0};
+        amp_d = axm_thc_amp(&q);
     } else if (a.amp) {
         amp_d = (double)a.amp[b];
     }
@@ -623,7 +570,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
         for (int i = 0; i < NPL; i++)
             if (i * 32 + lane < W && !isfinite(v[i])) bad = 1;
         bad = __any_sync(FULL_MASK, bad);
-        if (lane == 0) th_update(a.th, b, active, bad, (double)mx[4], a.act.thr);
+        if (lane == 0) th_update(a.th, b, active, bad, (double)mx[4]);
     } else {
         /* plain run: store the state and the monitors' persistent state */
 #pragma unroll
