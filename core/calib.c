@@ -441,12 +441,7 @@ static int teacher_thresholds(const axm_scenario *sc, int n_threads, const volat
 static int train_counts(axm_setup *su, axm_monitor *ap, const volatile int *cancel, double *out, axm_err *err)
 {
     axm_monitor_reset(ap);
-    axm_run_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.dt_ms = su->sc->dt_ms;
-    ro.n_steps = su->n_steps;
-    ro.reinit = 1;
-    ro.cancel = cancel;
+    axm_run_opts ro = axm_setup_run_opts(su, cancel);
     int rc = axm_sim_run(su->sim, &ro, &ap, 1, err);
     if (rc) return rc;
     const int *n = axm_apcount_counts(ap);
@@ -744,12 +739,7 @@ static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, doubl
         axm_setup *su = c->rest_su;
         if ((rc = apply(c, x, su->model, err))) return rc;
         axm_monitor_reset(c->rest_rec);
-        axm_run_opts ro;
-        memset(&ro, 0, sizeof ro);
-        ro.dt_ms = su->sc->dt_ms;
-        ro.n_steps = su->n_steps;
-        ro.reinit = 1;
-        ro.cancel = c->cancel;
+        axm_run_opts ro = axm_setup_run_opts(su, c->cancel);
         if ((rc = axm_sim_run(su->sim, &ro, &c->rest_rec, 1, err))) return rc;
         int ns, nn;
         const double *d = axm_recorder_data(c->rest_rec, &ns, &nn);

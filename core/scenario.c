@@ -1167,6 +1167,17 @@ void axm_setup_destroy(axm_setup *su)
     free(su);
 }
 
+axm_run_opts axm_setup_run_opts(const axm_setup *su, const volatile int *cancel)
+{
+    axm_run_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.dt_ms = su->sc->dt_ms;
+    ro.n_steps = su->n_steps;
+    ro.reinit = 1;
+    ro.cancel = cancel;
+    return ro;
+}
+
 axm_thresh_opts axm_setup_thresh_opts(const axm_setup *su)
 {
     const axm_scenario *sc = su->sc;

@@ -208,6 +208,8 @@ axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm
 void axm_setup_destroy(axm_setup *su);
 /* Threshold-search options from the scenario (ub_init and D_um point into su). */
 axm_thresh_opts axm_setup_thresh_opts(const axm_setup *su);
+/* Options of one run of the whole scenario (tstop) from the initial state. */
+axm_run_opts axm_setup_run_opts(const axm_setup *su, const volatile int *cancel);
 /* Writes the setup's notes, each line prefixed with prog (e.g. "axonml"), to f. */
 void axm_setup_print_notes(const axm_setup *su, const char *prog, FILE *f);
 

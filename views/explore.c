@@ -126,12 +126,7 @@ static int run_once(axm_setup *su, const axm_ex_params *p, const double *amp, co
         }
     }
     if (amp) axm_sim_set_amp(sim, amp);
-    axm_run_opts o;
-    memset(&o, 0, sizeof o);
-    o.dt_ms = su->sc->dt_ms;
-    o.n_steps = su->n_steps;
-    o.reinit = 1;
-    o.cancel = cancel;
+    axm_run_opts o = axm_setup_run_opts(su, cancel);
     int rc = axm_sim_run(sim, &o, mons, r->n_trace ? 2 : 1, err);
     if (rc == AXM_OK) {
         long n;

@@ -252,12 +252,7 @@ int cmd_simulate(int argc, char **argv)
     }
     prog_ud pu = {NULL};
     if (!quiet) pu.bar = axm_progress_create("simulate", "steps", su->n_steps, stderr);
-    axm_run_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.dt_ms = sc->dt_ms;
-    ro.n_steps = su->n_steps;
-    ro.reinit = 1;
-    ro.cancel = axm_interrupt_install();
+    axm_run_opts ro = axm_setup_run_opts(su, axm_interrupt_install());
     ro.progress = on_progress;
     ro.progress_ud = &pu;
     axm_monitor *mons[2] = {ap, rec};

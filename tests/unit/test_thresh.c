@@ -51,11 +51,7 @@ static int active_at(axm_setup *su, int b, double a)
     axm_err_clear(&err);
     axm_monitor *m = axm_active_create(&su->sc->detect, 0, &err);
     assert_non_null(m);
-    axm_run_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.dt_ms = su->sc->dt_ms;
-    ro.n_steps = su->n_steps;
-    ro.reinit = 1;
+    axm_run_opts ro = axm_setup_run_opts(su, NULL);
     assert_int_equal(axm_sim_run(su->sim, &ro, &m, 1, &err), AXM_OK);
     int r = axm_active_result(m)[b];
     axm_monitor_destroy(m);

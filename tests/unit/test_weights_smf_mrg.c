@@ -209,10 +209,7 @@ static void count_aps(const char *model, double khz, int out[3])
     d.at_least = 1;
     axm_monitor *ap = axm_apcount_create(&d, &err);
     assert_non_null(ap);
-    axm_run_opts ro = {0};
-    ro.dt_ms = sc->dt_ms;
-    ro.n_steps = su->n_steps;
-    ro.reinit = 1;
+    axm_run_opts ro = axm_setup_run_opts(su, NULL);
     assert_int_equal(axm_sim_run(su->sim, &ro, &ap, 1, &err), AXM_OK);
     for (int b = 0; b < 3; b++) out[b] = axm_apcount_counts(ap)[b];
     axm_monitor_destroy(ap);
