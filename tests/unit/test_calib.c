@@ -117,6 +117,23 @@ static void write_file(const char *name, const char *text, char *path, size_t n)
     fclose(f);
 }
 
+static axm_model *smf_model(void)
+{
+    axm_err err;
+    axm_model *m = axm_model_create("smf", &err);
+    assert_non_null(m);
+    return m;
+}
+
+/* Saves m as the weights file tmpdir/name; path gets its name. */
+static void save_model(const axm_model *m, const char *name, char *path, size_t n)
+{
+    axm_err err;
+    axm_err_clear(&err);
+    snprintf(path, n, "%s/%s", tmpdir, name);
+    assert_int_equal(axm_model_save_weights(m, path, NULL, &err), AXM_OK);
+}
+
 static void test_cfg_errors(void **st)
 {
     (void)st;
@@ -161,11 +178,9 @@ static void test_recovers_teacher(void **st)
     (void)st;
     axm_err err;
     axm_err_clear(&err);
-    axm_model *m = axm_model_create("smf", &err);
-    assert_non_null(m);
+    axm_model *m = smf_model();
     char wt[512], ws[512], grid[512], cvg[512], text[2048];
-    snprintf(wt, sizeof wt, "%s/teacher.json", tmpdir);
-    assert_int_equal(axm_model_save_weights(m, wt, NULL, &err), AXM_OK);
+    save_model(m, "teacher.json", wt, sizeof wt);
     double cm0 = axm_model_get(m, "cm"), a1 = axm_model_get(m, "axond1"), a2 = axm_model_get(m, "axond2"),
            a3 = axm_model_get(m, "axond3");
     double y[3] = {a1 * 36 + a2 * 6 + a3, (a1 * 100 + a2 * 10 + a3) * 0.94, a1 * 196 + a2 * 14 + a3}, k[3];
@@ -174,8 +189,7 @@ static void test_recovers_teacher(void **st)
     assert_int_equal(axm_model_set(m, "axond1", k[0], &err), AXM_OK);
     assert_int_equal(axm_model_set(m, "axond2", k[1], &err), AXM_OK);
     assert_int_equal(axm_model_set(m, "axond3", k[2], &err), AXM_OK);
-    snprintf(ws, sizeof ws, "%s/start.json", tmpdir);
-    assert_int_equal(axm_model_save_weights(m, ws, NULL, &err), AXM_OK);
+    save_model(m, "start.json", ws, sizeof ws);
     axm_model_destroy(m);
     snprintf(text, sizeof text,
              "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
@@ -264,12 +278,10 @@ static void test_train_term(void **st)
     (void)st;
     axm_err err;
     axm_err_clear(&err);
-    axm_model *m = axm_model_create("smf", &err);
-    assert_non_null(m);
+    axm_model *m = smf_model();
     assert_int_equal(axm_model_set(m, "gl", 0.1, &err), AXM_OK); /* rests (the untrained S-MF does not) */
     char wt[512], grid[512], tr[512], text[2048];
-    snprintf(wt, sizeof wt, "%s/train-teacher.json", tmpdir);
-    assert_int_equal(axm_model_save_weights(m, wt, NULL, &err), AXM_OK);
+    save_model(m, "train-teacher.json", wt, sizeof wt);
     axm_model_destroy(m);
     static const char *const fmt =
         "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
