@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#define AXM_TEST_TMP_NAME "calib"
+#include "tmpdir.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +108,6 @@ static void test_knots(void **st)
     axm_calib_quad_through_knots(lin, k);
     assert_true(fabs(k[0]) < 1e-15 && fabs(k[1] - 0.25) < 1e-14 && fabs(k[2] + 0.5) < 1e-14);
 }
-
-static char tmpdir[256];
 
 static void write_file(const char *name, const char *text, char *path, size_t n)
 {
@@ -323,21 +324,6 @@ static void test_train_term(void **st)
     axm_calib_destroy(c);
 }
 
-static int setup(void **st)
-{
-    (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "%s/axm_calib.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,5 +334,5 @@ int main(void)
         cmocka_unit_test(test_recovers_teacher),
         cmocka_unit_test(test_train_term),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

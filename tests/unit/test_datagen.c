@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#define AXM_TEST_TMP_NAME "datagen"
+#include "tmpdir.h"
 #include <hdf5.h>
 #include <math.h>
 
@@ -40,23 +43,6 @@ static void ref_path(char *buf, size_t n, const char *name)
 
 /* The model the tests generate with: MRG when it is built in, else the S-MF. */
 static const char *test_kind(void) { return axm_model_kind_find("mrg") ? "mrg" : "smf"; }
-
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/axm_test_datagen_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Reads a whole dataset as doubles (or ints); returns the element count, dims filled. */
 static double *read_f64(hid_t f, const char *name, int *rank, hsize_t *dims, size_t *n)

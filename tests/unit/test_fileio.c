@@ -8,33 +8,19 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#define AXM_TEST_TMP_NAME "fileio"
+#include "tmpdir.h"
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
 
-static char dir[64];
-
-static int setup(void **st)
-{
-    (void)st;
-    snprintf(dir, sizeof dir, "/tmp/axm_test_fileio_XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 /* Entries of the test folder; each test starts from an empty one. */
 static int count_entries(int *tmps)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(tmpdir);
     assert_non_null(d);
     int n = 0;
     if (tmps) *tmps = 0;
@@ -49,12 +35,12 @@ static int count_entries(int *tmps)
 
 static void empty_dir(void)
 {
-    DIR *d = opendir(dir);
+    DIR *d = opendir(tmpdir);
     assert_non_null(d);
     for (struct dirent *e = readdir(d); e; e = readdir(d)) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
         char p[600];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
         if (remove(p) != 0) fail_msg("cannot clean %s", p);
     }
     closedir(d);
@@ -81,7 +67,7 @@ static void test_commit_writes(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/out.csv", dir);
+    snprintf(p, sizeof p, "%s/out.csv", tmpdir);
     axm_err e;
     axm_atomic_file *a = axm_atomic_open(p, "output", &e);
     assert_non_null(a);
@@ -105,7 +91,7 @@ static void test_abort_leaves_nothing(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/x.json", dir);
+    snprintf(p, sizeof p, "%s/x.json", tmpdir);
     axm_err e;
     axm_atomic_file *a = axm_atomic_open(p, "output", &e);
     assert_non_null(a);
@@ -120,7 +106,7 @@ static void test_missing_folder(void **st)
     (void)st;
     empty_dir();
     char p[160];
-    snprintf(p, sizeof p, "%s/nope/deeper/w.json", dir);
+    snprintf(p, sizeof p, "%s/nope/deeper/w.json", tmpdir);
     axm_err e;
     axm_err_clear(&e);
     assert_null(axm_atomic_open(p, "weights file", &e));
@@ -141,7 +127,7 @@ static void test_replaces_only_on_commit(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/cfg.json", dir);
+    snprintf(p, sizeof p, "%s/cfg.json", tmpdir);
     put(p, "old\n");
     axm_err e;
     axm_atomic_file *a = axm_atomic_open(p, "training config", &e);
@@ -178,7 +164,7 @@ static void test_failed_commit_cleans_up(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/taken", dir);
+    snprintf(p, sizeof p, "%s/taken", tmpdir);
     assert_int_equal(mkdir(p, 0777), 0);
     axm_err e;
     axm_atomic_file *a = axm_atomic_open(p, "checkpoint", &e);
@@ -202,7 +188,7 @@ static void test_text_helper(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/t.json", dir);
+    snprintf(p, sizeof p, "%s/t.json", tmpdir);
     axm_err e;
     /* a JSON dump without a final newline gets one; a text that has it is not doubled */
     assert_int_equal(axm_write_text_file_atomic(p, "{\"a\": 1}", "weights file", &e), AXM_OK);
@@ -228,7 +214,7 @@ static void test_permissions(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/perm.csv", dir);
+    snprintf(p, sizeof p, "%s/perm.csv", tmpdir);
     mode_t old = umask(022);
     axm_err e;
     int rc = axm_write_text_file_atomic(p, "x\n", "output", &e);
@@ -245,7 +231,7 @@ static void test_two_writers(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/both.txt", dir);
+    snprintf(p, sizeof p, "%s/both.txt", tmpdir);
     axm_err e;
     axm_atomic_file *a = axm_atomic_open(p, "output", &e), *b = axm_atomic_open(p, "output", &e);
     assert_non_null(a);
@@ -269,7 +255,7 @@ static void test_reserve(void **st)
     (void)st;
     empty_dir();
     char p[128];
-    snprintf(p, sizeof p, "%s/rec.h5", dir);
+    snprintf(p, sizeof p, "%s/rec.h5", tmpdir);
     axm_err e;
     axm_atomic_file *a = axm_atomic_reserve(p, "output", &e);
     assert_non_null(a);
@@ -305,5 +291,5 @@ int main(void)
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_reserve),
     };
-    return cmocka_run_group_tests_name("fileio", tests, setup, teardown);
+    return cmocka_run_group_tests_name("fileio", tests, setup_tmp, teardown_tmp);
 }

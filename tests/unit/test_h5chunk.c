@@ -13,27 +13,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#define AXM_TEST_TMP_NAME "h5chunk"
+#include "tmpdir.h"
 #include <hdf5.h>
 #include <zlib.h>
 
 #include "h5chunk.h"
-
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/axm_test_h5chunk_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 /* Smooth float traces with noise in the low bits: what gendata compresses. */
 static void fill_trace(float *x, size_t n, unsigned seed)

@@ -10,24 +10,10 @@
 
 #include <cmocka.h>
 
+#define AXM_TEST_TMP_NAME "model"
+#include "tmpdir.h"
+
 #include "model.h"
-
-static char tmpdir[256];
-
-static int setup(void **st)
-{
-    (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/axm_test_model.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -154,5 +140,5 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_shipped_defaults),
     };
-    return cmocka_run_group_tests_name("model", tests, setup, teardown);
+    return cmocka_run_group_tests_name("model", tests, setup_tmp, teardown_tmp);
 }

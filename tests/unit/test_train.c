@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#define AXM_TEST_TMP_NAME "train"
+#include "tmpdir.h"
 #include <dirent.h>
 #include <math.h>
 #include <unistd.h>
@@ -162,23 +165,6 @@ static void on_ev(void *ud, const axm_train_event *ev)
         r->n_vals = ev->n_params;
         r->n_ckpt++;
     }
-}
-
-static char tmpdir[64];
-
-static int setup(void **st)
-{
-    (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/axm_test_train_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 static void test_loss_decreases(void **st)
@@ -476,5 +462,5 @@ int main(void)
         cmocka_unit_test(test_nan_parameter_stops),
         cmocka_unit_test(test_nan_loss_skipped),
     };
-    return cmocka_run_group_tests_name("train", tests, setup, teardown);
+    return cmocka_run_group_tests_name("train", tests, setup_tmp, teardown_tmp);
 }

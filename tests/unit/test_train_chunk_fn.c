@@ -11,6 +11,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#define AXM_TEST_TMP_NAME "chunkfn"
+#include "tmpdir.h"
 #include <math.h>
 #include <unistd.h>
 
@@ -20,23 +23,6 @@ static void shared_path(char *out, size_t n, const char *rel)
 {
     const char *sh = getenv("AXM_SHARED");
     snprintf(out, n, "%s/%s", sh && *sh ? sh : "../shared", rel);
-}
-
-static char tmpdir[64];
-
-static int setup(void **st)
-{
-    (void)st;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/axm_test_chunkfn_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **st)
-{
-    (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 typedef struct spy {
@@ -132,5 +118,5 @@ int main(void)
         cmocka_unit_test(test_same_step),
         cmocka_unit_test(test_failure_stops),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
