@@ -640,12 +640,13 @@ static void test_wide_preset_waveforms(void **state)
 /* ------------------------------------------------------------------------------ resume */
 
 static int cancel_flag;
+static long cancel_at;
 
-static void cancel_after_first(void *ud, long done, long total)
+/* progress callback: cancels once more than cancel_at fibers are done */
+static void cancel_past(void *ud, long done, long total)
 {
-    (void)total;
-    long B = *(const long *)ud;
-    if (done > B) cancel_flag = 1; /* during the second run */
+    (void)ud, (void)total;
+    if (done > cancel_at) cancel_flag = 1;
 }
 
 static void test_resume_and_cancel_give_the_same_bytes(void **state)
@@ -694,8 +695,8 @@ static void test_resume_and_cancel_give_the_same_bytes(void **state)
     o.n_threads = 2;
     cancel_flag = 0;
     o.cancel = &cancel_flag;
-    o.progress = cancel_after_first;
-    o.progress_ud = &B;
+    cancel_at = B; /* during the second run */
+    o.progress = cancel_past;
     assert_int_equal(axm_gendata_run(&c, &o, &e), AXM_ERR_CANCELLED);
     assert_true(strstr(e.msg, "1 of 3") != NULL);
     assert_int_equal(o.batches_done, 1);
@@ -727,14 +728,6 @@ static int gen_k(const axm_gendata_cfg *c, const char *path, int force, int resu
     o.n_threads = 2;
     o.runs_per_call = k;
     return axm_gendata_run(c, &o, err);
-}
-
-static long cancel_at;
-
-static void cancel_past(void *ud, long done, long total)
-{
-    (void)ud, (void)total;
-    if (done > cancel_at) cancel_flag = 1;
 }
 
 /* Several runs per simulation call (one simulation of all their fibers) write the bytes of one run
