@@ -174,6 +174,9 @@ void axm_calib_cfg_default(axm_calib_cfg *c)
     c->lm = axm_lm_opts_default();
     c->coord_step = 0.06;
     c->coord_sweeps = 6;
+    c->stable_dt_ms = 0.005;
+    c->stable_margin = 0.8;
+    c->w_stable = 1;
 }
 
 static int get_str(const cJSON *it, const char *path, const char *key, char *out, size_t n, axm_err *err)
@@ -288,10 +291,38 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
             if (!rc) *(!strcmp(k, "iters") ? &c->lm.iters : &c->coord_sweeps) = (int)v;
         } else if (!strcmp(k, "step")) {
             rc = get_num(it, path, k, 1e-9, &c->coord_step, err);
+        } else if (!strcmp(k, "stable_D_um")) {
+            int n = cJSON_GetArraySize(it);
+            if (!cJSON_IsArray(it) || n < 1 || n > AXM_CALIB_MAX_GRIDS) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stable_D_um: expected 1 to %d diameters (um)", path,
+                              AXM_CALIB_MAX_GRIDS);
+                break;
+            }
+            c->n_stable = 0;
+            const cJSON *d;
+            cJSON_ArrayForEach(d, it)
+            {
+                if ((rc = get_num(d, path, "stable_D_um[]", 1e-9, &c->stable_D_um[c->n_stable], err))) break;
+                c->n_stable++;
+            }
+        } else if (!strcmp(k, "stable_dt_ms")) {
+            rc = get_num(it, path, k, 1e-9, &c->stable_dt_ms, err);
+        } else if (!strcmp(k, "stable_margin")) {
+            rc = get_num(it, path, k, 1e-9, &c->stable_margin, err);
+        } else if (!strcmp(k, "w_stable")) {
+            rc = get_num(it, path, k, 0, &c->w_stable, err);
+        } else if (!strcmp(k, "taps")) {
+            double v = 0;
+            rc = get_num(it, path, k, 0, &v, err);
+            if (!rc && (v != floor(v) || v < 3 || v > AXM_MAX_TAPS || (int)v % 2 == 0))
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: taps: expected an odd whole number from 3 to %d", path,
+                              AXM_MAX_TAPS);
+            if (!rc) c->taps = (int)v;
         } else {
             rc = axm_fail(err, AXM_ERR_INPUT,
                           "%s: unknown key \"%s\" (expected grids, cv_grid, rest, train, params, w_cv, w_rest, "
-                          "rest_tol_mV, w_train, v_rest_mV, method, h, iters, step, sweeps)",
+                          "rest_tol_mV, w_train, v_rest_mV, method, h, iters, step, sweeps, taps, stable_D_um, "
+                          "stable_dt_ms, stable_margin, w_stable)",
                           path, k);
         }
         if (rc) break;
@@ -322,10 +353,12 @@ void axm_calib_quad_through_knots(const double y[3], double coef[3])
     coef[2] = y[0] - a * x0 * x0 - b * x0;
 }
 
-/* A searched parameter: a params key (index), a knot of a polynomial, or a stencil tap. */
-enum { P_PLAIN, P_KNOT, P_STENCIL };
+/* A searched parameter: a params key (index), a knot of a polynomial, a stencil tap, or a
+ * sum-preserving pair of taps. */
+enum { P_PLAIN, P_KNOT, P_STENCIL, P_SHAPE };
 typedef struct cparam {
-    int kind, index;          /* P_PLAIN: param index; P_KNOT: poly*3 + knot; P_STENCIL: ch*2 + (0 out, 1 mid) */
+    int kind, index;          /* P_PLAIN: param index; P_KNOT: poly*3 + knot; P_STENCIL: ch*2 + (0 out, 1 mid);
+                               * P_SHAPE: ch*AXM_MAX_TAPS + K */
     double v0, scale;
 } cparam;
 
@@ -358,6 +391,10 @@ struct axm_calib {
     axm_monitor *train_ap;
     int n_train;              /* conditions x detect nodes */
     double *train_truth;
+    /* the stability term: a sim of the stability diameters (its model is ours) */
+    axm_model *stab_model;
+    axm_sim *stab_sim;
+    int n_stab;               /* 1 with stable_D_um, else 0 */
     /* the last point evaluated and its raw errors (the search asks for the stats of the point it
      * just accepted) */
     int have_last;
@@ -374,7 +411,8 @@ static void polyval(const axm_model *m, int poly, double out[3])
 
 void axm_calib_values(const axm_calib *c, const double *x, double *v)
 {
-    for (int k = 0; k < c->cfg.n_params; k++) v[k] = c->p[k].v0 * exp(x[k] * c->p[k].scale);
+    for (int k = 0; k < c->cfg.n_params; k++)
+        v[k] = c->p[k].kind == P_SHAPE ? c->p[k].v0 + x[k] * c->p[k].scale : c->p[k].v0 * exp(x[k] * c->p[k].scale);
 }
 
 /* Writes the parameters at x into m (a copy of the base model). */
@@ -384,6 +422,7 @@ static int apply(const axm_calib *c, const double *x, axm_model *m, axm_err *err
     axm_calib_values(c, x, v);
     memcpy(m->p, c->base->p, (size_t)c->base->kind->n_params * sizeof(double));
     memcpy(m->stencil, c->base->stencil, sizeof m->stencil);
+    m->taps = c->base->taps;
     memcpy(knots, c->knot0, sizeof knots);
     for (int k = 0; k < c->cfg.n_params; k++) {
         const cparam *p = &c->p[k];
@@ -391,6 +430,10 @@ static int apply(const axm_calib *c, const double *x, axm_model *m, axm_err *err
             m->p[p->index] = v[k];
         } else if (p->kind == P_KNOT) {
             knots[p->index / 3][p->index % 3] = v[k];
+        } else if (p->kind == P_SHAPE) {
+            int ch = p->index / AXM_MAX_TAPS, K = p->index % AXM_MAX_TAPS, mid = m->taps / 2;
+            m->stencil[ch][mid] -= 2 * (v[k] - p->v0);
+            m->stencil[ch][mid - K] = m->stencil[ch][mid + K] = v[k];
         } else {
             int ch = p->index / 2, t = m->taps;
             if (p->index % 2) {
@@ -512,6 +555,20 @@ static int resolve_params(axm_calib *c, axm_err *err)
             p->kind = P_KNOT;
             p->index = poly * 3 + knot;
             p->v0 = c->knot0[poly][knot];
+        } else if (!strncmp(nm, "stencil.", 8) && strlen(nm) > 12 && nm[11] == 'd') {
+            int ch = !strncmp(nm + 8, "vm.", 3) ? 0 : !strncmp(nm + 8, "ve.", 3) ? 1 : -1, t = c->base->taps;
+            char *end = NULL;
+            long K = strtol(nm + 12, &end, 10);
+            if (ch < 0 || *end || K < 1 || K > t / 2 || !c->base->kind->has_stencil)
+                return axm_fail(err, AXM_ERR_INPUT,
+                                "calibration: parameter %s: expected stencil.vm.dK or stencil.ve.dK with K from 1 to %d "
+                                "(a model with a %d-tap stencil; \"taps\" widens it)",
+                                nm, t / 2, t);
+            p->kind = P_SHAPE;
+            p->index = ch * AXM_MAX_TAPS + (int)K;
+            /* the symmetrized value: apply() writes both taps */
+            p->v0 = 0.5 * (c->base->stencil[ch][t / 2 - K] + c->base->stencil[ch][t / 2 + K]);
+            continue;
         } else if (!strncmp(nm, "stencil.", 8)) {
             int ch = !strncmp(nm + 8, "vm.", 3) ? 0 : !strncmp(nm + 8, "ve.", 3) ? 1 : -1;
             int mid = ch >= 0 && !strcmp(nm + 11, "mid"), out = ch >= 0 && !strcmp(nm + 11, "out");
@@ -563,6 +620,23 @@ axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, 
     c->base = axm_model_create(kind, err);
     if (!c->base) goto fail;
     if ((rc = axm_model_load_weights(c->base, weights_path, err))) goto fail;
+    if (cfg->taps && cfg->taps < c->base->taps) {
+        rc = axm_fail(err, AXM_ERR_INPUT, "calibration: taps: %d is fewer than the %d of %s (it only widens)", cfg->taps,
+                      c->base->taps, weights_path);
+        goto fail;
+    }
+    if (cfg->taps > c->base->taps) {
+        if (!c->base->kind->has_stencil) {
+            rc = axm_fail(err, AXM_ERR_INPUT, "calibration: taps: the %s model has no stencil to widen", kind);
+            goto fail;
+        }
+        int sh = (cfg->taps - c->base->taps) / 2;
+        for (int ch = 0; ch < 2; ch++) {
+            memmove(c->base->stencil[ch] + sh, c->base->stencil[ch], (size_t)c->base->taps * sizeof(double));
+            for (int j = 0; j < sh; j++) c->base->stencil[ch][j] = c->base->stencil[ch][cfg->taps - 1 - j] = 0;
+        }
+        c->base->taps = cfg->taps;
+    }
     for (int poly = 0; poly < N_POLY; poly++) {
         if (axm_model_param_index(c->base, POLY[poly][1]) < 0) continue;
         polyval(c->base, poly, c->knot0[poly]);
@@ -636,6 +710,12 @@ axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, 
         if (!(c->train_su = axm_setup_create(c->train_sc, &so, err))) goto fail;
         if (!(c->train_ap = axm_apcount_create(&c->train_sc->detect, err))) goto fail;
     }
+    if (cfg->n_stable) {
+        if (!(c->stab_model = axm_model_clone(c->base, err))) goto fail;
+        if (!(c->stab_sim = axm_sim_create(c->stab_model, cfg->n_stable, 51, cfg->stable_D_um, AXM_FP64, 1, err)))
+            goto fail;
+        c->n_stab = 1;
+    }
     return c;
 fail:
     axm_calib_destroy(c);
@@ -667,6 +747,8 @@ void axm_calib_destroy(axm_calib *c)
     axm_setup_destroy(c->train_su);
     axm_scenario_destroy(c->train_sc);
     free(c->train_truth);
+    axm_sim_destroy(c->stab_sim);
+    axm_model_destroy(c->stab_model);
     axm_model_destroy(c->base);
     free(c->last_raw);
     free(c);
@@ -680,13 +762,13 @@ void axm_calib_set_cancel(axm_calib *c, const volatile int *cancel)
 
 int axm_calib_n_residuals(const axm_calib *c)
 {
-    return c->n_thr + c->n_cv + c->n_rest + c->n_train;
+    return c->n_thr + c->n_cv + c->n_rest + c->n_train + c->n_stab;
 }
 
 static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, double *ea, axm_err *err);
 
-/* Raw errors at x: ln ratios of thresholds and CVs, rest deviations in mV, AP count differences
- * (et, ec, er, ea contiguous). */
+/* Raw errors at x: ln ratios of thresholds and CVs, rest deviations in mV, AP count differences,
+ * ln(stable_dt / limit) (et, ec, er, ea, es contiguous). */
 static int raw(axm_calib *c, const double *x, double *et, axm_err *err)
 {
     int m = axm_calib_n_residuals(c), n = c->cfg.n_params;
@@ -707,6 +789,12 @@ static int raw(axm_calib *c, const double *x, double *et, axm_err *err)
 static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, double *er, double *ea, axm_err *err)
 {
     int rc, o = 0;
+    if (c->n_stab) {
+        /* first: the grids' runs refuse a step past the limit itself */
+        double lim;
+        if ((rc = apply(c, x, c->stab_model, err)) || (rc = axm_sim_max_dt(c->stab_sim, NULL, &lim, err))) return rc;
+        ea[c->n_train] = log(c->cfg.stable_dt_ms / lim);
+    }
     for (int i = 0; i < c->n_grids; i++) {
         grid *g = &c->g[i];
         if ((rc = apply(c, x, g->su->model, err))) return rc;
@@ -776,6 +864,10 @@ int axm_calib_residuals(axm_calib *c, const double *x, double *r, axm_err *err)
         er[i] = (e > 0 ? e : 0) * c->cfg.w_rest;
     }
     for (int i = 0; i < c->n_train; i++) ea[i] *= sqrt(c->cfg.w_train / c->n_train) / c->train_truth[i];
+    if (c->n_stab) {
+        double e = ea[c->n_train] - log(c->cfg.stable_margin);
+        ea[c->n_train] = (e > 0 ? e : 0) * sqrt(c->cfg.w_stable);
+    }
     return AXM_OK;
 }
 
@@ -791,6 +883,13 @@ int axm_calib_stats_at(axm_calib *c, const double *x, axm_calib_stats *s, axm_er
         s->n_cv = c->n_cv;
         s->n_rest = c->n_rest;
         s->n_train = c->n_train;
+        s->n_stable = c->n_stab;
+        double stab_excess = 0;
+        if (c->n_stab) {
+            double e = r[c->n_thr + c->n_cv + c->n_rest + c->n_train];
+            s->stable_ratio = exp(e);
+            if (e > log(c->cfg.stable_margin)) stab_excess = e - log(c->cfg.stable_margin);
+        }
         double train_rel = 0;
         for (int i = 0; i < c->n_train; i++) {
             double d = fabs(r[c->n_thr + c->n_cv + c->n_rest + i]);
@@ -810,7 +909,7 @@ int axm_calib_stats_at(axm_calib *c, const double *x, axm_calib_stats *s, axm_er
             if (r[c->n_thr + c->n_cv + i] > s->rest_max_mV) s->rest_max_mV = r[c->n_thr + c->n_cv + i];
         double excess = s->rest_max_mV - c->cfg.rest_tol_mV;
         s->objective = s->thr_mean_pct + c->cfg.w_cv * s->cv_mean_pct + (c->n_rest && excess > 0 ? c->cfg.w_rest * excess : 0) +
-                       c->cfg.w_train * train_rel;
+                       c->cfg.w_train * train_rel + c->cfg.w_stable * stab_excess;
         s->thr_mean_pct *= 100;
         s->thr_max_pct *= 100;
         s->cv_mean_pct *= 100;

@@ -8,9 +8,16 @@
  *                      (the coefficients are the quadratic through the three knots, so each knot
  *                      moves one end or the middle of the diameter range)
  *   stencil.vm.out, stencil.vm.mid, stencil.ve.out, stencil.ve.mid
- *                      outer and centre taps of the symmetric 3-tap stencils.
+ *                      outer and centre taps of the symmetric 3-tap stencils;
+ *   stencil.vm.dK, stencil.ve.dK (K = 1 .. taps/2)
+ *                      the pair of taps K nodes from the centre, with the centre tap moving by
+ *                      -2 times their change: the stencil's sum (its leak, or the drive a uniform
+ *                      potential gives) stays as it was while its shape changes. "taps" widens
+ *                      the starting stencils with zero taps (a 3-tap model fitted with
+ *                      stencil.vm.d2 becomes a 5-tap one).
  * The search runs on x_k = ln(p_k / p0_k) / scale_k (signs are kept; a scale below 1 makes a
- * parameter move less per unit of x).
+ * parameter move less per unit of x), except for the dK taps, which may start at zero: there
+ * p_k = p0_k + x_k * scale_k.
  *
  * Residuals: ln(thr_surrogate / thr_teacher) of every grid condition, weighted 1/sqrt(N_thr);
  * ln(cv_surrogate / cv_teacher) at every CV diameter, weighted sqrt(w_cv / N_cv); per rest
@@ -18,7 +25,10 @@
  * of the "train" scenario (pulse trains at its amplitude) the difference of the action potential
  * counts (APCount at the scenario's detect threshold), relative to the teacher's count and
  * weighted sqrt(w_train / N_train): single-pulse thresholds alone let a fit bend the kinetics
- * that make a fiber follow a train. A failed threshold or CV counts as ln 2. Minimising their
+ * that make a fiber follow a train. With "stable_D_um", one more residual sqrt(w_stable) *
+ * max(0, ln(stable_dt_ms / (stable_margin * limit))), limit the explicit step's linear
+ * stability limit (axm_sim_max_dt) at those diameters: a fit may otherwise trade the time step's
+ * headroom (capacitance, coupling) for accuracy until spikes blow the fiber up. A failed threshold or CV counts as ln 2. Minimising their
  * squares is a least-squares problem (axm_lm); the reported objective is the mean absolute log
  * error (thr + w_cv * cv) plus w_rest times the rest excess plus w_train times the mean relative
  * count error. */
@@ -82,12 +92,18 @@ typedef struct axm_calib_cfg {
     axm_lm_opts lm;
     double coord_step;                      /* coordinate search: first relative step, 0.06 */
     int coord_sweeps;                       /* 6 */
+    int taps;                               /* widen the stencils to this many taps; 0 keeps them */
+    int n_stable;                           /* stability term: diameters (0: none) */
+    double stable_D_um[AXM_CALIB_MAX_GRIDS];
+    double stable_dt_ms;                    /* 0.005 */
+    double stable_margin;                   /* dt <= margin * explicit limit; 0.8 */
+    double w_stable;                        /* 1 */
     int n_threads;
 } axm_calib_cfg;
 
 /* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "train", "params":
  * ["cm", "stencil.vm.mid:0.01", ...], "w_cv", "w_rest", "rest_tol_mV", "w_train", "method", "h", "iters",
- * "step", "sweeps"}; relative paths are taken as given (the repository root). Unknown keys and
+ * "step", "sweeps", "taps", "stable_D_um", "stable_dt_ms", "stable_margin", "w_stable"}; relative paths are taken as given (the repository root). Unknown keys and
  * bad values are errors naming the file and key. */
 void axm_calib_cfg_default(axm_calib_cfg *c);
 int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err);
@@ -103,7 +119,8 @@ typedef struct axm_calib_stats {
     double cv_mean_pct, cv_max_pct;
     double rest_max_mV;        /* largest |vm - v_rest| of the rest run (0 without one) */
     int train_max_diff;        /* largest |AP count difference| of the train run (0 without one) */
-    int n_thr, n_cv, n_rest, n_train;
+    double stable_ratio;       /* stable_dt_ms / limit at the stability diameters (0 without them) */
+    int n_thr, n_cv, n_rest, n_train, n_stable;
 } axm_calib_stats;
 
 /* Loads the grids, runs the teacher (thresholds, CVs) once, and prepares the surrogate from

@@ -1010,6 +1010,22 @@ axm_setup *axm_setup_create(const axm_scenario *sc, const axm_setup_opts *o, axm
     if (axm_model_untrained_warning(su->model)) note(su, "%s\n", axm_model_untrained_warning(su->model));
     su->sim = axm_sim_create(su->model, B, W, su->diameter_um, sc->prec, o->n_threads, err);
     if (!su->sim) goto fail;
+    {
+        /* a step within the linear limit can still blow up in a spike (README, "Explicit time-step
+         * limit"); past the limit itself the run refuses */
+        double lim;
+        int fb;
+        if (axm_sim_max_dt(su->sim, &fb, &lim, err)) goto fail;
+        if (sc->dt_ms > AXM_EXPLICIT_HEADROOM * lim && sc->dt_ms <= lim) {
+            char line[256];
+            snprintf(line, sizeof line,
+                     "note: sim.dt_ms %g ms is %.2f of the explicit step's stability limit at D = %g um; from about "
+                     "%.2f of it a spike can blow the step up: use dt <= %.3g ms",
+                     sc->dt_ms, sc->dt_ms / lim, su->diameter_um[fb], AXM_EXPLICIT_HEADROOM,
+                     AXM_EXPLICIT_HEADROOM * lim);
+            note(su, "%s\n", line);
+        }
+    }
 
     int C = o->no_stimulus ? 0 : sc->n_elec;
     long L = su->n_steps + 1;

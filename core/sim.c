@@ -394,6 +394,19 @@ static void *sim_thread_main(void *arg)
     return NULL;
 }
 
+int axm_sim_max_dt(axm_sim *s, int *fiber, double *max_dt_ms, axm_err *err)
+{
+    int fb = 0;
+    *max_dt_ms = INFINITY;
+    if (s->kind->max_dt_ms && s->B > 0) {
+        int rc = ensure_ws(s, err);
+        if (rc != AXM_OK) return rc;
+        *max_dt_ms = s->kind->max_dt_ms(s->ws, &fb);
+    }
+    if (fiber) *fiber = fb;
+    return AXM_OK;
+}
+
 int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int n_mons,
                 axm_err *err)
 {

@@ -73,6 +73,15 @@ void axm_sim_set_amp(axm_sim *s, const double *amp);
 int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int n_mons,
                 axm_err *err);
 
+/* The explicit step's linear stability limit (ms) over the sim's fibers, for the model as it is
+ * now (the workspace is rebuilt when the model changed); *fiber (may be NULL) gets the fiber that
+ * sets it. +inf for implicit kinds. Meeting the limit is not enough: a spike adds conductance,
+ * and the S-MF was seen to blow up from 0.74-0.86 times it (0.7 with the untrained weights;
+ * README, "Explicit time-step limit"), so setups note steps past AXM_EXPLICIT_HEADROOM of it. */
+#define AXM_EXPLICIT_HEADROOM 0.75
+
+int axm_sim_max_dt(axm_sim *s, int *fiber, double *max_dt_ms, axm_err *err);
+
 int axm_sim_batch(const axm_sim *s);
 int axm_sim_nodes(const axm_sim *s);
 int axm_sim_n_states(const axm_sim *s);

@@ -20,11 +20,13 @@ static void usage(FILE *f)
             "  weights/eval/calibrate-smf-mrg.json) so that the surrogate of IN.json matches the teacher\n"
             "  (each grid scenario's own model, e.g. mrg): thresholds on the \"grids\" scenarios, conduction\n"
             "  velocities at the \"cv_grid\" diameters, an unstimulated \"rest\" run and the action\n"
-            "  potential counts of a pulse-train scenario (\"train\", weight \"w_train\"). Search: \"lm\"\n"
+            "  potential counts of a pulse-train scenario (\"train\", weight \"w_train\"), and the explicit\n"
+            "  step's headroom at \"stable_D_um\" (dt <= stable_margin x limit). Search: \"lm\"\n"
             "  (Levenberg-Marquardt on the log ratios, finite-difference Jacobian) or \"coord\"\n"
             "  (coordinate search on the mean absolute log error). Parameters: S-MF params keys,\n"
-            "  axonD@X / nodeD@X / veGain@X (polynomial value at X = 6, 10, 14 um), stencil.vm.out|mid,\n"
-            "  stencil.ve.out|mid; NAME:SCALE scales a parameter's steps.\n"
+            "  axonD@X / nodeD@X / veGain@X / cmGain@X (polynomial value at X = 6, 10, 14 um),\n"
+            "  stencil.vm.out|mid, stencil.ve.out|mid (3 taps), stencil.vm.dK, stencil.ve.dK (the taps K\n"
+            "  nodes out, sum kept; \"taps\": N widens the stencils); NAME:SCALE scales a parameter's steps.\n"
             "  OUT.json: the weights with the fitted values; its provenance.calibration list gets one record\n"
             "  (config, fitted names, start and end values, objective, evaluations).\n"
             "  --weights IN  starting weights (required)\n"
@@ -59,6 +61,7 @@ static void on_progress(void *ud, int it, const double *x, double cost, double l
     fprintf(stderr, "objective %.4f (thr %.2f %%, cv %.2f %%, cv max %.2f %%, rest max %.2f mV", s.objective,
             s.thr_mean_pct, s.cv_mean_pct, s.cv_max_pct, s.rest_max_mV);
     if (s.n_train) fprintf(stderr, ", train max |dAP| %d", s.train_max_diff);
+    if (s.n_stable) fprintf(stderr, ", dt/limit %.3f", s.stable_ratio);
     fprintf(stderr, ")  %.0f s\n", axm_now_s() - p->t0);
 }
 
@@ -72,6 +75,7 @@ static cJSON *stats_json(const axm_calib_stats *s)
     cJSON_AddNumberToObject(o, "cv_max_abs_log_pct", s->cv_max_pct);
     cJSON_AddNumberToObject(o, "rest_max_dev_mV", s->rest_max_mV);
     if (s->n_train) cJSON_AddNumberToObject(o, "train_max_ap_count_diff", s->train_max_diff);
+    if (s->n_stable) cJSON_AddNumberToObject(o, "dt_over_explicit_limit", s->stable_ratio);
     return o;
 }
 

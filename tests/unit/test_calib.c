@@ -18,6 +18,7 @@
 
 #include "calib.h"
 #include "model.h"
+#include "sim.h"
 
 static void test_solve(void **st)
 {
@@ -169,6 +170,10 @@ static void test_cfg_errors(void **st)
     assert_string_equal(c.params[1], "stencil.vm.mid");
     assert_true(c.scale[1] == 0.01 && c.scale[0] == 1);
     assert_true(c.w_cv == 2 && c.lm.iters == 3);
+    axm_calib_cfg_default(&c);
+    write_file("bad5.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"taps\": 4}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "taps"));
 }
 
 /* The teacher is the S-MF with the default parameters; the start has cm and the axonD knot at
@@ -271,6 +276,131 @@ static void test_recovers_teacher(void **st)
     axm_calib_destroy(c);
 }
 
+/* A one-condition threshold grid (10 um, 0.8 mm, 0.1 ms cathodic) with weights as its model. */
+static void small_grid(const char *weights, char *grid, size_t n)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"model\": {\"name\": \"smf\", \"weights\": \"%s\", \"precision\": \"fp64\"},\n"
+             " \"fiber\": {\"nodes\": 31, \"diameter_um\": [10]},\n"
+             " \"electrode\": {\"kind\": \"point\", \"rho_ohm_cm\": 500, \"distance_mm\": 0.8},\n"
+             " \"waveform\": {\"kind\": \"mono\", \"pw_ms\": 0.1, \"delay_ms\": 0.5, \"polarity\": \"cathodic\","
+             " \"amplitude_mA\": 0.2},\n"
+             " \"sim\": {\"dt_ms\": 0.005, \"tstop_ms\": 2},\n"
+             " \"detect\": {\"threshold_mV\": 0, \"nodes\": [5, 25]},\n"
+             " \"threshold\": {\"resolution\": 0.0002}}",
+             weights);
+    write_file("shape-grid.json", text, grid, n);
+}
+
+/* Shape parameters of the stencils: "taps" widens a 3-tap model to 5 with zero taps (the same
+ * thresholds as before), stencil.vm.d2 and stencil.ve.d1 move their pair of taps additively
+ * (p0 + x * scale) and the centre tap by -2 times that, so the sums stay; K beyond the widened
+ * stencil and an unknown channel are input errors naming the parameter. */
+static void test_stencil_shape(void **st)
+{
+    (void)st;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_model *m = smf_model();
+    char wt[512], grid[512];
+    save_model(m, "shape.json", wt, sizeof wt);
+    axm_model_destroy(m);
+    small_grid(wt, grid, sizeof grid);
+    axm_calib_cfg cfg;
+    axm_calib_cfg_default(&cfg);
+    cfg.n_grids = 1;
+    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    cfg.n_params = 2;
+    snprintf(cfg.params[0], sizeof cfg.params[0], "stencil.vm.d2");
+    snprintf(cfg.params[1], sizeof cfg.params[1], "stencil.ve.d1");
+    cfg.scale[0] = cfg.scale[1] = 0.1;
+    cfg.taps = 5;
+    cfg.n_threads = 2;
+    axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    double x[2] = {0, 0}, r[1];
+    /* widened by zeros, the model is its own teacher */
+    assert_int_equal(axm_calib_n_residuals(c), 1);
+    assert_int_equal(axm_calib_residuals(c, x, r, &err), AXM_OK);
+    assert_true(fabs(r[0]) < 1e-6);
+    x[0] = 0.5;
+    x[1] = -0.3;
+    const axm_model *fm = axm_calib_model_at(c, x, &err);
+    assert_non_null(fm);
+    assert_int_equal(fm->taps, 5);
+    const double vm[5] = {0.05, 1, -2.1, 1, 0.05}, ve[5] = {0, 0.97, -1.94, 0.97, 0};
+    for (int j = 0; j < 5; j++) {
+        assert_true(fabs(fm->stencil[0][j] - vm[j]) < 1e-12);
+        assert_true(fabs(fm->stencil[1][j] - ve[j]) < 1e-12);
+    }
+    /* wider drive taps change the threshold */
+    assert_int_equal(axm_calib_residuals(c, x, r, &err), AXM_OK);
+    assert_true(fabs(r[0]) > 1e-3);
+    axm_calib_destroy(c);
+
+    snprintf(cfg.params[0], sizeof cfg.params[0], "stencil.vm.d3");
+    assert_null(axm_calib_create(&cfg, wt, NULL, &err));
+    assert_int_equal(err.code, AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "stencil.vm.d3"));
+    snprintf(cfg.params[0], sizeof cfg.params[0], "stencil.vx.d1");
+    assert_null(axm_calib_create(&cfg, wt, NULL, &err));
+    assert_non_null(strstr(err.msg, "stencil.vx.d1"));
+}
+
+/* The stability term: one residual sqrt(w) * max(0, ln(dt / (margin * limit))) at the
+ * stability diameters, with the limit the sim's; cm scales the limit (it is Cn over the
+ * conductances), so cm x 1.1 takes a fiber at its limit to dt/limit = 1/1.1, within the margin. */
+static void test_stable_term(void **st)
+{
+    (void)st;
+    axm_err err;
+    axm_err_clear(&err);
+    axm_model *m = smf_model();
+    char wt[512], grid[512];
+    save_model(m, "stable.json", wt, sizeof wt);
+    double D = 14, lim;
+    axm_sim *s = axm_sim_create(m, 1, 51, &D, AXM_FP64, 1, &err);
+    assert_non_null(s);
+    assert_int_equal(axm_sim_max_dt(s, NULL, &lim, &err), AXM_OK);
+    assert_true(lim > 0 && isfinite(lim));
+    axm_sim_destroy(s);
+    axm_model_destroy(m);
+    small_grid(wt, grid, sizeof grid);
+    axm_calib_cfg cfg;
+    axm_calib_cfg_default(&cfg);
+    cfg.n_grids = 1;
+    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    cfg.n_params = 1;
+    snprintf(cfg.params[0], sizeof cfg.params[0], "cm");
+    cfg.scale[0] = 1;
+    cfg.n_stable = 1;
+    cfg.stable_D_um[0] = D;
+    cfg.stable_dt_ms = lim;
+    cfg.stable_margin = 0.8;
+    cfg.w_stable = 4;
+    cfg.n_threads = 1;
+    axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(axm_calib_n_residuals(c), 2);
+    double x = 0, r[2];
+    axm_calib_stats sx;
+    assert_int_equal(axm_calib_residuals(c, &x, r, &err), AXM_OK);
+    assert_true(fabs(r[1] - 2 * log(1 / 0.8)) < 1e-9);
+    assert_int_equal(axm_calib_stats_at(c, &x, &sx, &err), AXM_OK);
+    assert_int_equal(sx.n_stable, 1);
+    assert_true(fabs(sx.stable_ratio - 1) < 1e-9);
+    x = log(1.1);
+    assert_int_equal(axm_calib_residuals(c, &x, r, &err), AXM_OK);
+    assert_true(fabs(r[1] - 2 * log(1 / (1.1 * 0.8))) < 1e-6);
+    assert_int_equal(axm_calib_stats_at(c, &x, &sx, &err), AXM_OK);
+    assert_true(fabs(sx.stable_ratio - 1 / 1.1) < 1e-6);
+    x = log(1.3); /* 1 / 1.3 < 0.8: no penalty */
+    assert_int_equal(axm_calib_residuals(c, &x, r, &err), AXM_OK);
+    assert_true(r[1] == 0);
+    axm_calib_destroy(c);
+}
+
 /* The train term: a surrogate equal to its teacher counts the same action potentials; one whose
  * sodium conductance is cut to a fifth fires none, and each of its residuals is then -1 times
  * sqrt(w_train / N). */
@@ -333,6 +463,8 @@ int main(void)
         cmocka_unit_test(test_cfg_errors),
         cmocka_unit_test(test_recovers_teacher),
         cmocka_unit_test(test_train_term),
+        cmocka_unit_test(test_stencil_shape),
+        cmocka_unit_test(test_stable_term),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
