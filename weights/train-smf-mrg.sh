@@ -9,10 +9,12 @@
 # coordinate search on the selection grid), then (STAGE3B=1, the default) stage 3a': the s gate's
 # rate constants set back to the MRG node's (weights/eval/s-gate-mrg.json: 4 ms traces cannot
 # constrain its slow decay, and the trained values fired spontaneously on pulse trains), and
-# stages 3b-3c, `axonml calibrate` with weights/eval/calibrate-vegain.json (coupling and ve gain
-# at 6/10/14 um) and calibrate-smf-mrg.json (those plus cm and the cm gain; the gates' kinetics,
-# conductances, leak and stencil stay as trained: fits that moved them bought single-pulse
-# accuracy with spontaneous spikes on pulse trains), Levenberg-Marquardt on the
+# stages 3b-3d, `axonml calibrate` with weights/eval/calibrate-vegain.json (coupling and ve gain
+# at 6/10/14 um), calibrate-smf-mrg.json (those plus cm and the cm gain; the gates' kinetics,
+# conductances and leak stay as trained: fits that moved them bought single-pulse accuracy with
+# spontaneous spikes on pulse trains) and calibrate-stencil.json (the stencils widened to 5 taps,
+# their shapes with the sums kept, and dt = 0.005 ms kept within 0.745 of the explicit step's
+# limit at 14 um), Levenberg-Marquardt on the
 # weights/eval/calib-*.json grids against our MRG: thresholds of both polarities and 5 pulse
 # widths, biphasic thresholds, CVs at 6 diameters, a 50 ms rest and the AP counts of a 0.4 kHz
 # train; no condition shared with the reported grids. Then weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest,
@@ -73,7 +75,7 @@ fi
 if [ "$STAGE3B" = 1 ]; then
     prev=checkpoints/smf-mrg-3-sgate.json
     jq -s '.[0] * {params: .[1].params}' checkpoints/smf-mrg-stage3a.json weights/eval/s-gate-mrg.json > "$prev"
-    for st in vegain smf-mrg; do
+    for st in vegain smf-mrg stencil; do
         rm -f checkpoints/smf-mrg-3-$st.json
         $AX calibrate weights/eval/calibrate-$st.json --weights "$prev" --out checkpoints/smf-mrg-3-$st.json \
             --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
@@ -98,7 +100,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json --slurpfile s3 checkpoints/smf-m
    --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = ($s3[0].provenance + {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains and cm on MRG thresholds, CVs, rest and a pulse train",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm and the shapes of 5-tap stencils on MRG thresholds, CVs, rest and a pulse train, within the headroom of the explicit step",
     recipe: "sh weights/train-smf-mrg.sh",
     date: $date,
     cpu: $cpu,
@@ -114,7 +116,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains and cm on MRG thresholds, CVs, rest and a pulse train",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm and the shapes of 5-tap stencils on MRG thresholds, CVs, rest and a pulse train, within the headroom of the explicit step",
     recipe: "sh weights/train-smf-mrg.sh",
     source: "axonml gendata + axonml train",
     date: $date,
