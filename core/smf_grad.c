@@ -376,7 +376,7 @@ void axm_smfg_fwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
             rate_eval(&RATES[g][0], p, v, hn, 0, &a);
             rate_eval(&RATES[g][1], p, v, hn, 0, &b);
             double S = a.val + b.val;
-            double xinf = a.val / S;
+            double xinf = S != 0 ? a.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
             x[g] = xinf - (xinf - s_old[g * W + j]) * exp(-dt * (L->q[g] * S));
         }
         double m = x[0], hh = x[1], pp = x[2], s = x[3];
@@ -411,7 +411,7 @@ void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
             rate_eval(&RATES[g][0], p, v, hn, 1, &a[g]);
             rate_eval(&RATES[g][1], p, v, hn, 1, &b[g]);
             S[g] = a[g].val + b[g].val;
-            xinf[g] = a[g].val / S[g];
+            xinf[g] = S[g] != 0 ? a[g].val / S[g] : 0;
             E[g] = exp(-dt * (L->q[g] * S[g]));
             x[g] = xinf[g] - (xinf[g] - s_old[g * W + j]) * E[g];
         }
@@ -451,6 +451,10 @@ void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
             double q = L->q[g];
             double g_S = g_r * q - g_xinf * a[g].val / (S[g] * S[g]);
             double g_a = g_xinf / S[g] + g_S, g_b = g_S;
+            if (S[g] == 0) { /* x = xo + dt q (a - xo S) to first order at a = b = 0 */
+                g_a = G[g] * dt * q * (1 - xo);
+                g_b = -G[g] * dt * q * xo;
+            }
             gr->q[g] += g_r * S[g];
             gvo += g_a * a[g].dv + g_b * b[g].dv;
             const rate_def *ra = &RATES[g][0], *rb = &RATES[g][1];

@@ -217,6 +217,12 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     }
     T sm = am + bm, sh = ah + bh, sp = ap + bp, ss = as + bs;
     T im = N::dv(am, sm), ih = N::dv(ah, sh), ip = N::dv(ap, sp), is = N::dv(as, ss);
+    /* where both rates underflow (s at vm below about -500 mV in fp32) a gate keeps its value, as
+     * the exact limit of cnexp, instead of becoming 0/0 */
+    im = sm != (T)0 ? im : (T)0;
+    ih = sh != (T)0 ? ih : (T)0;
+    ip = sp != (T)0 ? ip : (T)0;
+    is = ss != (T)0 ? is : (T)0;
     m = im - (im - m) * N::ex(-c.dtqm * sm);
     h = ih - (ih - h) * N::ex(-c.dtqh * sh);
     p = ip - (ip - p) * N::ex(-c.dtqp * sp);

@@ -216,7 +216,7 @@ __device__ __forceinline__ void node_fwd(const TrainArgs &a, const double *fl, d
         rate_eval<false>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra);
         rate_eval<false>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb);
         double S = ra.val + rb.val;
-        double xinf = ra.val / S;
+        double xinf = S != 0 ? ra.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
         x[g] = xinf - (xinf - xo[g]) * exp(-dt * (fl[6 + g] * S));
     }
     double m = x[0], hh = x[1], pp = x[2], s = x[3];
@@ -255,7 +255,7 @@ __device__ __forceinline__ double node_bwd(const TrainArgs &a, const double *fl,
         rate_eval<true>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra[g]);
         rate_eval<true>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb[g]);
         S[g] = ra[g].val + rb[g].val;
-        xinf[g] = ra[g].val / S[g];
+        xinf[g] = S[g] != 0 ? ra[g].val / S[g] : 0;
         E[g] = exp(-dt * (fl[6 + g] * S[g]));
         x[g] = xinf[g] - (xinf[g] - xo[g]) * E[g];
     }
@@ -293,6 +293,10 @@ __device__ __forceinline__ double node_bwd(const TrainArgs &a, const double *fl,
         double q = fl[6 + g];
         double g_S = g_r * q - g_xinf * ra[g].val / (S[g] * S[g]);
         double g_a = g_xinf / S[g] + g_S, g_b = g_S;
+        if (S[g] == 0) { /* smf_grad.c: first order at a = b = 0 */
+            g_a = G[g] * dt * q * (1 - xog);
+            g_b = -G[g] * dt * q * xog;
+        }
         acc.gl[6 + g] += g_r * S[g];
         gvo += g_a * ra[g].dv + g_b * rb[g].dv;
         double *ga = acc.gp + (g * 2 + 0) * 3, *gb = acc.gp + (g * 2 + 1) * 3;

@@ -315,6 +315,43 @@ static void test_handle_nan(void **st)
     axm_model_destroy(m);
 }
 
+/* Far past any spike (a strong anode next to the fiber) both rates of the s gate underflow; the
+ * gate keeps its value (the limit of cnexp) instead of becoming 0/0, which with handle_nan pinned
+ * vm at 0 mV for good. fp32 reaches it from about -500 mV, fp64 from about -3600 mV. */
+static void test_gates_where_rates_underflow(void **st)
+{
+    (void)st;
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e);
+    const axm_model_kind *k = m->kind;
+    enum { W = 4 };
+    double D = 10.0;
+    m->handle_nan = 1;
+    for (int prec = 0; prec < 2; prec++) {
+        void *ws = k->ws_create(m, 1, W, &D, prec ? AXM_FP32 : AXM_FP64, &e);
+        assert_non_null(ws);
+        void *scr = aligned_alloc(64, (k->scratch_bytes(m, W) + 63) / 64 * 64);
+        double sd[5 * W], ved[W] = {0};
+        float sf[5 * W], vef[W] = {0};
+        void *state = prec ? (void *)sf : (void *)sd, *ve = prec ? (void *)vef : (void *)ved;
+        k->init(ws, 0, 1, state);
+        for (int j = 0; j < W; j++) {
+            if (prec) sf[16 + j] = -5000.0f; else sd[16 + j] = -5000.0;
+        }
+        double s0 = prec ? sf[12] : sd[12];
+        k->step(ws, 0, 1, state, ve, NULL, 0.005, scr);
+        for (int i = 0; i < 5 * W; i++) {
+            double x = prec ? sf[i] : sd[i];
+            if (!isfinite(x)) fail_msg("%s: state %d of node %d is %g", prec ? "fp32" : "fp64", i / W, i % W, x);
+        }
+        assert_true((prec ? sf[12] : sd[12]) == (prec ? (float)s0 : s0)); /* s kept */
+        assert_true((prec ? sf[16] : sd[16]) < -4000);                    /* vm not reset to 0 */
+        k->ws_destroy(ws);
+        free(scr);
+    }
+    axm_model_destroy(m);
+}
+
 static void test_too_few_nodes(void **st)
 {
     (void)st;
@@ -468,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_wide_stencil),
         cmocka_unit_test(test_ve_gain),
         cmocka_unit_test(test_handle_nan),
+        cmocka_unit_test(test_gates_where_rates_underflow),
         cmocka_unit_test(test_too_few_nodes),
         cmocka_unit_test(test_vexp_accuracy),
         cmocka_unit_test(test_isa_versions_identical),
