@@ -480,15 +480,19 @@ static int teacher_thresholds(const axm_scenario *sc, int n_threads, const volat
     return rc;
 }
 
-/* AP counts (conditions x detect nodes) of one run of su at the scenario's amplitudes. */
+/* AP counts (conditions x detect nodes) of one run of su at the scenario's amplitudes; a fiber
+ * that diverged counts 1000 (parameters the search must leave, not a reason to stop it). */
 static int train_counts(axm_setup *su, axm_monitor *ap, const volatile int *cancel, double *out, axm_err *err)
 {
     axm_monitor_reset(ap);
     axm_run_opts ro = axm_setup_run_opts(su, cancel);
+    ro.allow_diverged = 1;
     int rc = axm_sim_run(su->sim, &ro, &ap, 1, err);
     if (rc) return rc;
     const int *n = axm_apcount_counts(ap);
-    for (int i = 0; i < su->n_cond * su->sc->detect.n_nodes; i++) out[i] = n[i];
+    int nd = su->sc->detect.n_nodes;
+    for (int i = 0; i < su->n_cond * nd; i++)
+        out[i] = axm_sim_diverged(su->sim, i / nd, NULL, NULL, NULL, NULL) ? 1000 : n[i];
     return AXM_OK;
 }
 
@@ -533,6 +537,12 @@ static axm_scenario *as_surrogate(const char *path, const char *weights, const c
     return sc;
 }
 
+/* The channel of a stencil parameter name "stencil.vm.*" (0) or "stencil.ve.*" (1); -1 if neither. */
+static int stencil_channel(const char *nm)
+{
+    return !strncmp(nm, "stencil.vm.", 11) ? 0 : !strncmp(nm, "stencil.ve.", 11) ? 1 : -1;
+}
+
 static int resolve_params(axm_calib *c, axm_err *err)
 {
     for (int k = 0; k < c->cfg.n_params; k++) {
@@ -556,7 +566,7 @@ static int resolve_params(axm_calib *c, axm_err *err)
             p->index = poly * 3 + knot;
             p->v0 = c->knot0[poly][knot];
         } else if (!strncmp(nm, "stencil.", 8) && strlen(nm) > 12 && nm[11] == 'd') {
-            int ch = !strncmp(nm + 8, "vm.", 3) ? 0 : !strncmp(nm + 8, "ve.", 3) ? 1 : -1, t = c->base->taps;
+            int ch = stencil_channel(nm), t = c->base->taps;
             char *end = NULL;
             long K = strtol(nm + 12, &end, 10);
             if (ch < 0 || *end || K < 1 || K > t / 2 || !c->base->kind->has_stencil)
@@ -570,7 +580,7 @@ static int resolve_params(axm_calib *c, axm_err *err)
             p->v0 = 0.5 * (c->base->stencil[ch][t / 2 - K] + c->base->stencil[ch][t / 2 + K]);
             continue;
         } else if (!strncmp(nm, "stencil.", 8)) {
-            int ch = !strncmp(nm + 8, "vm.", 3) ? 0 : !strncmp(nm + 8, "ve.", 3) ? 1 : -1;
+            int ch = stencil_channel(nm);
             int mid = ch >= 0 && !strcmp(nm + 11, "mid"), out = ch >= 0 && !strcmp(nm + 11, "out");
             if ((!mid && !out) || !c->base->kind->has_stencil || c->base->taps != 3)
                 return axm_fail(err, AXM_ERR_INPUT,
@@ -828,6 +838,7 @@ static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, doubl
         if ((rc = apply(c, x, su->model, err))) return rc;
         axm_monitor_reset(c->rest_rec);
         axm_run_opts ro = axm_setup_run_opts(su, c->cancel);
+        ro.allow_diverged = 1; /* shows as a large deviation */
         if ((rc = axm_sim_run(su->sim, &ro, &c->rest_rec, 1, err))) return rc;
         int ns, nn;
         const double *d = axm_recorder_data(c->rest_rec, &ns, &nn);
@@ -841,7 +852,7 @@ static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, doubl
                     double e = isfinite(v) ? fabs(v - c->cfg.v_rest_mV) : 1e3;
                     if (e > dev) dev = e;
                 }
-            er[b] = dev;
+            er[b] = axm_sim_diverged(su->sim, b, NULL, NULL, NULL, NULL) ? 1e3 : dev;
         }
     }
     if (c->n_train) {

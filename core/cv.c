@@ -88,6 +88,7 @@ int axm_cv(const axm_model *m, int n, const double *D_um, int W, axm_prec prec, 
         ro.n_steps = lround(o->tstop_ms / o->dt_ms);
         ro.reinit = 1;
         ro.cancel = o->cancel;
+        ro.allow_diverged = 1; /* no CV for that fiber (below), not an error for the others */
         rc = axm_sim_run(s, &ro, &ap, 1, err);
     }
     if (!rc) {
@@ -97,7 +98,9 @@ int axm_cv(const axm_model *m, int n, const double *D_um, int W, axm_prec prec, 
             out[i].t_a_ms = ta;
             out[i].t_b_ms = tb;
             /* µm/ms = 1e-3 m/s; a pulse that travels the wrong way (or not at all) has no CV */
-            if (isfinite(ta) && isfinite(tb) && (tb - ta) * (kb - ka) > 0)
+            long kd;
+            int div = axm_sim_diverged(s, i, &kd, NULL, NULL, NULL) && (double)(kd + 1) * o->dt_ms <= tb + 32 * o->dt_ms;
+            if (isfinite(ta) && isfinite(tb) && (tb - ta) * (kb - ka) > 0 && !div)
                 out[i].cv_m_per_s = 1e-3 * out[i].dx_um / (tb - ta);
         }
     }

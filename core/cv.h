@@ -22,7 +22,8 @@ typedef struct axm_cv_opts {
 axm_cv_opts axm_cv_opts_default(void);
 
 typedef struct axm_cv_result {
-    double cv_m_per_s;                 /* NaN when node_a or node_b did not fire (or fired out of order) */
+    double cv_m_per_s;                 /* NaN when node_a or node_b did not fire (or fired out of order),
+                                        * or the fiber diverged (axm_sim_diverged) before node_b fired */
     double t_a_ms, t_b_ms;             /* first crossing times, NaN if none */
     double dx_um;                      /* x_b - x_a */
 } axm_cv_result;

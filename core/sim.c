@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,13 @@ typedef struct sim_pulse {
     long k_on, k_off; /* on for k_on <= k < k_off */
     double amp;
 } sim_pulse;
+
+/* Where a fiber's state first went bad (axm_sim_diverged); k < 0: it did not. */
+typedef struct sim_div {
+    long k;
+    int node, state;
+    double value;
+} sim_div;
 
 struct axm_sim {
     const axm_model *model;
@@ -42,6 +50,7 @@ struct axm_sim {
     axm_drive drive;
     double *phi;            /* [B][C][nc] */
     sim_pulse *pulses;      /* run-time form of drive.pulses (per run: depends on dt) */
+    sim_div *div;           /* [B]: first divergence of each fiber in the last run */
 };
 
 typedef struct sim_thread {
@@ -156,8 +165,10 @@ axm_sim *axm_sim_create(const axm_model *m, int B, int W, const double *D_um, ax
     s->n_threads = n_threads;
     s->D = malloc((size_t)B * sizeof *s->D);
     s->decided = calloc((size_t)B, 1);
+    s->div = malloc((size_t)B * sizeof *s->div);
     s->state = xaligned((size_t)B * s->S * W * s->esz);
-    if (!s->D || !s->decided || !s->state) goto nomem;
+    if (!s->D || !s->decided || !s->div || !s->state) goto nomem;
+    for (int b = 0; b < B; b++) s->div[b].k = -1;
     memcpy(s->D, D_um, (size_t)B * sizeof *s->D);
     if (ensure_ws(s, err) != AXM_OK) {
         axm_sim_destroy(s);
@@ -177,6 +188,7 @@ void axm_sim_destroy(axm_sim *s)
     snap_free(s->built);
     free(s->D);
     free(s->decided);
+    free(s->div);
     free(s->state);
     free(s->amp);
     free(s->phi);
@@ -353,6 +365,25 @@ static void *build_intra(const axm_sim *s, long k, int b0, int b1, void *out)
     return any ? out : NULL;
 }
 
+/* Fibers [c0,c1) after step k: the first bad state of each fiber not yet marked. A fiber's
+ * entry is written only by the thread that owns the fiber. */
+static void check_block(axm_sim *s, int c0, int c1, long k)
+{
+    const int S = s->S, W = s->W;
+    for (int b = c0; b < c1; b++) {
+        if (s->div[b].k >= 0) continue;
+        size_t base = (size_t)b * S * W;
+        for (int i = 0; i < S * W; i++) {
+            double x = s->prec == AXM_FP32 ? (double)((const float *)s->state)[base + i]
+                                           : ((const double *)s->state)[base + i];
+            int vm = i / W == S - 1;
+            if (isfinite(x) && !(vm && fabs(x) >= AXM_VM_DIVERGED)) continue;
+            s->div[b] = (sim_div){k, i % W, i / W, x};
+            break;
+        }
+    }
+}
+
 static void *sim_thread_main(void *arg)
 {
     sim_thread *t = arg;
@@ -388,6 +419,7 @@ static void *sim_thread_main(void *arg)
                 for (int mi = 0; mi < t->n_mons; mi++)
                     if (t->mons[mi]->ops->observe) t->mons[mi]->ops->observe(t->mons[mi], k, c0, c1, s->state);
             }
+            check_block(s, c0, c1, t->k0 + i1 - 1);
         }
         if (t->tid == 0 && o->progress && (i1 / every != i0 / every || i1 == n)) o->progress(o->progress_ud, i1, n);
     }
@@ -405,6 +437,33 @@ int axm_sim_max_dt(axm_sim *s, int *fiber, double *max_dt_ms, axm_err *err)
     }
     if (fiber) *fiber = fb;
     return AXM_OK;
+}
+
+/* The run's error when a fiber diverged: the first one, and what to change. */
+static int diverged_error(axm_sim *s, double dt, axm_err *err)
+{
+    int n = 0, b0 = -1;
+    for (int b = 0; b < s->B; b++)
+        if (s->div[b].k >= 0 && n++ == 0) b0 = b;
+    if (!n) return AXM_OK;
+    const sim_div *d = &s->div[b0];
+    char others[48] = "";
+    if (n > 1) snprintf(others, sizeof others, " (and %d more fiber%s)", n - 1, n > 2 ? "s" : "");
+    const char *nm = s->kind->state_names ? s->kind->state_names[d->state] : "state";
+    double t = (double)(d->k + 1) * dt;
+    if (s->kind->max_dt_ms) {
+        int fb = 0;
+        double lim = s->kind->max_dt_ms(s->ws, &fb);
+        (void)fb;
+        double use = fmin(AXM_EXPLICIT_HEADROOM * lim, 0.8 * dt);
+        return axm_fail(err, AXM_ERR_RUNTIME,
+                        "run: fiber %d (D = %g um)%s diverged by t = %.4g ms (%s = %g at node %d): the explicit "
+                        "%s step at dt = %g ms (%.2f of its linear stability limit %.3g ms, which spikes and strong "
+                        "stimuli lower) is unstable here; use dt <= %.2g ms or a weaker stimulus",
+                        b0, s->D[b0], others, t, nm, d->value, d->node, s->kind->name, dt, dt / lim, lim, use);
+    }
+    return axm_fail(err, AXM_ERR_RUNTIME, "run: fiber %d (D = %g um)%s diverged by t = %.4g ms (%s = %g at node %d)",
+                    b0, s->D[b0], others, t, nm, d->value, d->node);
 }
 
 int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int n_mons,
@@ -456,6 +515,7 @@ int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int
         }
     }
     long k0 = s->k;
+    for (int b = 0; b < s->B; b++) s->div[b].k = -1;
     axm_mon_run r = {s->B, s->W, s->S, s->prec, o->dt_ms, k0, o->n_steps, reinit, s->decided};
     int begun = 0, rc = AXM_OK;
     for (; begun < n_mons; begun++) {
@@ -528,7 +588,17 @@ int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int
     }
     s->k = k0 + o->n_steps;
     if (o->progress) o->progress(o->progress_ud, o->n_steps, o->n_steps);
-    return AXM_OK;
+    return o->allow_diverged ? AXM_OK : diverged_error(s, o->dt_ms, err);
+}
+
+int axm_sim_diverged(const axm_sim *s, int b, long *k, int *node, int *state, double *value)
+{
+    if (b < 0 || b >= s->B || s->div[b].k < 0) return 0;
+    if (k) *k = s->div[b].k;
+    if (node) *node = s->div[b].node;
+    if (state) *state = s->div[b].state;
+    if (value) *value = s->div[b].value;
+    return 1;
 }
 
 int axm_sim_batch(const axm_sim *s) { return s->B; }

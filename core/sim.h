@@ -53,6 +53,7 @@ typedef struct axm_run_opts {
     long n_steps;
     int reinit;                     /* start from the initial state at t = 0 */
     int stop_when_decided;          /* skip fibers a monitor has marked decided (threshold search) */
+    int allow_diverged;             /* a diverged fiber (axm_sim_diverged) is not an error of the run */
     const volatile int *cancel;     /* polled; when nonzero the run stops with AXM_ERR_CANCELLED */
     void (*progress)(void *ud, long steps_done, long steps_total);
     void *progress_ud;
@@ -72,6 +73,19 @@ void axm_sim_set_amp(axm_sim *s, const double *amp);
 
 int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int n_mons,
                 axm_err *err);
+
+/* |vm| at or past this (mV) is divergence, not physiology: the S-MF's NaN handling turns an
+ * overflow into +-1e5 mV (smf-model.md §5). */
+#define AXM_VM_DIVERGED 1e5
+
+/* Whether fiber b diverged in the last run: a state became NaN or infinite, or |vm| reached
+ * AXM_VM_DIVERGED. Checked every few dozen steps, per fiber; an explicit step past its stability
+ * limit (a spike or a strong stimulus lowers it) grows a node-to-node sawtooth that gets there
+ * within a few steps. Such a run fails with a message naming the fiber, the time, the state and
+ * the dt to use, unless allow_diverged is set (the threshold search marks those conditions).
+ * Returns 0 or 1, and when 1 fills the optional outputs: step index, node, state and value of the
+ * first bad state seen. */
+int axm_sim_diverged(const axm_sim *s, int b, long *k, int *node, int *state, double *value);
 
 /* The explicit step's linear stability limit (ms) over the sim's fibers, for the model as it is
  * now (the workspace is rebuilt when the model changed); *fiber (may be NULL) gets the fiber that

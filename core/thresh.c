@@ -282,7 +282,7 @@ static int cpu_round_fn(void *ud, const axm_thresh_opts *o, const double *amp, c
         act[b] = r[b] != 0;
         int finite = 1;
         for (int w = 0; w < W && finite; w++) finite = isfinite(axm_sim_state_at(s, b, S - 1, w));
-        bad[b] = !finite;
+        bad[b] = !finite || axm_sim_diverged(s, b, NULL, NULL, NULL, NULL);
         if (need_vmax) vmax[b] = c->vmax.max[b];
     }
     return AXM_OK;
@@ -304,6 +304,7 @@ int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, 
     c.ro.n_steps = lround(o->tstop_ms / o->dt_ms);
     c.ro.reinit = 1;
     c.ro.stop_when_decided = 1;
+    c.ro.allow_diverged = 1; /* a blow-up is the condition's test result (bad), not the search's error */
     c.ro.cancel = o->cancel;
     c.active = axm_active_create(&o->detect, 1, err);
     if (!c.active) return err ? err->code : AXM_ERR_INPUT;

@@ -176,6 +176,22 @@ static void test_cfg_errors(void **st)
     assert_non_null(strstr(err.msg, "taps"));
 }
 
+/* A calibration of one threshold grid with parameters params[n] (each scaled by scale) on
+ * n_threads threads; the rest of the configuration at its defaults. */
+static void one_grid_cfg(axm_calib_cfg *cfg, const char *grid, int n, const char *const *params, double scale,
+                         int n_threads)
+{
+    axm_calib_cfg_default(cfg);
+    cfg->n_grids = 1;
+    snprintf(cfg->grids[0], sizeof cfg->grids[0], "%s", grid);
+    cfg->n_params = n;
+    for (int i = 0; i < n; i++) {
+        snprintf(cfg->params[i], sizeof cfg->params[i], "%s", params[i]);
+        cfg->scale[i] = scale;
+    }
+    cfg->n_threads = n_threads;
+}
+
 /* The teacher is the S-MF with the default parameters; the start has cm and the axonD knot at
  * 10 um moved by 8 % and -6 %; the fit must bring both back (thresholds of two pulse widths at one
  * diameter and the CV at two diameters determine them). */
@@ -218,16 +234,9 @@ static void test_recovers_teacher(void **st)
     write_file("cv.json", text, cvg, sizeof cvg);
 
     axm_calib_cfg cfg;
-    axm_calib_cfg_default(&cfg);
-    cfg.n_grids = 1;
-    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    one_grid_cfg(&cfg, grid, 2, (const char *const[]){"cm", "axonD@10"}, 1, 2);
     snprintf(cfg.cv_grid, sizeof cfg.cv_grid, "%s", cvg);
-    cfg.n_params = 2;
-    snprintf(cfg.params[0], sizeof cfg.params[0], "cm");
-    snprintf(cfg.params[1], sizeof cfg.params[1], "axonD@10");
-    cfg.scale[0] = cfg.scale[1] = 1;
     cfg.lm.iters = 6;
-    cfg.n_threads = 2;
     axm_calib *c = axm_calib_create(&cfg, ws, NULL, &err);
     if (!c) fail_msg("%s", err.msg);
     assert_int_equal(axm_calib_n_residuals(c), 4);
@@ -308,15 +317,8 @@ static void test_stencil_shape(void **st)
     axm_model_destroy(m);
     small_grid(wt, grid, sizeof grid);
     axm_calib_cfg cfg;
-    axm_calib_cfg_default(&cfg);
-    cfg.n_grids = 1;
-    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
-    cfg.n_params = 2;
-    snprintf(cfg.params[0], sizeof cfg.params[0], "stencil.vm.d2");
-    snprintf(cfg.params[1], sizeof cfg.params[1], "stencil.ve.d1");
-    cfg.scale[0] = cfg.scale[1] = 0.1;
+    one_grid_cfg(&cfg, grid, 2, (const char *const[]){"stencil.vm.d2", "stencil.ve.d1"}, 0.1, 2);
     cfg.taps = 5;
-    cfg.n_threads = 2;
     axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
     if (!c) fail_msg("%s", err.msg);
     double x[2] = {0, 0}, r[1];
@@ -368,18 +370,12 @@ static void test_stable_term(void **st)
     axm_model_destroy(m);
     small_grid(wt, grid, sizeof grid);
     axm_calib_cfg cfg;
-    axm_calib_cfg_default(&cfg);
-    cfg.n_grids = 1;
-    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
-    cfg.n_params = 1;
-    snprintf(cfg.params[0], sizeof cfg.params[0], "cm");
-    cfg.scale[0] = 1;
+    one_grid_cfg(&cfg, grid, 1, (const char *const[]){"cm"}, 1, 1);
     cfg.n_stable = 1;
     cfg.stable_D_um[0] = D;
     cfg.stable_dt_ms = lim;
     cfg.stable_margin = 0.8;
     cfg.w_stable = 4;
-    cfg.n_threads = 1;
     axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
     if (!c) fail_msg("%s", err.msg);
     assert_int_equal(axm_calib_n_residuals(c), 2);
@@ -429,15 +425,9 @@ static void test_train_term(void **st)
              "10");
     write_file("train.json", text, tr, sizeof tr);
     axm_calib_cfg cfg;
-    axm_calib_cfg_default(&cfg);
-    cfg.n_grids = 1;
-    snprintf(cfg.grids[0], sizeof cfg.grids[0], "%s", grid);
+    one_grid_cfg(&cfg, grid, 1, (const char *const[]){"gnabar"}, 1, 2);
     snprintf(cfg.train, sizeof cfg.train, "%s", tr);
     cfg.w_train = 4;
-    cfg.n_params = 1;
-    snprintf(cfg.params[0], sizeof cfg.params[0], "gnabar");
-    cfg.scale[0] = 1;
-    cfg.n_threads = 2;
     axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
     if (!c) fail_msg("%s", err.msg);
     assert_int_equal(axm_calib_n_residuals(c), 2 + 2 * 2); /* 2 thresholds, 2 fibers x 2 nodes */
