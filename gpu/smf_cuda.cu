@@ -960,13 +960,75 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     return rc;
 }
 
+/* The lowest fiber whose final state is out of range (sim.h, axm_sim_diverged): NaN/inf, or |vm| at
+ * or past AXM_VM_DIVERGED. A grid-stride loop; *first starts at B. */
+template <typename T> __global__ void diverged_kernel(const T *state, int B, int W, int *first)
+{
+    const long long n = (long long)B * 5 * W, stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        long long r = i % (5 * W);
+        double x = (double)state[i], bound = r >= 4 * W ? AXM_VM_DIVERGED : INFINITY;
+        if (!(fabs(x) < bound)) atomicMin(first, (int)(i / (5 * W)));
+    }
+}
+
+/* The CPU engine's divergence test on the final state only: a blown-up explicit step does not come
+ * back (the sawtooth grows until the NaN handling pins it at +-1e5 mV or a gate turns NaN), so the
+ * end of the run shows it. One small kernel and two tiny copies per run. */
+static int final_state_check(axm_cuda_sim *s, double dt, axm_err *err)
+{
+    const int B = s->B, W = s->W;
+    int *d_first = NULL, first = B;
+    int rc = dalloc((void **)&d_first, sizeof(int), "divergence flag", err);
+    if (rc) return rc;
+    cudaError_t e = cudaMemcpy(d_first, &first, sizeof(int), cudaMemcpyHostToDevice);
+    long long n = (long long)B * 5 * W;
+#ifdef AXM_CUDA_EMU /* one OS thread per emulated GPU thread: a few */
+    const long long max_blocks = 2;
+#else
+    const long long max_blocks = 1024;
+#endif
+    dim3 block(256), grid((unsigned)std::min((n + 255) / 256, max_blocks));
+    if (e == cudaSuccess) {
+#ifdef AXM_CUDA_EMU
+        if (s->prec == AXM_FP64)
+            axmemu::launch(grid, block, [&] { diverged_kernel<double>((const double *)s->d_state, B, W, d_first); });
+        else
+            axmemu::launch(grid, block, [&] { diverged_kernel<float>((const float *)s->d_state, B, W, d_first); });
+#else
+        if (s->prec == AXM_FP64)
+            diverged_kernel<double><<<grid, block>>>((const double *)s->d_state, B, W, d_first);
+        else
+            diverged_kernel<float><<<grid, block>>>((const float *)s->d_state, B, W, d_first);
+#endif
+        e = cudaGetLastError();
+    }
+    if (e == cudaSuccess) e = cudaMemcpy(&first, d_first, sizeof(int), cudaMemcpyDeviceToHost);
+    dfree(d_first);
+    AXM_CK(e);
+    if (first >= B) return AXM_OK;
+    std::vector<double> st((size_t)5 * W);
+    const char *src = (const char *)s->d_state + (size_t)first * 5 * W * psize(s->prec);
+    if ((rc = download(st.data(), src, st.size(), s->prec, err))) return rc;
+    int i0 = 0;
+    while (i0 < 5 * W && fabs(st[i0]) < (i0 >= 4 * W ? AXM_VM_DIVERGED : INFINITY)) i0++;
+    static const char *const names[5] = {"m", "h", "p", "s", "v"};
+    return axm_fail(err, AXM_ERR_RUNTIME,
+                    "cuda run: fiber %d (D = %g um) diverged (at t = %.4g ms: %s = %g at node %d): the explicit smf "
+                    "step at dt = %g ms is unstable here (spikes and strong stimuli lower its stability limit; the "
+                    "setup notes a dt past 0.75 of it); use a smaller dt or a weaker stimulus",
+                    first, s->D[first], (double)s->k * dt, names[i0 < 5 * W ? i0 / W : 4],
+                    i0 < 5 * W ? st[i0] : NAN, i0 < 5 * W ? i0 % W : 0, dt);
+}
+
 extern "C" int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mons, int n_mons,
                                 axm_err *err)
 {
     if (!o || !(o->dt_ms > 0) || o->n_steps < 0)
         return axm_fail(err, AXM_ERR_INPUT, "cuda: run options: expected dt_ms > 0 and n_steps >= 0");
     AXM_CK(cudaSetDevice(s->dev));
-    return s->prec == AXM_FP64 ? run_t<double>(s, o, mons, n_mons, err) : run_t<float>(s, o, mons, n_mons, err);
+    int rc = s->prec == AXM_FP64 ? run_t<double>(s, o, mons, n_mons, err) : run_t<float>(s, o, mons, n_mons, err);
+    return rc == AXM_OK && !o->allow_diverged ? final_state_check(s, o->dt_ms, err) : rc;
 }
 
 /* ---- monitor results ------------------------------------------------------------------------ */

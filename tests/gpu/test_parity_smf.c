@@ -264,6 +264,7 @@ static void run_both(both *x, mons *M, int n_mons, long n_steps, int reinit, dou
     o.n_steps = n_steps;
     o.reinit = reinit;
     o.stop_when_decided = stop_decided;
+    o.allow_diverged = 1; /* parity of whatever the random problem does, blow-ups included */
     if (axm_sim_run(x->cpu, &o, M ? M->c : NULL, n_mons, &e)) fail_msg("cpu run: %s", e.msg);
     if (axm_cuda_sim_run(x->gpu, &o, M ? M->g : NULL, n_mons, &e)) fail_msg("gpu run: %s", e.msg);
     assert_int_equal(axm_sim_step_index(x->cpu), axm_cuda_sim_step_index(x->gpu));
@@ -447,6 +448,7 @@ static void test_decided_fp64(void **st)
     o.n_steps = 300;
     o.reinit = 1;
     o.stop_when_decided = 1;
+    o.allow_diverged = 1;
     assert_int_equal(axm_sim_run(x.cpu, &o, &c, 1, &e), AXM_OK);
     assert_int_equal(axm_cuda_sim_run(x.gpu, &o, &g, 1, &e), AXM_OK);
     o.reinit = 0;
@@ -564,6 +566,73 @@ static void test_bad_input(void **st)
     axm_model_destroy(m);
 }
 
+/* Both engines refuse a run whose explicit step blew up (sim.h, axm_sim_diverged): the shipped
+ * weights at 0.97 of the step's linear limit, a 14 um fiber 0.3 mm from a 4 mA cathodic pulse
+ * (the spike lowers the limit); the same fiber unstimulated stays put. With allow_diverged the
+ * run is returned. */
+static void test_diverged(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    axm_err e;
+    axm_model *m = axm_model_create("smf", &e);
+    assert_non_null(m);
+    if (axm_model_load_weights(m, "weights/smf-mrg.json", &e) != AXM_OK) fail_msg("%s", e.msg);
+    const int B = 2, W = 51;
+    double D[2] = {14, 14}, amp[2] = {1, 0}, lim;
+    axm_sim *cs = axm_sim_create(m, B, W, D, AXM_FP64, 1, &e);
+    assert_non_null(cs);
+    assert_int_equal(axm_sim_max_dt(cs, NULL, &lim, &e), AXM_OK);
+    const double dt = 0.97 * lim;
+    const long T = (long)(2.5 / dt);
+    double *w = calloc((size_t)T, sizeof *w);
+    for (long k = 0; k < T; k++) w[k] = k * dt >= 0.5 && k * dt < 0.6 ? -4 : 0;
+    const double *waves[1] = {w};
+    axm_source src[2];
+    memset(src, 0, sizeof src);
+    int wave_of[2] = {0, 0};
+    for (int b = 0; b < B; b++) {
+        src[b].kind = AXM_SRC_POINT;
+        src[b].x_um = 300;
+        src[b].rho_ohm_cm = 500;
+    }
+    axm_drive d;
+    memset(&d, 0, sizeof d);
+    d.n_contacts = 1;
+    d.sources = src;
+    d.n_waves = 1;
+    d.waves = waves;
+    d.wave_len = T;
+    d.wave_of = wave_of;
+    axm_cuda_sim *gs = axm_cuda_sim_create(m, B, W, D, AXM_FP64, -1, &e);
+    assert_non_null(gs);
+    assert_int_equal(axm_sim_set_drive(cs, &d, &e), AXM_OK);
+    assert_int_equal(axm_cuda_sim_set_drive(gs, &d, &e), AXM_OK);
+    axm_sim_set_amp(cs, amp);
+    assert_int_equal(axm_cuda_sim_set_amp(gs, amp, &e), AXM_OK);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = dt;
+    o.n_steps = T;
+    o.reinit = 1;
+    assert_int_equal(axm_sim_run(cs, &o, NULL, 0, &e), AXM_ERR_RUNTIME);
+    assert_non_null(strstr(e.msg, "fiber 0 (D = 14 um) diverged"));
+    assert_int_equal(axm_cuda_sim_run(gs, &o, NULL, 0, &e), AXM_ERR_RUNTIME);
+    print_message("  %s\n", e.msg);
+    assert_non_null(strstr(e.msg, "fiber 0 (D = 14 um) diverged"));
+    o.allow_diverged = 1;
+    assert_int_equal(axm_cuda_sim_run(gs, &o, NULL, 0, &e), AXM_OK);
+    /* the unstimulated fiber: the same check passes on its own */
+    amp[0] = 0;
+    assert_int_equal(axm_cuda_sim_set_amp(gs, amp, &e), AXM_OK);
+    o.allow_diverged = 0;
+    assert_int_equal(axm_cuda_sim_run(gs, &o, NULL, 0, &e), AXM_OK);
+    axm_cuda_sim_destroy(gs);
+    axm_sim_destroy(cs);
+    free(w);
+    axm_model_destroy(m);
+}
+
 int main(void)
 {
     if (getenv("AXM_TEST")) cmocka_set_test_filter(getenv("AXM_TEST"));
@@ -571,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_forward_fp64),  cmocka_unit_test(test_forward_fp32),
         cmocka_unit_test(test_decided_fp64),  cmocka_unit_test(test_threshold_fp64),
         cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_diverged),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }

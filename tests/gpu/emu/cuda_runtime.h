@@ -51,7 +51,7 @@ struct warp_sync {
     uint64_t slot[32];
 };
 struct ctx {
-    dim3 tid, bid, bdim;
+    dim3 tid, bid, bdim, gdim;
     warp_sync *w;
     pthread_barrier_t *blk; /* the block's barrier (__syncthreads) */
 };
@@ -66,6 +66,7 @@ inline void sync(warp_sync *w) { pthread_barrier_wait(&w->bar); }
 #define threadIdx (axmemu::cur().tid)
 #define blockIdx (axmemu::cur().bid)
 #define blockDim (axmemu::cur().bdim)
+#define gridDim (axmemu::cur().gdim)
 
 inline void __syncwarp(unsigned = 0xffffffffu) { axmemu::sync(axmemu::cur().w); }
 inline void __syncthreads(void) { pthread_barrier_wait(axmemu::cur().blk); }
@@ -98,6 +99,13 @@ template <typename T> inline T __shfl_xor_sync(unsigned, T v, int o)
     return out;
 }
 template <typename T> inline T atomicAdd(T *p, T v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+template <typename T> inline T atomicMin(T *p, T v)
+{
+    T old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+    while (v < old && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    return old;
+}
 template <typename T> inline T __ldg(const T *p) { return *p; }
 /* the fast intrinsics as their exact counterparts: the emulator checks logic, not rounding */
 inline float __expf(float x) { return expf(x); }
@@ -126,6 +134,7 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
                 c.tid = dim3(t);
                 c.bid = dim3(bx);
                 c.bdim = block;
+                c.gdim = grid;
                 c.w = &ws[t / 32];
                 c.blk = &blk;
                 fn();
