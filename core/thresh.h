@@ -16,7 +16,7 @@ typedef enum axm_thresh_status {
     AXM_TH_BLOCK = 2,           /* depolarized but never activated at the checked nodes, bounds exhausted */
     AXM_TH_ACTIVE_AT_ZERO = 3,  /* fires without stimulus (unstable model) */
     AXM_TH_NOT_CONVERGED = 4,   /* max_tries reached before the resolution */
-    AXM_TH_NAN = 5,             /* the simulation produced NaN */
+    AXM_TH_NAN = 5,             /* the simulation produced NaN or diverged (sim.h, axm_sim_diverged) */
     AXM_TH_CANCELLED = 6
 } axm_thresh_status;
 

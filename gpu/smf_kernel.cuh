@@ -257,8 +257,8 @@ __device__ __forceinline__ double cross_time(long long k, double dt, double thr,
     return (!isfinite(tc) || tc > t) ? t : tc;
 }
 
-/* One condition's update after its test (axm_thc_update, as the CPU search): bad = the final vm
- * is not finite; mv = max of vm over time and nodes. */
+/* One condition's update after its test (axm_thc_update, as the CPU search): bad = the final state
+ * diverged (a state NaN/inf or |vm| >= AXM_VM_DIVERGED); mv = max of vm over time and nodes. */
 __device__ inline void th_update(const ThDev &t, int b, int act, int bad, double mv)
 {
     axm_thc c = {t.ub[b], t.lb[b], t.phase[b], t.tries_fix[b], t.tries[b], t.streak[b], t.zero_done[b]};
@@ -573,8 +573,11 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     if constexpr (TH) {
         int bad = 0;
 #pragma unroll
-        for (int i = 0; i < NPL; i++)
-            if (i * 32 + lane < W && !isfinite(v[i])) bad = 1;
+        for (int i = 0; i < NPL; i++) /* as the CPU search: a state NaN/inf or |vm| >= AXM_VM_DIVERGED */
+            if (i * 32 + lane < W &&
+                !(fabs((double)v[i]) < AXM_VM_DIVERGED && isfinite(m[i]) && isfinite(h[i]) && isfinite(p[i]) &&
+                  isfinite(s[i])))
+                bad = 1;
         bad = __any_sync(FULL_MASK, bad);
         if (lane == 0) th_update(a.th, b, active, bad, (double)mx[4]);
     } else {

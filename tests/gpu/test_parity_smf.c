@@ -370,11 +370,21 @@ static int forward(axm_prec prec, int W, int with_ve_nodes, unsigned attempt)
         /* only fibers that stayed finite in both CPU runs say anything about rounding: the GPU
          * must be finite there too and as close to fp64 as the CPU */
         size_t fw = (size_t)5 * W, m = 0;
+        int n_sing = 0;
         double *a = malloc(n * sizeof *a), *bb = malloc(n * sizeof *bb), *rr = malloc(n * sizeof *rr);
         for (int b = 0; b < B; b++) {
-            int fin = 1;
+            int fin = 1, gfin = 1;
             for (size_t i = 0; i < fw; i++) fin &= isfinite(c64[b * fw + i]) && isfinite(ref[b * fw + i]);
             if (!fin) continue;
+            for (size_t i = 0; i < fw; i++) gfin &= isfinite(g[b * fw + i]);
+            /* without handle_nan a rate is 0/0 where vm lands exactly on its removable point
+             * (v = -21.4 for alpha_m, ...): in fp32, with the GPU's other rounding, that happens
+             * on one backend and not the other (seed 29488926213829: a GPU m gate, the CPU's
+             * traces normal); with handle_nan the GPU must stay finite */
+            if (!gfin && !p.m->handle_nan) {
+                n_sing++;
+                continue;
+            }
             for (size_t i = 0; i < fw; i++) {
                 assert_true(isfinite(g[b * fw + i]));
                 a[m] = c64[b * fw + i];
@@ -384,7 +394,8 @@ static int forward(axm_prec prec, int W, int with_ve_nodes, unsigned attempt)
             }
         }
         double e_cpu = rel_l2(a, rr, m), e_gpu = rel_l2(bb, rr, m);
-        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e\n", m / fw, B, e_cpu, e_gpu);
+        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e (%d hit a 0/0 rate on the GPU only)\n",
+               m / fw, B, e_cpu, e_gpu, n_sing);
         assert_true(e_gpu <= 10 * e_cpu + 1e-5);
         used = (int)(m / fw);
         free(a);
