@@ -99,7 +99,8 @@ int axm_cv(const axm_model *m, int n, const double *D_um, int W, axm_prec prec, 
             out[i].t_b_ms = tb;
             /* µm/ms = 1e-3 m/s; a pulse that travels the wrong way (or not at all) has no CV */
             long kd;
-            int div = axm_sim_diverged(s, i, &kd, NULL, NULL, NULL) && (double)(kd + 1) * o->dt_ms <= tb + 32 * o->dt_ms;
+            int div = axm_sim_diverged(s, i, &kd, NULL, NULL, NULL) &&
+                      (double)(kd + 1) * o->dt_ms <= tb + AXM_SIM_CHECK_STEPS * o->dt_ms;
             if (isfinite(ta) && isfinite(tb) && (tb - ta) * (kb - ka) > 0 && !div)
                 out[i].cv_m_per_s = 1e-3 * out[i].dx_um / (tb - ta);
         }

@@ -17,7 +17,7 @@
 /* Fibers per block: ve/intra of a block are built, stepped and observed together. */
 #define SIM_BLOCK 16
 /* Steps per time tile (see sim_thread_main). */
-#define SIM_TILE 32
+#define SIM_TILE AXM_SIM_CHECK_STEPS /* the divergence check runs after each tile */
 
 typedef struct sim_pulse {
     int fiber, node;

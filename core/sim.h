@@ -74,12 +74,16 @@ void axm_sim_set_amp(axm_sim *s, const double *amp);
 int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int n_mons,
                 axm_err *err);
 
+/* Steps between two divergence checks of a fiber (the engine's time tile); the last step of a
+ * run is always checked. */
+#define AXM_SIM_CHECK_STEPS 32
+
 /* |vm| at or past this (mV) is divergence, not physiology: the S-MF's NaN handling turns an
  * overflow into +-1e5 mV (smf-model.md §5). */
 #define AXM_VM_DIVERGED 1e5
 
 /* Whether fiber b diverged in the last run: a state became NaN or infinite, or |vm| reached
- * AXM_VM_DIVERGED. Checked every few dozen steps, per fiber; an explicit step past its stability
+ * AXM_VM_DIVERGED. Checked every AXM_SIM_CHECK_STEPS steps, per fiber; an explicit step past its stability
  * limit (a spike or a strong stimulus lowers it) grows a node-to-node sawtooth that gets there
  * within a few steps. Such a run fails with a message naming the fiber, the time, the state and
  * the dt to use, unless allow_diverged is set (the threshold search marks those conditions).

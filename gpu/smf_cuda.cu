@@ -177,6 +177,7 @@ struct axm_cuda_sim {
     double *fib_h;                 /* [NFIB][B] */
     void *d_state, *d_ic, *d_fib, *d_amp;
     unsigned char *d_decided;
+    int *d_first_bad;              /* final_state_check's result */
     int has_amp;
     /* drive */
     int mode, C;
@@ -237,6 +238,7 @@ extern "C" void axm_cuda_sim_destroy(axm_cuda_sim *s)
     cudaSetDevice(s->dev);
     drive_free(s);
     dfree(s->d_state); dfree(s->d_ic); dfree(s->d_fib); dfree(s->d_amp); dfree(s->d_decided);
+    dfree(s->d_first_bad);
     free(s->model.p);
     free(s->D);
     free(s->ic_h);
@@ -304,6 +306,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     if (rc == AXM_OK) rc = dalloc(&s->d_fib, NFIB * (size_t)B * ts, "fiber constants", err);
     if (rc == AXM_OK) rc = dalloc(&s->d_amp, (size_t)B * ts, "amplitudes", err);
     if (rc == AXM_OK) rc = dalloc((void **)&s->d_decided, (size_t)B, "decided flags", err);
+    if (rc == AXM_OK) rc = dalloc((void **)&s->d_first_bad, sizeof(int), "divergence flag", err);
     if (rc == AXM_OK) rc = upload(s->d_ic, s->ic_h, nstate, prec, err);
     if (rc == AXM_OK) rc = upload(s->d_state, s->ic_h, nstate, prec, err);
     if (rc == AXM_OK) rc = upload(s->d_fib, s->fib_h, NFIB * (size_t)B, prec, err);
@@ -978,9 +981,7 @@ template <typename T> __global__ void diverged_kernel(const T *state, int B, int
 static int final_state_check(axm_cuda_sim *s, double dt, axm_err *err)
 {
     const int B = s->B, W = s->W;
-    int *d_first = NULL, first = B;
-    int rc = dalloc((void **)&d_first, sizeof(int), "divergence flag", err);
-    if (rc) return rc;
+    int *d_first = s->d_first_bad, first = B, rc;
     cudaError_t e = cudaMemcpy(d_first, &first, sizeof(int), cudaMemcpyHostToDevice);
     long long n = (long long)B * 5 * W;
 #ifdef AXM_CUDA_EMU /* one OS thread per emulated GPU thread: a few */
@@ -1004,7 +1005,6 @@ static int final_state_check(axm_cuda_sim *s, double dt, axm_err *err)
         e = cudaGetLastError();
     }
     if (e == cudaSuccess) e = cudaMemcpy(&first, d_first, sizeof(int), cudaMemcpyDeviceToHost);
-    dfree(d_first);
     AXM_CK(e);
     if (first >= B) return AXM_OK;
     std::vector<double> st((size_t)5 * W);
