@@ -248,7 +248,26 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
         } else if (!strcmp(k, "rest")) {
             rc = get_str(it, path, k, c->rest, sizeof c->rest, err);
         } else if (!strcmp(k, "train")) {
-            rc = get_str(it, path, k, c->train, sizeof c->train, err);
+            /* one file or several (each rate shows other failures) */
+            int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 1;
+            if (n < 1 || n > AXM_CALIB_MAX_TRAINS) {
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: train: expected a scenario file or an array of 1 to %d", path,
+                              AXM_CALIB_MAX_TRAINS);
+                break;
+            }
+            c->n_trains = 0;
+            if (!cJSON_IsArray(it)) {
+                rc = get_str(it, path, k, c->train[0], sizeof c->train[0], err);
+                c->n_trains = rc ? 0 : 1;
+            } else {
+                const cJSON *t;
+                cJSON_ArrayForEach(t, it)
+                {
+                    rc = get_str(t, path, "train[]", c->train[c->n_trains], sizeof c->train[0], err);
+                    if (rc) break;
+                    c->n_trains++;
+                }
+            }
         } else if (!strcmp(k, "w_train")) {
             rc = get_num(it, path, k, 0, &c->w_train, err);
         } else if (!strcmp(k, "params")) {
@@ -385,11 +404,13 @@ struct axm_calib {
     axm_setup *rest_su;
     axm_monitor *rest_rec;
     int n_rest;
-    /* the pulse-train run: surrogate setup, its AP counter, the teacher's counts */
-    axm_scenario *train_sc;
-    axm_setup *train_su;
-    axm_monitor *train_ap;
-    int n_train;              /* conditions x detect nodes */
+    /* the pulse-train runs: surrogate setups, their AP counters, the teacher's counts (all
+     * trains' conditions x detect nodes, one after the other) */
+    int n_trains;
+    axm_scenario *train_sc[AXM_CALIB_MAX_TRAINS];
+    axm_setup *train_su[AXM_CALIB_MAX_TRAINS];
+    axm_monitor *train_ap[AXM_CALIB_MAX_TRAINS];
+    int n_train;              /* their total */
     double *train_truth;
     /* the stability term: a sim of the stability diameters (its model is ours) */
     axm_model *stab_model;
@@ -496,6 +517,7 @@ static int train_counts(axm_setup *su, axm_monitor *ap, const volatile int *canc
     return AXM_OK;
 }
 
+/* Appends the teacher's counts of the train scenario at path to *truth (*n entries so far). */
 static int teacher_train(const char *path, int n_threads, const volatile int *cancel, double **truth, int *n,
                          axm_err *err)
 {
@@ -505,13 +527,15 @@ static int teacher_train(const char *path, int n_threads, const volatile int *ca
     axm_setup *su = axm_setup_create(sc, &so, err);
     axm_monitor *ap = su ? axm_apcount_create(&sc->detect, err) : NULL;
     int rc = ap ? AXM_OK : err ? err->code : AXM_ERR_RUNTIME;
+    int n0 = *n, nt = su ? su->n_cond * sc->detect.n_nodes : 0;
     if (!rc) {
-        *n = su->n_cond * sc->detect.n_nodes;
-        *truth = calloc((size_t)*n, sizeof **truth);
-        rc = *truth ? train_counts(su, ap, cancel, *truth, err) : axm_fail(err, AXM_ERR_NOMEM, "out of memory");
+        double *t = realloc(*truth, (size_t)(n0 + nt) * sizeof *t);
+        if (t) *truth = t;
+        rc = t ? train_counts(su, ap, cancel, t + n0, err) : axm_fail(err, AXM_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; !rc && i < *n; i++)
-        if ((*truth)[i] < 1)
+    if (!rc) *n = n0 + nt;
+    for (int i = 0; !rc && i < nt; i++)
+        if ((*truth)[n0 + i] < 1)
             rc = axm_fail(err, AXM_ERR_INPUT, "%s: the teacher (%s) fires no action potential in condition %d: expected "
                           "a train that it follows", path, sc->model_name, i / sc->detect.n_nodes);
     if (ap) axm_monitor_destroy(ap);
@@ -713,12 +737,13 @@ axm_calib *axm_calib_create(const axm_calib_cfg *cfg, const char *weights_path, 
         if (!c->rest_rec) goto fail;
         c->n_rest = c->rest_su->n_cond;
     }
-    if (cfg->train[0]) {
-        if ((rc = teacher_train(cfg->train, cfg->n_threads, cancel, &c->train_truth, &c->n_train, err))) goto fail;
-        if (!(c->train_sc = as_surrogate(cfg->train, weights_path, kind, err))) goto fail;
+    for (int i = 0; i < cfg->n_trains; i++) {
+        c->n_trains = i + 1; /* destroy frees what this one got */
+        if ((rc = teacher_train(cfg->train[i], cfg->n_threads, cancel, &c->train_truth, &c->n_train, err))) goto fail;
+        if (!(c->train_sc[i] = as_surrogate(cfg->train[i], weights_path, kind, err))) goto fail;
         axm_setup_opts so = {0, cfg->n_threads, 0};
-        if (!(c->train_su = axm_setup_create(c->train_sc, &so, err))) goto fail;
-        if (!(c->train_ap = axm_apcount_create(&c->train_sc->detect, err))) goto fail;
+        if (!(c->train_su[i] = axm_setup_create(c->train_sc[i], &so, err))) goto fail;
+        if (!(c->train_ap[i] = axm_apcount_create(&c->train_sc[i]->detect, err))) goto fail;
     }
     if (cfg->n_stable) {
         if (!(c->stab_model = axm_model_clone(c->base, err))) goto fail;
@@ -753,9 +778,11 @@ void axm_calib_destroy(axm_calib *c)
     if (c->rest_rec) axm_monitor_destroy(c->rest_rec);
     axm_setup_destroy(c->rest_su);
     axm_scenario_destroy(c->rest_sc);
-    if (c->train_ap) axm_monitor_destroy(c->train_ap);
-    axm_setup_destroy(c->train_su);
-    axm_scenario_destroy(c->train_sc);
+    for (int i = 0; i < c->n_trains; i++) {
+        if (c->train_ap[i]) axm_monitor_destroy(c->train_ap[i]);
+        axm_setup_destroy(c->train_su[i]);
+        axm_scenario_destroy(c->train_sc[i]);
+    }
     free(c->train_truth);
     axm_sim_destroy(c->stab_sim);
     axm_model_destroy(c->stab_model);
@@ -855,11 +882,13 @@ static int raw_eval(axm_calib *c, const double *x, double *et, double *ec, doubl
             er[b] = axm_sim_diverged(su->sim, b, NULL, NULL, NULL, NULL) ? 1e3 : dev;
         }
     }
-    if (c->n_train) {
-        if ((rc = apply(c, x, c->train_su->model, err))) return rc;
-        if ((rc = train_counts(c->train_su, c->train_ap, c->cancel, ea, err))) return rc;
-        for (int i = 0; i < c->n_train; i++) ea[i] -= c->train_truth[i];
+    for (int i = 0, o2 = 0; i < c->n_trains; i++) {
+        axm_setup *su = c->train_su[i];
+        if ((rc = apply(c, x, su->model, err))) return rc;
+        if ((rc = train_counts(su, c->train_ap[i], c->cancel, ea + o2, err))) return rc;
+        o2 += su->n_cond * su->sc->detect.n_nodes;
     }
+    for (int i = 0; i < c->n_train; i++) ea[i] -= c->train_truth[i];
     return AXM_OK;
 }
 

@@ -22,10 +22,11 @@
  * Residuals: ln(thr_surrogate / thr_teacher) of every grid condition, weighted 1/sqrt(N_thr);
  * ln(cv_surrogate / cv_teacher) at every CV diameter, weighted sqrt(w_cv / N_cv); per rest
  * fiber w_rest * max(0, max_t,node |vm - v_rest| - rest_tol); and per condition and detect node
- * of the "train" scenario (pulse trains at its amplitude) the difference of the action potential
+ * of the "train" scenarios (pulse trains at their amplitudes) the difference of the action potential
  * counts (APCount at the scenario's detect threshold), relative to the teacher's count and
- * weighted sqrt(w_train / N_train): single-pulse thresholds alone let a fit bend the kinetics
- * that make a fiber follow a train. With "stable_D_um", one more residual sqrt(w_stable) *
+ * weighted sqrt(w_train / N_train), N_train over all of them: single-pulse thresholds alone let a
+ * fit bend the kinetics that make a fiber follow a train, and each rate shows other failures
+ * (slow rates: extra spikes between pulses; fast rates: missed pulses). With "stable_D_um", one more residual sqrt(w_stable) *
  * max(0, ln(stable_dt_ms / (stable_margin * limit))), limit the explicit step's linear
  * stability limit (axm_sim_max_dt) at those diameters: a fit may otherwise trade the time step's
  * headroom (capacitance, coupling) for accuracy until spikes blow the fiber up. A failed threshold or CV counts as ln 2. Minimising their
@@ -72,6 +73,7 @@ int axm_solve_dense(int n, double *a, double *b, axm_err *err);
 /* ---- the calibration problem ---- */
 
 #define AXM_CALIB_MAX_GRIDS 8
+#define AXM_CALIB_MAX_TRAINS 4
 #define AXM_CALIB_MAX_PARAMS 32
 
 typedef struct axm_calib_cfg {
@@ -79,7 +81,8 @@ typedef struct axm_calib_cfg {
     char grids[AXM_CALIB_MAX_GRIDS][512];   /* threshold scenarios (teacher = their model) */
     char cv_grid[512];                      /* scenario whose diameters are the CV diameters; "" none */
     char rest[512];                         /* unstimulated scenario for the rest term; "" none */
-    char train[512];                        /* pulse-train scenario for the AP-count term; "" none */
+    int n_trains;                           /* pulse-train scenarios for the AP-count term (0: none) */
+    char train[AXM_CALIB_MAX_TRAINS][512];
     int n_params;
     char params[AXM_CALIB_MAX_PARAMS][64];
     double scale[AXM_CALIB_MAX_PARAMS];     /* 1 unless given as NAME:SCALE */
@@ -101,7 +104,8 @@ typedef struct axm_calib_cfg {
     int n_threads;
 } axm_calib_cfg;
 
-/* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "train", "params":
+/* Defaults; then read from a JSON config file: {"grids": [...], "cv_grid", "rest", "train" (a file or
+ * an array of up to AXM_CALIB_MAX_TRAINS), "params":
  * ["cm", "stencil.vm.mid:0.01", ...], "w_cv", "w_rest", "rest_tol_mV", "w_train", "method", "h", "iters",
  * "step", "sweeps", "taps", "stable_D_um", "stable_dt_ms", "stable_margin", "w_stable"}; relative paths are taken as given (the repository root). Unknown keys and
  * bad values are errors naming the file and key. */

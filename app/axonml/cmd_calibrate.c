@@ -20,8 +20,9 @@ static void usage(FILE *f)
             "  weights/eval/calibrate-smf-mrg.json) so that the surrogate of IN.json matches the teacher\n"
             "  (each grid scenario's own model, e.g. mrg): thresholds on the \"grids\" scenarios, conduction\n"
             "  velocities at the \"cv_grid\" diameters, an unstimulated \"rest\" run and the action\n"
-            "  potential counts of a pulse-train scenario (\"train\", weight \"w_train\"), and the explicit\n"
-            "  step's headroom at \"stable_D_um\" (dt <= stable_margin x limit). Search: \"lm\"\n"
+            "  potential counts of pulse-train scenarios (\"train\": a file or an array of up to 4;\n"
+            "  weight \"w_train\"), and the explicit step's headroom at \"stable_D_um\" (dt <=\n"
+            "  stable_margin x limit). Search: \"lm\"\n"
             "  (Levenberg-Marquardt on the log ratios, finite-difference Jacobian) or \"coord\"\n"
             "  (coordinate search on the mean absolute log error). Parameters: S-MF params keys,\n"
             "  axonD@X / nodeD@X / veGain@X / cmGain@X (polynomial value at X = 6, 10, 14 um),\n"
@@ -168,10 +169,13 @@ int cmd_calibrate(int argc, char **argv)
         cJSON_AddNumberToObject(rec, "w_cv", cfg.w_cv);
         cJSON_AddNumberToObject(rec, "w_rest", cfg.w_rest);
         cJSON_AddNumberToObject(rec, "rest_tol_mV", cfg.rest_tol_mV);
-        if (cfg.train[0]) {
-            cJSON_AddStringToObject(rec, "train", cfg.train);
-            cJSON_AddNumberToObject(rec, "w_train", cfg.w_train);
+        if (cfg.n_trains == 1) {
+            cJSON_AddStringToObject(rec, "train", cfg.train[0]);
+        } else if (cfg.n_trains > 1) {
+            cJSON *t = cJSON_AddArrayToObject(rec, "train");
+            for (int i = 0; i < cfg.n_trains; i++) cJSON_AddItemToArray(t, cJSON_CreateString(cfg.train[i]));
         }
+        if (cfg.n_trains) cJSON_AddNumberToObject(rec, "w_train", cfg.w_train);
         double v0[AXM_CALIB_MAX_PARAMS], v1[AXM_CALIB_MAX_PARAMS];
         axm_calib_values(c, x0, v0);
         axm_calib_values(c, x, v1);

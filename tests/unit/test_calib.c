@@ -174,6 +174,26 @@ static void test_cfg_errors(void **st)
     write_file("bad5.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"taps\": 4}", p, sizeof p);
     assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
     assert_non_null(strstr(err.msg, "taps"));
+    /* "train": one file or an array of 1 to AXM_CALIB_MAX_TRAINS */
+    axm_calib_cfg_default(&c);
+    write_file("trains.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t1.json\", \"t2.json\"]}", p,
+               sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    assert_int_equal(c.n_trains, 2);
+    assert_string_equal(c.train[1], "t2.json");
+    axm_calib_cfg_default(&c);
+    write_file("train1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": \"t1.json\"}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    assert_int_equal(c.n_trains, 1);
+    assert_string_equal(c.train[0], "t1.json");
+    axm_calib_cfg_default(&c);
+    write_file("bad6.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": []}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "train"));
+    axm_calib_cfg_default(&c);
+    write_file("bad7.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t.json\", 3]}", p, sizeof p);
+    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "train[]"));
 }
 
 /* A calibration of one threshold grid with parameters params[n] (each scaled by scale) on
@@ -426,7 +446,8 @@ static void test_train_term(void **st)
     write_file("train.json", text, tr, sizeof tr);
     axm_calib_cfg cfg;
     one_grid_cfg(&cfg, grid, 1, (const char *const[]){"gnabar"}, 1, 2);
-    snprintf(cfg.train, sizeof cfg.train, "%s", tr);
+    snprintf(cfg.train[0], sizeof cfg.train[0], "%s", tr);
+    cfg.n_trains = 1;
     cfg.w_train = 4;
     axm_calib *c = axm_calib_create(&cfg, wt, NULL, &err);
     if (!c) fail_msg("%s", err.msg);
@@ -441,6 +462,28 @@ static void test_train_term(void **st)
     for (int i = 2; i < 6; i++) assert_true(fabs(r[i] + 1) < 1e-12); /* sqrt(4 / 4) * (0 - n) / n */
     assert_int_equal(axm_calib_stats_at(c, &x, &s, &err), AXM_OK);
     assert_true(s.train_max_diff >= 2); /* the teacher fires on every pulse of the train */
+    axm_calib_destroy(c);
+
+    /* two trains (0.25 and 0.4 kHz): their residuals follow one another, weighted over both */
+    char tr2[512];
+    snprintf(text, sizeof text, fmt, wt,
+             "\"kind\": \"train\", \"pw_ms\": 0.1, \"freq_khz\": 0.4, \"dur_ms\": 9, \"delay_ms\": 0.5, "
+             "\"polarity\": \"cathodic\", \"amplitude_mA\": 0.5",
+             "10");
+    write_file("train2.json", text, tr2, sizeof tr2);
+    snprintf(cfg.train[1], sizeof cfg.train[1], "%s", tr2);
+    cfg.n_trains = 2;
+    c = axm_calib_create(&cfg, wt, NULL, &err);
+    if (!c) fail_msg("%s", err.msg);
+    assert_int_equal(axm_calib_n_residuals(c), 2 + 2 * 4);
+    x = 0;
+    assert_int_equal(axm_calib_stats_at(c, &x, &s, &err), AXM_OK);
+    assert_int_equal(s.n_train, 8);
+    assert_int_equal(s.train_max_diff, 0);
+    double r2[10];
+    x = log(0.2);
+    assert_int_equal(axm_calib_residuals(c, &x, r2, &err), AXM_OK);
+    for (int i = 2; i < 10; i++) assert_true(fabs(r2[i] + sqrt(4.0 / 8)) < 1e-12);
     axm_calib_destroy(c);
 }
 
