@@ -14,10 +14,11 @@
 # conductances and leak stay as trained: fits that moved them bought single-pulse accuracy with
 # spontaneous spikes on pulse trains) and calibrate-stencil.json (the stencils widened to 5 taps,
 # their shapes with the sums kept, and dt = 0.005 ms kept within 0.745 of the explicit step's
-# limit at 14 um) and calibrate-channels.json (those plus the node's gl, gnapbar and gkbar, guarded
-# by a 0.2 kHz train), Levenberg-Marquardt on the
+# limit at 14 um), calibrate-channels.json (those plus the node's gl, gnapbar and gkbar, guarded
+# by a 0.2 kHz train) and calibrate-hgate.json (the h gate's rate constants with the ve gains,
+# guarded by a 0.6 kHz train), Levenberg-Marquardt on the
 # weights/eval/calib-*.json grids against our MRG: thresholds of both polarities and 5 pulse
-# widths, biphasic thresholds, CVs at 6 diameters, a 50 ms rest and the AP counts of a 0.4 kHz
+# widths, biphasic thresholds, CVs at 6 diameters, a 50 ms rest and the AP counts of a pulse
 # train; no condition shared with the reported grids. Then weights/eval/eval.sh prints the error tables (NEURON reference, 50 ms rest,
 # wide grid and pulse trains vs our MRG) and the errors are written into the weights' provenance.
 # Env: THREADS (2), OUT (weights/smf-mrg.json), FORCE=1 regenerates existing datasets, STAGE3B (1;
@@ -76,7 +77,7 @@ fi
 if [ "$STAGE3B" = 1 ]; then
     prev=checkpoints/smf-mrg-3-sgate.json
     jq -s '.[0] * {params: .[1].params}' checkpoints/smf-mrg-stage3a.json weights/eval/s-gate-mrg.json > "$prev"
-    for st in vegain smf-mrg stencil channels; do
+    for st in vegain smf-mrg stencil channels hgate; do
         rm -f checkpoints/smf-mrg-3-$st.json
         $AX calibrate weights/eval/calibrate-$st.json --weights "$prev" --out checkpoints/smf-mrg-3-$st.json \
             --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt
@@ -101,7 +102,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json --slurpfile s3 checkpoints/smf-m
    --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = ($s3[0].provenance + {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm, the shapes of 5-tap stencils and the node leak, persistent Na and slow K conductances on MRG thresholds, CVs, rest and pulse trains, within the headroom of the explicit step",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm, the shapes of 5-tap stencils, the node leak, persistent Na and slow K conductances and the h-gate rate constants on MRG thresholds, CVs, rest and pulse trains, within the headroom of the explicit step",
     recipe: "sh weights/train-smf-mrg.sh",
     date: $date,
     cpu: $cpu,
@@ -117,7 +118,7 @@ jq --slurpfile e data/eval-smf-mrg/summary.json \
    --arg reuse "${REUSE:-0}" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" '
   .trained = true |
   .provenance = {
-    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm, the shapes of 5-tap stencils and the node leak, persistent Na and slow K conductances on MRG thresholds, CVs, rest and pulse trains, within the headroom of the explicit step",
+    description: "S-MF with a diameter-dependent ve gain (vegain1..3), trained by axonml (C) on its own MRG teacher (NEURON-equivalent): two stages of truncated BPTT on MRG traces, checkpoint selection, and the MRG s-gate kinetics, and calibrations (axonml calibrate) of the diameter scaling, ve and cm gains, cm, the shapes of 5-tap stencils, the node leak, persistent Na and slow K conductances and the h-gate rate constants on MRG thresholds, CVs, rest and pulse trains, within the headroom of the explicit step",
     recipe: "sh weights/train-smf-mrg.sh",
     source: "axonml gendata + axonml train",
     date: $date,

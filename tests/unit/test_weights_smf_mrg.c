@@ -1,9 +1,9 @@
 /* The shipped S-MF weights (weights/smf-mrg.json, made by `sh weights/train-smf-mrg.sh`) against
  * NEURON (shared/reference/mrg_neuron, protocol of its README), through the real pipeline:
  * scenario -> setup -> batched threshold search, cv.h, and an unstimulated 50 ms run.
- * The issue's bounds: thresholds mean |err| <= 2 %, every condition within 6 % (measured 1.30 % and
- * 3.46 %); CV within 3 % (measured 0.75 %). Rest: within 1.5 mV of -80 mV for 50 ms (measured
- * 0.93 mV at these diameters; each diameter settles at its own rest, within 1.12 mV over 5.7-14 um).
+ * The issue's bounds: thresholds mean |err| <= 2 %, every condition within 6 % (measured 1.07 % and
+ * 1.96 %); CV within 3 % (measured 0.61 %). Rest: within 1.5 mV of -80 mV for 50 ms (each diameter
+ * settles at its own rest, within 1.19 mV over 5.7-14 um).
  * Pulse trains: as many action potentials as our MRG (the teacher) at 250 and 500 Hz. The explicit
  * step's headroom at dt 0.005 ms, and no blow-up after a strong spike. */
 #include <setjmp.h>
