@@ -136,64 +136,60 @@ static void save_model(const axm_model *m, const char *name, char *path, size_t 
     assert_int_equal(axm_model_save_weights(m, path, NULL, &err), AXM_OK);
 }
 
+/* Loads the config text (written as tmpdir/name) into c from its defaults; the return code. */
+static int cfg_text(const char *name, const char *text, axm_calib_cfg *c, axm_err *err)
+{
+    char p[512];
+    write_file(name, text, p, sizeof p);
+    axm_calib_cfg_default(c);
+    return axm_calib_cfg_load(c, p, err);
+}
+
+/* Bad values fail naming the file and key; good ones load. */
 static void test_cfg_errors(void **st)
 {
     (void)st;
-    char p[512];
     axm_calib_cfg c;
     axm_err err;
-    axm_calib_cfg_default(&c);
-    write_file("bad1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"iterz\": 3}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "bad1.json"));
-    assert_non_null(strstr(err.msg, "iterz"));
-    axm_calib_cfg_default(&c);
-    write_file("bad2.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm:0\"]}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "params"));
-    axm_calib_cfg_default(&c);
-    write_file("bad3.json", "{\"params\": [\"cm\"]}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "grids"));
-    axm_calib_cfg_default(&c);
-    write_file("bad4.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"method\": \"newton\"}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "method"));
-    axm_calib_cfg_default(&c);
-    write_file("ok.json",
-               "{\"grids\": [\"a.json\", \"b.json\"], \"params\": [\"axonD@6\", \"stencil.vm.mid:0.01\"], \"w_cv\": 2,"
-               " \"iters\": 3}",
-               p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    static const struct {
+        const char *name, *text, *key;
+    } bad[] = {
+        {"bad1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"iterz\": 3}", "iterz"},
+        {"bad2.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm:0\"]}", "params"},
+        {"bad3.json", "{\"params\": [\"cm\"]}", "grids"},
+        {"bad4.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"method\": \"newton\"}", "method"},
+        {"bad5.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"taps\": 4}", "taps"},
+        /* "train": one file or an array of 1 to AXM_CALIB_MAX_TRAINS */
+        {"bad6.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": []}", "train"},
+        {"bad7.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t.json\", 3]}", "train[]"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cfg_text(bad[i].name, bad[i].text, &c, &err), AXM_ERR_INPUT);
+        assert_non_null(strstr(err.msg, bad[i].name));
+        assert_non_null(strstr(err.msg, bad[i].key));
+    }
+    assert_int_equal(cfg_text("ok.json",
+                              "{\"grids\": [\"a.json\", \"b.json\"], \"params\": [\"axonD@6\", \"stencil.vm.mid:0.01\"], "
+                              "\"w_cv\": 2, \"iters\": 3}",
+                              &c, &err),
+                     AXM_OK);
     assert_int_equal(c.n_grids, 2);
     assert_int_equal(c.n_params, 2);
     assert_string_equal(c.params[1], "stencil.vm.mid");
     assert_true(c.scale[1] == 0.01 && c.scale[0] == 1);
     assert_true(c.w_cv == 2 && c.lm.iters == 3);
-    axm_calib_cfg_default(&c);
-    write_file("bad5.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"taps\": 4}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "taps"));
-    /* "train": one file or an array of 1 to AXM_CALIB_MAX_TRAINS */
-    axm_calib_cfg_default(&c);
-    write_file("trains.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t1.json\", \"t2.json\"]}", p,
-               sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    assert_int_equal(c.n_trains, 0);
+    assert_int_equal(cfg_text("trains.json",
+                              "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t1.json\", \"t2.json\"]}", &c,
+                              &err),
+                     AXM_OK);
     assert_int_equal(c.n_trains, 2);
     assert_string_equal(c.train[1], "t2.json");
-    axm_calib_cfg_default(&c);
-    write_file("train1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": \"t1.json\"}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_OK);
+    assert_int_equal(
+        cfg_text("train1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": \"t1.json\"}", &c, &err),
+        AXM_OK);
     assert_int_equal(c.n_trains, 1);
     assert_string_equal(c.train[0], "t1.json");
-    axm_calib_cfg_default(&c);
-    write_file("bad6.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": []}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "train"));
-    axm_calib_cfg_default(&c);
-    write_file("bad7.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t.json\", 3]}", p, sizeof p);
-    assert_int_equal(axm_calib_cfg_load(&c, p, &err), AXM_ERR_INPUT);
-    assert_non_null(strstr(err.msg, "train[]"));
 }
 
 /* A calibration of one threshold grid with parameters params[n] (each scaled by scale) on
