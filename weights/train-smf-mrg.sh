@@ -77,7 +77,7 @@ fi
 if [ "$STAGE3B" = 1 ]; then
     prev=checkpoints/smf-mrg-3-sgate.json
     jq -s '.[0] * {params: .[1].params}' checkpoints/smf-mrg-stage3a.json weights/eval/s-gate-mrg.json > "$prev"
-    for st in vegain smf-mrg stencil channels hgate; do
+    for st in vegain smf-mrg stencil channels hgate coord; do
         rm -f checkpoints/smf-mrg-3-$st.json
         $AX calibrate weights/eval/calibrate-$st.json --weights "$prev" --out checkpoints/smf-mrg-3-$st.json \
             --threads "$THREADS" 2>&1 | tee -a data/calibrate.txt

@@ -1,8 +1,8 @@
 /* The shipped S-MF weights (weights/smf-mrg.json, made by `sh weights/train-smf-mrg.sh`) against
  * NEURON (shared/reference/mrg_neuron, protocol of its README), through the real pipeline:
  * scenario -> setup -> batched threshold search, cv.h, and an unstimulated 50 ms run.
- * The issue's bounds: thresholds mean |err| <= 2 %, every condition within 6 % (measured 1.07 % and
- * 1.96 %); CV within 3 % (measured 0.61 %). Rest: within 1.5 mV of -80 mV for 50 ms (each diameter
+ * The issue's bounds: thresholds mean |err| <= 2 %, every condition within 6 % (measured 0.89 % and
+ * 2.17 %); CV within 3 % (measured 1.12 %). Rest: within 1.5 mV of -80 mV for 50 ms (each diameter
  * settles at its own rest, within 1.19 mV over 5.7-14 um).
  * Pulse trains: as many action potentials as our MRG (the teacher) at 250 and 500 Hz. The explicit
  * step's headroom at dt 0.005 ms, and no blow-up after a strong spike. */
