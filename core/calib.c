@@ -187,6 +187,35 @@ static int get_str(const cJSON *it, const char *path, const char *key, char *out
     return AXM_OK;
 }
 
+/* Scenario paths: an array of 1 to max strings, or with one_ok also a single string; *n gets how
+ * many were read. */
+static int get_paths(const cJSON *it, const char *path, const char *key, int one_ok, char (*out)[512], int max, int *n,
+                     axm_err *err)
+{
+    *n = 0;
+    if (one_ok && !cJSON_IsArray(it)) {
+        int rc = get_str(it, path, key, out[0], sizeof out[0], err);
+        *n = rc ? 0 : 1;
+        return rc;
+    }
+    int m = cJSON_GetArraySize(it);
+    if (!cJSON_IsArray(it) || m < 1 || m > max)
+        return axm_fail(err, AXM_ERR_INPUT,
+                        one_ok ? "%s: %s: expected a scenario file or an array of 1 to %d"
+                               : "%s: %s: expected 1 to %d scenario files",
+                        path, key, max);
+    char item[64];
+    snprintf(item, sizeof item, "%s[]", key);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, it)
+    {
+        int rc = get_str(g, path, item, out[*n], sizeof out[0], err);
+        if (rc) return rc;
+        (*n)++;
+    }
+    return AXM_OK;
+}
+
 static int get_num(const cJSON *it, const char *path, const char *key, double lo, double *out, axm_err *err)
 {
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || !(it->valuedouble >= lo))
@@ -229,45 +258,14 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
         if (!strcmp(k, "description")) {
             continue;
         } else if (!strcmp(k, "grids")) {
-            int n = cJSON_GetArraySize(it);
-            if (!cJSON_IsArray(it) || n < 1 || n > AXM_CALIB_MAX_GRIDS) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: grids: expected 1 to %d scenario files", path,
-                              AXM_CALIB_MAX_GRIDS);
-                break;
-            }
-            c->n_grids = 0;
-            const cJSON *g;
-            cJSON_ArrayForEach(g, it)
-            {
-                rc = get_str(g, path, "grids[]", c->grids[c->n_grids], sizeof c->grids[0], err);
-                if (rc) break;
-                c->n_grids++;
-            }
+            rc = get_paths(it, path, k, 0, c->grids, AXM_CALIB_MAX_GRIDS, &c->n_grids, err);
         } else if (!strcmp(k, "cv_grid")) {
             rc = get_str(it, path, k, c->cv_grid, sizeof c->cv_grid, err);
         } else if (!strcmp(k, "rest")) {
             rc = get_str(it, path, k, c->rest, sizeof c->rest, err);
         } else if (!strcmp(k, "train")) {
             /* one file or several (each rate shows other failures) */
-            int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : 1;
-            if (n < 1 || n > AXM_CALIB_MAX_TRAINS) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: train: expected a scenario file or an array of 1 to %d", path,
-                              AXM_CALIB_MAX_TRAINS);
-                break;
-            }
-            c->n_trains = 0;
-            if (!cJSON_IsArray(it)) {
-                rc = get_str(it, path, k, c->train[0], sizeof c->train[0], err);
-                c->n_trains = rc ? 0 : 1;
-            } else {
-                const cJSON *t;
-                cJSON_ArrayForEach(t, it)
-                {
-                    rc = get_str(t, path, "train[]", c->train[c->n_trains], sizeof c->train[0], err);
-                    if (rc) break;
-                    c->n_trains++;
-                }
-            }
+            rc = get_paths(it, path, k, 1, c->train, AXM_CALIB_MAX_TRAINS, &c->n_trains, err);
         } else if (!strcmp(k, "w_train")) {
             rc = get_num(it, path, k, 0, &c->w_train, err);
         } else if (!strcmp(k, "params")) {
