@@ -83,9 +83,8 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     c->bhA = v[9]; c->bhB = v[10]; c->bhCi = 1 / v[11];
     c->ampA = v[12]; c->ampB = v[13]; c->ampCi = 1 / v[14];
     c->bmpA = v[15]; c->bmpB = v[16]; c->bmpCi = 1 / v[17];
-    c->asA = v[18]; c->asB = v[19]; c->asCi = 1 / v[20];
-    c->bsA = v[21]; c->bsB = v[22]; c->bsCi = 1 / v[23];
-    c->vtraub = v[24];
+    c->asA = v[18]; c->asBv = v[19] - v[24]; c->asCi = 1 / v[20];
+    c->bsA = v[21]; c->bsBv = v[22] - v[24]; c->bsCi = 1 / v[23];
     c->ena = v[25]; c->ek = v[26]; c->el = v[27];
     c->lim_am = v[0] * v[2]; c->lim_bm = v[3] * v[5]; c->lim_ah = v[6] * v[8];
     c->lim_ap = v[12] * v[14]; c->lim_bp = v[15] * v[17];
@@ -113,6 +112,12 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
     /* the leading members are all doubles / Ts up to wve; copy them one by one */
     int n = (int)(offsetof(SmfC<double>, taps) / sizeof(double));
     for (int i = 0; i < n; i++) dst[i] = (T)src[i];
+    const double el = Num<T>::ELOG; /* the exponent factors in ex's unit */
+    T *f[] = {&c.amCi, &c.bmCi, &c.ahCi, &c.bhCi, &c.ampCi, &c.bmpCi, &c.asCi, &c.bsCi,
+              &c.dtqm, &c.dtqp, &c.dtqh, &c.dtqs};
+    const double *g[] = {&d.amCi, &d.bmCi, &d.ahCi, &d.bhCi, &d.ampCi, &d.bmpCi, &d.asCi, &d.bsCi,
+                         &d.dtqm, &d.dtqp, &d.dtqh, &d.dtqs};
+    for (int i = 0; i < 12; i++) *f[i] = (T)(*g[i] * el);
     c.taps = d.taps;
     c.hw = d.hw;
     c.handle_nan = d.handle_nan;

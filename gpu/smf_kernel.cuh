@@ -35,9 +35,12 @@ struct DPulse {
     double amp;
 };
 
+/* The exponent factors (the 1/C of the rates, dt times the Q10 factors) are stored times
+ * Num<T>::ELOG, so that fp32 takes its exponentials as ex2 without a multiply by log2(e) each
+ * (smf_consts / cast_consts); asBv, bsBv are the s gate's offsets B - vtraub, as core/smf.c. */
 template <typename T> struct SmfC {
     T amA, amB, amCi, bmA, bmB, bmCi, ahA, ahB, ahCi, bhA, bhB, bhCi;
-    T ampA, ampB, ampCi, bmpA, bmpB, bmpCi, asA, asB, asCi, bsA, bsB, bsCi, vtraub;
+    T ampA, ampB, ampCi, bmpA, bmpB, bmpCi, asA, asBv, asCi, bsA, bsBv, bsCi;
     T lim_am, lim_bm, lim_ah, lim_ap, lim_bp; /* handle_nan limits A*C */
     T dtqm, dtqp, dtqh, dtqs;                 /* dt * Q10 factor */
     T ena, ek, el, dt;
@@ -129,13 +132,15 @@ template <typename T> struct KArgs {
 #ifndef AXM_SMF_FTZ
 #define AXM_SMF_FTZ 1
 #endif
+/* ex(x) is exp(x / ELOG): 2^x in fp32, exp(x) in fp64. */
 template <typename T> struct Num;
 template <> struct Num<float> {
+    static constexpr double ELOG = 1.4426950408889634074; /* log2(e) */
 #if AXM_SMF_FTZ && !defined(AXM_CUDA_EMU)
     static __device__ __forceinline__ float ex(float x)
     {
         float r;
-        asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x * 1.44269504088896341f));
+        asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
         return r;
     }
     static __device__ __forceinline__ float dv(float a, float b)
@@ -145,23 +150,17 @@ template <> struct Num<float> {
         return r;
     }
 #else
-    static __device__ __forceinline__ float ex(float x) { return __expf(x); }
+    static __device__ __forceinline__ float ex(float x) { return exp2f(x); }
     static __device__ __forceinline__ float dv(float a, float b) { return __fdividef(a, b); }
 #endif
     static __device__ __forceinline__ float big() { return FLT_MAX; }
 };
 template <> struct Num<double> {
+    static constexpr double ELOG = 1;
     static __device__ __forceinline__ double ex(double x) { return exp(x); }
     static __device__ __forceinline__ double dv(double a, double b) { return a / b; }
     static __device__ __forceinline__ double big() { return DBL_MAX; }
 };
-
-template <typename T> __device__ __forceinline__ T nan_to_num(T x, T nan_v, T pos, T neg)
-{
-    if (isnan(x)) return nan_v;
-    if (isinf(x)) return x > 0 ? pos : neg;
-    return x;
-}
 
 /* Sample k of a series (stride apart); past the end: linear extrapolation for one sample, then 0
  * (sim.h). */
@@ -202,18 +201,17 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     T bh = N::dv(c.bhA, one + N::ex(-yh * c.bhCi));
     T ap = N::dv(c.ampA * xp, one - N::ex(-xp * c.ampCi));
     T bp = N::dv(c.bmpA * (-yp), one - N::ex(yp * c.bmpCi));
-    T as = N::dv(c.asA, N::ex((v + c.asB - c.vtraub) * c.asCi) + one);
-    T bs = N::dv(c.bsA, N::ex((v + c.bsB - c.vtraub) * c.bsCi) + one);
+    T as = N::dv(c.asA, N::ex((v + c.asBv) * c.asCi) + one);
+    T bs = N::dv(c.bsA, N::ex((v + c.bsBv) * c.bsCi) + one);
     if (c.handle_nan) {
-        const T big = N::big();
         am = isnan(am) ? c.lim_am : am;
         bm = isnan(bm) ? c.lim_bm : bm;
         ah = isnan(ah) ? c.lim_ah : ah;
         ap = isnan(ap) ? c.lim_ap : ap;
         bp = isnan(bp) ? c.lim_bp : bp;
-        bh = nan_to_num(bh, (T)0, big, -big);
-        as = nan_to_num(as, (T)0, big, -big);
-        bs = nan_to_num(bs, (T)0, big, -big);
+        /* the CPU's nan_to_num of bh, as and bs: A / (1 + e) with e in [0, inf] is finite (0 at
+         * e = inf) for every vm but NaN, so one test of vm does it */
+        if (isnan(v)) bh = as = bs = (T)0;
     }
     T sm = am + bm, sh = ah + bh, sp = ap + bp, ss = as + bs;
     T im = N::dv(am, sm), ih = N::dv(ah, sh), ip = N::dv(ap, sp), is = N::dv(as, ss);
@@ -230,8 +228,23 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
           gl * (v - c.el) - intra;
     T vn = v + c.dt * inv_cn * (inv_ra * d2v - I);
-    if (c.handle_nan) vn = nan_to_num(vn, (T)0, (T)1e5, (T)-1e5);
+    if (c.handle_nan && !(fabs(vn) <= N::big())) vn = isnan(vn) ? (T)0 : vn > 0 ? (T)1e5 : (T)-1e5;
     v = vn;
+}
+
+/* d[i] += the vm channel of the stencil at slot i's node (TAPS taps; 0: taps at run time), in the
+ * CPU's order of terms. */
+template <int TAPS, typename T, int NPL>
+__device__ __forceinline__ void stencil_add(T (&d)[NPL], const T *row, const int (&jc)[NPL],
+                                            const T (&w)[AXM_MAX_TAPS], int taps = TAPS)
+{
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        const T *nb = row + jc[i] - (TAPS ? TAPS : taps) / 2;
+#pragma unroll
+        for (int t = 0; t < (TAPS ? TAPS : AXM_MAX_TAPS); t++)
+            if (TAPS || t < taps) d[i] += w[t] * nb[t];
+    }
 }
 
 template <typename T> __device__ __forceinline__ T pick(int q, T m, T h, T p, T s, T v)
@@ -313,7 +326,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     /* vm with a reflected halo of HALO nodes on each side, so the stencil reads need no index
      * arithmetic: row[-q] = vm[q], row[W - 1 + q] = vm[W - 1 - q] (the CPU's reflect for q <= hw) */
     constexpr int HALO = AXM_MAX_TAPS / 2;
-    __shared__ T rows[WPB][32 * NPL + 2 * HALO];
+    __shared__ T rows[WPB][32 * NPL + 2 * HALO + 1]; /* + a spare cell (hown, hmir) */
     const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
     const int slot = blockIdx.x * WPB + wid;
     const int B = a.B, W = a.W;
@@ -440,6 +453,17 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     int jc[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1);
+    /* halo_put as two unconditional stores per slot: the node's cell and its one reflection, each
+     * aimed at a spare cell past the row where there is none (an idle slot, a node away from the
+     * ends); a node with two reflections (W <= 2 hw + 1) takes halo_put */
+    const int spare = 32 * NPL + HALO, hfast = W > 2 * hw + 1;
+    int hown[NPL], hmir[NPL];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int j = i * 32 + lane;
+        hown[i] = j < W ? j : spare;
+        hmir[i] = j >= W ? spare : j >= 1 && j <= hw ? -j : j >= W - 1 - hw && j < W - 1 ? 2 * (W - 1) - j : spare;
+    }
     /* the first contact's phi stays in registers (most runs have one contact) */
     const int sep = (a.mode & DRIVE_SEP) && C > 0;
     const int w0 = sep ? __ldg(a.wave_of + b * C) : -1;
@@ -489,19 +513,26 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
                         if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
                 }
             }
-#pragma unroll
-            for (int i = 0; i < NPL; i++) {
-                T d2v = e[i];
-                const T *nb = row + jc[i] - hw;
-#pragma unroll
-                for (int t = 0; t < AXM_MAX_TAPS; t++)
-                    if (t < taps) d2v += c.wvm[t] * nb[t];
-                smf_node_step(c, m[i], h[i], p[i], s[i], v[i], d2v, intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
-            }
-            __syncwarp();
+            /* the common widths with their taps known at compile time: a run-time tap count costs
+             * every slot all AXM_MAX_TAPS predicated loads and FMAs */
+            if (taps == 3) stencil_add<3>(e, row, jc, c.wvm);
+            else if (taps == 5) stencil_add<5>(e, row, jc, c.wvm);
+            else stencil_add<0>(e, row, jc, c.wvm, taps);
 #pragma unroll
             for (int i = 0; i < NPL; i++)
-                if (i * 32 + lane < W) halo_put(row, i * 32 + lane, W, hw, v[i]);
+                smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
+            __syncwarp();
+            if (hfast) {
+#pragma unroll
+                for (int i = 0; i < NPL; i++) {
+                    row[hown[i]] = v[i];
+                    row[hmir[i]] = v[i];
+                }
+            } else {
+#pragma unroll
+                for (int i = 0; i < NPL; i++)
+                    if (i * 32 + lane < W) halo_put(row, i * 32 + lane, W, hw, v[i]);
+            }
             __syncwarp();
         }
 

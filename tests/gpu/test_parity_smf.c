@@ -62,7 +62,8 @@ static void prob_free(prob *p)
     memset(p, 0, sizeof *p);
 }
 
-static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stable)
+/* taps 0: 3 or 5 at random */
+static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stable, int taps)
 {
     axm_err e;
     memset(p, 0, sizeof *p);
@@ -76,16 +77,16 @@ static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stab
     if (stable) assert_int_equal(axm_model_set(p->m, "gl", 0.1, &e), AXM_OK);
     /* random symmetric-ish stencil: near [1,-2,1] (vm weights need not sum to 0), 3 or 5 taps;
      * the stable model keeps the default stencil (a leak from the weights could make it fire) */
-    p->m->taps = stable ? 3 : urand(r) < 0.5 ? 3 : 5;
-    for (int c = 0; c < 2 && !stable; c++) {
+    p->m->taps = taps ? taps : stable ? 3 : urand(r) < 0.5 ? 3 : 5;
+    for (int c = 0; c < 2 && (!stable || taps); c++) {
         for (int j = 0; j < AXM_MAX_TAPS; j++) p->m->stencil[c][j] = 0;
         int h = p->m->taps / 2;
         p->m->stencil[c][h] = -2 + uniform(r, -0.1, 0.1);
         p->m->stencil[c][h - 1] = 1 + uniform(r, -0.1, 0.1);
         p->m->stencil[c][h + 1] = 1 + uniform(r, -0.1, 0.1);
-        if (p->m->taps == 5) {
-            p->m->stencil[c][0] = uniform(r, -0.05, 0.05);
-            p->m->stencil[c][4] = uniform(r, -0.05, 0.05);
+        for (int q = 2; q <= h; q++) { /* the outer taps (5 and more) */
+            p->m->stencil[c][h - q] = uniform(r, -0.05, 0.05);
+            p->m->stencil[c][h + q] = uniform(r, -0.05, 0.05);
         }
     }
     p->m->handle_nan = stable || urand(r) < 0.5;
@@ -122,8 +123,8 @@ static void prob_make(prob *p, rng *r, int B, int W, int with_ve_nodes, int stab
         p->waves[i] = w;
     }
     p->n_pulses = 2;
-    p->pulses[0] = (axm_pulse){-1, 5, 0.1, 0.2, uniform(r, 0, 3e-6)};
-    p->pulses[1] = (axm_pulse){(int)(urand(r) * B), -3, 0.5, 0.35, 2e-6};
+    p->pulses[0] = (axm_pulse){-1, W > 5 ? 5 : 1, 0.1, 0.2, uniform(r, 0, 3e-6)};
+    p->pulses[1] = (axm_pulse){(int)(urand(r) * B), W > 3 ? -3 : -1, 0.5, 0.35, 2e-6};
     memset(&p->drive, 0, sizeof p->drive);
     p->drive.n_contacts = p->C;
     p->drive.sources = p->src;
@@ -341,7 +342,7 @@ static int forward(axm_prec prec, int W, int with_ve_nodes, unsigned attempt)
     rng r = seeded_attempt(prec == AXM_FP64 ? "forward fp64" : "forward fp32", attempt);
     prob p;
     int B = 5 + (int)(urand(&r) * 40);
-    prob_make(&p, &r, B, W, with_ve_nodes, attempt >= 2);
+    prob_make(&p, &r, B, W, with_ve_nodes, attempt >= 2, 0);
     both x = make_both(&p, prec);
     mons M = make_mons(W);
     /* three chunks on one time line (the wave ends at 300: extrapolation then zeros; the
@@ -438,6 +439,38 @@ static void test_forward_fp32(void **st)
     forward32(101, 0);
 }
 
+/* Stencil widths and fiber lengths of every path in the kernel's stencil and halo code (taps 3
+ * and 5 compiled as such, 7 and 9 counted at run time; fibers so short that a node has a
+ * reflection at both ends, W <= taps), with handle_nan and a materialized potential holding NaN and
+ * +-inf samples, which the update must turn into the CPU's 0 and +-1e5 mV: fp64, no monitors. */
+static void test_shapes_nonfinite_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    static const int shape[][2] = {{3, 5}, {4, 7}, {5, 9}, {9, 9}, {40, 7}, {70, 9}, {101, 3}, {101, 5}};
+    rng r = seeded("shapes fp64");
+    for (size_t t = 0; t < sizeof shape / sizeof shape[0]; t++) {
+        int W = shape[t][0], taps = shape[t][1], B = 3 + (int)(urand(&r) * 6);
+        prob p;
+        prob_make(&p, &r, B, W, 1, 1, taps);
+        p.m->handle_nan = 1;
+        /* poison a few samples of the materialized potential (steps 20-60) */
+        for (int q = 0; q < 3; q++) {
+            long k = 20 + (long)(urand(&r) * 40);
+            int b = (int)(urand(&r) * B), j = (int)(urand(&r) * W);
+            p.ve_nodes[((size_t)k * B + b) * W + j] = q == 0 ? NAN : q == 1 ? INFINITY : -INFINITY;
+        }
+        both x = make_both(&p, AXM_FP64);
+        run_both(&x, NULL, 0, 90, 1, 0.005, 0);
+        run_both(&x, NULL, 0, 40, 0, 0.005, 0);
+        double e = state_err(&x, NULL);
+        printf("  W=%d taps=%d B=%d: state rel err %.2e\n", W, taps, B, e);
+        assert_true(e <= 1e-9);
+        free_both(&x);
+        prob_free(&p);
+    }
+}
+
 /* Active with mark_decided and stop_when_decided: decided fibers freeze on both sides. */
 static void test_decided_fp64(void **st)
 {
@@ -445,7 +478,7 @@ static void test_decided_fp64(void **st)
     if (!gpu_ok()) skip();
     rng r = seeded("decided fp64");
     prob p;
-    prob_make(&p, &r, 24, 41, 0, 0);
+    prob_make(&p, &r, 24, 41, 0, 0, 0);
     both x = make_both(&p, AXM_FP64);
     axm_err e;
     axm_detect d = axm_detect_default();
@@ -485,7 +518,7 @@ static void threshold(axm_prec prec)
     rng r = seeded(prec == AXM_FP64 ? "threshold fp64" : "threshold fp32");
     prob p;
     int B = 40;
-    prob_make(&p, &r, B, 21, 0, 1); /* gl = 0.1: a model at rest, so thresholds exist */
+    prob_make(&p, &r, B, 21, 0, 1, 0); /* gl = 0.1: a model at rest, so thresholds exist */
     p.drive.n_pulses = 0;
     for (int b = 0; b < B; b++) p.wave_of[b * p.C + 1] = -1;
     both x = make_both(&p, prec);
@@ -651,7 +684,7 @@ int main(void)
         cmocka_unit_test(test_forward_fp64),  cmocka_unit_test(test_forward_fp32),
         cmocka_unit_test(test_decided_fp64),  cmocka_unit_test(test_threshold_fp64),
         cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_diverged),
+        cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
