@@ -155,6 +155,43 @@ template <> struct Num<float> {
 #endif
     static __device__ __forceinline__ float big() { return FLT_MAX; }
 };
+/* 2^x for x <= 0 on the FMA pipe (the gates' exp(-dt q (alpha + beta)), rates >= 0), to take
+ * load off the special-function unit, which the fp32 step saturates: 24 MUFU per node-step at 4
+ * lanes per clock and scheduler cost 192 cycles per warp-slot against ~146 issue cycles for the
+ * rest (static SASS counts, gpu/NOTES.md). Round-to-nearest split x = n + f, |f| <= 1/2, Taylor
+ * polynomial of degree 6 for 2^f, n added to the exponent bits: largest relative error 2.2e-7
+ * over [-126, 20] in steps of 1.3e-5 against exp2 in double (ex2.approx: 2^-22 = 2.4e-7). x is
+ * clamped to [-126, 126]: below, 2^-126 instead of 0, the same gate to the last bit of a value in
+ * [0, 1]; a NaN x gives 2^-126 where the gate is NaN anyway (x is NaN only with a NaN rate sum,
+ * and then x_inf = alpha / sum is NaN too). */
+__device__ __forceinline__ float ex2_fma(float x)
+{
+    x = fminf(fmaxf(x, -126.0f), 126.0f);
+    const float magic = 12582912.0f; /* 1.5 * 2^23: x + magic rounds x to an integer n in its low bits */
+    float t = x + magic;
+    float f = x - (t - magic);
+    float p = 1.5403530393381609e-4f;
+    p = fmaf(p, f, 1.3333558146428443e-3f);
+    p = fmaf(p, f, 9.6181291076284772e-3f);
+    p = fmaf(p, f, 5.5504108664821580e-2f);
+    p = fmaf(p, f, 2.4022650695910071e-1f);
+    p = fmaf(p, f, 6.9314718055994531e-1f);
+    p = fmaf(p, f, 1.0f);
+    return __int_as_float(__float_as_int(p) + (int)((unsigned)__float_as_int(t) << 23));
+}
+
+/* How many of the four gate exponentials (m, h, p, s in that order) fp32 takes on the FMA pipe:
+ * 2 balances the pipes by the static count (MUFU 768 -> 704 cycles per fiber-step of 4 slots,
+ * issue 583 -> 659); tests/gpu/check.sh measures 0 and 3 beside it. */
+#ifndef AXM_SMF_FMAEXP
+#define AXM_SMF_FMAEXP 2
+#endif
+template <typename T, int G> __device__ __forceinline__ T gate_ex(T x)
+{
+    if constexpr (sizeof(T) == 4 && G < AXM_SMF_FMAEXP) return ex2_fma(x);
+    else return Num<T>::ex(x);
+}
+
 template <> struct Num<double> {
     static constexpr double ELOG = 1;
     static __device__ __forceinline__ double ex(double x) { return exp(x); }
@@ -221,10 +258,10 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     ih = sh != (T)0 ? ih : (T)0;
     ip = sp != (T)0 ? ip : (T)0;
     is = ss != (T)0 ? is : (T)0;
-    m = im - (im - m) * N::ex(-c.dtqm * sm);
-    h = ih - (ih - h) * N::ex(-c.dtqh * sh);
-    p = ip - (ip - p) * N::ex(-c.dtqp * sp);
-    s = is - (is - s) * N::ex(-c.dtqs * ss);
+    m = im - (im - m) * gate_ex<T, 0>(-c.dtqm * sm);
+    h = ih - (ih - h) * gate_ex<T, 1>(-c.dtqh * sh);
+    p = ip - (ip - p) * gate_ex<T, 2>(-c.dtqp * sp);
+    s = is - (is - s) * gate_ex<T, 3>(-c.dtqs * ss);
     T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
           gl * (v - c.el) - intra;
     T vn = v + c.dt * inv_cn * (inv_ra * d2v - I);

@@ -7,8 +7,8 @@
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
 #   4. measures the S-MF forward of kernel variants next to it (the launch-bounds knobs
-#      AXM_SMF_MINB32/64, and an earlier S-MF kernel: a copy of this tree in .base/ whose
-#      gpu/smf_kernel.cuh and gpu/smf_cuda.cu come from an earlier commit, carried along), runs the
+#      AXM_SMF_MINB32, AXM_SMF_FMAEXP, and an earlier S-MF kernel: a copy of an earlier commit's
+#      tree in .base/, its hash in .base/COMMIT, carried along), runs the
 #      CLI tests that take the GPU path on datasets made by gendata on the GPU, and profiles one
 #      forward launch per precision with Nsight Compute when ncu is there;
 #   5. prints a short table last.
@@ -74,7 +74,9 @@ awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); s
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
-VARIANTS="noftz:-DAXM_SMF_FTZ=0 minb-6-3:-DAXM_SMF_MINB32=6 minb-8-4:-DAXM_SMF_MINB32=8,-DAXM_SMF_MINB64=4"
+# (fmaexp-N: N of the four gate exponentials on the FMA pipe, the default 2; minb-N: N resident blocks
+# asked of ptxas for fp32, the default 4; the flush-to-zero and fp64 knobs were measured before)
+VARIANTS="fmaexp-0:-DAXM_SMF_FMAEXP=0 fmaexp-3:-DAXM_SMF_FMAEXP=3 minb-5:-DAXM_SMF_MINB32=5 minb-6:-DAXM_SMF_MINB32=6"
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
@@ -106,7 +108,7 @@ t3=$(date +%s)
 {
   echo "current: $($TO 60 env AXM_BENCH_FORWARD=1 "$B/bench/bench_cuda" 2>&1 | tr '\n' ' ')"
   [ -x .base/build-gpu/bench/bench_cuda ] &&
-    echo "base: $($TO 60 env AXM_BENCH_FORWARD=1 .base/build-gpu/bench/bench_cuda 2>&1 | tr '\n' ' ')"
+    echo "base $(cat .base/COMMIT 2>/dev/null): $($TO 60 env AXM_BENCH_FORWARD=1 .base/build-gpu/bench/bench_cuda 2>&1 | tr '\n' ' ')"
   for v in $VARIANTS; do
     n=${v%%:*}
     if [ -x build-gpu-$n/bench/bench_cuda ]; then

@@ -110,6 +110,18 @@ template <typename T> inline T __ldg(const T *p) { return *p; }
 /* the fast intrinsics as their exact counterparts: the emulator checks logic, not rounding */
 inline float __expf(float x) { return expf(x); }
 inline float __fdividef(float a, float b) { return a / b; }
+inline int __float_as_int(float x)
+{
+    int i;
+    memcpy(&i, &x, sizeof i);
+    return i;
+}
+inline float __int_as_float(int i)
+{
+    float x;
+    memcpy(&x, &i, sizeof x);
+    return x;
+}
 inline int min(int a, int b) { return a < b ? a : b; }
 
 namespace axmemu {
