@@ -389,15 +389,15 @@ static void check_block(axm_sim *s, int c0, int c1, long k)
     for (int b = c0; b < c1; b++) {
         if (s->div[b].k >= 0) continue;
         size_t base = (size_t)b * S * W, vm = base + (size_t)(S - 1) * W;
-        int bad = f32 ? any_out_f((const float *)s->state + base, (S - 1) * W, INFINITY) ||
-                            any_out_f((const float *)s->state + vm, W, (float)AXM_VM_DIVERGED)
-                      : any_out_d((const double *)s->state + base, (S - 1) * W, INFINITY) ||
-                            any_out_d((const double *)s->state + vm, W, AXM_VM_DIVERGED);
+        const double gb = axm_state_bound(0), vb = axm_state_bound(1);
+        int bad = f32 ? any_out_f((const float *)s->state + base, (S - 1) * W, (float)gb) ||
+                            any_out_f((const float *)s->state + vm, W, (float)vb)
+                      : any_out_d((const double *)s->state + base, (S - 1) * W, gb) ||
+                            any_out_d((const double *)s->state + vm, W, vb);
         if (!bad) continue;
         for (int i = 0; i < S * W; i++) {
             double x = f32 ? (double)((const float *)s->state)[base + i] : ((const double *)s->state)[base + i];
-            double bound = i >= (S - 1) * W ? AXM_VM_DIVERGED : INFINITY;
-            if (fabs(x) < bound) continue;
+            if (!axm_state_out(x, i >= (S - 1) * W)) continue;
             s->div[b] = (sim_div){k, i % W, i / W, x};
             break;
         }

@@ -16,6 +16,7 @@
 #ifndef AXM_SIM_H
 #define AXM_SIM_H
 
+#include "diverged.h" /* AXM_VM_DIVERGED */
 #include "err.h"
 #include "field.h"
 #include "model.h"
@@ -77,10 +78,6 @@ int axm_sim_run(axm_sim *s, const axm_run_opts *o, axm_monitor *const *mons, int
 /* Steps between two divergence checks of a fiber (the engine's time tile); the last step of a
  * run is always checked. */
 #define AXM_SIM_CHECK_STEPS 32
-
-/* |vm| at or past this (mV) is divergence, not physiology: the S-MF's NaN handling turns an
- * overflow into +-1e5 mV (smf-model.md §5). */
-#define AXM_VM_DIVERGED 1e5
 
 /* Whether fiber b diverged in the last run: a state became NaN or infinite, or |vm| reached
  * AXM_VM_DIVERGED. Checked every AXM_SIM_CHECK_STEPS steps, per fiber; an explicit step past its stability

@@ -975,8 +975,7 @@ template <typename T> __global__ void diverged_kernel(const T *state, int B, int
     const long long n = (long long)B * 5 * W, stride = (long long)gridDim.x * blockDim.x;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
         long long r = i % (5 * W);
-        double x = (double)state[i], bound = r >= 4 * W ? AXM_VM_DIVERGED : INFINITY;
-        if (!(fabs(x) < bound)) atomicMin(first, (int)(i / (5 * W)));
+        if (axm_state_out((double)state[i], r >= 4 * W)) atomicMin(first, (int)(i / (5 * W)));
     }
 }
 
@@ -1016,7 +1015,7 @@ static int final_state_check(axm_cuda_sim *s, double dt, axm_err *err)
     const char *src = (const char *)s->d_state + (size_t)first * 5 * W * psize(s->prec);
     if ((rc = download(st.data(), src, st.size(), s->prec, err))) return rc;
     int i0 = 0;
-    while (i0 < 5 * W && fabs(st[i0]) < (i0 >= 4 * W ? AXM_VM_DIVERGED : INFINITY)) i0++;
+    while (i0 < 5 * W && !axm_state_out(st[i0], i0 >= 4 * W)) i0++;
     static const char *const names[5] = {"m", "h", "p", "s", "v"};
     return axm_fail(err, AXM_ERR_RUNTIME,
                     "cuda run: fiber %d (D = %g um) diverged (at t = %.4g ms: %s = %g at node %d): the explicit smf "

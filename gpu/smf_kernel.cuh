@@ -17,6 +17,7 @@
 #include <math.h>
 
 #include "axm_cuda.h"
+#include "diverged.h"
 #include "halo.cuh"
 #include "thresh_cond.h"
 
@@ -641,10 +642,9 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     if constexpr (TH) {
         int bad = 0;
 #pragma unroll
-        for (int i = 0; i < NPL; i++) /* as the CPU search: a state NaN/inf or |vm| >= AXM_VM_DIVERGED */
-            if (i * 32 + lane < W &&
-                !(fabs((double)v[i]) < AXM_VM_DIVERGED && isfinite(m[i]) && isfinite(h[i]) && isfinite(p[i]) &&
-                  isfinite(s[i])))
+        for (int i = 0; i < NPL; i++) /* as the CPU search (diverged.h) */
+            if (i * 32 + lane < W && (axm_state_out(v[i], 1) || axm_state_out(m[i], 0) || axm_state_out(h[i], 0) ||
+                                      axm_state_out(p[i], 0) || axm_state_out(s[i], 0)))
                 bad = 1;
         bad = __any_sync(FULL_MASK, bad);
         if (lane == 0) th_update(a.th, b, active, bad, (double)mx[4]);
