@@ -64,6 +64,10 @@ void axm_cuda_sim_destroy(axm_cuda_sim *s);
 int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err);
 /* Per-fiber amplitude factor on the extracellular stimulus; NULL = all 1. */
 int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err);
+/* Whether runs may pack several fibers into a block's lanes (on by default; taken for runs without
+ * Raster or Recorder when the lanes fill clearly better, e.g. 101 nodes: 505 of 512 instead of 101
+ * of 128). Off: one warp per fiber. Same results either way; for tests and benchmarks. */
+void axm_cuda_sim_set_packing(axm_cuda_sim *s, int on);
 
 /* As axm_sim_run (the first run, and the first after a cancelled one, start from the initial state);
  * progress and cancel are polled between launches (each launch advances many steps). At most one

@@ -14,6 +14,7 @@ extern "C" {
 #include "smf.h"
 }
 #include "smf_kernel.cuh"
+#include "smf_packed.cuh"
 
 using namespace axmcu;
 
@@ -196,6 +197,7 @@ struct axm_cuda_sim {
     double pulses_dt;              /* dt the device pulses were resolved for */
     long long k;                   /* absolute steps since the last reinit */
     int fresh;                     /* no run yet: state is the initial condition */
+    int no_pack;                   /* axm_cuda_sim_set_packing(s, 0) */
 };
 
 struct axm_cuda_mon {
@@ -327,6 +329,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
 extern "C" int axm_cuda_sim_batch(const axm_cuda_sim *s) { return s->B; }
 extern "C" int axm_cuda_sim_nodes(const axm_cuda_sim *s) { return s->W; }
 extern "C" axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { return s->prec; }
+extern "C" void axm_cuda_sim_set_packing(axm_cuda_sim *s, int on) { s->no_pack = !on; }
 extern "C" long axm_cuda_sim_step_index(const axm_cuda_sim *s) { return (long)s->k; }
 
 extern "C" int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
@@ -744,6 +747,20 @@ template <typename T, int MODE> static cudaError_t launch_m(const KArgs<T> &a, i
     return cudaGetLastError();
 }
 
+template <typename T> static cudaError_t launch_packed(const KArgs<T> &a, const PackGeom &g)
+{
+    dim3 grid((unsigned)((a.B + g.F - 1) / g.F)), block(PT);
+    const size_t sm = packed_smem<T>(g.F, a.W, a.C);
+#ifdef AXM_CUDA_EMU
+    if (g.npl == 1) axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 1>(a, g.F, g.nq); }, sm);
+    else axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 2>(a, g.F, g.nq); }, sm);
+#else
+    if (g.npl == 1) smf_packed_kernel<T, 1><<<grid, block, sm>>>(a, g.F, g.nq);
+    else smf_packed_kernel<T, 2><<<grid, block, sm>>>(a, g.F, g.nq);
+#endif
+    return cudaGetLastError();
+}
+
 template <typename T> static cudaError_t launch_t(const KArgs<T> &a, int mode, int npl, int n_warps)
 {
     if (mode == K_TH) return launch_m<T, K_TH>(a, npl, n_warps);
@@ -884,6 +901,13 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     }
     const int npl = npl_for(W);
     const int kmode = (rec || ras) ? K_FULL : K_LITE;
+    /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes */
+    PackGeom pg = {0, 0, 1};
+    if (kmode == K_LITE && !a.rec.mx_on && !s->no_pack) {
+        int nck = (a.act.on ? a.act.n : 0) > (a.ap.on ? a.ap.n : 0) ? a.act.n : (a.ap.on ? a.ap.n : 0);
+        pg = pack_geom(W, nck, npl);
+        if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
+    }
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));
     if (chunk < 1) chunk = 1;
     long long done = 0;
@@ -898,7 +922,7 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         a.k0 = k0 + done;
         a.n_steps = n;
         a.first_launch = first;
-        cudaError_t e = launch_t<T>(a, kmode, npl, B);
+        cudaError_t e = pg.npl ? launch_packed<T>(a, pg) : launch_t<T>(a, kmode, npl, B);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: S-MF kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,

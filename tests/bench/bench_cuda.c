@@ -6,7 +6,9 @@
  * The CPU runs only the smaller batches (its rate is flat in B once the threads are busy).
  * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases;
  * AXM_BENCH_PROFILE=1 runs only one B = 10000 forward per precision (a target for ncu);
- * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000 (to compare kernel variants). */
+ * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000 (to compare kernel variants).
+ * The forward rows run the default kernel (fibers packed into the lanes where that fills them
+ * better: 101 nodes do); a second table runs it against one warp per fiber. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +78,9 @@ static axm_model *model(int stable)
     return m;
 }
 
-/* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. */
-static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec, int reps)
+/* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. pack 0: one
+ * warp per fiber (axm_cuda_sim_set_packing). */
+static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec prec, int reps, int pack)
 {
     axm_err e;
     double *D = malloc(sizeof(double) * B);
@@ -86,6 +89,7 @@ static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     drive_make(&db, B, T, 0.005);
     axm_cuda_sim *s = axm_cuda_sim_create(m, B, W, D, prec, -1, &e);
     if (!s) die("gpu sim", &e);
+    axm_cuda_sim_set_packing(s, pack);
     if (axm_cuda_sim_set_drive(s, &db.d, &e)) die("gpu drive", &e);
     double amp = 0.3;
     double *a = malloc(sizeof(double) * B);
@@ -111,6 +115,27 @@ static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     free(a);
     free(D);
     return (double)B * W * T / best;
+}
+
+static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec, int reps)
+{
+    return gpu_forward_p(m, B, W, T, prec, reps, 1);
+}
+
+/* The packed kernel against one warp per fiber, in this process (node-steps/s and their ratio). */
+static void packing_rows(const axm_model *m, int W, long T, int quick)
+{
+    printf("\nS-MF forward, fibers packed into the lanes vs one warp per fiber, %d nodes x %ld steps (node-steps/s)\n",
+           W, T);
+    printf("%8s %5s %12s %12s %7s\n", "B", "prec", "packed", "warp/fiber", "ratio");
+    for (int B = 10000; B <= 50000; B += 40000) {
+        int b = quick ? 10000 : B;
+        for (int p = 0; p < 2; p++) {
+            axm_prec prec = p ? AXM_FP64 : AXM_FP32;
+            double pk = gpu_forward_p(m, b, W, T, prec, 3, 1), wk = gpu_forward_p(m, b, W, T, prec, 3, 0);
+            printf("%8d %5s %12.3g %12.3g %6.2fx\n", b, p ? "fp64" : "fp32", pk, wk, pk / wk);
+        }
+    }
 }
 
 static double cpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec)
@@ -268,8 +293,9 @@ int main(void)
     if (getenv("AXM_BENCH_FORWARD") && !strcmp(getenv("AXM_BENCH_FORWARD"), "1")) {
         axm_model *fm = model(0);
         for (int B = 10000; B <= 50000; B += 40000)
-            printf("forward B=%d: fp32 %.3g fp64 %.3g node-steps/s\n", B, gpu_forward(fm, B, 101, 1000, AXM_FP32, 3),
-                   gpu_forward(fm, B, 101, 1000, AXM_FP64, 3));
+            printf("forward B=%d: fp32 %.3g (warp/fiber %.3g) fp64 %.3g (%.3g) node-steps/s\n", B,
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 0),
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 0));
         axm_model_destroy(fm);
         return 0;
     }
@@ -302,6 +328,7 @@ int main(void)
         }
         printf("%8d %12.3g %12.3g %12.3g %12s %12s %8.1fx\n", B, orig[i], g32, g64, c32, c64, g32 / orig[i]);
     }
+    packing_rows(m, W, T, quick);
     axm_model_destroy(m);
 
     m = model(1);

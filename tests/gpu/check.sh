@@ -68,7 +68,8 @@ fi
 t1=$(date +%s)
 # registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
 grep -E -A3 "Compiling entry function .*mrg_(th_)?kernel" "$LOG/build.log" | grep -E "entry|registers|spill" >"$LOG/ptxas_mrg.txt"
-awk '/Compiling entry function .*smf_kernel/ {k=$0; sub(/.*smf_kernelI/,"",k); sub(/EEEvNS.*/,"",k); sp=""}
+awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) ? "packed " : ""; sub(/.*kernelI/,"",k);
+                                                        sub(/EEEvNS.*/,"",k); k=pk k; sp=""}
      /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
     "$LOG/build.log" >"$LOG/ptxas.txt"
@@ -138,7 +139,7 @@ fi
 # one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
 NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 if [ -n "$NCU" ] && [ "$QUICK" != 1 ]; then
-  $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_kernel -c 2 --section SpeedOfLight \
+  $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_ -c 2 --section SpeedOfLight \
     --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats \
     --section InstructionStats "$B/bench/bench_cuda" >"$LOG/ncu.txt" 2>&1
 else
@@ -152,8 +153,8 @@ cat "$LOG/bench.log"
 echo
 cat "$LOG/bench_mrg.log"
 echo
-echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder):"
-sed 's/^/  /' "$LOG/ptxas.txt" | head -24
+echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder; packed: runs):"
+sed 's/^/  /' "$LOG/ptxas.txt" | head -32
 echo "MRG kernel resources (f fp32 / d fp64 node-state storage):"
 sed 's/^/  /' "$LOG/ptxas_mrg.txt"
 echo
@@ -186,7 +187,7 @@ printf "%-22s gendata rc=%s, %s ok, %s not ok\n" "CLI on the GPU" "$clirc" "$(gr
   "$(grep -c '^not ok' "$LOG/cli.log" 2>/dev/null)"
 grep '^not ok' "$LOG/cli.log" 2>/dev/null | sed 's/^/    /'
 printf "%-22s %ss (ncu.txt)\n" "ncu profile" "$((t5 - t4))"
-grep -E "smf_kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
+grep -E "smf_(packed_)?kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
   "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
 
 # what comes back: three files

@@ -464,7 +464,8 @@ static void test_forward_fp32(void **st)
 /* Stencil widths and fiber lengths of every path in the kernel's stencil and halo code (taps 3
  * and 5 compiled as such, 7 and 9 counted at run time; fibers so short that a node has a
  * reflection at both ends, W <= taps), with handle_nan and a materialized potential holding NaN and
- * +-inf samples, which the update must turn into the CPU's 0 and +-1e5 mV: fp64, no monitors. */
+ * +-inf samples, which the update must turn into the CPU's 0 and +-1e5 mV: fp64, no monitors, with
+ * and without packing (smf_packed.cuh has its own halo stores). */
 static void test_shapes_nonfinite_fp64(void **st)
 {
     (void)st;
@@ -482,13 +483,16 @@ static void test_shapes_nonfinite_fp64(void **st)
             int b = (int)(urand(&r) * B), j = (int)(urand(&r) * W);
             p.ve_nodes[((size_t)k * B + b) * W + j] = q == 0 ? NAN : q == 1 ? INFINITY : -INFINITY;
         }
-        both x = make_both(&p, AXM_FP64);
-        run_both(&x, NULL, 0, 90, 1, 0.005, 0);
-        run_both(&x, NULL, 0, 40, 0, 0.005, 0);
-        double e = state_err(&x, NULL);
-        printf("  W=%d taps=%d B=%d: state rel err %.2e\n", W, taps, B, e);
-        assert_true(e <= 1e-9);
-        free_both(&x);
+        for (int pack = 1; pack >= 0; pack--) { /* the packed kernel (where it fills the lanes better), the warp kernel */
+            both x = make_both(&p, AXM_FP64);
+            axm_cuda_sim_set_packing(x.gpu, pack);
+            run_both(&x, NULL, 0, 90, 1, 0.005, 0);
+            run_both(&x, NULL, 0, 40, 0, 0.005, 0);
+            double e = state_err(&x, NULL);
+            printf("  W=%d taps=%d B=%d packing %d: state rel err %.2e\n", W, taps, B, pack, e);
+            assert_true(e <= 1e-9);
+            free_both(&x);
+        }
         prob_free(&p);
     }
 }
@@ -533,6 +537,124 @@ static void test_decided_fp64(void **st)
     axm_cuda_mon_destroy(g);
     free_both(&x);
     prob_free(&p);
+}
+
+/* Plain runs with Active and APCount only, which may take the packed kernel (several fibers per
+ * block, smf_packed.cuh): the GPU with packing and without against the CPU, over three chained
+ * runs (the monitors' state crosses launches), with and without stop_when_decided. fp64: states
+ * within 1e-9, the same activations, AP counts and first crossings; fp32: the same rule as forward. */
+static void packed(axm_prec prec, int W, int stop)
+{
+    rng r = seeded(prec == AXM_FP64 ? "packed fp64" : "packed fp32");
+    prob p;
+    int B = 7 + (int)(urand(&r) * 30);
+    prob_make(&p, &r, B, W, urand(&r) < 0.5, prec == AXM_FP32, 0);
+    both x = make_both(&p, prec), y = make_both(&p, prec); /* y: its GPU without packing (y.cpu unused) */
+    axm_cuda_sim_set_packing(y.gpu, 0);
+    axm_err e;
+    axm_detect d = axm_detect_default();
+    d.threshold_mV = -20;
+    d.n_nodes = 3;
+    d.nodes[0] = 2;
+    d.nodes[1] = W / 2;
+    d.nodes[2] = -3;
+    d.at_least = 2;
+    axm_monitor *mc[2] = {axm_active_create(&d, stop, &e), axm_apcount_create(&d, &e)};
+    axm_cuda_mon *mg[2] = {axm_cuda_active_create(&d, stop, &e), axm_cuda_apcount_create(&d, &e)};
+    axm_cuda_mon *mu[2] = {axm_cuda_active_create(&d, stop, &e), axm_cuda_apcount_create(&d, &e)};
+    for (int i = 0; i < 2; i++) {
+        assert_non_null(mc[i]);
+        assert_non_null(mg[i]);
+        assert_non_null(mu[i]);
+    }
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.stop_when_decided = stop;
+    o.allow_diverged = 1;
+    static const long steps[3] = {170, 1, 229};
+    for (int run = 0; run < 3; run++) {
+        o.reinit = run == 0;
+        o.n_steps = steps[run];
+        assert_int_equal(axm_sim_run(x.cpu, &o, mc, 2, &e), AXM_OK);
+        assert_int_equal(axm_cuda_sim_run(x.gpu, &o, mg, 2, &e), AXM_OK);
+        assert_int_equal(axm_cuda_sim_run(y.gpu, &o, mu, 2, &e), AXM_OK);
+    }
+    double *c = NULL;
+    double ep = state_err(&x, &c);
+    size_t ns = (size_t)B * 5 * W;
+    double *gu = malloc(ns * sizeof *gu); /* the warp kernel's state against the same CPU run */
+    if (axm_cuda_sim_state(y.gpu, gu, &e)) fail_msg("%s", e.msg);
+    double eu = rel_l2(gu, c, ns);
+    free(gu);
+    int n_act = 0, n_ap = 0;
+    for (int b = 0; b < B; b++) n_act += axm_active_result(mc[0])[b] != 0;
+    for (int i = 0; i < B * 3; i++) n_ap += axm_apcount_counts(mc[1])[i];
+    printf("  B=%d W=%d taps=%d stop=%d: %d active, %d APs; state rel err packed %.2e, warp kernel %.2e\n", B, W,
+           p.m->taps, stop, n_act, n_ap, ep, eu);
+    if (prec == AXM_FP64) {
+        assert_true(ep <= 1e-9);
+        assert_true(eu <= 1e-9);
+        for (int k = 0; k < 2; k++) {
+            axm_cuda_mon *const *m = k ? mu : mg;
+            for (int b = 0; b < B; b++) assert_int_equal(axm_active_result(mc[0])[b] != 0, axm_cuda_active_result(m[0])[b] != 0);
+            const int *cc = axm_apcount_counts(mc[1]), *cg = axm_cuda_apcount_counts(m[1]);
+            const double *fc = axm_apcount_first_ms(mc[1]), *fg = axm_cuda_apcount_first_ms(m[1]);
+            for (int i = 0; i < B * 3; i++) {
+                assert_int_equal(cc[i], cg[i]);
+                if (isnan(fc[i])) assert_true(isnan(fg[i]));
+                else assert_true(fabs(fc[i] - fg[i]) <= 1e-6);
+            }
+        }
+    } else {
+        /* as forward's rule, against the CPU's own fp32 error (the stable model stays finite) */
+        both z = make_both(&p, AXM_FP64);
+        axm_monitor *zc[2] = {axm_active_create(&d, stop, &e), axm_apcount_create(&d, &e)};
+        for (int run = 0; run < 3; run++) {
+            o.reinit = run == 0;
+            o.n_steps = steps[run];
+            assert_int_equal(axm_sim_run(z.cpu, &o, zc, 2, &e), AXM_OK);
+        }
+        size_t n = (size_t)B * 5 * W;
+        double *ref = malloc(n * sizeof *ref), *g = malloc(n * sizeof *g);
+        cpu_state(z.cpu, ref);
+        if (axm_cuda_sim_state(x.gpu, g, &e)) fail_msg("%s", e.msg);
+        double e_cpu = rel_l2(c, ref, n), e_gpu = rel_l2(g, ref, n);
+        printf("  fp32 vs fp64: cpu %.2e, gpu packed %.2e\n", e_cpu, e_gpu);
+        assert_true(e_gpu <= 10 * e_cpu + 1e-5);
+        free(ref);
+        free(g);
+        for (int i = 0; i < 2; i++) axm_monitor_destroy(zc[i]);
+        free_both(&z);
+    }
+    free(c);
+    for (int i = 0; i < 2; i++) {
+        axm_monitor_destroy(mc[i]);
+        axm_cuda_mon_destroy(mg[i]);
+        axm_cuda_mon_destroy(mu[i]);
+    }
+    free_both(&x);
+    free_both(&y);
+    prob_free(&p);
+}
+
+static void test_packed_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    packed(AXM_FP64, 21, 0);
+    packed(AXM_FP64, 41, 1);
+    packed(AXM_FP64, 101, 0);
+    packed(AXM_FP64, 101, 1);
+    packed(AXM_FP64, 130, 1);
+}
+
+static void test_packed_fp32(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    packed(AXM_FP32, 51, 0);
+    packed(AXM_FP32, 101, 0);
 }
 
 static void threshold(axm_prec prec)
@@ -707,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_decided_fp64),  cmocka_unit_test(test_threshold_fp64),
         cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
+        cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }

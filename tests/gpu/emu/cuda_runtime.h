@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmath>
+#include <algorithm>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -54,6 +55,7 @@ struct ctx {
     dim3 tid, bid, bdim, gdim;
     warp_sync *w;
     pthread_barrier_t *blk; /* the block's barrier (__syncthreads) */
+    unsigned char *dsm;     /* the block's dynamic shared memory */
 };
 inline ctx &cur()
 {
@@ -131,9 +133,11 @@ inline cudaError_t &last()
     return e;
 }
 /* Runs fn for every thread of the grid: blocks in turn, each block's threads concurrently. */
-inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
+inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn, size_t dyn_smem = 0)
 {
+    std::vector<double> dsm(dyn_smem / sizeof(double) + 2); /* aligned for any element type */
     for (unsigned bx = 0; bx < grid.x; bx++) {
+        std::fill(dsm.begin(), dsm.end(), NAN); /* as undefined as a GPU's: a read before a write shows */
         unsigned nw = (block.x + 31) / 32;
         std::vector<warp_sync> ws(nw);
         for (auto &w : ws) pthread_barrier_init(&w.bar, NULL, 32);
@@ -149,6 +153,7 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()> &fn)
                 c.gdim = grid;
                 c.w = &ws[t / 32];
                 c.blk = &blk;
+                c.dsm = (unsigned char *)dsm.data();
                 fn();
             });
         for (auto &x : th) x.join();

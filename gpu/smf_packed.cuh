@@ -1,0 +1,337 @@
+/* S-MF run kernel with several fibers packed into one block's lanes (K_LITE runs).
+ *
+ * The warp-per-fiber kernel (smf_kernel.cuh) gives each fiber 32 NPL lane-slots: at W = 101 nodes
+ * 27 of 128 slots compute nothing, and every instruction is issued for them all the same. Here a
+ * block of PT threads and NPL slots per thread holds F fibers end to end: slot i of thread t is
+ * node g % W of the block's fiber g / W, g = i PT + t (slot-major, so that a slot's 32 lanes are
+ * 32 consecutive nodes and the stencil's shared-memory reads stay conflict-free). At W = 101 that
+ * is 5 fibers in 505 of 512 slots (NPL 2). The price: the fibers' constants come from shared memory each
+ * step, and the steps are separated by block barriers instead of __syncwarp.
+ *
+ * Used for plain runs (no Raster, no full or max-only Recorder) where it fills the lanes better
+ * (run_t, pack_geom); the results are the warp kernel's: the same node step, stencil and halo
+ * code, the same monitor logic with a fiber's checked nodes on a group of nq lanes (the
+ * warp kernel's lanes 0..n-1). Per step:
+ *   slots: stencil and node step of every fiber not stopped   | barrier |
+ *   slots: new vm into the rows; the next step's drive samples | barrier |
+ *   monitors read the rows; a fiber that stops is marked        | barrier (only if one can stop) | */
+#ifndef AXM_SMF_PACKED_CUH
+#define AXM_SMF_PACKED_CUH
+
+#include "smf_kernel.cuh"
+
+namespace axmcu {
+
+/* Threads per packed block, and 1 or 2 slots per thread: 4 slots (PT 128) give the same lane use,
+ * but their per-slot fiber indices and constants push ptxas past 128 registers into ~300 B of
+ * spills (fp32), where 2 slots stay at ~130. Resident blocks per SM asked of ptxas: fp32 2 (128
+ * registers, 16 warps, as the warp kernel's 4 x 4), fp64 1 (~190 registers, 8 warps). */
+constexpr int PT = 256;
+constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */
+template <typename T> struct PackedMinB {
+    static constexpr int n = sizeof(T) == 4 ? 2 : 1;
+};
+constexpr int PCF = 8;     /* per-fiber constants in shared memory: 1/Cn, 1/ra, gNa, gNaP, gK, gL, amp, pad */
+
+/* Shared-memory bytes of a packed block: constants, drive samples, rows with halos and a spare
+ * cell, then the fibers' flags; for F fibers and an idle one (fiber F: the slots past the last
+ * fiber compute it and store into its row, so that no slot needs a test). */
+template <typename T> static inline size_t packed_smem(int F, int W, int C)
+{
+    constexpr int HALO = AXM_MAX_TAPS / 2;
+    const size_t F1 = (size_t)F + 1; /* + the idle slots' fiber */
+    size_t nT = F1 * PCF + F1 * (C > 0 ? C : 1) + F1 * (W + 2 * HALO) + 1;
+    return nT * sizeof(T) + (2 * F1 + 1) * sizeof(int);
+}
+
+template <typename T, int NPL>
+__global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const KArgs<T> a, int F, int nq)
+{
+    constexpr int HALO = AXM_MAX_TAPS / 2;
+#ifdef AXM_CUDA_EMU
+    unsigned char *smem_raw = axmemu::cur().dsm;
+#else
+    extern __shared__ __align__(16) unsigned char smem_raw[];
+#endif
+    const int B = a.B, W = a.W, C = a.C, tid = threadIdx.x, lane = tid & 31;
+    const int RW = W + 2 * HALO; /* a fiber's row with its halos */
+    const int b0 = blockIdx.x * F;
+    const int F1 = F + 1;                       /* fiber F: the idle slots' */
+    T *cf = (T *)smem_raw;                      /* [F1][PCF] */
+    T *co = cf + F1 * PCF;                      /* [F1][C] this step's amplitude x waveform sample */
+    T *rows = co + F1 * (C > 0 ? C : 1);        /* [F1][RW] + spare */
+    int *done = (int *)(rows + F1 * RW + 1);    /* [F1]: not stepped (decided before, or stopped) */
+    int *skip = done + F1;                      /* [F1]: decided before this launch, past B, or idle */
+    int *n_done = skip + F1;
+    const SmfC<T> &c = a.c;
+    const int hw = c.hw, taps = c.taps;
+    const int spare = F1 * RW;                  /* rows[spare]: the cell for stores that have no place */
+    const int sep = (a.mode & DRIVE_SEP) && C > 0;
+
+    /* per-fiber set-up */
+    if (tid == 0) *n_done = 0;
+    for (int q = tid; q < F1 * PCF; q += PT) {
+        int f = q / PCF, r = q % PCF, b = b0 + f;
+        T x = (T)0;
+        if (f < F && b < B) x = r < 6 ? a.fib[r * B + b] : r == 6 ? (a.amp ? a.amp[b] : (T)1) : (T)0;
+        cf[q] = x;
+    }
+    for (int f = tid; f < F1; f += PT) {
+        int b = b0 + f, sk = f == F || b >= B || (a.stop_when_decided && a.decided[b]);
+        skip[f] = sk;
+        done[f] = sk;
+    }
+    for (int q = tid; q < F1 * RW + 1; q += PT) rows[q] = (T)-80; /* the idle row's values stay harmless */
+    for (int q = tid; q < F1 * (C > 0 ? C : 1); q += PT) co[q] = (T)0;
+    __syncthreads();
+    if (tid == 0)
+        for (int f = 0; f < F; f++) *n_done += done[f];
+
+    /* slots: fiber (F: idle), the node's cell in the rows (stencil centre and store) and its
+     * reflection's (spare if none, as hmir in smf_kernel); the node index is sctr - f RW - HALO */
+    int sf[NPL], sctr[NPL], hmir[NPL];
+    T m[NPL], h[NPL], p[NPL], s[NPL], v[NPL], ph0[NPL];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        int g = i * PT + tid, f = g / W, j = g % W;
+        int live = f < F && b0 + f < B;
+        if (!live) {
+            f = F;
+            j = 0;
+        }
+        sf[i] = f;
+        sctr[i] = f * RW + HALO + j;
+        hmir[i] = !live ? spare
+                  : j >= 1 && j <= hw ? sctr[i] - 2 * j
+                  : j >= W - 1 - hw && j < W - 1 ? sctr[i] + 2 * (W - 1 - j) : spare;
+        const int b = live ? b0 + f : 0;
+        if (live) {
+            m[i] = a.state[(b * 5 + 0) * W + j];
+            h[i] = a.state[(b * 5 + 1) * W + j];
+            p[i] = a.state[(b * 5 + 2) * W + j];
+            s[i] = a.state[(b * 5 + 3) * W + j];
+            v[i] = a.state[(b * 5 + 4) * W + j];
+        } else {
+            m[i] = h[i] = p[i] = s[i] = (T)0.5;
+            v[i] = (T)-80;
+        }
+        const int w0 = sep ? __ldg(a.wave_of + b * C) : -1;
+        ph0[i] = live && w0 >= 0 ? __ldg(a.phis + (long long)b * C * W + j) : (T)0;
+        rows[sctr[i]] = v[i];
+        rows[hmir[i]] = v[i];
+    }
+#define SJ(i) (sctr[i] - sf[i] * RW - HALO) /* slot i's node */
+    const int hfast = W > 2 * hw + 1; /* else a node can have two reflections: halo_put */
+    if (!hfast) {
+        __syncthreads();
+#pragma unroll
+        for (int i = 0; i < NPL; i++)
+            if (sf[i] < F) halo_put(rows + sf[i] * RW + HALO, SJ(i), W, hw, v[i]);
+    }
+
+    /* the drive samples of step k: co[f][cc] = amp x waveform (0 for no waveform), thread f C + cc
+     * (F C <= PT: pack_geom's caller) */
+    const T *swave = NULL;
+    T samp = (T)0;
+    if (tid < F * C && sep && b0 + tid / C < B) {
+        int wi = __ldg(a.wave_of + (b0 + tid / C) * C + tid % C);
+        if (wi >= 0) {
+            swave = a.waves + (long long)wi * a.wlen;
+            samp = cf[(tid / C) * PCF + 6];
+        }
+    }
+    auto samples = [&](long long k) {
+        if (tid < F * C) co[tid] = swave ? samp * series_at(swave, a.wlen, k) : (T)0;
+    };
+    const long long n_steps = a.n_steps, k0 = a.k0;
+    samples(k0);
+    __syncthreads();
+
+    /* monitor tasks: thread t checks node q = t % nq of fiber t / nq (the warp kernel's lane q) */
+    const int mf = tid / nq, mq = tid % nq, mb = b0 + mf;
+    const int mlive = mf < F && mb < B && !skip[mf < F ? mf : 0];
+    const unsigned gmask = (nq >= 32 ? FULL_MASK : ((1u << nq) - 1u) << (lane & ~(nq - 1)));
+    T *mrow = rows + (mf < F ? mf : 0) * RW + HALO;
+    const int act_on = a.act.on;
+    const int arm_act = a.first_launch && a.act.arm;
+    unsigned char act_below = 1, act_seen = 0;
+    int act_node = 0, active = 0;
+    if (act_on && mlive) {
+        if (mq < a.act.n) {
+            act_node = a.act.nodes[mq];
+            if (arm_act) act_below = !((double)mrow[act_node] >= a.act.thr);
+            else act_below = a.act.below[mb * a.act.n + mq];
+            act_seen = a.act.seen[mb * a.act.n + mq];
+        }
+        active = a.act.active[mb];
+    }
+    unsigned char ap_below = 1;
+    int ap_node = 0, ap_count = 0;
+    double ap_first = 0, ap_prev = 0;
+    if (a.ap.on && mlive && mq < a.ap.n) {
+        ap_node = a.ap.nodes[mq];
+        ap_prev = (double)mrow[ap_node];
+        ap_below = (a.first_launch && a.ap.arm) ? !(ap_prev >= a.ap.thr) : a.ap.below[mb * a.ap.n + mq];
+        ap_count = a.ap.count[mb * a.ap.n + mq];
+        ap_first = a.ap.first[mb * a.ap.n + mq];
+    }
+    const int can_stop = act_on && a.act.mark && a.stop_when_decided;
+    const double dt_d = a.dt;
+
+    for (long long st = 0; st < n_steps; st++) {
+        const long long k = k0 + st;
+        T e[NPL], intra[NPL];
+        int on[NPL];
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            const int f = sf[i];
+            on[i] = !done[f];
+            e[i] = sep ? co[f * C] * ph0[i] : (T)0;
+            intra[i] = (T)0;
+        }
+        if (sep) {
+            for (int cc = 1; cc < C; cc++) {
+#pragma unroll
+                for (int i = 0; i < NPL; i++) {
+                    const int b = b0 + sf[i];
+                    if (on[i]) e[i] += co[sf[i] * C + cc] * __ldg(a.phis + ((long long)b * C + cc) * W + SJ(i));
+                }
+            }
+        }
+        if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
+            const long long stride = (long long)B * W;
+#pragma unroll
+            for (int i = 0; i < NPL; i++) {
+                if (!on[i]) continue;
+                const int b = b0 + sf[i];
+                const T *vb = a.ve + (long long)b * W;
+                T acc = (T)0;
+#pragma unroll
+                for (int t = 0; t < AXM_MAX_TAPS; t++)
+                    if (t < taps) acc += c.wve[t] * series_at(vb + reflect(SJ(i) + t - hw, W), a.ve_len, k, stride);
+                e[i] += cf[sf[i] * PCF + 6] * (a.fib[6 * B + b] * acc);
+            }
+        }
+        for (int q = 0; q < a.n_pulses; q++) {
+            const DPulse &P = a.pulses[q];
+            if (k >= P.k_on && k < P.k_off) {
+#pragma unroll
+                for (int i = 0; i < NPL; i++)
+                    if (SJ(i) == P.node && (P.fiber < 0 || P.fiber == b0 + sf[i])) intra[i] += (T)P.amp;
+            }
+        }
+        if (taps == 3) stencil_add<3>(e, rows, sctr, c.wvm);
+        else if (taps == 5) stencil_add<5>(e, rows, sctr, c.wvm);
+        else stencil_add<0>(e, rows, sctr, c.wvm, taps);
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            if (!on[i]) continue;
+            const T *k6 = cf + sf[i] * PCF;
+            smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2], k6[3], k6[4], k6[5]);
+        }
+        __syncthreads(); /* every stencil read and drive sample of step k done */
+        if (hfast) {
+#pragma unroll
+            for (int i = 0; i < NPL; i++) {
+                rows[sctr[i]] = v[i];
+                rows[hmir[i]] = v[i];
+            }
+        } else {
+#pragma unroll
+            for (int i = 0; i < NPL; i++)
+                if (sf[i] < F) halo_put(rows + sf[i] * RW + HALO, SJ(i), W, hw, v[i]);
+        }
+        samples(k + 1);
+        __syncthreads(); /* the rows hold the state at (k+1) dt */
+
+        /* monitors see the state at time (k+1) dt */
+        /* a fiber's group reads its stop flag before its leader may set it (below, after __syncwarp) */
+        const int mon = mlive && !done[mf < F ? mf : 0];
+        int stop = 0;
+        if (act_on) {
+            if (mon && mq < a.act.n && cross((double)mrow[act_node], a.act.thr, k >= a.act.k_first, act_below))
+                act_seen = 1;
+            unsigned bal = __ballot_sync(FULL_MASK, mon && act_seen) & gmask;
+            if (mon && !active && __popc(bal) >= a.act.at_least) active = 1;
+            if (mon && active && can_stop) stop = 1;
+        }
+        if (a.ap.on && mon && mq < a.ap.n) {
+            double vv = (double)mrow[ap_node];
+            if (cross(vv, a.ap.thr, k >= a.ap.k_first, ap_below)) {
+                if (ap_count == 0) ap_first = cross_time(k, dt_d, a.ap.thr, ap_prev, vv);
+                ap_count++;
+            }
+            ap_prev = vv;
+        }
+        if (can_stop) {
+            __syncwarp();
+            if (stop && mq == 0) {
+                done[mf] = 1;
+                atomicAdd(n_done, 1);
+            }
+            __syncthreads(); /* the stop flags reach every slot before the next step */
+            if (*n_done >= F) break;
+        }
+    }
+
+    /* store the state and the monitors' persistent state (not of fibers decided before) */
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        const int j = SJ(i), b = b0 + sf[i];
+        if (!skip[sf[i]]) {
+            a.state[(b * 5 + 0) * W + j] = m[i];
+            a.state[(b * 5 + 1) * W + j] = h[i];
+            a.state[(b * 5 + 2) * W + j] = p[i];
+            a.state[(b * 5 + 3) * W + j] = s[i];
+            a.state[(b * 5 + 4) * W + j] = v[i];
+        }
+    }
+#undef SJ
+    if (!mlive) return;
+    if (act_on) {
+        if (mq < a.act.n) {
+            a.act.below[mb * a.act.n + mq] = act_below;
+            a.act.seen[mb * a.act.n + mq] = act_seen;
+        }
+        if (mq == 0) {
+            a.act.active[mb] = (unsigned char)active;
+            if (active && a.act.mark) a.decided[mb] = 1;
+        }
+    }
+    if (a.ap.on && mq < a.ap.n) {
+        a.ap.below[mb * a.ap.n + mq] = ap_below;
+        a.ap.count[mb * a.ap.n + mq] = ap_count;
+        a.ap.first[mb * a.ap.n + mq] = ap_first;
+    }
+}
+
+/* Packed launch geometry for W nodes: slots per thread and fibers per block, or npl = 0 when
+ * packing would not fill the lanes clearly better than a warp per fiber (npl_for). nq: lanes per
+ * fiber for the monitors (a power of two >= the checked nodes). */
+struct PackGeom {
+    int npl, F, nq;
+};
+static inline PackGeom pack_geom(int W, int n_checked, int npl_warp)
+{
+    PackGeom best = {0, 0, 1};
+    int nq = 1;
+    while (nq < n_checked) nq *= 2;
+    if (nq > 16) return best;
+    double use_warp = (double)W / (32.0 * npl_warp), use_best = use_warp + 0.05;
+    for (int npl = 1; npl <= 2; npl *= 2) {
+        int F = PT * npl / W;
+        if (F > PMAXF) F = PMAXF;
+        if (F > PT / nq) F = PT / nq;
+        if (F < 2) continue;
+        double use = (double)F * W / (PT * npl);
+        if (use > use_best) {
+            best = {npl, F, nq};
+            use_best = use;
+        }
+    }
+    return best;
+}
+
+} // namespace axmcu
+
+#endif
