@@ -308,6 +308,89 @@ __device__ __forceinline__ double cross_time(long long k, double dt, double thr,
     return (!isfinite(tc) || tc > t) ? t : tc;
 }
 
+/* One checked node of a fiber's Active or APCount monitor, as the lane that checks it holds it
+ * across the steps of a launch (lane q of the fiber's warp, or of its group in the packed kernel);
+ * between launches it lives in the monitor's [B][n] arrays. */
+struct DetLane {
+    unsigned char below = 1, seen = 0; /* armed; spiked (Active) */
+    int node = 0, count = 0;           /* count, first, prev: APCount */
+    double first = 0, prev = 0;
+};
+
+/* Lane q < d.n of fiber b, from the launch's first state in row (arm: from the run's initial
+ * state, else the stored flags). kind: DET_TEST (the threshold test's Active: nothing stored),
+ * DET_ACTIVE, DET_APCOUNT. */
+enum { DET_TEST = 0, DET_ACTIVE = 1, DET_APCOUNT = 2 };
+template <typename T>
+__device__ __forceinline__ void det_load(DetLane &l, const DetDev &d, int b, int q, const T *row, int arm, int kind)
+{
+    l.node = d.nodes[q];
+    l.prev = (double)row[l.node];
+    l.below = arm ? !(l.prev >= d.thr) : d.below[b * d.n + q];
+    if (kind == DET_ACTIVE) l.seen = d.seen[b * d.n + q];
+    if (kind == DET_APCOUNT) {
+        l.count = d.count[b * d.n + q];
+        l.first = d.first[b * d.n + q];
+    }
+}
+
+/* The sample at (k+1) dt: Active marks the node seen; APCount counts the spike and keeps the first
+ * crossing time. */
+template <typename T> __device__ __forceinline__ void act_step(DetLane &l, const DetDev &d, const T *row, long long k)
+{
+    if (cross((double)row[l.node], d.thr, k >= d.k_first, l.below)) l.seen = 1;
+}
+template <typename T>
+__device__ __forceinline__ void ap_step(DetLane &l, const DetDev &d, const T *row, long long k, double dt)
+{
+    double vv = (double)row[l.node];
+    if (cross(vv, d.thr, k >= d.k_first, l.below)) {
+        if (l.count == 0) l.first = cross_time(k, dt, d.thr, l.prev, vv);
+        l.count++;
+    }
+    l.prev = vv;
+}
+
+/* Back into the monitor's arrays at the end of a launch (q < n: the node's flags; q = 0: the
+ * fiber's Active result and decided mark). */
+__device__ __forceinline__ void act_store(const DetLane &l, const DetDev &d, int b, int q, int active,
+                                          unsigned char *decided)
+{
+    if (q < d.n) {
+        d.below[b * d.n + q] = l.below;
+        d.seen[b * d.n + q] = l.seen;
+    }
+    if (q == 0) {
+        d.active[b] = (unsigned char)active;
+        if (active && d.mark) decided[b] = 1;
+    }
+}
+__device__ __forceinline__ void ap_store(const DetLane &l, const DetDev &d, int b, int q)
+{
+    d.below[b * d.n + q] = l.below;
+    d.count[b * d.n + q] = l.count;
+    d.first[b * d.n + q] = l.first;
+}
+
+/* A node's five states between the registers and the (B,5,W) state array. */
+template <typename T>
+__device__ __forceinline__ void state_load(const T *st, int b, int W, int j, T &m, T &h, T &p, T &s, T &v)
+{
+    m = st[(b * 5 + 0) * W + j];
+    h = st[(b * 5 + 1) * W + j];
+    p = st[(b * 5 + 2) * W + j];
+    s = st[(b * 5 + 3) * W + j];
+    v = st[(b * 5 + 4) * W + j];
+}
+template <typename T> __device__ __forceinline__ void state_store(T *st, int b, int W, int j, T m, T h, T p, T s, T v)
+{
+    st[(b * 5 + 0) * W + j] = m;
+    st[(b * 5 + 1) * W + j] = h;
+    st[(b * 5 + 2) * W + j] = p;
+    st[(b * 5 + 3) * W + j] = s;
+    st[(b * 5 + 4) * W + j] = v;
+}
+
 /* One condition's update after its test (axm_thc_update, as the CPU search): bad = the final state
  * diverged (a state NaN/inf or |vm| >= AXM_VM_DIVERGED); mv = max of vm over time and nodes. */
 __device__ inline void th_update(const ThDev &t, int b, int act, int bad, double mv)
@@ -402,11 +485,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     for (int i = 0; i < NPL; i++) {
         int j = i * 32 + lane;
         if (j < W) {
-            m[i] = src[(b * 5 + 0) * W + j];
-            h[i] = src[(b * 5 + 1) * W + j];
-            p[i] = src[(b * 5 + 2) * W + j];
-            s[i] = src[(b * 5 + 3) * W + j];
-            v[i] = src[(b * 5 + 4) * W + j];
+            state_load(src, b, W, j, m[i], h[i], p[i], s[i], v[i]);
             halo_put(row, j, W, c.hw, v[i]);
         } else { /* idle slots compute harmless values and store nothing */
             m[i] = h[i] = p[i] = s[i] = (T)0.5;
@@ -418,25 +497,11 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     /* Active / APCount: lane i < n handles checked node i */
     const int act_on = TH ? 1 : a.act.on;
     const int arm_act = TH || (a.first_launch && a.act.arm);
-    unsigned char act_below = 1, act_seen = 0;
-    int act_node = 0, active = 0;
-    if (act_on && lane < a.act.n) {
-        act_node = a.act.nodes[lane];
-        if (arm_act) act_below = !((double)row[act_node] >= a.act.thr);
-        else act_below = a.act.below[b * a.act.n + lane];
-        if (!TH) act_seen = a.act.seen[b * a.act.n + lane];
-    }
+    DetLane act, ap;
+    int active = 0;
+    if (act_on && lane < a.act.n) det_load(act, a.act, b, lane, row, arm_act, TH ? DET_TEST : DET_ACTIVE);
     if (!TH && act_on) active = a.act.active[b];
-    unsigned char ap_below = 1;
-    int ap_node = 0, ap_count = 0;
-    double ap_first = 0, ap_prev = 0;
-    if (!TH && a.ap.on && lane < a.ap.n) {
-        ap_node = a.ap.nodes[lane];
-        ap_prev = (double)row[ap_node];
-        ap_below = (a.first_launch && a.ap.arm) ? !(ap_prev >= a.ap.thr) : a.ap.below[b * a.ap.n + lane];
-        ap_count = a.ap.count[b * a.ap.n + lane];
-        ap_first = a.ap.first[b * a.ap.n + lane];
-    }
+    if (!TH && a.ap.on && lane < a.ap.n) det_load(ap, a.ap, b, lane, row, a.first_launch && a.ap.arm, DET_APCOUNT);
     /* Raster: item q*32 + lane */
     unsigned char r_below[NPL];
     double r_prev[NPL];
@@ -588,19 +653,11 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
         }
         int stop = 0;
         if (act_on) {
-            if (lane < a.act.n && cross((double)row[act_node], a.act.thr, k >= a.act.k_first, act_below))
-                act_seen = 1;
-            if (!active && __popc(__ballot_sync(FULL_MASK, act_seen)) >= a.act.at_least) active = 1;
+            if (lane < a.act.n) act_step(act, a.act, row, k);
+            if (!active && __popc(__ballot_sync(FULL_MASK, act.seen)) >= a.act.at_least) active = 1;
             if (active && (TH || (a.act.mark && a.stop_when_decided))) stop = 1;
         }
-        if (!TH && a.ap.on && lane < a.ap.n) {
-            double vv = (double)row[ap_node];
-            if (cross(vv, a.ap.thr, k >= a.ap.k_first, ap_below)) {
-                if (ap_count == 0) ap_first = cross_time(k, dt_d, a.ap.thr, ap_prev, vv);
-                ap_count++;
-            }
-            ap_prev = vv;
-        }
+        if (!TH && a.ap.on && lane < a.ap.n) ap_step(ap, a.ap, row, k, dt_d);
         if (FULL && a.ras.on) {
 #pragma unroll
             for (int q = 0; q < NPL; q++) {
@@ -653,29 +710,10 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             int j = i * 32 + lane;
-            if (j < W) {
-                a.state[(b * 5 + 0) * W + j] = m[i];
-                a.state[(b * 5 + 1) * W + j] = h[i];
-                a.state[(b * 5 + 2) * W + j] = p[i];
-                a.state[(b * 5 + 3) * W + j] = s[i];
-                a.state[(b * 5 + 4) * W + j] = v[i];
-            }
+            if (j < W) state_store(a.state, b, W, j, m[i], h[i], p[i], s[i], v[i]);
         }
-        if (act_on) {
-            if (lane < a.act.n) {
-                a.act.below[b * a.act.n + lane] = act_below;
-                a.act.seen[b * a.act.n + lane] = act_seen;
-            }
-            if (lane == 0) {
-                a.act.active[b] = (unsigned char)active;
-                if (active && a.act.mark) a.decided[b] = 1;
-            }
-        }
-        if (a.ap.on && lane < a.ap.n) {
-            a.ap.below[b * a.ap.n + lane] = ap_below;
-            a.ap.count[b * a.ap.n + lane] = ap_count;
-            a.ap.first[b * a.ap.n + lane] = ap_first;
-        }
+        if (act_on) act_store(act, a.act, b, lane, active, a.decided);
+        if (a.ap.on && lane < a.ap.n) ap_store(ap, a.ap, b, lane);
         if (FULL && a.ras.on) {
 #pragma unroll
             for (int q = 0; q < NPL; q++)

@@ -106,11 +106,7 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
                   : j >= W - 1 - hw && j < W - 1 ? sctr[i] + 2 * (W - 1 - j) : spare;
         const int b = live ? b0 + f : 0;
         if (live) {
-            m[i] = a.state[(b * 5 + 0) * W + j];
-            h[i] = a.state[(b * 5 + 1) * W + j];
-            p[i] = a.state[(b * 5 + 2) * W + j];
-            s[i] = a.state[(b * 5 + 3) * W + j];
-            v[i] = a.state[(b * 5 + 4) * W + j];
+            state_load(a.state, b, W, j, m[i], h[i], p[i], s[i], v[i]);
         } else {
             m[i] = h[i] = p[i] = s[i] = (T)0.5;
             v[i] = (T)-80;
@@ -154,27 +150,13 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
     T *mrow = rows + (mf < F ? mf : 0) * RW + HALO;
     const int act_on = a.act.on;
     const int arm_act = a.first_launch && a.act.arm;
-    unsigned char act_below = 1, act_seen = 0;
-    int act_node = 0, active = 0;
+    DetLane act, ap;
+    int active = 0;
     if (act_on && mlive) {
-        if (mq < a.act.n) {
-            act_node = a.act.nodes[mq];
-            if (arm_act) act_below = !((double)mrow[act_node] >= a.act.thr);
-            else act_below = a.act.below[mb * a.act.n + mq];
-            act_seen = a.act.seen[mb * a.act.n + mq];
-        }
+        if (mq < a.act.n) det_load(act, a.act, mb, mq, mrow, arm_act, DET_ACTIVE);
         active = a.act.active[mb];
     }
-    unsigned char ap_below = 1;
-    int ap_node = 0, ap_count = 0;
-    double ap_first = 0, ap_prev = 0;
-    if (a.ap.on && mlive && mq < a.ap.n) {
-        ap_node = a.ap.nodes[mq];
-        ap_prev = (double)mrow[ap_node];
-        ap_below = (a.first_launch && a.ap.arm) ? !(ap_prev >= a.ap.thr) : a.ap.below[mb * a.ap.n + mq];
-        ap_count = a.ap.count[mb * a.ap.n + mq];
-        ap_first = a.ap.first[mb * a.ap.n + mq];
-    }
+    if (a.ap.on && mlive && mq < a.ap.n) det_load(ap, a.ap, mb, mq, mrow, a.first_launch && a.ap.arm, DET_APCOUNT);
     const int can_stop = act_on && a.act.mark && a.stop_when_decided;
     const double dt_d = a.dt;
 
@@ -249,20 +231,12 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
         const int mon = mlive && !done[mf < F ? mf : 0];
         int stop = 0;
         if (act_on) {
-            if (mon && mq < a.act.n && cross((double)mrow[act_node], a.act.thr, k >= a.act.k_first, act_below))
-                act_seen = 1;
-            unsigned bal = __ballot_sync(FULL_MASK, mon && act_seen) & gmask;
+            if (mon && mq < a.act.n) act_step(act, a.act, mrow, k);
+            unsigned bal = __ballot_sync(FULL_MASK, mon && act.seen) & gmask;
             if (mon && !active && __popc(bal) >= a.act.at_least) active = 1;
             if (mon && active && can_stop) stop = 1;
         }
-        if (a.ap.on && mon && mq < a.ap.n) {
-            double vv = (double)mrow[ap_node];
-            if (cross(vv, a.ap.thr, k >= a.ap.k_first, ap_below)) {
-                if (ap_count == 0) ap_first = cross_time(k, dt_d, a.ap.thr, ap_prev, vv);
-                ap_count++;
-            }
-            ap_prev = vv;
-        }
+        if (a.ap.on && mon && mq < a.ap.n) ap_step(ap, a.ap, mrow, k, dt_d);
         if (can_stop) {
             __syncwarp();
             if (stop && mq == 0) {
@@ -278,31 +252,12 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
         const int j = SJ(i), b = b0 + sf[i];
-        if (!skip[sf[i]]) {
-            a.state[(b * 5 + 0) * W + j] = m[i];
-            a.state[(b * 5 + 1) * W + j] = h[i];
-            a.state[(b * 5 + 2) * W + j] = p[i];
-            a.state[(b * 5 + 3) * W + j] = s[i];
-            a.state[(b * 5 + 4) * W + j] = v[i];
-        }
+        if (!skip[sf[i]]) state_store(a.state, b, W, j, m[i], h[i], p[i], s[i], v[i]);
     }
 #undef SJ
     if (!mlive) return;
-    if (act_on) {
-        if (mq < a.act.n) {
-            a.act.below[mb * a.act.n + mq] = act_below;
-            a.act.seen[mb * a.act.n + mq] = act_seen;
-        }
-        if (mq == 0) {
-            a.act.active[mb] = (unsigned char)active;
-            if (active && a.act.mark) a.decided[mb] = 1;
-        }
-    }
-    if (a.ap.on && mq < a.ap.n) {
-        a.ap.below[mb * a.ap.n + mq] = ap_below;
-        a.ap.count[mb * a.ap.n + mq] = ap_count;
-        a.ap.first[mb * a.ap.n + mq] = ap_first;
-    }
+    if (act_on) act_store(act, a.act, mb, mq, active, a.decided);
+    if (a.ap.on && mq < a.ap.n) ap_store(ap, a.ap, mb, mq);
 }
 
 /* Packed launch geometry for W nodes: slots per thread and fibers per block, or npl = 0 when
