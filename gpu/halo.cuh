@@ -5,6 +5,13 @@
 #ifndef AXM_HALO_CUH
 #define AXM_HALO_CUH
 
+/* The halo cell that reflects node j (relative to node 0), or 0 for none (0 is never one: a
+ * reflection lies left of the row or right of it). The left one when a node has two (W <= 2h + 1). */
+__device__ __forceinline__ int halo_mirror(int j, int W, int h)
+{
+    return j >= 1 && j <= h ? -j : j >= W - 1 - h && j < W - 1 ? 2 * (W - 1) - j : 0;
+}
+
 /* Node j's value into the row and, for the nodes within h of an end, into the halo. */
 template <typename T> __device__ __forceinline__ void halo_put(T *row, int j, int W, int h, T x)
 {

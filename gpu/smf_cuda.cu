@@ -904,7 +904,8 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes */
     PackGeom pg = {0, 0, 1};
     if (kmode == K_LITE && !a.rec.mx_on && !s->no_pack) {
-        int nck = (a.act.on ? a.act.n : 0) > (a.ap.on ? a.ap.n : 0) ? a.act.n : (a.ap.on ? a.ap.n : 0);
+        int nck = a.act.on ? a.act.n : 0; /* checked nodes per fiber */
+        if (a.ap.on && a.ap.n > nck) nck = a.ap.n;
         pg = pack_geom(W, nck, npl);
         if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
     }

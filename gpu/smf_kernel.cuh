@@ -565,7 +565,8 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     for (int i = 0; i < NPL; i++) {
         int j = i * 32 + lane;
         hown[i] = j < W ? j : spare;
-        hmir[i] = j >= W ? spare : j >= 1 && j <= hw ? -j : j >= W - 1 - hw && j < W - 1 ? 2 * (W - 1) - j : spare;
+        const int r = halo_mirror(j, W, hw);
+        hmir[i] = j >= W || !r ? spare : r;
     }
     /* the first contact's phi stays in registers (most runs have one contact) */
     const int sep = (a.mode & DRIVE_SEP) && C > 0;

@@ -101,9 +101,8 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
         }
         sf[i] = f;
         sctr[i] = f * RW + HALO + j;
-        hmir[i] = !live ? spare
-                  : j >= 1 && j <= hw ? sctr[i] - 2 * j
-                  : j >= W - 1 - hw && j < W - 1 ? sctr[i] + 2 * (W - 1 - j) : spare;
+        const int r = halo_mirror(j, W, hw);
+        hmir[i] = !live || !r ? spare : f * RW + HALO + r;
         const int b = live ? b0 + f : 0;
         if (live) {
             state_load(a.state, b, W, j, m[i], h[i], p[i], s[i], v[i]);

@@ -33,7 +33,8 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
         int j = i * 32 + lane;
         jc[i] = min(j, W - 1);
         hown[i] = j < W ? j : spare;
-        hmir[i] = j >= W ? spare : j >= 1 && j <= hw ? -j : j >= W - 1 - hw && j < W - 1 ? 2 * (W - 1) - j : spare;
+        const int r = halo_mirror(j, W, hw);
+        hmir[i] = j >= W || !r ? spare : r;
         const T *x = a.state + (size_t)b * 5 * W + jc[i];
         m[i] = x[0]; h[i] = x[W]; p[i] = x[2 * W]; s[i] = x[3 * W]; v[i] = x[4 * W];
         ph0[i] = a.phis[(size_t)b * W + jc[i]];
