@@ -181,11 +181,13 @@ __device__ __forceinline__ float ex2_fma(float x)
     return __int_as_float(__float_as_int(p) + (int)((unsigned)__float_as_int(t) << 23));
 }
 
-/* How many of the four gate exponentials (m, h, p, s in that order) fp32 takes on the FMA pipe:
- * 2 balances the pipes by the static count (MUFU 768 -> 704 cycles per fiber-step of 4 slots,
- * issue 583 -> 659); tests/gpu/check.sh measures 0 and 3 beside it. */
+/* How many of the four gate exponentials (m, h, p, s in that order) fp32 takes on the FMA pipe.
+ * By the static count 2 balanced the pipes (MUFU 768 -> 704 cycles per fiber-step of 4 slots,
+ * issue 583 -> 659), but on the H200 the SFU was not what bound the kernel: B = 5e4, 101 nodes,
+ * one warp per fiber, node-steps/s: 0 -> 1.10e11, 2 -> 1.02e11, 3 -> 9.85e10 (check.sh,
+ * 2026-11-27). The issue slots bind, so each polynomial costs more than the MUFU it saves. */
 #ifndef AXM_SMF_FMAEXP
-#define AXM_SMF_FMAEXP 2
+#define AXM_SMF_FMAEXP 0
 #endif
 template <typename T, int G> __device__ __forceinline__ T gate_ex(T x)
 {

@@ -28,8 +28,11 @@ namespace axmcu {
  * registers, 16 warps, as the warp kernel's 4 x 4), fp64 1 (~190 registers, 8 warps). */
 constexpr int PT = 256;
 constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */
+#ifndef AXM_SMF_PMINB32
+#define AXM_SMF_PMINB32 2
+#endif
 template <typename T> struct PackedMinB {
-    static constexpr int n = sizeof(T) == 4 ? 2 : 1;
+    static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PMINB32 : 1;
 };
 constexpr int PCF = 8;     /* per-fiber constants in shared memory: 1/Cn, 1/ra, gNa, gNaP, gK, gL, amp, pad */
 

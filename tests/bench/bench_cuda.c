@@ -5,10 +5,11 @@
  *   training step (BPTT chunk), 64 fibers x 53 nodes x 50 steps, fp64 (ms per step).
  * The CPU runs only the smaller batches (its rate is flat in B once the threads are busy).
  * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases;
- * AXM_BENCH_PROFILE=1 runs only one B = 10000 forward per precision (a target for ncu);
+ * AXM_BENCH_PROFILE=1 runs only B = 10000 forwards (a target for ncu: fp32 packed, fp32 a warp per
+ * fiber, fp64 the default);
  * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000 (to compare kernel variants).
- * The forward rows run the default kernel (fibers packed into the lanes where that fills them
- * better: 101 nodes do); a second table runs it against one warp per fiber. */
+ * The forward rows run the default kernel; a second table runs fibers packed into the lanes against
+ * one warp per fiber for several fiber lengths. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,18 +123,21 @@ static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec pre
     return gpu_forward_p(m, B, W, T, prec, reps, 1);
 }
 
-/* The packed kernel against one warp per fiber, in this process (node-steps/s and their ratio). */
-static void packing_rows(const axm_model *m, int W, long T, int quick)
+/* The packed kernel against one warp per fiber, in this process (node-steps/s and their ratio), for
+ * fiber lengths whose warp-per-fiber lane use differs: 21 (21 of 32 lanes), 41 (41 of 64), 51, 101
+ * (101 of 128), 130 (130 of 256). Where pack_geom declines a length both columns run the warp kernel. */
+static void packing_rows(const axm_model *m, long T, int quick)
 {
-    printf("\nS-MF forward, fibers packed into the lanes vs one warp per fiber, %d nodes x %ld steps (node-steps/s)\n",
-           W, T);
-    printf("%8s %5s %12s %12s %7s\n", "B", "prec", "packed", "warp/fiber", "ratio");
-    for (int B = 10000; B <= 50000; B += 40000) {
-        int b = quick ? 10000 : B;
+    const int Ws[] = {21, 41, 51, 101, 130};
+    const int B = quick ? 10000 : 50000;
+    printf("\nS-MF forward, fibers packed into the lanes vs one warp per fiber, B = %d x %ld steps (node-steps/s)\n", B,
+           T);
+    printf("%8s %5s %12s %12s %7s\n", "nodes", "prec", "packed", "warp/fiber", "ratio");
+    for (size_t i = 0; i < sizeof Ws / sizeof Ws[0]; i++) {
         for (int p = 0; p < 2; p++) {
             axm_prec prec = p ? AXM_FP64 : AXM_FP32;
-            double pk = gpu_forward_p(m, b, W, T, prec, 3, 1), wk = gpu_forward_p(m, b, W, T, prec, 3, 0);
-            printf("%8d %5s %12.3g %12.3g %6.2fx\n", b, p ? "fp64" : "fp32", pk, wk, pk / wk);
+            double pk = gpu_forward_p(m, B, Ws[i], T, prec, 3, 1), wk = gpu_forward_p(m, B, Ws[i], T, prec, 3, 0);
+            printf("%8d %5s %12.3g %12.3g %6.2fx\n", Ws[i], p ? "fp64" : "fp32", pk, wk, pk / wk);
         }
     }
 }
@@ -278,6 +282,7 @@ static double train_step_ms(int gpu, int B, int W, int L, int reps, double phase
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a run stopped by check.sh's timeout keeps the rows so far */
     axm_err why;
     axm_err_clear(&why);
     if (!axm_cuda_available(&why)) {
@@ -293,7 +298,7 @@ int main(void)
     if (getenv("AXM_BENCH_FORWARD") && !strcmp(getenv("AXM_BENCH_FORWARD"), "1")) {
         axm_model *fm = model(0);
         for (int B = 10000; B <= 50000; B += 40000)
-            printf("forward B=%d: fp32 %.3g (warp/fiber %.3g) fp64 %.3g (%.3g) node-steps/s\n", B,
+            printf("forward B=%d: fp32 packed %.3g warp/fiber %.3g, fp64 packed %.3g warp/fiber %.3g node-steps/s\n", B,
                    gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 0),
                    gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 0));
         axm_model_destroy(fm);
@@ -301,8 +306,10 @@ int main(void)
     }
     if (getenv("AXM_BENCH_PROFILE") && !strcmp(getenv("AXM_BENCH_PROFILE"), "1")) {
         axm_model *pm = model(0);
-        printf("profile: fp32 %.3g, fp64 %.3g node-steps/s (B = 10000, 101 nodes, 1000 steps)\n",
-               gpu_forward(pm, 10000, 101, 1000, AXM_FP32, 0), gpu_forward(pm, 10000, 101, 1000, AXM_FP64, 0));
+        printf("profile: fp32 packed %.3g, warp/fiber %.3g; fp64 %.3g node-steps/s (B = 10000, 101 nodes, 1000 "
+               "steps)\n",
+               gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, 1), gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, 0),
+               gpu_forward(pm, 10000, 101, 1000, AXM_FP64, 0));
         axm_model_destroy(pm);
         return 0;
     }
@@ -328,7 +335,7 @@ int main(void)
         }
         printf("%8d %12.3g %12.3g %12.3g %12s %12s %8.1fx\n", B, orig[i], g32, g64, c32, c64, g32 / orig[i]);
     }
-    packing_rows(m, W, T, quick);
+    packing_rows(m, T, quick);
     axm_model_destroy(m);
 
     m = model(1);

@@ -281,6 +281,7 @@ static void gd_bench(const axm_model *m, int quick)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a run stopped by check.sh's timeout keeps the rows so far */
     axm_err why;
     axm_err_clear(&why);
     if (!axm_cuda_available(&why)) {

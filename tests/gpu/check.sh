@@ -16,13 +16,16 @@
 # files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
 # Every step runs under a timeout, so a hang cannot eat a device lease, and the logs so far reach
 # outdir even when the whole script is stopped. AXM_CHECK_QUICK=1 (a short lease): no ncu profile,
-# the MRG benchmark's smaller batches.
+# the MRG benchmark's smaller batches; AXM_CHECK_MRG_QUICK and AXM_CHECK_NCU (0/1) set those two
+# apart; AXM_CHECK_VARIANTS replaces the list of variants (name:flags, see VARIANTS below).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DEST=${1:-${OUT:-/tmp/axm-gpu-check}}
 mkdir -p "$DEST"
 LOG=$(mktemp -d)
 QUICK=${AXM_CHECK_QUICK:-0}
+MRGQ=${AXM_CHECK_MRG_QUICK:-$QUICK}
+if [ "$QUICK" = 1 ]; then NCUON=${AXM_CHECK_NCU:-0}; else NCUON=${AXM_CHECK_NCU:-1}; fi
 collect() {
   for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
            variants.log cli.log $(cd "$LOG" && ls build_*.log 2>/dev/null); do
@@ -75,9 +78,10 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
-# (fmaexp-N: N of the four gate exponentials on the FMA pipe, the default 2; minb-N: N resident blocks
-# asked of ptxas for fp32, the default 4; the flush-to-zero and fp64 knobs were measured before)
-VARIANTS="fmaexp-0:-DAXM_SMF_FMAEXP=0 fmaexp-3:-DAXM_SMF_FMAEXP=3 minb-5:-DAXM_SMF_MINB32=5 minb-6:-DAXM_SMF_MINB32=6"
+# (fmaexp-N: N of the four gate exponentials on the FMA pipe, the default 0; minb-N: N resident blocks
+# of the warp kernel asked of ptxas for fp32, the default 4; pminb-N: the packed kernel's, default 2;
+# the flush-to-zero and fp64 knobs were measured before)
+VARIANTS=${AXM_CHECK_VARIANTS:-"fmaexp-2:-DAXM_SMF_FMAEXP=2 minb-5:-DAXM_SMF_MINB32=5 minb-6:-DAXM_SMF_MINB32=6 pminb-3:-DAXM_SMF_PMINB32=3"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
@@ -102,7 +106,7 @@ fbuild=$?
 t2=$(date +%s)
 $TO 180 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
-$TO 120 env AXM_BENCH_QUICK=$QUICK "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+$TO 240 env AXM_BENCH_QUICK=$MRGQ "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
 t3=$(date +%s)
 
 # the variants' forward rates, the current kernel's again beside them (same minute, same clocks)
@@ -136,12 +140,16 @@ if make -j"$JOBS" "$@" $B/axonml >"$LOG/build_cli.log" 2>&1; then
   done >"$LOG/cli.log" 2>&1
 fi
 
-# one forward launch per precision under Nsight Compute (B = 10000, 101 nodes, 1000 steps)
+# forward launches under Nsight Compute (B = 10000, 101 nodes, 1000 steps: fp32 packed, fp32 a warp per
+# fiber, fp64), then the same launches' stall reasons and pipe use by metric name
 NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-if [ -n "$NCU" ] && [ "$QUICK" != 1 ]; then
-  $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_ -c 2 --section SpeedOfLight \
+if [ -n "$NCU" ] && [ "$NCUON" = 1 ]; then
+  $TO 150 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_ -c 3 --section SpeedOfLight \
     --section ComputeWorkloadAnalysis --section Occupancy --section LaunchStats --section WarpStateStats \
     --section InstructionStats "$B/bench/bench_cuda" >"$LOG/ncu.txt" 2>&1
+  $TO 120 env AXM_BENCH_PROFILE=1 "$NCU" -k regex:smf_ -c 3 \
+    --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio$,regex:sm__inst_executed_pipe_.*\.avg\.pct_of_peak_sustained_active$' \
+    "$B/bench/bench_cuda" >>"$LOG/ncu.txt" 2>&1
 else
   echo "no ncu, or AXM_CHECK_QUICK=1" >"$LOG/ncu.txt"
 fi
@@ -181,14 +189,15 @@ for f in "$LOG"/build_*.log; do   # each variant's S-MF run kernel, NPL 4 (W 65.
   printf "    %s: %s\n" "$(basename "$f" .log)" "$(grep -A3 'Compiling entry function .*smf_kernelI.Li4ELi1E' "$f" |
     grep -E 'entry|Used|spill' | paste - - - |
     sed -E 's/.*smf_kernelI([fd]).*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/\1 \3 regs (spill loads \2 B)/' |
-    tr '\n' ' ')"
+    tr '\n' ' ')$(grep -A3 'Compiling entry function .*smf_packed_kernelIfLi2E' "$f" | grep -E 'Used|spill' |
+    paste - - | sed -E 's/.*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/packed f \2 regs (spill loads \1 B)/')"
 done
 printf "%-22s gendata rc=%s, %s ok, %s not ok\n" "CLI on the GPU" "$clirc" "$(grep -c '^ok' "$LOG/cli.log" 2>/dev/null)" \
   "$(grep -c '^not ok' "$LOG/cli.log" 2>/dev/null)"
 grep '^not ok' "$LOG/cli.log" 2>/dev/null | sed 's/^/    /'
 printf "%-22s %ss (ncu.txt)\n" "ncu profile" "$((t5 - t4))"
 grep -E "smf_(packed_)?kernel|Compute \(SM\) Throughput|Memory Throughput|Achieved Occupancy|Issue Slots Busy|Executed Ipc Active|Registers Per|Duration" \
-  "$LOG/ncu.txt" | sed 's/^ */    /' | head -30
+  "$LOG/ncu.txt" | sed 's/^ */    /' | head -40
 
 # what comes back: three files
 collect
