@@ -64,10 +64,13 @@ void axm_cuda_sim_destroy(axm_cuda_sim *s);
 int axm_cuda_sim_set_drive(axm_cuda_sim *s, const axm_drive *d, axm_err *err);
 /* Per-fiber amplitude factor on the extracellular stimulus; NULL = all 1. */
 int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err);
-/* Whether runs may pack several fibers into a block's lanes (on by default; taken for runs without
- * Raster or Recorder when the lanes fill clearly better, e.g. 101 nodes: 505 of 512 instead of 101
- * of 128). Off: one warp per fiber. Same results either way; for tests and benchmarks. */
-void axm_cuda_sim_set_packing(axm_cuda_sim *s, int on);
+/* How runs without Raster or Recorder place fibers: AXM_PACK_AUTO (the default) packs several
+ * fibers into a block's lanes for the fiber lengths where that was measured faster than one warp
+ * per fiber (lanes that fill much better: 21 nodes use 252 of 256 instead of 21 of 32);
+ * AXM_PACK_OFF: one warp per fiber; AXM_PACK_ALWAYS: packed wherever it fills the lanes at all
+ * better (tests, benchmarks). The same results every way. */
+enum { AXM_PACK_OFF = 0, AXM_PACK_AUTO = 1, AXM_PACK_ALWAYS = 2 };
+void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode);
 
 /* As axm_sim_run (the first run, and the first after a cancelled one, start from the initial state);
  * progress and cancel are polled between launches (each launch advances many steps). At most one

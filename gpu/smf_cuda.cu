@@ -197,7 +197,7 @@ struct axm_cuda_sim {
     double pulses_dt;              /* dt the device pulses were resolved for */
     long long k;                   /* absolute steps since the last reinit */
     int fresh;                     /* no run yet: state is the initial condition */
-    int no_pack;                   /* axm_cuda_sim_set_packing(s, 0) */
+    int pack;                      /* AXM_PACK_*: axm_cuda_sim_set_packing */
 };
 
 struct axm_cuda_mon {
@@ -284,6 +284,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     s->B = B;
     s->W = W;
     s->prec = prec;
+    s->pack = AXM_PACK_AUTO;
     s->model = *m;
     s->model.p = (double *)malloc(sizeof(double) * (m->kind->n_params > 0 ? m->kind->n_params : 1));
     s->D = (double *)malloc(sizeof(double) * B);
@@ -329,7 +330,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
 extern "C" int axm_cuda_sim_batch(const axm_cuda_sim *s) { return s->B; }
 extern "C" int axm_cuda_sim_nodes(const axm_cuda_sim *s) { return s->W; }
 extern "C" axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { return s->prec; }
-extern "C" void axm_cuda_sim_set_packing(axm_cuda_sim *s, int on) { s->no_pack = !on; }
+extern "C" void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode) { s->pack = mode; }
 extern "C" long axm_cuda_sim_step_index(const axm_cuda_sim *s) { return (long)s->k; }
 
 extern "C" int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
@@ -903,10 +904,10 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     const int kmode = (rec || ras) ? K_FULL : K_LITE;
     /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes */
     PackGeom pg = {0, 0, 1};
-    if (kmode == K_LITE && !a.rec.mx_on && !s->no_pack) {
+    if (kmode == K_LITE && !a.rec.mx_on && s->pack != AXM_PACK_OFF) {
         int nck = a.act.on ? a.act.n : 0; /* checked nodes per fiber */
         if (a.ap.on && a.ap.n > nck) nck = a.ap.n;
-        pg = pack_geom(W, nck, npl);
+        pg = pack_geom(W, nck, npl, s->pack == AXM_PACK_ALWAYS ? 0.0 : pack_min_gain<T>(npl));
         if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
     }
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));

@@ -426,12 +426,17 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * occupancy). */
 /* Resident blocks asked of ptxas per SM (register cap 65536 / (128 n)), a build knob so that
  * tests/gpu/check.sh can measure occupancy against spills on the card. Measured on an H200 (101
- * nodes: NPL 4), fp32 with the flushing SFU path, node-steps/s at B = 1e4 / 5e4: n = 4 (128
- * registers, no spills) 6.9e10 / 7.1e10, n = 6 (80, 364 B of spill loads) 6.5e10 / 7.1e10, n = 8 (64)
- * 6.1e10 / 6.7e10, unbounded (166 registers, 3 blocks; non-flushing build) 4.3e10 / 4.6e10.
+ * nodes: NPL 4), fp32 runs, node-steps/s at B = 1e4 / 5e4. The v2 step: n = 4 (128 registers, no
+ * spills) 6.9e10 / 7.1e10, n = 6 (80, 364 B of spill loads) 6.5e10 / 7.1e10, n = 8 (64) 6.1e10 /
+ * 6.7e10, unbounded (166 registers, 3 blocks; non-flushing build) 4.3e10 / 4.6e10. The v3 step
+ * (2026-11-27): n = 4 (110 registers) 1.07e11 / 1.10e11, n = 5 (96, 4 B) 1.09e11 / 1.13e11, n = 6
+ * (80, 60 B) 1.10e11 / 1.16e11. Threshold tests keep n = 4 (measured with v2 only).
  * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills). */
 #ifndef AXM_SMF_MINB32
-#define AXM_SMF_MINB32 4
+#define AXM_SMF_MINB32 6
+#endif
+#ifndef AXM_SMF_MINB32_TH
+#define AXM_SMF_MINB32_TH 4
 #endif
 #ifndef AXM_SMF_MINB64
 #define AXM_SMF_MINB64 3
@@ -439,7 +444,10 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
 /* only where it was measured (NPL 4: 65-128 nodes; runs and threshold tests, not the
  * Raster/Recorder kernel, whose extra state would spill); elsewhere ptxas chooses */
 template <typename T, int NPL, int MODE> struct MinBlocks {
-    static constexpr int n = NPL != 4 || MODE == K_FULL ? 1 : sizeof(T) == 4 ? AXM_SMF_MINB32 : AXM_SMF_MINB64;
+    static constexpr int n = NPL != 4 || MODE == K_FULL ? 1
+                             : sizeof(T) == 8           ? AXM_SMF_MINB64
+                             : MODE == K_TH             ? AXM_SMF_MINB32_TH
+                                                        : AXM_SMF_MINB32;
 };
 
 template <typename T, int NPL, int MODE>

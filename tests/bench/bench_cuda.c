@@ -7,7 +7,8 @@
  * Without a CUDA device it says so and exits 0. AXM_BENCH_QUICK=1 shrinks the largest cases;
  * AXM_BENCH_PROFILE=1 runs only B = 10000 forwards (a target for ncu: fp32 packed, fp32 a warp per
  * fiber, fp64 the default);
- * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000 (to compare kernel variants).
+ * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000, packed and a warp per fiber, 101
+ * nodes, then 21 and 130 nodes fp32 (to compare kernel variants).
  * The forward rows run the default kernel; a second table runs fibers packed into the lanes against
  * one warp per fiber for several fiber lengths. */
 #include <math.h>
@@ -79,8 +80,8 @@ static axm_model *model(int stable)
     return m;
 }
 
-/* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. pack 0: one
- * warp per fiber (axm_cuda_sim_set_packing). */
+/* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. pack: an
+ * AXM_PACK_* mode (axm_cuda_sim_set_packing; ALWAYS packs even where AUTO would not). */
 static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec prec, int reps, int pack)
 {
     axm_err e;
@@ -120,7 +121,7 @@ static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec p
 
 static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec, int reps)
 {
-    return gpu_forward_p(m, B, W, T, prec, reps, 1);
+    return gpu_forward_p(m, B, W, T, prec, reps, AXM_PACK_AUTO);
 }
 
 /* The packed kernel against one warp per fiber, in this process (node-steps/s and their ratio), for
@@ -136,7 +137,8 @@ static void packing_rows(const axm_model *m, long T, int quick)
     for (size_t i = 0; i < sizeof Ws / sizeof Ws[0]; i++) {
         for (int p = 0; p < 2; p++) {
             axm_prec prec = p ? AXM_FP64 : AXM_FP32;
-            double pk = gpu_forward_p(m, B, Ws[i], T, prec, 3, 1), wk = gpu_forward_p(m, B, Ws[i], T, prec, 3, 0);
+            double pk = gpu_forward_p(m, B, Ws[i], T, prec, 3, AXM_PACK_ALWAYS);
+            double wk = gpu_forward_p(m, B, Ws[i], T, prec, 3, AXM_PACK_OFF);
             printf("%8d %5s %12.3g %12.3g %6.2fx\n", Ws[i], p ? "fp64" : "fp32", pk, wk, pk / wk);
         }
     }
@@ -299,8 +301,15 @@ int main(void)
         axm_model *fm = model(0);
         for (int B = 10000; B <= 50000; B += 40000)
             printf("forward B=%d: fp32 packed %.3g warp/fiber %.3g, fp64 packed %.3g warp/fiber %.3g node-steps/s\n", B,
-                   gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, 0),
-                   gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 1), gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, 0));
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, AXM_PACK_ALWAYS),
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, AXM_PACK_OFF),
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, AXM_PACK_ALWAYS),
+                   gpu_forward_p(fm, B, 101, 1000, AXM_FP64, 3, AXM_PACK_OFF));
+        printf("forward B=50000 fp32, packed / warp per fiber: 21 nodes %.3g / %.3g, 130 nodes %.3g / %.3g\n",
+               gpu_forward_p(fm, 50000, 21, 1000, AXM_FP32, 3, AXM_PACK_ALWAYS),
+               gpu_forward_p(fm, 50000, 21, 1000, AXM_FP32, 3, AXM_PACK_OFF),
+               gpu_forward_p(fm, 50000, 130, 1000, AXM_FP32, 3, AXM_PACK_ALWAYS),
+               gpu_forward_p(fm, 50000, 130, 1000, AXM_FP32, 3, AXM_PACK_OFF));
         axm_model_destroy(fm);
         return 0;
     }
@@ -308,7 +317,8 @@ int main(void)
         axm_model *pm = model(0);
         printf("profile: fp32 packed %.3g, warp/fiber %.3g; fp64 %.3g node-steps/s (B = 10000, 101 nodes, 1000 "
                "steps)\n",
-               gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, 1), gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, 0),
+               gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, AXM_PACK_ALWAYS),
+               gpu_forward_p(pm, 10000, 101, 1000, AXM_FP32, 0, AXM_PACK_OFF),
                gpu_forward(pm, 10000, 101, 1000, AXM_FP64, 0));
         axm_model_destroy(pm);
         return 0;

@@ -485,7 +485,7 @@ static void test_shapes_nonfinite_fp64(void **st)
         }
         for (int pack = 1; pack >= 0; pack--) { /* the packed kernel (where it fills the lanes better), the warp kernel */
             both x = make_both(&p, AXM_FP64);
-            axm_cuda_sim_set_packing(x.gpu, pack);
+            axm_cuda_sim_set_packing(x.gpu, pack ? AXM_PACK_ALWAYS : AXM_PACK_OFF);
             run_both(&x, NULL, 0, 90, 1, 0.005, 0);
             run_both(&x, NULL, 0, 40, 0, 0.005, 0);
             double e = state_err(&x, NULL);
@@ -550,7 +550,8 @@ static void packed(axm_prec prec, int W, int stop)
     int B = 7 + (int)(urand(&r) * 30);
     prob_make(&p, &r, B, W, urand(&r) < 0.5, prec == AXM_FP32, 0);
     both x = make_both(&p, prec), y = make_both(&p, prec); /* y: its GPU without packing (y.cpu unused) */
-    axm_cuda_sim_set_packing(y.gpu, 0);
+    axm_cuda_sim_set_packing(x.gpu, AXM_PACK_ALWAYS);
+    axm_cuda_sim_set_packing(y.gpu, AXM_PACK_OFF);
     axm_err e;
     axm_detect d = axm_detect_default();
     d.threshold_mV = -20;
