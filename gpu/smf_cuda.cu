@@ -198,6 +198,7 @@ struct axm_cuda_sim {
     long long k;                   /* absolute steps since the last reinit */
     int fresh;                     /* no run yet: state is the initial condition */
     int pack;                      /* AXM_PACK_*: axm_cuda_sim_set_packing */
+    int sms;                       /* the device's multiprocessors */
 };
 
 struct axm_cuda_mon {
@@ -285,6 +286,8 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     s->W = W;
     s->prec = prec;
     s->pack = AXM_PACK_AUTO;
+    cudaDeviceProp prop;
+    s->sms = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1;
     s->model = *m;
     s->model.p = (double *)malloc(sizeof(double) * (m->kind->n_params > 0 ? m->kind->n_params : 1));
     s->D = (double *)malloc(sizeof(double) * B);
@@ -762,6 +765,25 @@ template <typename T> static cudaError_t launch_packed(const KArgs<T> &a, const 
     return cudaGetLastError();
 }
 
+/* Fibers the warp kernel of plain runs keeps resident on the device (blocks per SM by the
+ * occupancy calculator, x warps per block x SMs); 0 if the runtime cannot say. */
+template <typename T> static int warp_resident(int npl, int sms)
+{
+    int nb = 0;
+    cudaError_t e;
+    switch (npl) {
+    case 1: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 1, K_LITE>, WPB * 32, 0); break;
+    case 2: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 2, K_LITE>, WPB * 32, 0); break;
+    case 4: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 4, K_LITE>, WPB * 32, 0); break;
+    default: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 8, K_LITE>, WPB * 32, 0); break;
+    }
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return nb * WPB * sms;
+}
+
 template <typename T> static cudaError_t launch_t(const KArgs<T> &a, int mode, int npl, int n_warps)
 {
     if (mode == K_TH) return launch_m<T, K_TH>(a, npl, n_warps);
@@ -902,12 +924,18 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     }
     const int npl = npl_for(W);
     const int kmode = (rec || ras) ? K_FULL : K_LITE;
-    /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes */
+    /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes: where
+     * that fills them much better (pack_min_gain), and for batches that leave the warp kernel
+     * under half its resident warps, where the packed kernel's 8 warps per block spread a fiber's
+     * nodes over more warps (H200, 101 nodes, packed / warp per fiber, fp32 at B = 1 / 100 / 1000:
+     * 1.2e8 / 7.0e7, 8.3e9 / 7.0e9, 7.2e10 / 6.3e10; fp64 3.8e7 / 1.2e7, 2.0e9 / 1.2e9, at 1000
+     * 1.0e10 / 1.1e10, past half of its 1584 resident fibers) */
     PackGeom pg = {0, 0, 1};
     if (kmode == K_LITE && !a.rec.mx_on && s->pack != AXM_PACK_OFF) {
         int nck = a.act.on ? a.act.n : 0; /* checked nodes per fiber */
         if (a.ap.on && a.ap.n > nck) nck = a.ap.n;
-        pg = pack_geom(W, nck, npl, s->pack == AXM_PACK_ALWAYS ? 0.0 : pack_min_gain<T>(npl));
+        const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= warp_resident<T>(npl, s->sms);
+        pg = pack_geom(W, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
         if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
     }
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));

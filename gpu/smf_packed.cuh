@@ -24,28 +24,29 @@ namespace axmcu {
 
 /* Threads per packed block, and 1 or 2 slots per thread: 4 slots (PT 128) give the same lane use,
  * but their per-slot fiber indices and constants push ptxas past 128 registers into ~300 B of
- * spills (fp32), where 2 slots stay at ~130. Resident blocks per SM asked of ptxas: fp32 2 (128
- * registers, 16 warps, as the warp kernel's 4 x 4), fp64 1 (~190 registers, 8 warps). */
+ * spills (fp32), where 2 slots stay at ~130. Resident blocks per SM asked of ptxas: fp32 3 (80
+ * registers, ~160 B of spill loads, 24 warps; measured against 2 blocks (128 registers) on an
+ * H200, B = 5e4: 1.08e11 / 9.8e10 node-steps/s at 101 nodes, 8.5e10 / 7.9e10 at 21, 9.1e10 / 7.9e10
+ * at 130), fp64 1 (~190 registers, 8 warps). A second buffer of rows, for one block barrier per step
+ * instead of two, measured the same (9.81e10 / 9.77e10 at 101 nodes) and was dropped. */
 constexpr int PT = 256;
 constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */
 #ifndef AXM_SMF_PMINB32
-#define AXM_SMF_PMINB32 2
+#define AXM_SMF_PMINB32 3
 #endif
 template <typename T> struct PackedMinB {
     static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PMINB32 : 1;
 };
 constexpr int PCF = 8;     /* per-fiber constants in shared memory: 1/Cn, 1/ra, gNa, gNaP, gK, gL, amp, pad */
 
-/* Shared-memory bytes of a packed block: constants, two buffers of drive samples and of rows with
- * halos and a spare cell (step k reads one and writes the other, so one barrier per step orders
- * both the reads before the writes and the writes before the reads), then the fibers' flags; for F
- * fibers and an idle one (fiber F: the slots past the last fiber compute it and store into its row,
- * so that no slot needs a test). */
+/* Shared-memory bytes of a packed block: constants, drive samples, rows with halos and a spare
+ * cell, then the fibers' flags; for F fibers and an idle one (fiber F: the slots past the last
+ * fiber compute it and store into its row, so that no slot needs a test). */
 template <typename T> static inline size_t packed_smem(int F, int W, int C)
 {
     constexpr int HALO = AXM_MAX_TAPS / 2;
     const size_t F1 = (size_t)F + 1; /* + the idle slots' fiber */
-    size_t nT = F1 * PCF + 2 * F1 * (C > 0 ? C : 1) + 2 * (F1 * (W + 2 * HALO) + 1);
+    size_t nT = F1 * PCF + F1 * (C > 0 ? C : 1) + F1 * (W + 2 * HALO) + 1;
     return nT * sizeof(T) + (2 * F1 + 1) * sizeof(int);
 }
 
@@ -62,16 +63,15 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
     const int RW = W + 2 * HALO; /* a fiber's row with its halos */
     const int b0 = blockIdx.x * F;
     const int F1 = F + 1;                       /* fiber F: the idle slots' */
-    const int CB = F1 * (C > 0 ? C : 1), RB = F1 * RW + 1; /* a buffer of drive samples, of rows */
     T *cf = (T *)smem_raw;                      /* [F1][PCF] */
-    T *co = cf + F1 * PCF;                      /* [2][F1][C] a step's amplitude x waveform samples */
-    T *rows = co + 2 * CB;                      /* [2][F1][RW] + spare */
-    int *done = (int *)(rows + 2 * RB);         /* [F1]: not stepped (decided before, or stopped) */
+    T *co = cf + F1 * PCF;                      /* [F1][C] this step's amplitude x waveform sample */
+    T *rows = co + F1 * (C > 0 ? C : 1);        /* [F1][RW] + spare */
+    int *done = (int *)(rows + F1 * RW + 1);    /* [F1]: not stepped (decided before, or stopped) */
     int *skip = done + F1;                      /* [F1]: decided before this launch, past B, or idle */
     int *n_done = skip + F1;
     const SmfC<T> &c = a.c;
     const int hw = c.hw, taps = c.taps;
-    const int spare = F1 * RW;                  /* a buffer's cell for stores that have no place */
+    const int spare = F1 * RW;                  /* rows[spare]: the cell for stores that have no place */
     const int sep = (a.mode & DRIVE_SEP) && C > 0;
 
     /* per-fiber set-up */
@@ -87,15 +87,14 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
         skip[f] = sk;
         done[f] = sk;
     }
-    for (int q = tid; q < 2 * RB; q += PT) rows[q] = (T)-80; /* the idle row's values stay harmless */
-    for (int q = tid; q < 2 * CB; q += PT) co[q] = (T)0;
+    for (int q = tid; q < F1 * RW + 1; q += PT) rows[q] = (T)-80; /* the idle row's values stay harmless */
+    for (int q = tid; q < F1 * (C > 0 ? C : 1); q += PT) co[q] = (T)0;
     __syncthreads();
     if (tid == 0)
         for (int f = 0; f < F; f++) *n_done += done[f];
 
-    /* slots: fiber (F: idle), the node's cell in a buffer of rows (stencil centre and store) and
-     * its reflection's (spare if none, as hmir in smf_kernel); the node index is sctr - f RW - HALO.
-     * Step k reads buffer k & 1 (relative to the launch) and writes the other. */
+    /* slots: fiber (F: idle), the node's cell in the rows (stencil centre and store) and its
+     * reflection's (spare if none, as hmir in smf_kernel); the node index is sctr - f RW - HALO */
     int sf[NPL], sctr[NPL], hmir[NPL];
     T m[NPL], h[NPL], p[NPL], s[NPL], v[NPL], ph0[NPL];
 #pragma unroll
@@ -131,8 +130,8 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
             if (sf[i] < F) halo_put(rows + sf[i] * RW + HALO, SJ(i), W, hw, v[i]);
     }
 
-    /* the drive samples of step k: co[k & 1][f][cc] = amp x waveform (0 for no waveform), thread
-     * f C + cc (F C <= PT: pack_geom's caller) */
+    /* the drive samples of step k: co[f][cc] = amp x waveform (0 for no waveform), thread f C + cc
+     * (F C <= PT: pack_geom's caller) */
     const T *swave = NULL;
     T samp = (T)0;
     if (tid < F * C && sep && b0 + tid / C < B) {
@@ -142,19 +141,18 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
             samp = cf[(tid / C) * PCF + 6];
         }
     }
-    auto samples = [&](T *cb, long long k) {
-        if (tid < F * C) cb[tid] = swave ? samp * series_at(swave, a.wlen, k) : (T)0;
+    auto samples = [&](long long k) {
+        if (tid < F * C) co[tid] = swave ? samp * series_at(swave, a.wlen, k) : (T)0;
     };
     const long long n_steps = a.n_steps, k0 = a.k0;
-    samples(co, k0);
+    samples(k0);
     __syncthreads();
 
     /* monitor tasks: thread t checks node q = t % nq of fiber t / nq (the warp kernel's lane q) */
     const int mf = tid / nq, mq = tid % nq, mb = b0 + mf;
     const int mlive = mf < F && mb < B && !skip[mf < F ? mf : 0];
     const unsigned gmask = (nq >= 32 ? FULL_MASK : ((1u << nq) - 1u) << (lane & ~(nq - 1)));
-    const int moff = (mf < F ? mf : 0) * RW + HALO;
-    const T *mrow = rows + moff; /* the buffer the last step wrote */
+    T *mrow = rows + (mf < F ? mf : 0) * RW + HALO;
     const int act_on = a.act.on;
     const int arm_act = a.first_launch && a.act.arm;
     DetLane act, ap;
@@ -169,16 +167,13 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
-        const int cur = (int)(st & 1);
-        const T *R = rows + cur * RB, *CO = co + cur * CB;
-        T *RN = rows + (cur ^ 1) * RB;
         T e[NPL], intra[NPL];
         int on[NPL];
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             const int f = sf[i];
             on[i] = !done[f];
-            e[i] = sep ? CO[f * C] * ph0[i] : (T)0;
+            e[i] = sep ? co[f * C] * ph0[i] : (T)0;
             intra[i] = (T)0;
         }
         if (sep) {
@@ -186,7 +181,7 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
 #pragma unroll
                 for (int i = 0; i < NPL; i++) {
                     const int b = b0 + sf[i];
-                    if (on[i]) e[i] += CO[sf[i] * C + cc] * __ldg(a.phis + ((long long)b * C + cc) * W + SJ(i));
+                    if (on[i]) e[i] += co[sf[i] * C + cc] * __ldg(a.phis + ((long long)b * C + cc) * W + SJ(i));
                 }
             }
         }
@@ -212,31 +207,29 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
                     if (SJ(i) == P.node && (P.fiber < 0 || P.fiber == b0 + sf[i])) intra[i] += (T)P.amp;
             }
         }
-        if (taps == 3) stencil_add<3>(e, R, sctr, c.wvm);
-        else if (taps == 5) stencil_add<5>(e, R, sctr, c.wvm);
-        else stencil_add<0>(e, R, sctr, c.wvm, taps);
+        if (taps == 3) stencil_add<3>(e, rows, sctr, c.wvm);
+        else if (taps == 5) stencil_add<5>(e, rows, sctr, c.wvm);
+        else stencil_add<0>(e, rows, sctr, c.wvm, taps);
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             if (!on[i]) continue;
             const T *k6 = cf + sf[i] * PCF;
             smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2], k6[3], k6[4], k6[5]);
         }
-        /* the other buffer: its last readers (step k - 1, and the monitors after it) passed the
-         * barrier of step k - 1 */
+        __syncthreads(); /* every stencil read and drive sample of step k done */
         if (hfast) {
 #pragma unroll
             for (int i = 0; i < NPL; i++) {
-                RN[sctr[i]] = v[i];
-                RN[hmir[i]] = v[i];
+                rows[sctr[i]] = v[i];
+                rows[hmir[i]] = v[i];
             }
         } else {
 #pragma unroll
             for (int i = 0; i < NPL; i++)
-                if (sf[i] < F) halo_put(RN + sf[i] * RW + HALO, SJ(i), W, hw, v[i]);
+                if (sf[i] < F) halo_put(rows + sf[i] * RW + HALO, SJ(i), W, hw, v[i]);
         }
-        samples(co + (cur ^ 1) * CB, k + 1);
-        __syncthreads(); /* buffer cur ^ 1 holds the state at (k+1) dt */
-        mrow = RN + moff;
+        samples(k + 1);
+        __syncthreads(); /* the rows hold the state at (k+1) dt */
 
         /* monitors see the state at time (k+1) dt */
         /* a fiber's group reads its stop flag before its leader may set it (below, after __syncwarp) */
@@ -273,10 +266,11 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
 }
 
 /* How much better packing must fill the lanes than a warp per fiber (npl_warp slots per lane)
- * before AXM_PACK_AUTO takes it: packed / warp per fiber measured on an H200 (bench_cuda, B = 5e4,
- * 1000 steps), with the lane use gained: fp32 21 nodes (+0.33) 1.24x, 41 (+0.32) 1.00x, 51 (+0.20)
- * 0.84x, 101 (+0.20) 0.89x, 130 (+0.25) 1.14x; fp64 0.99x, 0.96x, 0.81x, 0.83x and 1.93x at 130,
- * where the warp kernel's 8 slots per lane spill. */
+ * before AXM_PACK_AUTO takes it for a large batch: packed / warp per fiber measured on an H200
+ * (bench_cuda, B = 5e4, 1000 steps; packed at 2 blocks per SM), with the lane use gained: fp32 21
+ * nodes (+0.33) 1.22x, 41 (+0.32) 1.00x, 51 (+0.20) 0.84x, 101 (+0.20) 0.85x, 130 (+0.25) 1.15x; fp64
+ * 1.00x, 0.98x, 0.83x, 0.84x and 1.95x at 130, where the warp kernel's 8 slots per lane spill. At
+ * 3 blocks per SM (the default since) fp32 packed gained 8-14 % (21, 101, 130 nodes): 0.94x at 101. */
 template <typename T> static inline double pack_min_gain(int npl_warp)
 {
     if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : 2.0;

@@ -178,6 +178,12 @@ inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp *p, int)
     return cudaSuccess;
 }
 inline cudaError_t cudaSetDevice(int) { return cudaSuccess; }
+/* one block of any kernel per (emulated) multiprocessor */
+template <typename K> inline cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int *n, K, int, size_t)
+{
+    *n = 1;
+    return cudaSuccess;
+}
 inline cudaError_t cudaMalloc(void **p, size_t n)
 {
     *p = malloc(n);
