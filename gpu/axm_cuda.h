@@ -71,6 +71,8 @@ int axm_cuda_sim_set_amp(axm_cuda_sim *s, const double *amp, axm_err *err);
  * better (tests, benchmarks). The same results every way. */
 enum { AXM_PACK_OFF = 0, AXM_PACK_AUTO = 1, AXM_PACK_ALWAYS = 2 };
 void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode);
+/* Fibers per block of the last run's packed kernel; 0: one warp per fiber (or no run yet). */
+int axm_cuda_sim_packed_last(const axm_cuda_sim *s);
 
 /* As axm_sim_run (the first run, and the first after a cancelled one, start from the initial state);
  * progress and cancel are polled between launches (each launch advances many steps). At most one

@@ -199,6 +199,7 @@ struct axm_cuda_sim {
     int fresh;                     /* no run yet: state is the initial condition */
     int pack;                      /* AXM_PACK_*: axm_cuda_sim_set_packing */
     int sms;                       /* the device's multiprocessors */
+    int packed_last;               /* fibers per block of the last run's packed kernel, 0: none */
 };
 
 struct axm_cuda_mon {
@@ -334,6 +335,7 @@ extern "C" int axm_cuda_sim_batch(const axm_cuda_sim *s) { return s->B; }
 extern "C" int axm_cuda_sim_nodes(const axm_cuda_sim *s) { return s->W; }
 extern "C" axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { return s->prec; }
 extern "C" void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode) { s->pack = mode; }
+extern "C" int axm_cuda_sim_packed_last(const axm_cuda_sim *s) { return s->packed_last; }
 extern "C" long axm_cuda_sim_step_index(const axm_cuda_sim *s) { return (long)s->k; }
 
 extern "C" int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
@@ -938,6 +940,7 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         pg = pack_geom(W, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
         if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
     }
+    s->packed_last = pg.npl ? pg.F : 0;
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));
     if (chunk < 1) chunk = 1;
     long long done = 0;

@@ -25,7 +25,7 @@ namespace axmcu {
 /* Threads per packed block, and 1 or 2 slots per thread: 4 slots (PT 128) give the same lane use,
  * but their per-slot fiber indices and constants push ptxas past 128 registers into ~300 B of
  * spills (fp32), where 2 slots stay at ~130. Resident blocks per SM asked of ptxas: fp32 3 (80
- * registers, ~160 B of spill loads, 24 warps; measured against 2 blocks (128 registers) on an
+ * registers, ~190 B of spill loads, 24 warps; measured against 2 blocks (128 registers) on an
  * H200, B = 5e4: 1.08e11 / 9.8e10 node-steps/s at 101 nodes, 8.5e10 / 7.9e10 at 21, 9.1e10 / 7.9e10
  * at 130), fp64 1 (~190 registers, 8 warps). A second buffer of rows, for one block barrier per step
  * instead of two, measured the same (9.81e10 / 9.77e10 at 101 nodes) and was dropped. */
@@ -273,7 +273,7 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
  * 3 blocks per SM (the default since) fp32 packed gained 8-14 % (21, 101, 130 nodes): 0.94x at 101. */
 template <typename T> static inline double pack_min_gain(int npl_warp)
 {
-    if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : 2.0;
+    if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : 2.0; /* 2: never (lane use is at most 1) */
     return 0.25;
 }
 

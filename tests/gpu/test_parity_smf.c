@@ -497,6 +497,56 @@ static void test_shapes_nonfinite_fp64(void **st)
     }
 }
 
+/* How runs place fibers (axm_cuda_sim_packed_last after a one-step run): AXM_PACK_AUTO packs large
+ * batches where the lanes fill >= 0.25 better in fp32 (21 nodes: 12 fibers per block; 101 nodes:
+ * 0.20, not), in fp64 only where the warp kernel takes 8 slots (130 nodes: 3 per block), and a batch
+ * of one fiber at any length that packs at all; OFF never, ALWAYS wherever it fits. "Large" (L):
+ * more fibers than 64 per multiprocessor, the most warps sm_90 keeps resident, so more than the
+ * warp kernel's resident fibers. */
+static void test_packing_rule(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    enum { L = -1 };
+    static const struct {
+        int W, B;
+        axm_prec prec;
+        int mode, F;
+    } c[] = {
+        {101, L, AXM_FP32, AXM_PACK_AUTO, 0},  {21, L, AXM_FP32, AXM_PACK_AUTO, 12},
+        {21, L, AXM_FP64, AXM_PACK_AUTO, 0},   {130, L, AXM_FP64, AXM_PACK_AUTO, 3},
+        {101, 1, AXM_FP32, AXM_PACK_AUTO, 5},  {101, 1, AXM_FP64, AXM_PACK_AUTO, 5},
+        {101, L, AXM_FP32, AXM_PACK_ALWAYS, 5}, {21, 1, AXM_FP32, AXM_PACK_OFF, 0},
+        {32, 1, AXM_FP32, AXM_PACK_ALWAYS, 0}, /* a warp per fiber fills its lanes already */
+    };
+    axm_err e;
+    axm_cuda_device dev;
+    assert_true(axm_cuda_devices(&dev, 1, &e) >= 1);
+    const int large = 64 * dev.sms + 1;
+    axm_model *m = axm_model_create("smf", &e);
+    assert_non_null(m);
+    double *D = malloc(sizeof(double) * large);
+    for (int b = 0; b < large; b++) D[b] = 10;
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = 1;
+    o.reinit = 1;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        const int B = c[i].B == L ? large : c[i].B;
+        axm_cuda_sim *s = axm_cuda_sim_create(m, B, c[i].W, D, c[i].prec, -1, &e);
+        if (!s) fail_msg("%s", e.msg);
+        axm_cuda_sim_set_packing(s, c[i].mode);
+        if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) fail_msg("%s", e.msg);
+        printf("  W=%d B=%d %s mode %d: %d fibers per block (expected %d)\n", c[i].W, B,
+               c[i].prec == AXM_FP64 ? "fp64" : "fp32", c[i].mode, axm_cuda_sim_packed_last(s), c[i].F);
+        assert_int_equal(axm_cuda_sim_packed_last(s), c[i].F);
+        axm_cuda_sim_destroy(s);
+    }
+    free(D);
+    axm_model_destroy(m);
+}
+
 /* Active with mark_decided and stop_when_decided: decided fibers freeze on both sides. */
 static void test_decided_fp64(void **st)
 {
@@ -831,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
         cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
+        cmocka_unit_test(test_packing_rule),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
