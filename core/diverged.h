@@ -6,20 +6,16 @@
 
 #include <math.h>
 
+#include "hostdev.h"
+
 /* |vm| at or past this (mV) is divergence, not physiology: the S-MF's NaN handling turns an
  * overflow into +-1e5 mV (smf-model.md §5). */
 #define AXM_VM_DIVERGED 1e5
 
-#ifdef __CUDACC__
-#define AXM_DIV_FN static inline __host__ __device__
-#else
-#define AXM_DIV_FN static inline
-#endif
-
 /* The bound |x| must stay strictly below: vm's, or a gate's (any finite value). */
-AXM_DIV_FN double axm_state_bound(int is_vm) { return is_vm ? AXM_VM_DIVERGED : INFINITY; }
+AXM_HD double axm_state_bound(int is_vm) { return is_vm ? AXM_VM_DIVERGED : INFINITY; }
 
 /* Whether x (of vm, or of a gate) is out of range; NaN is. */
-AXM_DIV_FN int axm_state_out(double x, int is_vm) { return !(fabs(x) < axm_state_bound(is_vm)); }
+AXM_HD int axm_state_out(double x, int is_vm) { return !(fabs(x) < axm_state_bound(is_vm)); }
 
 #endif

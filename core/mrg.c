@@ -1,6 +1,7 @@
 /* The MRG model kind (mrg-model.md §1-§6): NEURON's fixed-step backward Euler on the reduced
  * double cable of §3.3, one 2x2-block tridiagonal solve per fiber and step. */
 #include "mrg.h"
+#include "mrg_rates.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,28 +25,6 @@ static const char *const state_names[5] = {"m", "h", "p", "s", "v"};
 
 /* ---- node membrane ---------------------------------------------------------------------- */
 
-/* The .mod's guarded exponential */
-static inline double E(double x) { return x < -100 ? 0.0 : exp(x); }
-
-/* Unscaled rates (1/ms), p m h s; branch order and clamps exactly as AXNODE_myel.mod. */
-static inline void rates_raw(double v, double a[4], double b[4])
-{
-    double x;
-    x = (v + 27) / 10.2;
-    a[0] = fabs(x) < 1e-6 ? 0.102 : v < -150 ? 0.00086725 : 0.01 * (v + 27) / (1 - E(-x));
-    x = (v + 34) / 10;
-    b[0] = fabs(x) < 1e-6 ? 0.0025 : v > 150 ? 1.5855e-05 : 0.00025 * (-(v + 34)) / (1 - E(x));
-    x = (v + 21.4) / 10.3;
-    a[1] = fabs(x) < 1e-6 ? 19.158 : v < -150 ? 0.15733 : 1.86 * (v + 21.4) / (1 - E(-x));
-    x = (v + 25.7) / 9.16;
-    b[1] = fabs(x) < 1e-6 ? 0.78776 : v > 150 ? 0.0057268 : 0.086 * (-(v + 25.7)) / (1 - E(x));
-    x = (v + 114) / 11;
-    a[2] = fabs(x) < 1e-6 ? 0.682 : v > 150 ? 0.0032594 : 0.062 * (-(v + 114)) / (1 - E(x));
-    b[2] = v < -150 ? 0.0014054 : 2.3 / (1 + E(-(v + 31.8) / 13.4));
-    a[3] = v < -150 ? 3.3484e-05 : 0.3 / (E(-(v + 53) / 5) + 1);
-    b[3] = v < -150 ? 3.3484e-06 : 0.03 / (E(-(v + 90)) + 1);
-}
-
 static void q10s(double temp_c, double q[4])
 {
     q[0] = q[1] = pow(2.2, (temp_c - 20) / 10);
@@ -57,7 +36,7 @@ void axm_mrg_rates(double v, double temp_c, double alpha[4], double beta[4])
 {
     double q[4];
     q10s(temp_c, q);
-    rates_raw(v, alpha, beta);
+    axm_mrg_rates_raw(v, alpha, beta);
     for (int k = 0; k < 4; k++) {
         alpha[k] *= q[k];
         beta[k] *= q[k];
@@ -196,7 +175,7 @@ static void *ws_create(const axm_model *m, int B, int W, const double *D, axm_pr
     w->vinit = p[P_VINIT];
     q10s(m->temp_c, w->q);
     double a[4], b[4];
-    rates_raw(w->vinit, a, b);
+    axm_mrg_rates_raw(w->vinit, a, b);
     for (int k = 0; k < 4; k++) w->ginf[k] = a[k] / (a[k] + b[k]);
     size_t n = (size_t)B * (size_t)w->M;
     w->fc = malloc((size_t)B * sizeof *w->fc);
@@ -381,7 +360,7 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
             st_set(w, state, b, 4, i, vnew);
             if (pe && (i == 0 || i == W - 1)) continue; /* passive: gates unused, left as they are */
             double al[4], be[4];
-            rates_raw(vnew, al, be);
+            axm_mrg_rates_raw(vnew, al, be);
             static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
             for (int k = 0; k < 4; k++) {
                 double sum = al[k] + be[k];
@@ -582,7 +561,7 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         ep[c] = e;
         st_set(w, state, b, 4, i, vnew);
         double al[4], be[4];
-        rates_raw(vnew, al, be);
+        axm_mrg_rates_raw(vnew, al, be);
         static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
         for (int k = 0; k < 4; k++) {
             double sum = al[k] + be[k];

@@ -5,6 +5,8 @@
 #ifndef AXM_MRG_KERNEL_CUH
 #define AXM_MRG_KERNEL_CUH
 
+#include "mrg_rates.h"
+
 namespace axmmrg {
 
 enum { T_NODE = 0, T_MYSA = 1, T_FLUT = 2, T_STIN = 3, T_END = 4, N_TYPES = 5 };
@@ -78,28 +80,6 @@ __device__ __forceinline__ int type_of(int j)
     return j == 0 ? T_NODE : (j == 1 || j == 10) ? T_MYSA : (j == 2 || j == 9) ? T_FLUT : T_STIN;
 }
 
-/* The .mod's guarded exponential */
-__device__ __forceinline__ double gexp(double x) { return x < -100 ? 0.0 : exp(x); }
-
-/* Unscaled rates p m h s, branches and clamps as core/mrg.c (AXNODE_myel.mod). */
-__device__ __forceinline__ void rates_raw(double v, double a[4], double b[4])
-{
-    double x;
-    x = (v + 27) / 10.2;
-    a[0] = fabs(x) < 1e-6 ? 0.102 : v < -150 ? 0.00086725 : 0.01 * (v + 27) / (1 - gexp(-x));
-    x = (v + 34) / 10;
-    b[0] = fabs(x) < 1e-6 ? 0.0025 : v > 150 ? 1.5855e-05 : 0.00025 * (-(v + 34)) / (1 - gexp(x));
-    x = (v + 21.4) / 10.3;
-    a[1] = fabs(x) < 1e-6 ? 19.158 : v < -150 ? 0.15733 : 1.86 * (v + 21.4) / (1 - gexp(-x));
-    x = (v + 25.7) / 9.16;
-    b[1] = fabs(x) < 1e-6 ? 0.78776 : v > 150 ? 0.0057268 : 0.086 * (-(v + 25.7)) / (1 - gexp(x));
-    x = (v + 114) / 11;
-    a[2] = fabs(x) < 1e-6 ? 0.682 : v > 150 ? 0.0032594 : 0.062 * (-(v + 114)) / (1 - gexp(x));
-    b[2] = v < -150 ? 0.0014054 : 2.3 / (1 + gexp(-(v + 31.8) / 13.4));
-    a[3] = v < -150 ? 3.3484e-05 : 0.3 / (gexp(-(v + 53) / 5) + 1);
-    b[3] = v < -150 ? 3.3484e-06 : 0.03 / (gexp(-(v + 90)) + 1);
-}
-
 __device__ __forceinline__ double series_at(const double *w, long long len, long long k)
 {
     if (k < len) return w[k];
@@ -123,7 +103,7 @@ template <typename T> struct Fib {
     __device__ __forceinline__ void gates(int i, double vnew, double dt) const
     {
         double al[4], be[4];
-        rates_raw(vnew, al, be);
+        axm_mrg_rates_raw(vnew, al, be);
         const int slot[4] = {2, 0, 1, 3};
         for (int q = 0; q < 4; q++) {
             double sum = al[q] + be[q];
