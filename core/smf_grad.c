@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "smfg_rates.h"
+
 static const struct {
     const char *name, *group;
     double def;
@@ -219,113 +221,6 @@ void axm_smfg_grad_flush_fiber(const axm_smfg_theta *th, double D, axm_smfg_grad
     memset(g->ws, 0, sizeof g->ws);
 }
 
-/* ---- rate functions (§3) with their partial derivatives ---- */
-
-enum { RATE_LIN_POS, RATE_LIN_NEG, RATE_SIG_NEG, RATE_SIG_S };
-
-typedef struct rate_def {
-    int type, A, B, C;
-} rate_def;
-
-/* gate order m, h, p, s; [0] alpha, [1] beta */
-static const rate_def RATES[4][2] = {
-    {{RATE_LIN_POS, AXM_SMFG_AMA, AXM_SMFG_AMB, AXM_SMFG_AMC},
-     {RATE_LIN_NEG, AXM_SMFG_BMA, AXM_SMFG_BMB, AXM_SMFG_BMC}},
-    {{RATE_LIN_NEG, AXM_SMFG_AHA, AXM_SMFG_AHB, AXM_SMFG_AHC},
-     {RATE_SIG_NEG, AXM_SMFG_BHA, AXM_SMFG_BHB, AXM_SMFG_BHC}},
-    {{RATE_LIN_POS, AXM_SMFG_AMPA, AXM_SMFG_AMPB, AXM_SMFG_AMPC},
-     {RATE_LIN_NEG, AXM_SMFG_BMPA, AXM_SMFG_BMPB, AXM_SMFG_BMPC}},
-    {{RATE_SIG_S, AXM_SMFG_ASA, AXM_SMFG_ASB, AXM_SMFG_ASC},
-     {RATE_SIG_S, AXM_SMFG_BSA, AXM_SMFG_BSB, AXM_SMFG_BSC}},
-};
-
-typedef struct rate_val {
-    double val, dv, dA, dB, dC, dT; /* dT: w.r.t. vtraub */
-} rate_val;
-
-static double nan_to_num(double x)
-{
-    if (isnan(x)) return 0.0;
-    if (isinf(x)) return x > 0 ? DBL_MAX : -DBL_MAX;
-    return x;
-}
-
-/* want_d: also fill the partial derivatives */
-static void rate_eval(const rate_def *r, const double *p, double v, int hn, int want_d, rate_val *o)
-{
-    double A = p[r->A], B = p[r->B], C = p[r->C];
-    if (r->type == RATE_LIN_POS || r->type == RATE_LIN_NEG) {
-        double u, su;
-        if (r->type == RATE_LIN_POS) {
-            u = v + B;
-            su = 1;
-        } else {
-            u = -(v + B);
-            su = -1;
-        }
-        double e = exp(-u / C);
-        o->val = A * u / (1 - e);
-        o->dT = 0;
-        if (hn && isnan(o->val)) {
-            /* 0/0: the analytic limit A*C; derivatives of A*C*(1 + x/2 + ...) at x = 0 */
-            o->val = A * C;
-            if (want_d) {
-                o->dA = C;
-                o->dC = A;
-                o->dv = o->dB = su * A * 0.5;
-            }
-            return;
-        }
-        if (!want_d) return;
-        double x = u / C, f, fu, fC;
-        if (fabs(x) < 1e-3) { /* series: the closed form cancels catastrophically here */
-            f = C * (1 + x / 2 + x * x / 12);
-            fu = 0.5 + x / 6 - x * x * x / 180;
-            fC = 1 - x * x / 12;
-        } else if (!isfinite(e)) {
-            f = 0;
-            fu = 0;
-            fC = 0;
-        } else {
-            double den = 1 - e;
-            f = u / den;
-            fu = (den - u * e / C) / (den * den);
-            fC = u * u * e / (C * C * den * den);
-        }
-        o->dA = f;
-        o->dv = o->dB = su * A * fu;
-        o->dC = A * fC;
-        return;
-    }
-    double z, dzv, dzC, dzT;
-    if (r->type == RATE_SIG_NEG) {
-        z = -(v + B) / C;
-        dzv = -1 / C;
-        dzC = (v + B) / (C * C);
-        dzT = 0;
-        o->val = A / (1 + exp(z));
-    } else {
-        double a = v + B - p[AXM_SMFG_VTRAUB];
-        z = a / C;
-        dzv = 1 / C;
-        dzC = -a / (C * C);
-        dzT = -1 / C;
-        o->val = A / (exp(z) + 1);
-    }
-    if (hn && !isfinite(o->val)) {
-        o->val = nan_to_num(o->val);
-        o->dv = o->dA = o->dB = o->dC = o->dT = 0;
-        return;
-    }
-    if (!want_d) return;
-    double s = 1 / (1 + exp(z));
-    double dz = -A * s * (1 - s);
-    o->dA = s;
-    o->dv = o->dB = dz * dzv;
-    o->dC = dz * dzC;
-    o->dT = dz * dzT;
-}
-
 static int refl(int i, int W)
 {
     while (i < 0 || i > W - 1) {
@@ -372,9 +267,9 @@ void axm_smfg_fwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
     for (int j = 0; j < W; j++) {
         double v = vo[j], x[4];
         for (int g = 0; g < 4; g++) {
-            rate_val a, b;
-            rate_eval(&RATES[g][0], p, v, hn, 0, &a);
-            rate_eval(&RATES[g][1], p, v, hn, 0, &b);
+            axm_smfg_rate a, b;
+            axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 0, &a);
+            axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 0, &b);
             double S = a.val + b.val;
             double xinf = S != 0 ? a.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
             x[g] = xinf - (xinf - s_old[g * W + j]) * exp(-dt * (L->q[g] * S));
@@ -406,10 +301,10 @@ void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
     double ena = p[AXM_SMFG_ENA], ek = p[AXM_SMFG_EK], el = p[AXM_SMFG_EL];
     for (int j = 0; j < W; j++) {
         double v = vo[j], x[4], E[4], xinf[4], S[4];
-        rate_val a[4], b[4];
+        axm_smfg_rate a[4], b[4];
         for (int g = 0; g < 4; g++) {
-            rate_eval(&RATES[g][0], p, v, hn, 1, &a[g]);
-            rate_eval(&RATES[g][1], p, v, hn, 1, &b[g]);
+            axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 1, &a[g]);
+            axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 1, &b[g]);
             S[g] = a[g].val + b[g].val;
             xinf[g] = S[g] != 0 ? a[g].val / S[g] : 0;
             E[g] = exp(-dt * (L->q[g] * S[g]));
@@ -457,13 +352,13 @@ void axm_smfg_bwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W
             }
             gr->q[g] += g_r * S[g];
             gvo += g_a * a[g].dv + g_b * b[g].dv;
-            const rate_def *ra = &RATES[g][0], *rb = &RATES[g][1];
-            gr->p[ra->A] += g_a * a[g].dA;
-            gr->p[ra->B] += g_a * a[g].dB;
-            gr->p[ra->C] += g_a * a[g].dC;
-            gr->p[rb->A] += g_b * b[g].dA;
-            gr->p[rb->B] += g_b * b[g].dB;
-            gr->p[rb->C] += g_b * b[g].dC;
+            const int ia = axm_smfg_rate_ia(g, 0), ib = axm_smfg_rate_ia(g, 1);
+            gr->p[ia] += g_a * a[g].dA;
+            gr->p[ia + 1] += g_a * a[g].dB;
+            gr->p[ia + 2] += g_a * a[g].dC;
+            gr->p[ib] += g_b * b[g].dA;
+            gr->p[ib + 1] += g_b * b[g].dB;
+            gr->p[ib + 2] += g_b * b[g].dC;
             gr->p[AXM_SMFG_VTRAUB] += g_a * a[g].dT + g_b * b[g].dT;
         }
         gs_old[4 * W + j] = gvo;

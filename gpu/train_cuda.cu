@@ -230,7 +230,7 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
         axm_smfg_grad_zero(&gf);
         for (int gg = 0; gg < 4; gg++)
             for (int ab = 0; ab < 2; ab++)
-                for (int c = 0; c < 3; c++) gf.p[rate_ia(gg, ab) + c] = o[1 + (gg * 2 + ab) * 3 + c];
+                for (int c = 0; c < 3; c++) gf.p[axm_smfg_rate_ia(gg, ab) + c] = o[1 + (gg * 2 + ab) * 3 + c];
         gf.p[AXM_SMFG_ENA] = o[1 + G_ENA];
         gf.p[AXM_SMFG_EK] = o[1 + G_EK];
         gf.p[AXM_SMFG_EL] = o[1 + G_EL];

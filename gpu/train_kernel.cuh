@@ -22,6 +22,7 @@
 
 #include "axm_cuda.h"
 #include "halo.cuh"
+#include "smfg_rates.h"
 
 namespace axmtr {
 
@@ -31,36 +32,6 @@ constexpr int NG = 28;                   /* parameter adjoints: 24 rate constant
 constexpr int G_ENA = 24, G_EK = 25, G_EL = 26, G_VT = 27;
 constexpr int NL = 10;                   /* lumped adjoints: Cn, ra, gna, gnap, gk, gl, q[4] */
 constexpr int NOUT = 1 + NG + NL + 2 * AXM_MAX_TAPS; /* per fiber: loss, then the adjoints */
-
-enum { LIN_POS, LIN_NEG, SIG_NEG, SIG_S };
-
-/* Rate g (m, h, p, s), ab (0 alpha, 1 beta): type and index of its A (B, C follow) in smf_grad.h. */
-__host__ __device__ __forceinline__ int rate_type(int g, int ab)
-{
-    switch (g * 2 + ab) {
-    case 0: return LIN_POS;
-    case 1: return LIN_NEG;
-    case 2: return LIN_NEG;
-    case 3: return SIG_NEG;
-    case 4: return LIN_POS;
-    case 5: return LIN_NEG;
-    default: return SIG_S;
-    }
-}
-
-__host__ __device__ __forceinline__ int rate_ia(int g, int ab)
-{
-    switch (g * 2 + ab) {
-    case 0: return AXM_SMFG_AMA;
-    case 1: return AXM_SMFG_BMA;
-    case 2: return AXM_SMFG_AHA;
-    case 3: return AXM_SMFG_BHA;
-    case 4: return AXM_SMFG_AMPA;
-    case 5: return AXM_SMFG_BMPA;
-    case 6: return AXM_SMFG_ASA;
-    default: return AXM_SMFG_BSA;
-    }
-}
 
 struct TrainArgs {
     double p[AXM_SMFG_NP];
@@ -75,93 +46,6 @@ struct TrainArgs {
     double *traj;               /* [B][L+1][5][W] */
     double *out;                /* [B][NOUT] */
 };
-
-struct RateV {
-    double val, dv, dA, dB, dC, dT;
-};
-
-__device__ __forceinline__ double nan_to_num(double x)
-{
-    if (isnan(x)) return 0.0;
-    if (isinf(x)) return x > 0 ? DBL_MAX : -DBL_MAX;
-    return x;
-}
-
-/* smf_grad.c rate_eval */
-template <bool WANT_D>
-__device__ __forceinline__ void rate_eval(int type, const double *p, int ia, double v, int hn, RateV &o)
-{
-    double A = p[ia], B = p[ia + 1], C = p[ia + 2];
-    if (type == LIN_POS || type == LIN_NEG) {
-        double u, su;
-        if (type == LIN_POS) {
-            u = v + B;
-            su = 1;
-        } else {
-            u = -(v + B);
-            su = -1;
-        }
-        double e = exp(-u / C);
-        o.val = A * u / (1 - e);
-        o.dT = 0;
-        if (hn && isnan(o.val)) {
-            o.val = A * C;
-            if (WANT_D) {
-                o.dA = C;
-                o.dC = A;
-                o.dv = o.dB = su * A * 0.5;
-            }
-            return;
-        }
-        if (!WANT_D) return;
-        double x = u / C, f, fu, fC;
-        if (fabs(x) < 1e-3) {
-            f = C * (1 + x / 2 + x * x / 12);
-            fu = 0.5 + x / 6 - x * x * x / 180;
-            fC = 1 - x * x / 12;
-        } else if (!isfinite(e)) {
-            f = 0;
-            fu = 0;
-            fC = 0;
-        } else {
-            double den = 1 - e;
-            f = u / den;
-            fu = (den - u * e / C) / (den * den);
-            fC = u * u * e / (C * C * den * den);
-        }
-        o.dA = f;
-        o.dv = o.dB = su * A * fu;
-        o.dC = A * fC;
-        return;
-    }
-    double z, dzv, dzC, dzT;
-    if (type == SIG_NEG) {
-        z = -(v + B) / C;
-        dzv = -1 / C;
-        dzC = (v + B) / (C * C);
-        dzT = 0;
-        o.val = A / (1 + exp(z));
-    } else {
-        double a = v + B - p[AXM_SMFG_VTRAUB];
-        z = a / C;
-        dzv = 1 / C;
-        dzC = -a / (C * C);
-        dzT = -1 / C;
-        o.val = A / (exp(z) + 1);
-    }
-    if (hn && !isfinite(o.val)) {
-        o.val = nan_to_num(o.val);
-        o.dv = o.dA = o.dB = o.dC = o.dT = 0;
-        return;
-    }
-    if (!WANT_D) return;
-    double s = 1 / (1 + exp(z));
-    double dz = -A * s * (1 - s);
-    o.dA = s;
-    o.dv = o.dB = dz * dzv;
-    o.dC = dz * dzC;
-    o.dT = dz * dzT;
-}
 
 __device__ __forceinline__ int refl(int i, int W)
 {
@@ -212,9 +96,9 @@ __device__ __forceinline__ void node_fwd(const TrainArgs &a, const double *fl, d
     double v = xo[4], x[4];
 #pragma unroll
     for (int g = 0; g < 4; g++) {
-        RateV ra, rb;
-        rate_eval<false>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra);
-        rate_eval<false>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb);
+        axm_smfg_rate ra, rb;
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 0, &ra);
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 0, &rb);
         double S = ra.val + rb.val;
         double xinf = S != 0 ? ra.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
         x[g] = xinf - (xinf - xo[g]) * exp(-dt * (fl[6 + g] * S));
@@ -249,11 +133,11 @@ __device__ __forceinline__ double node_bwd(const TrainArgs &a, const double *fl,
     const double Cn = fl[0], ra_ = fl[1], gna = fl[2], gnap = fl[3], gk = fl[4], gl = fl[5];
     const double ena = p[AXM_SMFG_ENA], ek = p[AXM_SMFG_EK], el = p[AXM_SMFG_EL];
     double v = xo[4], x[4], E[4], xinf[4], S[4];
-    RateV ra[4], rb[4];
+    axm_smfg_rate ra[4], rb[4];
 #pragma unroll
     for (int g = 0; g < 4; g++) {
-        rate_eval<true>(rate_type(g, 0), p, rate_ia(g, 0), v, hn, ra[g]);
-        rate_eval<true>(rate_type(g, 1), p, rate_ia(g, 1), v, hn, rb[g]);
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 1, &ra[g]);
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 1, &rb[g]);
         S[g] = ra[g].val + rb[g].val;
         xinf[g] = S[g] != 0 ? ra[g].val / S[g] : 0;
         E[g] = exp(-dt * (fl[6 + g] * S[g]));
