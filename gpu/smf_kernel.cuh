@@ -183,9 +183,10 @@ __device__ __forceinline__ float ex2_fma(float x)
 
 /* How many of the four gate exponentials (m, h, p, s in that order) fp32 takes on the FMA pipe.
  * By the static count 2 balanced the pipes (MUFU 768 -> 704 cycles per fiber-step of 4 slots,
- * issue 583 -> 659), but on the H200 the SFU was not what bound the kernel: B = 5e4, 101 nodes,
- * one warp per fiber, node-steps/s: 0 -> 1.10e11, 2 -> 1.02e11, 3 -> 9.85e10 (check.sh,
- * 2026-11-27). The issue slots bind, so each polynomial costs more than the MUFU it saves. */
+ * issue 583 -> 659), but on the H200 it lost: B = 5e4, 101 nodes, one warp per fiber,
+ * node-steps/s: 0 -> 1.10e11, 2 -> 1.02e11, 3 -> 9.85e10 (check.sh, 2026-11-27). At 0, ncu shows
+ * the SFU pipe 78 % and the issue slots 70 % busy: both near what they reach, so the polynomials'
+ * extra issue costs more than the MUFU time they save. */
 #ifndef AXM_SMF_FMAEXP
 #define AXM_SMF_FMAEXP 0
 #endif

@@ -152,7 +152,7 @@ if [ -n "$NCU" ] && [ "$NCUON" = 1 ]; then
     --metrics 'regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio$,regex:sm__inst_executed_pipe_.*\.avg\.pct_of_peak_sustained_active$' \
     "$B/bench/bench_cuda" >>"$LOG/ncu.txt" 2>&1
 else
-  echo "no ncu, or AXM_CHECK_QUICK=1" >"$LOG/ncu.txt"
+  echo "no ncu, or AXM_CHECK_QUICK=1 / AXM_CHECK_NCU=0" >"$LOG/ncu.txt"
 fi
 t5=$(date +%s)
 

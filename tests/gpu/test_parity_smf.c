@@ -488,6 +488,7 @@ static void test_shapes_nonfinite_fp64(void **st)
             axm_cuda_sim_set_packing(x.gpu, pack ? AXM_PACK_ALWAYS : AXM_PACK_OFF);
             run_both(&x, NULL, 0, 90, 1, 0.005, 0);
             run_both(&x, NULL, 0, 40, 0, 0.005, 0);
+            assert_int_equal(axm_cuda_sim_packed_last(x.gpu) > 0, pack); /* every shape here packs */
             double e = state_err(&x, NULL);
             printf("  W=%d taps=%d B=%d packing %d: state rel err %.2e\n", W, taps, B, pack, e);
             assert_true(e <= 1e-9);
@@ -630,6 +631,8 @@ static void packed(axm_prec prec, int W, int stop)
         assert_int_equal(axm_sim_run(x.cpu, &o, mc, 2, &e), AXM_OK);
         assert_int_equal(axm_cuda_sim_run(x.gpu, &o, mg, 2, &e), AXM_OK);
         assert_int_equal(axm_cuda_sim_run(y.gpu, &o, mu, 2, &e), AXM_OK);
+        assert_true(axm_cuda_sim_packed_last(x.gpu) > 0); /* the lengths here pack */
+        assert_int_equal(axm_cuda_sim_packed_last(y.gpu), 0);
     }
     double *c = NULL;
     double ep = state_err(&x, &c);
