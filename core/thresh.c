@@ -154,7 +154,7 @@ static void vmax_observe(axm_monitor *m, long k, int b0, int b1, const void *sta
 
 static const axm_monitor_ops vmax_ops = {"threshold-vmax", vmax_begin, vmax_observe, mask_nop, mask_nop, mask_nop};
 
-static int check_opts(const axm_thresh_opts *o, axm_err *err)
+int axm_thresh_opts_check(const axm_thresh_opts *o, axm_err *err)
 {
     if (!(o->dt_ms > 0) || !(o->tstop_ms > o->dt_ms))
         return axm_fail(err, AXM_ERR_INPUT, "threshold: expected dt_ms > 0 and tstop_ms > dt_ms, got %g and %g",
@@ -180,7 +180,7 @@ int axm_threshold_rounds(int B, axm_thresh_round_fn run_round, void *ud, const a
     memset(res, 0, sizeof *res);
     if (!run_round || !o || B < 0)
         return axm_fail(err, AXM_ERR_INPUT, "threshold: no round function, options or batch");
-    int rc = check_opts(o, err);
+    int rc = axm_thresh_opts_check(o, err);
     if (rc) return rc;
     res->n = B;
     res->upper = malloc((size_t)(B ? B : 1) * sizeof(double));
@@ -290,7 +290,7 @@ static int cpu_round_fn(void *ud, const axm_thresh_opts *o, const double *amp, c
 int axm_threshold(axm_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
 {
     memset(res, 0, sizeof *res);
-    int rc = check_opts(o, err);
+    int rc = axm_thresh_opts_check(o, err);
     if (rc) return rc;
     cpu_round c;
     memset(&c, 0, sizeof c);

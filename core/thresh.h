@@ -37,6 +37,9 @@ typedef struct axm_thresh_opts {
 } axm_thresh_opts;
 
 axm_thresh_opts axm_thresh_opts_default(void);
+/* AXM_OK, or AXM_ERR_INPUT with a message naming the first option out of range (every engine's
+ * search checks its options with this). */
+int axm_thresh_opts_check(const axm_thresh_opts *o, axm_err *err);
 
 typedef struct axm_thresh_result {
     int n;

@@ -1254,18 +1254,8 @@ extern "C" int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm
     if (!res) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no result");
     memset(res, 0, sizeof *res);
     if (!s || !o) return axm_fail(err, AXM_ERR_INPUT, "cuda: threshold: no sim or options");
-    if (!(o->dt_ms > 0) || !(o->tstop_ms > o->dt_ms))
-        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected dt_ms > 0 and tstop_ms > dt_ms, got %g and %g",
-                        o->dt_ms, o->tstop_ms);
-    if (!(o->resolution > 0 && o->resolution < 1))
-        return axm_fail(err, AXM_ERR_INPUT, "threshold: resolution: expected a number in (0, 1), got %g", o->resolution);
-    if (!(o->fix_bound_up > 1))
-        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_up: expected a number > 1, got %g", o->fix_bound_up);
-    if (!(o->fix_bound_down > 0 && o->fix_bound_down < 1))
-        return axm_fail(err, AXM_ERR_INPUT, "threshold: fix_bound_down: expected a number in (0, 1), got %g",
-                        o->fix_bound_down);
-    if (o->max_tries < 1 || o->max_tries_bound_fix < 0 || !(o->max_amp > 0))
-        return axm_fail(err, AXM_ERR_INPUT, "threshold: expected max_tries >= 1, max_tries_bound_fix >= 0, max_amp > 0");
+    int rc = axm_thresh_opts_check(o, err);
+    if (rc) return rc;
     AXM_CK(cudaSetDevice(s->dev));
     return s->prec == AXM_FP64 ? thresh_t<double>(s, o, res, err) : thresh_t<float>(s, o, res, err);
 }
