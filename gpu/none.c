@@ -140,7 +140,7 @@ int axm_cuda_threshold(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_res
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }
 
-void axm_cuda_thresh_free(axm_thresh_result *r) { (void)r; }
+void axm_cuda_thresh_free(axm_thresh_result *r) { axm_thresh_result_free(r); }
 
 axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, const double *D_um, axm_prec prec,
                                   int device, axm_err *err)

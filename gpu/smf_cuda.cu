@@ -1117,16 +1117,7 @@ extern "C" const double *axm_cuda_recorder_max(const axm_cuda_mon *m) { return m
 
 /* ---- threshold search ----------------------------------------------------------------------- */
 
-extern "C" void axm_cuda_thresh_free(axm_thresh_result *r)
-{
-    if (!r) return;
-    free(r->upper);
-    free(r->lower);
-    free(r->status);
-    r->upper = r->lower = NULL;
-    r->status = NULL;
-    r->n = 0;
-}
+extern "C" void axm_cuda_thresh_free(axm_thresh_result *r) { axm_thresh_result_free(r); }
 
 template <typename T>
 static int thresh_t(axm_cuda_sim *s, const axm_thresh_opts *o, axm_thresh_result *res, axm_err *err)
