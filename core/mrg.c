@@ -1,6 +1,7 @@
 /* The MRG model kind (mrg-model.md §1-§6): NEURON's fixed-step backward Euler on the reduced
  * double cable of §3.3, one 2x2-block tridiagonal solve per fiber and step. */
 #include "mrg.h"
+#include "mrg_internode.h"
 #include "mrg_rates.h"
 
 #include <math.h>
@@ -372,69 +373,6 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
     }
 }
 
-static const unsigned char internode_type[10] = {AXM_MRG_MYSA, AXM_MRG_FLUT, AXM_MRG_STIN, AXM_MRG_STIN,
-                                                  AXM_MRG_STIN, AXM_MRG_STIN, AXM_MRG_STIN, AXM_MRG_STIN,
-                                                  AXM_MRG_FLUT, AXM_MRG_MYSA};
-
-/* x = T^-1 r for one internode with the cached factors (r and x: 20 values, [vi, vx] per
- * compartment; x may alias r) */
-static inline void internode_solve(const fiber_c *f, const double *r, double *x)
-{
-    double y1 = 0, y2 = 0;
-    for (int k = 0; k < 10; k++) {
-        /* link k (in the fiber's link numbering) joins internal compartments k-1 and k for k >= 1 */
-        double r1 = r[2 * k], r2 = r[2 * k + 1];
-        if (k) {
-            r1 += f->gi[k] * y1;
-            r2 += f->gx[k] * y2;
-        }
-        const double *q = f->S[k];
-        y1 = q[0] * r1 + q[1] * r2;
-        y2 = q[1] * r1 + q[2] * r2;
-        x[2 * k] = y1;
-        x[2 * k + 1] = y2;
-    }
-    double x1 = x[18], x2 = x[19];
-    for (int k = 8; k >= 0; k--) {
-        const double *q = f->S[k];
-        double t1 = f->gi[k + 1] * x1, t2 = f->gx[k + 1] * x2;
-        x1 = x[2 * k] + q[0] * t1 + q[1] * t2;
-        x2 = x[2 * k + 1] + q[1] * t1 + q[2] * t2;
-        x[2 * k] = x1;
-        x[2 * k + 1] = x2;
-    }
-}
-
-static void internode_factor(fiber_c *f, double dt)
-{
-    double s11 = 0, s12 = 0, s22 = 0;
-    for (int k = 0; k < 10; k++) {
-        int t = internode_type[k];
-        double a = f->C[t] / dt + f->Gpas[t], b = f->Cmy[t] / dt + f->Gmy[t];
-        /* compartment k sits between links k (left) and k+1 (right), node links included */
-        double D11 = a + f->gi[k] + f->gi[k + 1], D12 = -a, D22 = a + b + f->gx[k] + f->gx[k + 1];
-        if (k) {
-            D11 -= f->gi[k] * f->gi[k] * s11;
-            D12 -= f->gi[k] * f->gx[k] * s12;
-            D22 -= f->gx[k] * f->gx[k] * s22;
-        }
-        double det = D11 * D22 - D12 * D12;
-        s11 = D22 / det;
-        s12 = -D12 / det;
-        s22 = D11 / det;
-        f->S[k][0] = s11;
-        f->S[k][1] = s12;
-        f->S[k][2] = s22;
-    }
-    double e[20] = {0};
-    e[0] = 1;
-    internode_solve(f, e, f->z1);
-    e[0] = 0;
-    e[18] = 1;
-    internode_solve(f, e, f->z2);
-    f->dt_fact = dt;
-}
-
 /* All nodes active (vx = e at every node): internodes condensed onto a tridiagonal node system. */
 static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, size_t ve_off,
                                  const void *intra, size_t in_off, double dt, double *sc)
@@ -442,7 +380,10 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
     fiber_c *f = &w->fc[b];
     const int M = w->M, W = w->W;
     double *vm = w->vm + (size_t)b * M, *vx = w->vx + (size_t)b * M, *ep = w->eprev + (size_t)b * M;
-    if (f->dt_fact != dt) internode_factor(f, dt);
+    if (f->dt_fact != dt) {
+        axm_mrg_internode_factor(f->C, f->Gpas, f->Cmy, f->Gmy, f->gi, f->gx, dt, &f->S[0][0], f->z1, f->z2);
+        f->dt_fact = dt;
+    }
     /* z0[j][i]: unknown j (vi, vx of internal compartment j/2) of internode i; laid out across
      * internodes so that the solves below run over independent internodes in the inner loop
      * instead of along one serial elimination chain */
@@ -462,7 +403,7 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         size_t c0 = (size_t)11 * i;
         for (int k = 0; k < 10; k++) {
             size_t c = c0 + 1 + k;
-            int t = internode_type[k];
+            int t = axm_mrg_internode_type[k];
             double e = ld(ve, prec, ve_off + c);
             double common = Cdt[t] * vm[c] + f->Gpas[t] * w->epas;
             z0[(size_t)(2 * k) * NI + i] = common;
@@ -471,7 +412,7 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         z0[(size_t)1 * NI + i] += f->gx[0] * ld(ve, prec, ve_off + c0);
         z0[(size_t)19 * NI + i] += f->gx[10] * ld(ve, prec, ve_off + c0 + 11);
     }
-    /* T z = r for every internode at once (internode_solve, transposed) */
+    /* T z = r for every internode at once (axm_mrg_internode_solve, transposed) */
     for (int k = 0; k < 10; k++) {
         double *restrict r1 = z0 + (size_t)(2 * k) * NI, *restrict r2 = r1 + NI;
         const double s11 = f->S[k][0], s12 = f->S[k][1], s22 = f->S[k][2];

@@ -13,6 +13,7 @@
 #include "cuda_util.h"
 extern "C" {
 #include "mrg.h"
+#include "mrg_internode.h"
 }
 #include "mrg_kernel.cuh"
 
@@ -25,8 +26,6 @@ namespace {
 const double FIBER_NODE_STEPS_PER_LAUNCH = 2e8;
 /* Device buffer for recorded states per launch. */
 const double REC_BYTES_PER_LAUNCH = 256e6;
-
-const int internode_type[10] = {T_MYSA, T_FLUT, T_STIN, T_STIN, T_STIN, T_STIN, T_STIN, T_STIN, T_FLUT, T_MYSA};
 
 /* Fiber constants of one fiber into f[N_K] (core/mrg.c fiber_consts, same operations). */
 int fiber_consts(const axm_model *m, double D, double *f, axm_err *err)
@@ -53,63 +52,6 @@ int fiber_consts(const axm_model *m, double D, double *f, axm_err *err)
     f[K_GXF] = f[K_GXL] = 1.0 / (s[T_END].Rx_half + s[T_MYSA].Rx_half);
     return AXM_OK;
 }
-
-/* x = T^-1 r for one internode with the factors in f (core/mrg.c internode_solve) */
-void internode_solve(const double *f, const double *r, double *x)
-{
-    double y1 = 0, y2 = 0;
-    for (int k = 0; k < 10; k++) {
-        double r1 = r[2 * k], r2 = r[2 * k + 1];
-        if (k) {
-            r1 += f[K_GI + k] * y1;
-            r2 += f[K_GX + k] * y2;
-        }
-        const double *q = f + K_S + 3 * k;
-        y1 = q[0] * r1 + q[1] * r2;
-        y2 = q[1] * r1 + q[2] * r2;
-        x[2 * k] = y1;
-        x[2 * k + 1] = y2;
-    }
-    double x1 = x[18], x2 = x[19];
-    for (int k = 8; k >= 0; k--) {
-        const double *q = f + K_S + 3 * k;
-        double t1 = f[K_GI + k + 1] * x1, t2 = f[K_GX + k + 1] * x2;
-        x1 = x[2 * k] + q[0] * t1 + q[1] * t2;
-        x2 = x[2 * k + 1] + q[1] * t1 + q[2] * t2;
-        x[2 * k] = x1;
-        x[2 * k + 1] = x2;
-    }
-}
-
-/* The dt-dependent internode factorization (core/mrg.c internode_factor) */
-void internode_factor(double *f, double dt)
-{
-    double s11 = 0, s12 = 0, s22 = 0;
-    for (int k = 0; k < 10; k++) {
-        int t = internode_type[k];
-        double a = f[K_C + t] / dt + f[K_GPAS + t], b = f[K_CMY + t] / dt + f[K_GMY + t];
-        double D11 = a + f[K_GI + k] + f[K_GI + k + 1], D12 = -a, D22 = a + b + f[K_GX + k] + f[K_GX + k + 1];
-        if (k) {
-            D11 -= f[K_GI + k] * f[K_GI + k] * s11;
-            D12 -= f[K_GI + k] * f[K_GX + k] * s12;
-            D22 -= f[K_GX + k] * f[K_GX + k] * s22;
-        }
-        double det = D11 * D22 - D12 * D12;
-        s11 = D22 / det;
-        s12 = -D12 / det;
-        s22 = D11 / det;
-        f[K_S + 3 * k] = s11;
-        f[K_S + 3 * k + 1] = s12;
-        f[K_S + 3 * k + 2] = s22;
-    }
-    double e[20] = {0};
-    e[0] = 1;
-    internode_solve(f, e, f + K_Z1);
-    e[0] = 0;
-    e[18] = 1;
-    internode_solve(f, e, f + K_Z2);
-}
-
 
 } // namespace
 
@@ -609,7 +551,8 @@ static int prepare(axm_cuda_mrg *s, double dt, axm_err *err)
         std::vector<double> t((size_t)s->B * N_K);
         for (int b = 0; b < s->B; b++) {
             double *f = s->fc_h->data() + (size_t)b * N_K;
-            internode_factor(f, dt);
+            axm_mrg_internode_factor(f + K_C, f + K_GPAS, f + K_CMY, f + K_GMY, f + K_GI, f + K_GX, dt, f + K_S,
+                                     f + K_Z1, f + K_Z2);
             for (int r = 0; r < N_K; r++) t[(size_t)r * s->B + b] = f[r];
         }
         if ((rc = h2d(s->d_fc, t.data(), t.size() * sizeof(double), "fiber constants", err))) return rc;
