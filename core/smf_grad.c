@@ -253,38 +253,19 @@ void axm_smfg_ic(int W, double *s)
         for (int j = 0; j < W; j++) s[k * W + j] = ic[k];
 }
 
-static double round_f32(double x) { return (double)(float)x; }
-
 void axm_smfg_fwd_step(const axm_smfg_theta *th, const axm_smfg_lumped *L, int W, const double *s_old,
                       const double *ve, const double *intra, double dt, double *s_new,
                       double *scratch)
 {
-    const double *p = th->p;
     const double *vo = s_old + 4 * W;
     double *d2v = scratch;
     stencil(L, th->taps, W, vo, ve, d2v);
-    int hn = th->handle_nan;
     for (int j = 0; j < W; j++) {
-        double v = vo[j], x[4];
-        for (int g = 0; g < 4; g++) {
-            axm_smfg_rate a, b;
-            axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 0, &a);
-            axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 0, &b);
-            double S = a.val + b.val;
-            double xinf = S != 0 ? a.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
-            x[g] = xinf - (xinf - s_old[g * W + j]) * exp(-dt * (L->q[g] * S));
-        }
-        double m = x[0], hh = x[1], pp = x[2], s = x[3];
-        double I = L->gna * m * m * m * hh * (v - p[AXM_SMFG_ENA]) +
-                   L->gnap * pp * pp * pp * (v - p[AXM_SMFG_ENA]) + L->gk * s * (v - p[AXM_SMFG_EK]) +
-                   L->gl * (v - p[AXM_SMFG_EL]);
-        if (intra) I -= intra[j];
-        double dv = dt * (1 / L->Cn) * ((1 / L->ra) * d2v[j] - I);
-        if (th->round_f32) dv = round_f32(dv);
-        double vn = v + dv;
-        if (hn && !isfinite(vn)) vn = isnan(vn) ? 0.0 : (vn > 0 ? 1e5 : -1e5);
-        for (int g = 0; g < 4; g++) s_new[g * W + j] = th->round_f32 ? round_f32(x[g]) : x[g];
-        s_new[4 * W + j] = th->round_f32 ? round_f32(vn) : vn;
+        double xo[5], xn[5];
+        for (int k = 0; k < 5; k++) xo[k] = s_old[k * W + j];
+        axm_smfg_node_fwd(th->p, th->handle_nan, th->round_f32, dt, L->Cn, L->ra, L->gna, L->gnap, L->gk, L->gl, L->q,
+                          d2v[j], intra ? intra[j] : 0.0, xo, xn);
+        for (int k = 0; k < 5; k++) s_new[k * W + j] = xn[k];
     }
 }
 

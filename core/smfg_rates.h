@@ -133,4 +133,34 @@ AXM_HD void axm_smfg_rate_eval(int type, const double *p, int ia, double v, int 
     o->dT = dz * dzT;
 }
 
+/* One node's forward step (§5, in the engine's order, core/smf.c): gates with the old vm, the ionic
+ * current with the new gates, forward Euler for vm. xo, xn: m, h, p, s, vm. cn, ra, gna, gnap, gk,
+ * gl and q[4]: the fiber's lumped quantities and Q10 factors; d2v: the stencil at the node; intra:
+ * injected current (0: none); to_f32: round the new state through float (training against the
+ * fp32 engine). */
+AXM_HD void axm_smfg_node_fwd(const double *p, int hn, int to_f32, double dt, double cn, double ra, double gna,
+                              double gnap, double gk, double gl, const double *q, double d2v, double intra,
+                              const double xo[5], double xn[5])
+{
+    double v = xo[4], x[4];
+    for (int g = 0; g < 4; g++) {
+        axm_smfg_rate a, b;
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 0, &a);
+        axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 0, &b);
+        double S = a.val + b.val;
+        double xinf = S != 0 ? a.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
+        x[g] = xinf - (xinf - xo[g]) * exp(-dt * (q[g] * S));
+    }
+    double m = x[0], hh = x[1], pp = x[2], s = x[3];
+    double I = gna * m * m * m * hh * (v - p[AXM_SMFG_ENA]) + gnap * pp * pp * pp * (v - p[AXM_SMFG_ENA]) +
+               gk * s * (v - p[AXM_SMFG_EK]) + gl * (v - p[AXM_SMFG_EL]);
+    I -= intra; /* exact for intra = 0, whatever I is */
+    double dv = dt * (1 / cn) * ((1 / ra) * d2v - I);
+    if (to_f32) dv = (double)(float)dv;
+    double vn = v + dv;
+    if (hn && !isfinite(vn)) vn = isnan(vn) ? 0.0 : (vn > 0 ? 1e5 : -1e5);
+    for (int g = 0; g < 4; g++) xn[g] = to_f32 ? (double)(float)x[g] : x[g];
+    xn[4] = to_f32 ? (double)(float)vn : vn;
+}
+
 #endif

@@ -84,35 +84,12 @@ __device__ __forceinline__ double stencil_at(const TrainArgs &a, double gve, con
     return s;
 }
 
-__device__ __forceinline__ double round_f32(double x) { return (double)(float)x; }
-
-/* smf_grad.c axm_smfg_fwd_step, one node */
+/* smf_grad.c axm_smfg_fwd_step, one node (fl: the fiber's Cn, ra, gna, gnap, gk, gl, q[4]) */
 __device__ __forceinline__ void node_fwd(const TrainArgs &a, const double *fl, double d2v, const double xo[5],
                                          double xn[5])
 {
-    const double *p = a.p;
-    const int hn = a.handle_nan;
-    const double dt = a.dt;
-    double v = xo[4], x[4];
-#pragma unroll
-    for (int g = 0; g < 4; g++) {
-        axm_smfg_rate ra, rb;
-        axm_smfg_rate_eval(axm_smfg_rate_type(g, 0), p, axm_smfg_rate_ia(g, 0), v, hn, 0, &ra);
-        axm_smfg_rate_eval(axm_smfg_rate_type(g, 1), p, axm_smfg_rate_ia(g, 1), v, hn, 0, &rb);
-        double S = ra.val + rb.val;
-        double xinf = S != 0 ? ra.val / S : 0; /* both rates 0: x stays (smf_step.inc) */
-        x[g] = xinf - (xinf - xo[g]) * exp(-dt * (fl[6 + g] * S));
-    }
-    double m = x[0], hh = x[1], pp = x[2], s = x[3];
-    double I = fl[2] * m * m * m * hh * (v - p[AXM_SMFG_ENA]) + fl[3] * pp * pp * pp * (v - p[AXM_SMFG_ENA]) +
-               fl[4] * s * (v - p[AXM_SMFG_EK]) + fl[5] * (v - p[AXM_SMFG_EL]);
-    double dv = dt * (1 / fl[0]) * ((1 / fl[1]) * d2v - I);
-    if (a.round_f32) dv = round_f32(dv);
-    double vn = v + dv;
-    if (hn && !isfinite(vn)) vn = isnan(vn) ? 0.0 : (vn > 0 ? 1e5 : -1e5);
-#pragma unroll
-    for (int g = 0; g < 4; g++) xn[g] = a.round_f32 ? round_f32(x[g]) : x[g];
-    xn[4] = a.round_f32 ? round_f32(vn) : vn;
+    axm_smfg_node_fwd(a.p, a.handle_nan, a.round_f32, a.dt, fl[0], fl[1], fl[2], fl[3], fl[4], fl[5], fl + 6, d2v, 0.0,
+                      xo, xn);
 }
 
 /* Per-thread adjoint accumulators. */
