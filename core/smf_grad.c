@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "smfg_rates.h"
+#include "smfg_node.h"
 
 static const struct {
     const char *name, *group;

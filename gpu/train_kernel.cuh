@@ -22,7 +22,7 @@
 
 #include "axm_cuda.h"
 #include "halo.cuh"
-#include "smfg_rates.h"
+#include "smfg_node.h"
 
 namespace axmtr {
 

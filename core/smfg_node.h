@@ -1,8 +1,9 @@
-/* The S-MF rate functions (smf-model.md §3) with their partial derivatives, for the training
- * gradients: one definition for the CPU's backward pass (core/smf_grad.c) and the CUDA training
- * kernel (gpu/train_kernel.cuh), whose parity test expects both to agree to 1e-9. */
-#ifndef AXM_SMFG_RATES_H
-#define AXM_SMFG_RATES_H
+/* The training model's per-node functions (smf-model.md §3, §5): the rate functions with their
+ * partial derivatives and one node's forward step. One definition for the CPU's gradients
+ * (core/smf_grad.c) and the CUDA training kernel (gpu/train_kernel.cuh), whose parity test expects
+ * both to agree to 1e-9. */
+#ifndef AXM_SMFG_NODE_H
+#define AXM_SMFG_NODE_H
 
 #include <float.h>
 #include <math.h>
