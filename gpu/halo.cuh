@@ -20,4 +20,17 @@ template <typename T> __device__ __forceinline__ void halo_put(T *row, int j, in
     if (j >= W - 1 - h && j < W - 1) row[2 * (W - 1) - j] = x;
 }
 
+/* Each slot's value into its precomputed cells: its own and its reflection's (a spare cell where it
+ * has none, so that no store needs a test). Only for W > 2h + 1, where a node has at most one
+ * reflection; halo_put otherwise. */
+template <typename T, int N>
+__device__ __forceinline__ void halo_store(T *row, const int (&own)[N], const int (&mir)[N], const T (&x)[N])
+{
+#pragma unroll
+    for (int i = 0; i < N; i++) {
+        row[own[i]] = x[i];
+        row[mir[i]] = x[i];
+    }
+}
+
 #endif

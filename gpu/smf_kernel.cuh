@@ -638,11 +638,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
                 smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
             __syncwarp();
             if (hfast) {
-#pragma unroll
-                for (int i = 0; i < NPL; i++) {
-                    row[hown[i]] = v[i];
-                    row[hmir[i]] = v[i];
-                }
+                halo_store(row, hown, hmir, v);
             } else {
 #pragma unroll
                 for (int i = 0; i < NPL; i++)

@@ -218,11 +218,7 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
         }
         __syncthreads(); /* every stencil read and drive sample of step k done */
         if (hfast) {
-#pragma unroll
-            for (int i = 0; i < NPL; i++) {
-                rows[sctr[i]] = v[i];
-                rows[hmir[i]] = v[i];
-            }
+            halo_store(rows, sctr, hmir, v);
         } else {
 #pragma unroll
             for (int i = 0; i < NPL; i++)

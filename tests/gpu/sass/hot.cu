@@ -55,11 +55,7 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
         for (int i = 0; i < NPL; i++)
             smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], (T)0, inv_cn, inv_ra, gna, gnap, gk, gl);
         __syncwarp();
-#pragma unroll
-        for (int i = 0; i < NPL; i++) {
-            row[hown[i]] = v[i];
-            row[hmir[i]] = v[i];
-        }
+        halo_store(row, hown, hmir, v);
         __syncwarp();
     }
 #pragma unroll
