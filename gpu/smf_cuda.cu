@@ -200,6 +200,7 @@ struct axm_cuda_sim {
     int pack;                      /* AXM_PACK_*: axm_cuda_sim_set_packing */
     int sms;                       /* the device's multiprocessors */
     int packed_last;               /* fibers per block of the last run's packed kernel, 0: none */
+    int warp_res;                  /* warp_resident for this sim's precision and length; -1: not yet */
 };
 
 struct axm_cuda_mon {
@@ -287,6 +288,7 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     s->W = W;
     s->prec = prec;
     s->pack = AXM_PACK_AUTO;
+    s->warp_res = -1;
     cudaDeviceProp prop;
     s->sms = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1;
     s->model = *m;
@@ -936,9 +938,9 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
     if (kmode == K_LITE && !a.rec.mx_on && s->pack != AXM_PACK_OFF) {
         int nck = a.act.on ? a.act.n : 0; /* checked nodes per fiber */
         if (a.ap.on && a.ap.n > nck) nck = a.ap.n;
-        const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= warp_resident<T>(npl, s->sms);
-        pg = pack_geom(W, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
-        if (pg.npl && (packed_smem<T>(pg.F, W, s->C) > 48 * 1024 || pg.F * s->C > PT)) pg.npl = 0;
+        if (s->warp_res < 0) s->warp_res = warp_resident<T>(npl, s->sms);
+        const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= s->warp_res;
+        pg = pack_geom<T>(W, s->C, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
     }
     s->packed_last = pg.npl ? pg.F : 0;
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));

@@ -273,13 +273,15 @@ template <typename T> static inline double pack_min_gain(int npl_warp)
     return 0.25;
 }
 
-/* Packed launch geometry for W nodes: slots per thread and fibers per block, or npl = 0 when
- * packing would not fill the lanes more than min_gain better than a warp per fiber (npl_warp
- * slots per lane). nq: lanes per fiber for the monitors (a power of two >= the checked nodes). */
+/* Packed launch geometry for W nodes and C contacts: slots per thread and fibers per block, or
+ * npl = 0 when packing would not fill the lanes more than min_gain better than a warp per fiber
+ * (npl_warp slots per lane) or the block would not hold it (48 KB of shared memory; one thread per
+ * fiber and contact takes the drive samples). nq: lanes per fiber for the monitors (a power of two
+ * >= the checked nodes). */
 struct PackGeom {
     int npl, F, nq;
 };
-static inline PackGeom pack_geom(int W, int n_checked, int npl_warp, double min_gain)
+template <typename T> static inline PackGeom pack_geom(int W, int C, int n_checked, int npl_warp, double min_gain)
 {
     PackGeom best = {0, 0, 1};
     int nq = 1;
@@ -297,6 +299,7 @@ static inline PackGeom pack_geom(int W, int n_checked, int npl_warp, double min_
             use_best = use;
         }
     }
+    if (best.npl && (packed_smem<T>(best.F, W, C) > 48 * 1024 || best.F * C > PT)) best.npl = 0;
     return best;
 }
 
