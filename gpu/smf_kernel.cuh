@@ -150,9 +150,16 @@ template <> struct Num<float> {
         asm("div.approx.ftz.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
         return r;
     }
+    static __device__ __forceinline__ float rcp(float a)
+    {
+        float r;
+        asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(a));
+        return r;
+    }
 #else
     static __device__ __forceinline__ float ex(float x) { return exp2f(x); }
     static __device__ __forceinline__ float dv(float a, float b) { return __fdividef(a, b); }
+    static __device__ __forceinline__ float rcp(float a) { return __fdividef(1.0f, a); }
 #endif
     static __device__ __forceinline__ float big() { return FLT_MAX; }
 };
@@ -200,6 +207,7 @@ template <> struct Num<double> {
     static constexpr double ELOG = 1;
     static __device__ __forceinline__ double ex(double x) { return exp(x); }
     static __device__ __forceinline__ double dv(double a, double b) { return a / b; }
+    static __device__ __forceinline__ double rcp(double a) { return 1.0 / a; }
     static __device__ __forceinline__ double big() { return DBL_MAX; }
 };
 
@@ -226,16 +234,84 @@ __device__ __forceinline__ int reflect(int q, int W)
     return q >= W ? 2 * (W - 1) - q : q;
 }
 
-/* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
- * forward Euler for vm. d2v already holds both stencil channels. */
-template <typename T>
-__device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
-                                              T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
+/* A gate's two rates a = na / da and b = nb / db, as their sum s = a + b and x_inf = a / s, from
+ * one reciprocal instead of three divisions: with n = na db + nb da and d = da db, s = n / d and
+ * x_inf = na db / n, both from r = 1 / (n d). fp32 spends most of a node step on the special-function
+ * unit (24 MUFU of ~126 instructions; gpu/NOTES.md), and this takes 8 of the 24 away; in fp64 each
+ * division is a software sequence of ~10 instructions, and 8 of the 12 go. The terms of n
+ * have one sign (a, b > 0), so nothing cancels; what differs from the divisions is rounding (a few
+ * ulp). Returns 0 where it may not hold, and the caller then takes the divisions, with their NaN and
+ * zero handling, for the whole node: an exponent past the range, the removable singularity (da = 0
+ * gives NaN), rates that underflow. One test covers these: s in [lo, hi]. For n d out of the normal
+ * range r is 0 or inf and s = n (n r) is 0, inf or NaN; for n d normal, 1 / d or 1 / n can only leave
+ * the normal range when n / d is beyond 2^126 or below 2^-126 (|n d| < 2^126 and |n| > 2^126 need
+ * |d| < 1; |n| subnormal and n d normal need |d| > 4), and x_inf = na db (1 / n) <= 1 as na db <= n.
+ * test_parity_smf's test_rate_edges puts vm on these points. AXM_SMF_RCP1 / AXM_SMF_RCP1_64 = 0: the
+ * divisions only (the kernels measured before, 2026-11-27). */
+template <typename T> struct Rcp1;
+#ifndef AXM_SMF_RCP1
+#define AXM_SMF_RCP1 1
+#endif
+#ifndef AXM_SMF_RCP1_64
+#define AXM_SMF_RCP1_64 1
+#endif
+template <> struct Rcp1<float> {
+    static constexpr bool on = AXM_SMF_RCP1;
+    static constexpr float lo = 0x1p-120f, hi = 0x1p120f;
+};
+template <> struct Rcp1<double> {
+    static constexpr bool on = AXM_SMF_RCP1_64;
+    static constexpr double lo = 0x1p-1000, hi = 0x1p1000;
+};
+/* x, as a value the compiler cannot see through (no arithmetic is shared across it) */
+__device__ __forceinline__ float opaque(float x)
+{
+#ifndef AXM_CUDA_EMU
+    asm volatile("" : "+f"(x));
+#endif
+    return x;
+}
+__device__ __forceinline__ double opaque(double x)
+{
+#ifndef AXM_CUDA_EMU
+    asm volatile("" : "+d"(x));
+#endif
+    return x;
+}
+
+template <typename T> __device__ __forceinline__ bool rates_rcp1(T na, T da, T nb, T db, T &s, T &xi)
+{
+    const T nd = na * db, n = fma(nb, da, nd), d = da * db, q = n * d;
+    const T r = Num<T>::rcp(q);
+    s = n * (n * r);
+    xi = nd * (d * r);
+    return (s >= Rcp1<T>::lo) & (s <= Rcp1<T>::hi);
+}
+
+/* A node's gates: rate sums and x_inf, from vm. */
+template <typename T> struct GateRates {
+    T sm, sh, sp, ss, im, ih, ip, is;
+};
+
+template <typename T> __device__ __forceinline__ bool gate_rates_rcp1(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
     const T one = (T)1;
-    T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
-    T xp = v + c.ampB, yp = v + c.bmpB;
+    const T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
+    const T xp = v + c.ampB, yp = v + c.bmpB;
+    return rates_rcp1(c.amA * xm, one - N::ex(-xm * c.amCi), c.bmA * (-ym), one - N::ex(ym * c.bmCi), R.sm, R.im) &
+           rates_rcp1(c.ahA * (-xh), one - N::ex(xh * c.ahCi), c.bhA, one + N::ex(-yh * c.bhCi), R.sh, R.ih) &
+           rates_rcp1(c.ampA * xp, one - N::ex(-xp * c.ampCi), c.bmpA * (-yp), one - N::ex(yp * c.bmpCi), R.sp, R.ip) &
+           rates_rcp1(c.asA, N::ex((v + c.asBv) * c.asCi) + one, c.bsA, N::ex((v + c.bsBv) * c.bsCi) + one, R.ss, R.is);
+}
+
+/* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. */
+template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
+{
+    typedef Num<T> N;
+    const T one = (T)1;
+    const T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
+    const T xp = v + c.ampB, yp = v + c.bmpB;
     T am = N::dv(c.amA * xm, one - N::ex(-xm * c.amCi));
     T bm = N::dv(c.bmA * (-ym), one - N::ex(ym * c.bmCi));
     T ah = N::dv(c.ahA * (-xh), one - N::ex(xh * c.ahCi));
@@ -254,18 +330,34 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
          * e = inf) for every vm but NaN, so one test of vm does it */
         if (isnan(v)) bh = as = bs = (T)0;
     }
-    T sm = am + bm, sh = ah + bh, sp = ap + bp, ss = as + bs;
-    T im = N::dv(am, sm), ih = N::dv(ah, sh), ip = N::dv(ap, sp), is = N::dv(as, ss);
+    R.sm = am + bm, R.sh = ah + bh, R.sp = ap + bp, R.ss = as + bs;
+    R.im = N::dv(am, R.sm), R.ih = N::dv(ah, R.sh), R.ip = N::dv(ap, R.sp), R.is = N::dv(as, R.ss);
     /* where both rates underflow (s at vm below about -500 mV in fp32) a gate keeps its value, as
      * the exact limit of cnexp, instead of becoming 0/0 */
-    im = sm != (T)0 ? im : (T)0;
-    ih = sh != (T)0 ? ih : (T)0;
-    ip = sp != (T)0 ? ip : (T)0;
-    is = ss != (T)0 ? is : (T)0;
-    m = im - (im - m) * gate_ex<T, 0>(-c.dtqm * sm);
-    h = ih - (ih - h) * gate_ex<T, 1>(-c.dtqh * sh);
-    p = ip - (ip - p) * gate_ex<T, 2>(-c.dtqp * sp);
-    s = is - (is - s) * gate_ex<T, 3>(-c.dtqs * ss);
+    R.im = R.sm != (T)0 ? R.im : (T)0;
+    R.ih = R.sh != (T)0 ? R.ih : (T)0;
+    R.ip = R.sp != (T)0 ? R.ip : (T)0;
+    R.is = R.ss != (T)0 ? R.is : (T)0;
+}
+
+/* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
+ * forward Euler for vm. d2v already holds both stencil channels. The gates' rates take one
+ * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
+ * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
+ * branch that is almost never taken. */
+template <typename T>
+__device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
+                                              T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
+{
+    typedef Num<T> N;
+    GateRates<T> R;
+    bool fast = false;
+    if constexpr (Rcp1<T>::on) fast = gate_rates_rcp1(c, v, R);
+    if (!fast) gate_rates_div(c, Rcp1<T>::on ? opaque(v) : v, R);
+    m = R.im - (R.im - m) * gate_ex<T, 0>(-c.dtqm * R.sm);
+    h = R.ih - (R.ih - h) * gate_ex<T, 1>(-c.dtqh * R.sh);
+    p = R.ip - (R.ip - p) * gate_ex<T, 2>(-c.dtqp * R.sp);
+    s = R.is - (R.is - s) * gate_ex<T, 3>(-c.dtqs * R.ss);
     T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
           gl * (v - c.el) - intra;
     T vn = v + c.dt * inv_cn * (inv_ra * d2v - I);
@@ -432,9 +524,16 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * 6.7e10, unbounded (166 registers, 3 blocks; non-flushing build) 4.3e10 / 4.6e10. The v3 step
  * (2026-11-27): n = 4 (110 registers) 1.07e11 / 1.10e11, n = 5 (96, 4 B) 1.09e11 / 1.13e11, n = 6
  * (80, 60 B) 1.10e11 / 1.16e11. Threshold tests keep n = 4 (measured with v2 only).
- * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills). */
+ * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills).
+ * The one-reciprocal gates (rates_rcp1; not yet measured on a card): its division path costs
+ * registers where it sits, so ptxas spills 320 B at n = 6 (loads; 60 B before), 192 B at n = 5 and
+ * none at n = 4 (128 registers): n = 4 until check.sh has measured n = 5, 6 (its variants). */
 #ifndef AXM_SMF_MINB32
+#if AXM_SMF_RCP1
+#define AXM_SMF_MINB32 4
+#else
 #define AXM_SMF_MINB32 6
+#endif
 #endif
 #ifndef AXM_SMF_MINB32_TH
 #define AXM_SMF_MINB32_TH 4

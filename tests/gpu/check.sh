@@ -7,8 +7,9 @@
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
 #   4. measures the S-MF forward of kernel variants next to it (the launch-bounds knobs
-#      AXM_SMF_MINB32, AXM_SMF_FMAEXP, and an earlier S-MF kernel: a copy of an earlier commit's
-#      tree in .base/, its hash in .base/COMMIT, carried along), runs the
+#      AXM_SMF_MINB32 and AXM_SMF_PMINB32, the gates by divisions (AXM_SMF_RCP1=0), and an earlier
+#      S-MF kernel: a copy of an earlier commit's tree in .base/, its hash in .base/COMMIT, carried
+#      along), runs the
 #      CLI tests that take the GPU path on datasets made by gendata on the GPU, and profiles one
 #      forward launch per precision with Nsight Compute when ncu is there;
 #   5. prints a short table last.
@@ -77,12 +78,14 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
      /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
-# variants: name and extra nvcc flags; each builds bench_cuda only, while the parity tests run
-# (fmaexp-N: N of the four gate exponentials on the FMA pipe, the default 0; minb-N: N resident blocks
-# of the warp kernel's fp32 runs asked of ptxas, the default 6; pminb-N: the packed kernel's, default
-# 3; by default the settings these defaults replaced, so that each choice is measured again; the
-# flush-to-zero and fp64 knobs were measured before)
-VARIANTS=${AXM_CHECK_VARIANTS:-"fmaexp-2:-DAXM_SMF_FMAEXP=2 minb-4:-DAXM_SMF_MINB32=4 pminb-2:-DAXM_SMF_PMINB32=2"}
+# variants: name and extra nvcc flags (comma-separated); each builds bench_cuda only, while the
+# parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0: the kernels
+# measured on 2026-11-27, with their launch bounds); minb-N: N resident blocks of the warp kernel's
+# fp32 runs asked of ptxas (default 4 with the one-reciprocal gates, which spill at 5 and 6);
+# pminb-N: the packed kernel's (default 3); fmaexp-N: N of the four gate exponentials on the FMA
+# pipe (default 0). By default the settings the current defaults replaced or were not measured
+# against, so that each choice is measured.
+VARIANTS=${AXM_CHECK_VARIANTS:-"div:-DAXM_SMF_RCP1=0,-DAXM_SMF_RCP1_64=0 minb-5:-DAXM_SMF_MINB32=5 minb-6:-DAXM_SMF_MINB32=6 pminb-2:-DAXM_SMF_PMINB32=2"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}

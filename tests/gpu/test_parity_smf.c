@@ -498,6 +498,56 @@ static void test_shapes_nonfinite_fp64(void **st)
     }
 }
 
+/* Where the kernel's node step leaves its one-reciprocal form of a gate's rates for the divisions
+ * (smf_kernel.cuh, rates_rcp1): vm on a removable point of a rate (its B = 80 mV puts the resting
+ * -80 mV on it: 0/0, which handle_nan turns into the limit A C and which is NaN without it), and
+ * exponents so steep (C a fraction of a mV) that the exponentials, or the one-reciprocal form's
+ * products, leave the float range. From rest without a stimulus, so that the first step evaluates
+ * exactly these points; then a few more steps. Both precisions, handle_nan on and off, both kernels:
+ * the CPU's states, NaN where the CPU's are (fp64 within 1e-9, fp32 1e-5: a few steps' rounding). */
+static void test_rate_edges(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    static const struct {
+        const char *name;
+        double v;
+    } edge[] = {{"amB", 80},   {"bmB", 80},  {"ahB", 80},  {"ampB", 80}, {"bmpB", 80},
+                {"amC", 0.5},  {"amC", 0.9}, {"bmC", 0.7}, {"ahC", 0.6}, {"bhC", 0.4},
+                {"asC", -0.3}, {"bsC", -0.25}, {"ampC", 0.8}, {"bmpC", 0.8}};
+    rng r = seeded("rate edges");
+    for (size_t q = 0; q < sizeof edge / sizeof edge[0]; q++) {
+        for (int prec = 0; prec < 2; prec++) {
+            for (int hn = 0; hn < 2; hn++) {
+                prob p;
+                prob_make(&p, &r, 3, 21, 0, 1, 0);
+                axm_err e;
+                assert_int_equal(axm_model_set(p.m, edge[q].name, edge[q].v, &e), AXM_OK);
+                p.m->handle_nan = hn;
+                p.drive.n_pulses = 0;
+                for (int b = 0; b < p.B; b++) p.amp[b] = 0;
+                for (int pack = 0; pack < 2; pack++) {
+                    both x = make_both(&p, prec ? AXM_FP32 : AXM_FP64);
+                    axm_cuda_sim_set_packing(x.gpu, pack ? AXM_PACK_ALWAYS : AXM_PACK_OFF);
+                    double er[2];
+                    for (int k = 0; k < 2; k++) {
+                        run_both(&x, NULL, 0, k ? 9 : 1, !k, 0.005, 0);
+                        er[k] = state_err(&x, NULL);
+                    }
+                    const double bound = prec ? 1e-5 : 1e-9;
+                    if (!(er[0] <= bound && er[1] <= bound))
+                        print_message("  %s = %g %s handle_nan %d packing %d: state rel err %.2e (1 step), %.2e (10)\n",
+                                      edge[q].name, edge[q].v, prec ? "fp32" : "fp64", hn, pack, er[0], er[1]);
+                    assert_true(er[0] <= bound);
+                    assert_true(er[1] <= bound);
+                    free_both(&x);
+                }
+                prob_free(&p);
+            }
+        }
+    }
+}
+
 /* How runs place fibers (axm_cuda_sim_packed_last after a one-step run): AXM_PACK_AUTO packs large
  * batches where the lanes fill >= 0.25 better in fp32 (21 nodes: 12 fibers per block; 101 nodes:
  * 0.20, not), in fp64 only where the warp kernel takes 8 slots (130 nodes: 3 per block), and a batch
@@ -884,7 +934,7 @@ int main(void)
         cmocka_unit_test(test_threshold_fp32), cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
         cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
-        cmocka_unit_test(test_packing_rule),
+        cmocka_unit_test(test_packing_rule), cmocka_unit_test(test_rate_edges),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
