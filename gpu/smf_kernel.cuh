@@ -293,33 +293,61 @@ template <typename T> struct GateRates {
     T sm, sh, sp, ss, im, ih, ip, is;
 };
 
-template <typename T> __device__ __forceinline__ bool gate_rates_rcp1(const SmfC<T> &c, T v, GateRates<T> &R)
+/* Gate G's (m, h, p, s) two rates alpha = na / da and beta = nb / db at vm v, in the CPU's formulas. */
+template <int G, typename T> __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, T &nb, T &db)
 {
     typedef Num<T> N;
     const T one = (T)1;
-    const T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
-    const T xp = v + c.ampB, yp = v + c.bmpB;
-    return rates_rcp1(c.amA * xm, one - N::ex(-xm * c.amCi), c.bmA * (-ym), one - N::ex(ym * c.bmCi), R.sm, R.im) &
-           rates_rcp1(c.ahA * (-xh), one - N::ex(xh * c.ahCi), c.bhA, one + N::ex(-yh * c.bhCi), R.sh, R.ih) &
-           rates_rcp1(c.ampA * xp, one - N::ex(-xp * c.ampCi), c.bmpA * (-yp), one - N::ex(yp * c.bmpCi), R.sp, R.ip) &
-           rates_rcp1(c.asA, N::ex((v + c.asBv) * c.asCi) + one, c.bsA, N::ex((v + c.bsBv) * c.bsCi) + one, R.ss, R.is);
+    if constexpr (G == 0) {
+        const T x = v + c.amB, y = v + c.bmB;
+        na = c.amA * x, da = one - N::ex(-x * c.amCi);
+        nb = c.bmA * (-y), db = one - N::ex(y * c.bmCi);
+    } else if constexpr (G == 1) {
+        const T x = v + c.ahB, y = v + c.bhB;
+        na = c.ahA * (-x), da = one - N::ex(x * c.ahCi);
+        nb = c.bhA, db = one + N::ex(-y * c.bhCi);
+    } else if constexpr (G == 2) {
+        const T x = v + c.ampB, y = v + c.bmpB;
+        na = c.ampA * x, da = one - N::ex(-x * c.ampCi);
+        nb = c.bmpA * (-y), db = one - N::ex(y * c.bmpCi);
+    } else {
+        na = c.asA, da = N::ex((v + c.asBv) * c.asCi) + one;
+        nb = c.bsA, db = N::ex((v + c.bsBv) * c.bsCi) + one;
+    }
+}
+
+/* rates_rcp1 of gate G */
+template <int G, typename T> __device__ __forceinline__ bool gate_rcp1(const SmfC<T> &c, T v, T &s, T &xi)
+{
+    T na, da, nb, db;
+    rate_terms<G>(c, v, na, da, nb, db);
+    return rates_rcp1(na, da, nb, db, s, xi);
+}
+
+template <typename T> __device__ __forceinline__ bool gate_rates_rcp1(const SmfC<T> &c, T v, GateRates<T> &R)
+{
+    return gate_rcp1<0>(c, v, R.sm, R.im) & gate_rcp1<1>(c, v, R.sh, R.ih) & gate_rcp1<2>(c, v, R.sp, R.ip) &
+           gate_rcp1<3>(c, v, R.ss, R.is);
+}
+
+/* rate_terms of gate G as alpha and beta by the divisions */
+template <int G, typename T> __device__ __forceinline__ void gate_div(const SmfC<T> &c, T v, T &a, T &b)
+{
+    T na, da, nb, db;
+    rate_terms<G>(c, v, na, da, nb, db);
+    a = Num<T>::dv(na, da);
+    b = Num<T>::dv(nb, db);
 }
 
 /* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. */
 template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
-    const T one = (T)1;
-    const T xm = v + c.amB, ym = v + c.bmB, xh = v + c.ahB, yh = v + c.bhB;
-    const T xp = v + c.ampB, yp = v + c.bmpB;
-    T am = N::dv(c.amA * xm, one - N::ex(-xm * c.amCi));
-    T bm = N::dv(c.bmA * (-ym), one - N::ex(ym * c.bmCi));
-    T ah = N::dv(c.ahA * (-xh), one - N::ex(xh * c.ahCi));
-    T bh = N::dv(c.bhA, one + N::ex(-yh * c.bhCi));
-    T ap = N::dv(c.ampA * xp, one - N::ex(-xp * c.ampCi));
-    T bp = N::dv(c.bmpA * (-yp), one - N::ex(yp * c.bmpCi));
-    T as = N::dv(c.asA, N::ex((v + c.asBv) * c.asCi) + one);
-    T bs = N::dv(c.bsA, N::ex((v + c.bsBv) * c.bsCi) + one);
+    T am, bm, ah, bh, ap, bp, as, bs;
+    gate_div<0>(c, v, am, bm);
+    gate_div<1>(c, v, ah, bh);
+    gate_div<2>(c, v, ap, bp);
+    gate_div<3>(c, v, as, bs);
     if (c.handle_nan) {
         am = isnan(am) ? c.lim_am : am;
         bm = isnan(bm) ? c.lim_bm : bm;
