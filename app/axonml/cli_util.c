@@ -89,6 +89,16 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
     return -1;
 }
 
+int cli_scenario_load(const char *cmd, const char *config, axm_scenario **sc)
+{
+    axm_err err;
+    axm_err_clear(&err);
+    *sc = axm_scenario_load(config, &err);
+    if (*sc) return -1;
+    fprintf(stderr, "axonml %s: %s\n", cmd, err.msg);
+    return axm_exit_status(err.code);
+}
+
 int cli_check_done(axm_scenario *sc, axm_setup *su)
 {
     printf("%s: ok, %d conditions, model %s (%s), %d nodes, %ld steps\n", sc->path, su->n_cond, sc->model_name,

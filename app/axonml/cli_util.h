@@ -30,6 +30,10 @@ void cli_json_num(FILE *f, double v);
 void cli_json_str(FILE *f, const char *s);
 int cli_ends_with(const char *s, const char *suffix);
 
+/* Loads CONFIG as a scenario for subcommand cmd: -1 to go on (*sc set), or the exit status after a
+ * one-line "axonml CMD: ..." error on stderr. */
+int cli_scenario_load(const char *cmd, const char *config, axm_scenario **sc);
+
 /* --check: one line saying the scenario is valid and what it would run; frees su and sc. */
 int cli_check_done(axm_scenario *sc, axm_setup *su);
 

@@ -60,13 +60,11 @@ int cmd_cv(int argc, char **argv)
         fprintf(stderr, "axonml cv: --out: expected a FILE.csv, got '%s'\n", out);
         return 2;
     }
+    axm_scenario *sc;
+    int rc1 = cli_scenario_load("cv", config, &sc);
+    if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);
-    axm_scenario *sc = axm_scenario_load(config, &err);
-    if (!sc) {
-        fprintf(stderr, "axonml cv: %s\n", err.msg);
-        return axm_exit_status(err.code);
-    }
     axm_cv_opts o = axm_cv_opts_default();
     if (sc->nodes <= o.node_b) {
         fprintf(stderr, "axonml cv: %s: fiber.nodes: expected >= %d (CV is measured between nodes %d and %d), got %d\n",

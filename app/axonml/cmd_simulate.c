@@ -194,13 +194,11 @@ int cmd_simulate(int argc, char **argv)
         fprintf(stderr, "axonml simulate: --out: expected FILE.csv or FILE.h5, got '%s'\n", out);
         return 2;
     }
+    axm_scenario *sc;
+    int rc1 = cli_scenario_load("simulate", config, &sc);
+    if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);
-    axm_scenario *sc = axm_scenario_load(config, &err);
-    if (!sc) {
-        fprintf(stderr, "axonml simulate: %s\n", err.msg);
-        return axm_exit_status(err.code);
-    }
     axm_setup_opts so = {0, (int)threads, 0};
     axm_setup *su = NULL;
     axm_monitor *rec = NULL, *ap = NULL;

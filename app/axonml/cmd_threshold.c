@@ -108,13 +108,11 @@ int cmd_threshold(int argc, char **argv)
         fprintf(stderr, "axonml threshold: --out: expected a FILE.csv, got '%s'\n", out);
         return 2;
     }
+    axm_scenario *sc;
+    int rc1 = cli_scenario_load("threshold", config, &sc);
+    if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);
-    axm_scenario *sc = axm_scenario_load(config, &err);
-    if (!sc) {
-        fprintf(stderr, "axonml threshold: %s\n", err.msg);
-        return axm_exit_status(err.code);
-    }
     axm_setup_opts so = {1, (int)threads, 0};
     axm_setup *su = axm_setup_create(sc, &so, &err);
     if (!su) {
