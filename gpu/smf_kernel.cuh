@@ -339,33 +339,39 @@ template <int G, typename T> __device__ __forceinline__ void gate_div(const SmfC
     b = Num<T>::dv(nb, db);
 }
 
-/* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. */
+/* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. A loop over
+ * the gates that fp32 does not unroll: the branch that calls this costs the hot loop registers
+ * where it sits, and one gate at a time needs the fewest (fp32 run kernel at 6 blocks per SM: 160 B
+ * of spill loads instead of 320; fp64 unrolled, its allocation as before). */
 template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
-    T am, bm, ah, bh, ap, bp, as, bs;
-    gate_div<0>(c, v, am, bm);
-    gate_div<1>(c, v, ah, bh);
-    gate_div<2>(c, v, ap, bp);
-    gate_div<3>(c, v, as, bs);
-    if (c.handle_nan) {
-        am = isnan(am) ? c.lim_am : am;
-        bm = isnan(bm) ? c.lim_bm : bm;
-        ah = isnan(ah) ? c.lim_ah : ah;
-        ap = isnan(ap) ? c.lim_ap : ap;
-        bp = isnan(bp) ? c.lim_bp : bp;
-        /* the CPU's nan_to_num of bh, as and bs: A / (1 + e) with e in [0, inf] is finite (0 at
-         * e = inf) for every vm but NaN, so one test of vm does it */
-        if (isnan(v)) bh = as = bs = (T)0;
+    const bool vnan = isnan(v);
+    constexpr int UNROLL = sizeof(T) == 4 ? 1 : 4;
+#pragma unroll(UNROLL)
+    for (int g = 0; g < 4; g++) {
+        T a, b;
+        if (g == 0) gate_div<0>(c, v, a, b);
+        else if (g == 1) gate_div<1>(c, v, a, b);
+        else if (g == 2) gate_div<2>(c, v, a, b);
+        else gate_div<3>(c, v, a, b);
+        if (c.handle_nan) {
+            /* the CPU's nan_to_num: alpha_m, beta_m, alpha_h, alpha_p and beta_p are 0/0 at their
+             * removable points (the limit A C instead); beta_h, alpha_s and beta_s are A / (1 + e)
+             * with e in [0, inf], finite (0 at e = inf) for every vm but NaN, so one test of vm
+             * does them */
+            const T la = g == 0 ? c.lim_am : g == 1 ? c.lim_ah : c.lim_ap, lb = g == 0 ? c.lim_bm : c.lim_bp;
+            a = g == 3 ? (vnan ? (T)0 : a) : isnan(a) ? la : a;
+            b = g == 1 || g == 3 ? (vnan ? (T)0 : b) : isnan(b) ? lb : b;
+        }
+        /* where both rates underflow (s at vm below about -500 mV in fp32) a gate keeps its value,
+         * as the exact limit of cnexp, instead of becoming 0/0 */
+        const T sg = a + b, ig = sg != (T)0 ? N::dv(a, sg) : (T)0;
+        if (g == 0) R.sm = sg, R.im = ig;
+        else if (g == 1) R.sh = sg, R.ih = ig;
+        else if (g == 2) R.sp = sg, R.ip = ig;
+        else R.ss = sg, R.is = ig;
     }
-    R.sm = am + bm, R.sh = ah + bh, R.sp = ap + bp, R.ss = as + bs;
-    R.im = N::dv(am, R.sm), R.ih = N::dv(ah, R.sh), R.ip = N::dv(ap, R.sp), R.is = N::dv(as, R.ss);
-    /* where both rates underflow (s at vm below about -500 mV in fp32) a gate keeps its value, as
-     * the exact limit of cnexp, instead of becoming 0/0 */
-    R.im = R.sm != (T)0 ? R.im : (T)0;
-    R.ih = R.sh != (T)0 ? R.ih : (T)0;
-    R.ip = R.sp != (T)0 ? R.ip : (T)0;
-    R.is = R.ss != (T)0 ? R.is : (T)0;
 }
 
 /* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
@@ -553,12 +559,13 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * (2026-11-27): n = 4 (110 registers) 1.07e11 / 1.10e11, n = 5 (96, 4 B) 1.09e11 / 1.13e11, n = 6
  * (80, 60 B) 1.10e11 / 1.16e11. Threshold tests keep n = 4 (measured with v2 only).
  * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills).
- * The one-reciprocal gates (rates_rcp1; not yet measured on a card): its division path costs
- * registers where it sits, so ptxas spills 320 B at n = 6 (loads; 60 B before), 192 B at n = 5 and
- * none at n = 4 (128 registers): n = 4 until check.sh has measured n = 5, 6 (its variants). */
+ * The one-reciprocal gates (rates_rcp1; not yet measured on a card): their division branch costs
+ * registers where it sits; spill loads 152 B at n = 6, 48 B at n = 5 (96 registers; v3 had 60 B
+ * at its measured best, n = 6), none at n = 4 (118 registers): n = 5 until check.sh has measured
+ * n = 4 and 6 (its variants). */
 #ifndef AXM_SMF_MINB32
 #if AXM_SMF_RCP1
-#define AXM_SMF_MINB32 4
+#define AXM_SMF_MINB32 5
 #else
 #define AXM_SMF_MINB32 6
 #endif
