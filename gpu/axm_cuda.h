@@ -90,6 +90,14 @@ int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err);
 /* Overwrites the node state (B,S,W) (doubles); the step counter is kept. For tests and restarts. */
 int axm_cuda_sim_set_state(axm_cuda_sim *s, const double *state, axm_err *err);
 
+/* Op-level check of the kernels' gate rates (tests/gpu): for n membrane potentials v (mV), the
+ * four gates' (m, h, p, s) rate sums and steady states as the S-MF kernels compute them in prec, both
+ * ways: by one reciprocal per gate (fast[8 i + 2 g] = sum, fast[8 i + 2 g + 1] = x_inf; ok[i]: 1
+ * where that way holds, which the kernels then take) and by the divisions, the CPU's formulas with
+ * its NaN handling (div, same layout). */
+int axm_cuda_smf_gate_rates(const axm_model *m, axm_prec prec, const double *v, int n, double *fast, int *ok,
+                            double *div, axm_err *err);
+
 /* ---- fused monitors (monitor.h semantics; results copied to the host after every run) -------- */
 
 axm_cuda_mon *axm_cuda_active_create(const axm_detect *d, int mark_decided, axm_err *err);

@@ -52,6 +52,13 @@ int axm_cuda_sim_run(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const
     return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
 }
 
+int axm_cuda_smf_gate_rates(const axm_model *m, axm_prec prec, const double *v, int n, double *fast, int *ok,
+                            double *div, axm_err *err)
+{
+    (void)m; (void)prec; (void)v; (void)n; (void)fast; (void)ok; (void)div;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+
 int axm_cuda_sim_batch(const axm_cuda_sim *s) { (void)s; return 0; }
 int axm_cuda_sim_nodes(const axm_cuda_sim *s) { (void)s; return 0; }
 axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { (void)s; return AXM_FP64; }

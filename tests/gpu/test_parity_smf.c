@@ -498,6 +498,106 @@ static void test_shapes_nonfinite_fp64(void **st)
     }
 }
 
+/* The node step's gate rates op by op: the one-reciprocal form (rates_rcp1) against the divisions
+ * on the same exponentials (axm_cuda_smf_gate_rates), over vm from -1000 to 1000 mV and at each
+ * rate's removable point and its neighbours, for the default rate constants and for randomly
+ * scaled ones. Where the one-reciprocal form holds, every rate sum and steady state is the
+ * divisions' to 16 ulp (both are a few roundings and, in fp32, approximate reciprocals of the same
+ * numbers; nothing cancels); it must hold wherever vm is in [-110, 100] mV and no rate sits on its
+ * removable point (else the kernels would fall back to the divisions there and lose the speed; the
+ * scaled constants put fp32's limit near -120 mV at worst), and never for a NaN vm. */
+static void test_gate_rates_op(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    static const char *const Bname[] = {"amB", "bmB", "ahB", "ampB", "bmpB"};
+    static const char *const scaled[] = {"amA", "amB", "amC", "bmA", "bmB", "bmC", "ahA", "ahB", "ahC",
+                                         "bhA", "bhB", "bhC", "ampA", "ampB", "ampC", "bmpA", "bmpB",
+                                         "bmpC", "asA", "asB", "asC", "bsA", "bsB", "bsC"};
+    rng r = seeded("gate rates op");
+    for (int prec = 0; prec < 2; prec++) {
+        const double ulp = prec ? 0x1p-24 : 0x1p-53, tiny = prec ? 1e-30 : 1e-290;
+        for (int draw = 0; draw < 3; draw++) {
+            axm_err e;
+            axm_model *m = axm_model_create("smf", &e);
+            assert_non_null(m);
+            for (size_t q = 0; draw && q < sizeof scaled / sizeof scaled[0]; q++) {
+                double x = axm_model_get(m, scaled[q]);
+                assert_int_equal(axm_model_set(m, scaled[q], x * uniform(&r, 0.8, 1.25), &e), AXM_OK);
+            }
+            m->handle_nan = draw != 1;
+            /* the sweep, then each removable point vm = -B and the 20 floats on either side of it */
+            const int n_sweep = 200001, n_pt = 5 * 41;
+            const int n = n_sweep + n_pt + 1;
+            double *v = malloc(sizeof(double) * n), *f = malloc(sizeof(double) * 8 * n);
+            double *d = malloc(sizeof(double) * 8 * n);
+            int *ok = malloc(sizeof(int) * n), *on_point = calloc(n, sizeof(int));
+            for (int i = 0; i < n_sweep; i++) v[i] = -1000 + 0.01 * i;
+            for (int q = 0; q < 5; q++) {
+                const double B = axm_model_get(m, Bname[q]);
+                for (int k = -20; k <= 20; k++) {
+                    int i = n_sweep + q * 41 + k + 20;
+                    if (prec) {
+                        float x = -(float)B;
+                        for (int j = 0; j < (k < 0 ? -k : k); j++) x = nextafterf(x, k < 0 ? -INFINITY : INFINITY);
+                        v[i] = x;
+                    } else {
+                        double x = -B;
+                        for (int j = 0; j < (k < 0 ? -k : k); j++) x = nextafter(x, k < 0 ? -INFINITY : INFINITY);
+                        v[i] = x;
+                    }
+                }
+            }
+            v[n - 1] = NAN;
+            /* on a removable point: vm + B is 0 in the kernels' precision (the sweep meets some too) */
+            for (int i = 0; i < n; i++)
+                for (int q = 0; q < 5; q++) {
+                    const double B = axm_model_get(m, Bname[q]);
+                    on_point[i] |= prec ? (float)v[i] + (float)B == 0.0f : v[i] + B == 0.0;
+                }
+            if (axm_cuda_smf_gate_rates(m, prec ? AXM_FP32 : AXM_FP64, v, n, f, ok, d, &e)) fail_msg("%s", e.msg);
+            int n_ok = 0, n_phys = 0, n_phys_ok = 0;
+            double worst = 0;
+            for (int i = 0; i < n; i++) {
+                int phys = v[i] >= -110 && v[i] <= 100 && !on_point[i];
+                n_phys += phys;
+                if (!ok[i]) {
+                    if (phys) print_message("  %s draw %d: vm %.9g: no one-reciprocal form\n", prec ? "fp32" : "fp64", draw, v[i]);
+                    assert_false(phys);
+                    continue;
+                }
+                n_ok++;
+                n_phys_ok += phys;
+                for (int q = 0; q < 8; q++) {
+                    double a = f[(size_t)i * 8 + q], b = d[(size_t)i * 8 + q], err_q = fabs(a - b);
+                    double rel = err_q / (fabs(b) > tiny ? fabs(b) : tiny);
+                    if (!(rel <= 16 * ulp))
+                        print_message("  %s draw %d: vm %.9g, value %d: %.9g against the divisions' %.9g\n",
+                                      prec ? "fp32" : "fp64", draw, v[i], q, a, b);
+                    assert_true(rel <= 16 * ulp);
+                    if (rel > worst) worst = rel;
+                }
+            }
+            assert_false(ok[n - 1]);
+            /* the sweep's interval around rest where the form holds (default constants, emulated:
+             * fp32 [-127.5, 350.7] mV, where the s gate's steep beta (C = -1 mV) overflows n d
+             * below; fp64 [-409.8, 1000]) */
+            int lo = (int)((-80 + 1000) / 0.01), hi = lo;
+            while (lo > 0 && (ok[lo - 1] || on_point[lo - 1])) lo--;
+            while (hi < n_sweep - 1 && (ok[hi + 1] || on_point[hi + 1])) hi++;
+            printf("  %s draw %d handle_nan %d: one reciprocal at %d of %d vm, for all in [%g, %g] mV; worst %.1f ulp\n",
+                   prec ? "fp32" : "fp64", draw, m->handle_nan, n_ok, n, v[lo], v[hi], worst / ulp);
+            assert_int_equal(n_phys_ok, n_phys);
+            free(v);
+            free(f);
+            free(d);
+            free(ok);
+            free(on_point);
+            axm_model_destroy(m);
+        }
+    }
+}
+
 /* Where the kernel's node step leaves its one-reciprocal form of a gate's rates for the divisions
  * (smf_kernel.cuh, rates_rcp1): vm on a removable point of a rate (its B = 80 mV puts the resting
  * -80 mV on it: 0/0, which handle_nan turns into the limit A C and which is NaN without it), and
@@ -935,6 +1035,7 @@ int main(void)
         cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
         cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
         cmocka_unit_test(test_packing_rule), cmocka_unit_test(test_rate_edges),
+        cmocka_unit_test(test_gate_rates_op),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
