@@ -180,7 +180,7 @@ printf "%-22s %s\n" "MRG parity tests" \
   "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity_mrg.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')"
 printf "%-22s %s\n" "training parity tests" \
   "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity_train.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')"
-grep -E "state rel err|fp32 vs fp64|same status|gradient max rel err" "$LOG/parity.log" "$LOG/parity_mrg.log" "$LOG/parity_train.log" | sed 's/^[^:]*: */    /'
+grep -E "state rel err|fp32 vs fp64|same status|gradient max rel err|one reciprocal at" "$LOG/parity.log" "$LOG/parity_mrg.log" "$LOG/parity_train.log" | sed 's/^[^:]*: */    /'
 printf "%-22s rc=%s (%ss)\n" "bench_cuda" "$brc" "$((t3 - t2))"
 sed -n '/node-steps\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 sed -n '/thresholds\/s/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
