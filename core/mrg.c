@@ -3,6 +3,7 @@
 #include "mrg.h"
 #include "mrg_internode.h"
 #include "mrg_rates.h"
+#include "mrg_thomas.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -261,7 +262,8 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
                                               AXM_MRG_STIN, AXM_MRG_FLUT, AXM_MRG_MYSA};
     /* forward elimination; per compartment the scratch keeps inv(D'_c) (3), y_c (2) and the
      * effective links to c+1 (2) */
-    double s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0, gip = 0, gxp = 0;
+    axm_mrg_blk blk = {0, 0, 0, 0, 0};
+    double gip = 0, gxp = 0;
     int shp = 0;         /* previous compartment shorted (active node: vx = e) */
     double ep_prev = 0;  /* e at the previous compartment */
     for (int c = 0, j = 0, i = 0; c < M; c++) {
@@ -316,26 +318,8 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
                 gxe_n = 0;
             }
         }
-        /* D' = D - diag(g) inv(D'_{c-1}) diag(g), r' = r + diag(g) y_{c-1} */
-        D11 -= gip * gip * s11;
-        D12 -= gip * gxe_p * s12;
-        D22 -= gxe_p * gxe_p * s22;
-        r1 += gip * y1;
-        r2 += gxe_p * y2;
-        double det = D11 * D22 - D12 * D12;
-        s11 = D22 / det;
-        s12 = -D12 / det;
-        s22 = D11 / det;
-        y1 = s11 * r1 + s12 * r2;
-        y2 = s12 * r1 + s22 * r2;
-        double *q = sc + (size_t)c * 7;
-        q[0] = s11;
-        q[1] = s12;
-        q[2] = s22;
-        q[3] = y1;
-        q[4] = y2;
-        q[5] = gin;
-        q[6] = gxe_n;
+        axm_mrg_thomas_fwd(D11, D12, D22, r1, r2, gip, gxe_p, &blk);
+        axm_mrg_thomas_store(sc, (size_t)c * 7, 1, &blk, gin, gxe_n);
         gip = gin;
         gxp = gxn;
         shp = sh;
@@ -348,10 +332,7 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
     /* back substitution, then vm, vx, e_prev and the node gates */
     double x1 = 0, x2 = 0;
     for (int c = M - 1; c >= 0; c--) {
-        const double *q = sc + (size_t)c * 7;
-        double t1 = q[5] * x1, t2 = q[6] * x2;
-        x1 = q[3] + q[0] * t1 + q[1] * t2;
-        x2 = q[4] + q[1] * t1 + q[2] * t2;
+        axm_mrg_thomas_back(sc, (size_t)c * 7, 1, &x1, &x2);
         double vnew = x1 - x2;
         vm[c] = vnew;
         vx[c] = x2;

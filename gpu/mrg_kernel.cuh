@@ -6,6 +6,7 @@
 #define AXM_MRG_KERNEL_CUH
 
 #include "mrg_rates.h"
+#include "mrg_thomas.h"
 
 namespace axmmrg {
 
@@ -204,7 +205,8 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
         Cdt[t] = k(K_C + t) / dt;
         Cmydt[t] = k(K_CMY + t) / dt;
     }
-    double s11 = 0, s12 = 0, s22 = 0, y1 = 0, y2 = 0, gip = 0, gxp = 0;
+    axm_mrg_blk blk = {0, 0, 0, 0, 0};
+    double gip = 0, gxp = 0;
     int shp = 0;
     double ep_prev = 0;
     for (int c = 0, j = 0, i = 0; c < M; c++) {
@@ -257,25 +259,8 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
                 gxe_n = 0;
             }
         }
-        D11 -= gip * gip * s11;
-        D12 -= gip * gxe_p * s12;
-        D22 -= gxe_p * gxe_p * s22;
-        r1 += gip * y1;
-        r2 += gxe_p * y2;
-        double det = D11 * D22 - D12 * D12;
-        s11 = D22 / det;
-        s12 = -D12 / det;
-        s22 = D11 / det;
-        y1 = s11 * r1 + s12 * r2;
-        y2 = s12 * r1 + s22 * r2;
-        size_t q = (size_t)c * 7;
-        sc(q + 0) = s11;
-        sc(q + 1) = s12;
-        sc(q + 2) = s22;
-        sc(q + 3) = y1;
-        sc(q + 4) = y2;
-        sc(q + 5) = gin;
-        sc(q + 6) = gxe_n;
+        axm_mrg_thomas_fwd(D11, D12, D22, r1, r2, gip, gxe_p, &blk);
+        axm_mrg_thomas_store(a.sc + b, (size_t)c * 7, (size_t)a.B, &blk, gin, gxe_n);
         gip = gin;
         gxp = gxn;
         shp = sh;
@@ -287,10 +272,7 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
     }
     double x1 = 0, x2 = 0;
     for (int c = M - 1; c >= 0; c--) {
-        size_t q = (size_t)c * 7;
-        double t1 = sc(q + 5) * x1, t2 = sc(q + 6) * x2;
-        x1 = sc(q + 3) + sc(q + 0) * t1 + sc(q + 1) * t2;
-        x2 = sc(q + 4) + sc(q + 1) * t1 + sc(q + 2) * t2;
+        axm_mrg_thomas_back(a.sc + b, (size_t)c * 7, (size_t)a.B, &x1, &x2);
         double vnew = x1 - x2;
         a.vm[ix((size_t)c)] = vnew;
         a.vx[ix((size_t)c)] = x2;
