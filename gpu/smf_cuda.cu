@@ -89,6 +89,7 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     c->ena = v[25]; c->ek = v[26]; c->el = v[27];
     c->lim_am = v[0] * v[2]; c->lim_bm = v[3] * v[5]; c->lim_ah = v[6] * v[8];
     c->lim_ap = v[12] * v[14]; c->lim_bp = v[15] * v[17];
+    c->bsA_sc = ldexp(v[21], -SGATE_SCALE);
     double q[4]; /* m, p, h, s */
     axm_smf_q10(m, q);
     c->dtqm = dt * q[0]; c->dtqp = dt * q[1]; c->dtqh = dt * q[2]; c->dtqs = dt * q[3];

@@ -43,6 +43,7 @@ template <typename T> struct SmfC {
     T amA, amB, amCi, bmA, bmB, bmCi, ahA, ahB, ahCi, bhA, bhB, bhCi;
     T ampA, ampB, ampCi, bmpA, bmpB, bmpCi, asA, asBv, asCi, bsA, bsBv, bsCi;
     T lim_am, lim_bm, lim_ah, lim_ap, lim_bp; /* handle_nan limits A*C */
+    T bsA_sc;                                 /* bsA * 2^-SGATE_SCALE (rate_terms) */
     T dtqm, dtqp, dtqh, dtqs;                 /* dt * Q10 factor */
     T ena, ek, el, dt;
     T wvm[AXM_MAX_TAPS], wve[AXM_MAX_TAPS];
@@ -293,8 +294,15 @@ template <typename T> struct GateRates {
     T sm, sh, sp, ss, im, ih, ip, is;
 };
 
-/* Gate G's (m, h, p, s) two rates alpha = na / da and beta = nb / db at vm v, in the CPU's formulas. */
-template <int G, typename T> __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, T &nb, T &db)
+/* Gate G's (m, h, p, s) two rates alpha = na / da and beta = nb / db at vm v, in the CPU's formulas.
+ * SC (for rates_rcp1): the s gate's beta as (nb 2^-k) / (db 2^-k), k = SGATE_SCALE, both scaled
+ * exactly (db 2^-k = fma(e, 2^-k, 2^-k) replaces e + 1: no extra instruction). Its slope (C = -1 mV)
+ * makes db grow ~1.4 bits per mV below rest, and n d (~ s db^2 das^2) passes 2^120 near -127 mV
+ * in fp32; the scaling takes 2k bits off n d, which moves that to ~-151 mV, and s and x_inf come
+ * out as before. The scaled n d stays normal while s >= 2^-46 per ms (n d >= s, as d >= 1). */
+constexpr int SGATE_SCALE = 40;
+template <int G, bool SC = false, typename T>
+__device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, T &nb, T &db)
 {
     typedef Num<T> N;
     const T one = (T)1;
@@ -312,7 +320,13 @@ template <int G, typename T> __device__ __forceinline__ void rate_terms(const Sm
         nb = c.bmpA * (-y), db = one - N::ex(y * c.bmpCi);
     } else {
         na = c.asA, da = N::ex((v + c.asBv) * c.asCi) + one;
-        nb = c.bsA, db = N::ex((v + c.bsBv) * c.bsCi) + one;
+        const T e = N::ex((v + c.bsBv) * c.bsCi);
+        if constexpr (SC) {
+            constexpr T k = (T)(1.0 / (double)(1ull << SGATE_SCALE));
+            nb = c.bsA_sc, db = fma(e, k, k);
+        } else {
+            nb = c.bsA, db = e + one;
+        }
     }
 }
 
@@ -320,7 +334,7 @@ template <int G, typename T> __device__ __forceinline__ void rate_terms(const Sm
 template <int G, typename T> __device__ __forceinline__ bool gate_rcp1(const SmfC<T> &c, T v, T &s, T &xi)
 {
     T na, da, nb, db;
-    rate_terms<G>(c, v, na, da, nb, db);
+    rate_terms<G, true>(c, v, na, da, nb, db);
     return rates_rcp1(na, da, nb, db, s, xi);
 }
 
@@ -560,8 +574,8 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * (80, 60 B) 1.10e11 / 1.16e11. Threshold tests keep n = 4 (measured with v2 only).
  * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills).
  * The one-reciprocal gates (rates_rcp1; not yet measured on a card): their division branch costs
- * registers where it sits; spill loads 152 B at n = 6, 48 B at n = 5 (96 registers; v3 had 60 B
- * at its measured best, n = 6), none at n = 4 (118 registers): n = 5 until check.sh has measured
+ * registers where it sits; spill loads 192 B at n = 6, 32 B at n = 5 (96 registers; v3 had 60 B
+ * at its measured best, n = 6), none at n = 4 (124 registers): n = 5 until check.sh has measured
  * n = 4 and 6 (its variants). */
 #ifndef AXM_SMF_MINB32
 #if AXM_SMF_RCP1

@@ -29,7 +29,7 @@ namespace axmcu {
  * H200, B = 5e4: 1.08e11 / 9.8e10 node-steps/s at 101 nodes, 8.5e10 / 7.9e10 at 21, 9.1e10 / 7.9e10
  * at 130), fp64 1 (~190 registers, 8 warps). A second buffer of rows, for one block barrier per step
  * instead of two, measured the same (9.81e10 / 9.77e10 at 101 nodes) and was dropped. With the
- * one-reciprocal gates (smf_kernel.cuh, rates_rcp1; not yet measured) fp32 spills 220 B of loads at
+ * one-reciprocal gates (smf_kernel.cuh, rates_rcp1; not yet measured) fp32 spills 232 B of loads at
  * 3 blocks and none at 2 (128 registers): check.sh's variant pminb-2 measures the other choice. */
 constexpr int PT = 256;
 constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */

@@ -81,7 +81,7 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
 # variants: name and extra nvcc flags (comma-separated); each builds bench_cuda only, while the
 # parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0: the kernels
 # measured on 2026-11-27, with their launch bounds); minb-N: N resident blocks of the warp kernel's
-# fp32 runs asked of ptxas (default 5 with the one-reciprocal gates: 48 B of spill loads, 152 at 6);
+# fp32 runs asked of ptxas (default 5 with the one-reciprocal gates: 32 B of spill loads, 192 at 6);
 # pminb-N: the packed kernel's (default 3); fmaexp-N: N of the four gate exponentials on the FMA
 # pipe (default 0). By default the settings the current defaults replaced or were not measured
 # against, so that each choice is measured.
