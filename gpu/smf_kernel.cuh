@@ -355,8 +355,8 @@ template <int G, typename T> __device__ __forceinline__ void gate_div(const SmfC
 
 /* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. A loop over
  * the gates that fp32 does not unroll: the branch that calls this costs the hot loop registers
- * where it sits, and one gate at a time needs the fewest (fp32 run kernel at 6 blocks per SM: 152 B
- * of spill loads instead of 320; fp64 unrolled, its allocation as before). */
+ * where it sits, and one gate at a time needs the fewest (the fp32 run kernel at 6 blocks per SM:
+ * half the spill loads of the unrolled form; fp64 unrolled, its allocation as before). */
 template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
