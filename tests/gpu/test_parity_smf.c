@@ -532,29 +532,21 @@ static void test_gate_rates_op(void **st)
             double *v = malloc(sizeof(double) * n), *f = malloc(sizeof(double) * 8 * n);
             double *d = malloc(sizeof(double) * 8 * n);
             int *ok = malloc(sizeof(int) * n), *on_point = calloc(n, sizeof(int));
+            double B[5];
+            for (int q = 0; q < 5; q++) B[q] = axm_model_get(m, Bname[q]);
             for (int i = 0; i < n_sweep; i++) v[i] = -1000 + 0.01 * i;
-            for (int q = 0; q < 5; q++) {
-                const double B = axm_model_get(m, Bname[q]);
+            for (int q = 0; q < 5; q++)
                 for (int k = -20; k <= 20; k++) {
-                    int i = n_sweep + q * 41 + k + 20;
-                    if (prec) {
-                        float x = -(float)B;
-                        for (int j = 0; j < (k < 0 ? -k : k); j++) x = nextafterf(x, k < 0 ? -INFINITY : INFINITY);
-                        v[i] = x;
-                    } else {
-                        double x = -B;
-                        for (int j = 0; j < (k < 0 ? -k : k); j++) x = nextafter(x, k < 0 ? -INFINITY : INFINITY);
-                        v[i] = x;
-                    }
+                    double x = prec ? (float)-B[q] : -B[q]; /* k floats of the kernels' precision away */
+                    for (int j = 0; j < abs(k); j++)
+                        x = prec ? nextafterf((float)x, k < 0 ? -INFINITY : INFINITY) : nextafter(x, k < 0 ? -INFINITY : INFINITY);
+                    v[n_sweep + q * 41 + k + 20] = x;
                 }
-            }
             v[n - 1] = NAN;
             /* on a removable point: vm + B is 0 in the kernels' precision (the sweep meets some too) */
             for (int i = 0; i < n; i++)
-                for (int q = 0; q < 5; q++) {
-                    const double B = axm_model_get(m, Bname[q]);
-                    on_point[i] |= prec ? (float)v[i] + (float)B == 0.0f : v[i] + B == 0.0;
-                }
+                for (int q = 0; q < 5; q++)
+                    on_point[i] |= prec ? (float)v[i] + (float)B[q] == 0.0f : v[i] + B[q] == 0.0;
             if (axm_cuda_smf_gate_rates(m, prec ? AXM_FP32 : AXM_FP64, v, n, f, ok, d, &e)) fail_msg("%s", e.msg);
             int n_ok = 0, n_phys = 0, n_phys_ok = 0;
             double worst = 0;
