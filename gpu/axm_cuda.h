@@ -93,8 +93,8 @@ int axm_cuda_sim_set_state(axm_cuda_sim *s, const double *state, axm_err *err);
 /* Op-level check of the kernels' gate rates (tests/gpu): for n membrane potentials v (mV), the
  * four gates' (m, h, p, s) rate sums and steady states as the S-MF kernels compute them in prec, both
  * ways: by one reciprocal per gate (fast[8 i + 2 g] = sum, fast[8 i + 2 g + 1] = x_inf; ok[i]: 1
- * where that way holds, which the kernels then take) and by the divisions, the CPU's formulas with
- * its NaN handling (div, same layout). */
+ * where that way holds, which the kernels then take unless built with AXM_SMF_RCP1=0) and by the
+ * divisions, the CPU's formulas with its NaN handling (div, same layout). */
 int axm_cuda_smf_gate_rates(const axm_model *m, axm_prec prec, const double *v, int n, double *fast, int *ok,
                             double *div, axm_err *err);
 
