@@ -105,11 +105,12 @@ PROGS  := $(BUILD)/axonml $(if $(TUI_SRC),$(BUILD)/axonml-tui)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 # version.o embeds these, so it is rebuilt when they change (the stamp is rewritten only then).
 BUILD_STAMP := $(BUILD)/build-info.txt
-BUILD_INFO  := $(GIT_REV) $(BACKENDS) $(SAN) $(OPT)
+BUILD_INFO  := $(GIT_REV) $(BACKENDS) $(SAN) $(OPT) $(CURDIR)
 $(shell mkdir -p $(BUILD); [ "$$(cat $(BUILD_STAMP) 2>/dev/null)" = "$(BUILD_INFO)" ] || echo "$(BUILD_INFO)" > $(BUILD_STAMP))
 $(BUILD)/core/version.o: $(BUILD_STAMP)
 $(BUILD)/core/version.o: EXTRA_DEFS = -DAXM_BUILD_REV='"$(GIT_REV)"' -DAXM_BUILD_BACKENDS='"$(BACKENDS)"' \
-                                      -DAXM_BUILD_FLAGS='"$(if $(filter 1,$(SAN)),asan+ubsan,$(OPT))"'
+                                      -DAXM_BUILD_FLAGS='"$(if $(filter 1,$(SAN)),asan+ubsan,$(OPT))"' \
+                                      -DAXM_BUILD_TREE='"$(CURDIR)"'
 
 .PHONY: all deps run test check bench gpu-tests gpu-emu clean
 all: $(LIB_A) $(LIB_SO) $(PROGS) $(TEST_BIN)

@@ -1,4 +1,5 @@
 #include "fileio.h"
+#include "version.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,16 +51,50 @@ char *axm_read_text_file(const char *path, const char *what, size_t *len, axm_er
     return buf;
 }
 
-/* ------------------------------------------------------------------------------ atomic writing */
-
-/* The folder a file would be created in, for messages. */
-static void folder_of(const char *path, char *buf, size_t n)
+void axm_folder_of(const char *path, char *out, size_t n)
 {
     const char *sl = strrchr(path, '/');
-    if (!sl) snprintf(buf, n, ".");
-    else if (sl == path) snprintf(buf, n, "/");
-    else snprintf(buf, n, "%.*s", (int)(sl - path), path);
+    if (!sl) snprintf(out, n, ".");
+    else if (sl == path) snprintf(out, n, "/");
+    else snprintf(out, n, "%.*s", (int)(sl - path), path);
 }
+
+/* ------------------------------------------------------------------------------ config lookup */
+
+/* out = DIR/NAME (NAME alone for a NULL dir) if it fits and is readable */
+static int readable_at(const char *dir, const char *name, char *out, size_t n)
+{
+    int k = dir ? snprintf(out, n, "%s/%s", dir, name) : snprintf(out, n, "%s", name);
+    return k >= 0 && (size_t)k < n && access(out, R_OK) == 0;
+}
+
+int axm_find_file(const char *name, const char *cfg_dir, char *out, size_t n)
+{
+    if (!n) return 0;
+    if (readable_at(NULL, name, out, n)) return 1;
+    if (name[0] != '/') {
+        const char *tree = axm_build_tree();
+        char up[4096];
+        int has_dir = cfg_dir && cfg_dir[0];
+        int k = has_dir ? snprintf(up, sizeof up, "%s/..", cfg_dir) : -1;
+        if (has_dir && (readable_at(cfg_dir, name, out, n) ||
+                        (k >= 0 && (size_t)k < sizeof up && readable_at(up, name, out, n))))
+            return 1;
+        if (tree[0] && readable_at(tree, name, out, n)) return 1;
+    }
+    snprintf(out, n, "%s", name);
+    return 0;
+}
+
+void axm_find_file_places(const char *cfg_dir, char *out, size_t n)
+{
+    const char *tree = axm_build_tree();
+    size_t k = (size_t)snprintf(out, n, "the current folder");
+    if (cfg_dir && cfg_dir[0] && k < n) k += (size_t)snprintf(out + k, n - k, ", %s, %s/..", cfg_dir, cfg_dir);
+    if (tree[0] && k < n) snprintf(out + k, n - k, ", %s", tree);
+}
+
+/* ------------------------------------------------------------------------------ atomic writing */
 
 static axm_atomic_file *atomic_create(const char *path, const char *what, int with_stream, axm_err *err)
 {
@@ -89,7 +124,7 @@ static axm_atomic_file *atomic_create(const char *path, const char *what, int wi
     if (fd < 0) {
         int e = errno;
         char dir[1024];
-        folder_of(path, dir, sizeof dir);
+        axm_folder_of(path, dir, sizeof dir);
         if (e == ENOENT || e == ENOTDIR)
             axm_fail(err, AXM_ERR_IO, "%s: cannot write the %s: folder '%s' does not exist", path, what, dir);
         else

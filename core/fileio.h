@@ -14,6 +14,19 @@
  * a NUL byte is rejected as not text. Errors: AXM_ERR_INPUT (cannot open/read), AXM_ERR_NOMEM. */
 char *axm_read_text_file(const char *path, const char *what, size_t *len, axm_err *err);
 
+/* Where a file named in a config (a scenario's weights, a training config's datasets, a
+ * calibration's grids) is looked for, in order: NAME as given (absolute, or relative to the
+ * current folder), in the config's folder CFG_DIR, in CFG_DIR's parent, then in the axonml tree
+ * the library was built from (axm_build_tree), so that a preset copied elsewhere still finds
+ * weights/... . Writes the first readable one to out and returns 1; otherwise writes NAME and
+ * returns 0 (errors then name the file as given: axm_find_file_places says where it looked).
+ * cfg_dir may be NULL or "". A result that does not fit in n counts as not found. */
+int axm_find_file(const char *name, const char *cfg_dir, char *out, size_t n);
+/* "the current folder, DIR, DIR/.. and TREE": the places axm_find_file looks, for messages. */
+void axm_find_file_places(const char *cfg_dir, char *out, size_t n);
+/* The folder of a file's path: "." for a bare name, "/" for a file in the root. */
+void axm_folder_of(const char *path, char *out, size_t n);
+
 /* An output being written: write to f, then commit or abort (either one frees the handle).
  * The temp file is PATH.tmp.PID in PATH's folder (PATH.tmp.PID.N if that name is taken), created
  * with the usual 0666 & ~umask permissions. */

@@ -203,7 +203,8 @@ static int get_obj(ctx *c, const cJSON *parent, const char *key, const char *pat
     return AXM_OK;
 }
 
-/* Finds a readable file: as given, next to the scenario, then in the scenario's parent folder. */
+/* Finds a readable file by axm_find_file's rule (as given, next to the scenario, its parent, the
+ * axonml tree). */
 static int resolve(ctx *c, const cJSON *obj, const char *key, const char *path, char *out, size_t n)
 {
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -211,23 +212,12 @@ static int resolve(ctx *c, const cJSON *obj, const char *key, const char *path, 
     subpath(p, sizeof p, path, key);
     if (!j || !cJSON_IsString(j) || !j->valuestring[0]) return bad(c, p, "a file name", j);
     const char *name = j->valuestring;
-    char cand[3][AXM_SC_PATH];
-    int nc = 0;
-    snprintf(cand[nc++], AXM_SC_PATH, "%s", name);
-    if (name[0] != '/' && c->dir && c->dir[0]) {
-        snprintf(cand[nc++], AXM_SC_PATH, "%s/%s", c->dir, name);
-        snprintf(cand[nc++], AXM_SC_PATH, "%s/../%s", c->dir, name);
-    }
-    for (int i = 0; i < nc; i++)
-        if (access(cand[i], R_OK) == 0) {
-            size_t l = strnlen(cand[i], n - 1);
-            memcpy(out, cand[i], l);
-            out[l] = 0;
-            return AXM_OK;
-        }
+    if (axm_find_file(name, c->dir, out, n)) return AXM_OK;
     int e = errno;
-    return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected a readable file, got \"%.200s\" (%s)", c->file, p, name,
-                    strerror(e));
+    char places[1200];
+    axm_find_file_places(name[0] == '/' ? NULL : c->dir, places, sizeof places);
+    return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected a readable file, got \"%.200s\" (%s; looked in %s)",
+                    c->file, p, name, strerror(e), name[0] == '/' ? "that path only" : places);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -844,10 +834,7 @@ axm_scenario *axm_scenario_load(const char *path, axm_err *err)
     char *buf = axm_read_text_file(path, "scenario", NULL, err);
     if (!buf) return NULL;
     char dir[AXM_SC_PATH];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0;
-    else snprintf(dir, sizeof dir, ".");
+    axm_folder_of(path, dir, sizeof dir);
     axm_scenario *sc = axm_scenario_parse(buf, path, dir, err);
     free(buf);
     return sc;

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,14 +55,8 @@ void axm_train_config_defaults(axm_train_config *c)
     c->eps = 1e-8;
 }
 
-static int file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* Relative paths: the working directory first, then the config's folder; a leading "../shared/"
- * follows AXM_SHARED when set. */
+/* Relative paths by axm_find_file's rule (as given, next to the config, its parent, the axonml
+ * tree); a leading "../shared/" follows AXM_SHARED when set (tests point it at their own data). */
 static void resolve_path(const char *cfg_path, const char *in, char *out, size_t n)
 {
     const char *sh = getenv("AXM_SHARED");
@@ -70,13 +64,9 @@ static void resolve_path(const char *cfg_path, const char *in, char *out, size_t
         snprintf(out, n, "%s/%s", sh, in + 10);
         return;
     }
-    snprintf(out, n, "%s", in);
-    if (in[0] == '/' || file_exists(in) || !cfg_path || !*cfg_path) return;
-    const char *slash = strrchr(cfg_path, '/');
-    if (!slash) return;
-    char cand[2048];
-    snprintf(cand, sizeof cand, "%.*s/%s", (int)(slash - cfg_path), cfg_path, in);
-    if (file_exists(cand) && strlen(cand) < n) memcpy(out, cand, strlen(cand) + 1);
+    char dir[1024] = "";
+    if (cfg_path && *cfg_path) axm_folder_of(cfg_path, dir, sizeof dir);
+    axm_find_file(in, dir, out, n);
 }
 
 static int want_int(const cJSON *it, const char *name, const char *key, int lo, int *out,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "explore.h"
+#include "fileio.h"
 #include "model.h"
 #include "scenario.h"
 #include "thresh.h"
@@ -42,24 +43,13 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A file named in a scenario: as given, next to the scenario, or in its parent folder (the
- * scenario loader's rule). Returns 1 and the path found. */
+/* A file named in a scenario, by the scenario loader's rule (axm_find_file). Returns 1 and the
+ * path found. */
 static int resolve(const char *name, const char *scenario, char *out, size_t n)
 {
-    if (name[0] == '/' || access(name, R_OK) == 0 || !scenario[0]) {
-        snprintf(out, n, "%s", name);
-        return access(out, R_OK) == 0;
-    }
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", scenario);
-    char *sl = strrchr(dir, '/');
-    if (sl) *sl = 0; else snprintf(dir, sizeof dir, ".");
-    for (int up = 0; up < 2; up++) {
-        snprintf(out, n, "%s%s/%s", dir, up ? "/.." : "", name);
-        if (access(out, R_OK) == 0) return 1;
-    }
-    snprintf(out, n, "%s", name);
-    return 0;
+    char dir[512] = "";
+    if (scenario[0]) axm_folder_of(scenario, dir, sizeof dir);
+    return axm_find_file(name, dir, out, n);
 }
 
 /* Set-up from the configuration's scenario keys that are present. The model is taken only when it

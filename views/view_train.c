@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "datagen.h"
+#include "fileio.h"
 #include "train.h"
 #include "tui_int.h"
 
@@ -169,16 +170,10 @@ static int ensure_datasets(axm_train_view *v, axm_err *err)
     int changed = 0, rc = AXM_OK;
     for (int i = 0; i < 2 && rc == AXM_OK; i++) {
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
-        if (!cJSON_IsString(it) || !it->valuestring[0] || access(it->valuestring, R_OK) == 0) continue;
-        if (v->config_name[0] && it->valuestring[0] != '/') {
-            /* relative to the config's folder is fine too (the trainer's rule) */
-            char alt[1200];
-            const char *sl = strrchr(v->config_name, '/');
-            if (sl) {
-                snprintf(alt, sizeof alt, "%.*s/%s", (int)(sl - v->config_name), v->config_name, it->valuestring);
-                if (access(alt, R_OK) == 0) continue;
-            }
-        }
+        if (!cJSON_IsString(it) || !it->valuestring[0]) continue;
+        char dir[1024] = "", found[1200];
+        if (v->config_name[0]) axm_folder_of(v->config_name, dir, sizeof dir);
+        if (axm_find_file(it->valuestring, dir, found, sizeof found)) continue; /* the trainer's rule */
         if (access(gen_paths[i], R_OK) != 0) {
             pthread_mutex_lock(&v->mu);
             v->state = ST_GENDATA;

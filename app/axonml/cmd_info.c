@@ -48,9 +48,11 @@ int cmd_info(int argc, char **argv)
     }
     if (json) {
         printf("{\"version\":\"%s\",\"revision\":\"%s\",\"build\":\"%s\",\"backends\":\"%s\",\"cpus\":%ld,"
-               "\"cuda_compiled\":%s,\"cuda_available\":%s,",
+               "\"cuda_compiled\":%s,\"cuda_available\":%s,\"tree\":",
                axm_version(), axm_build_rev(), axm_build_flags(), axm_build_backends(), cpus,
                axm_cuda_compiled() ? "true" : "false", avail ? "true" : "false");
+        json_str(axm_build_tree());
+        putchar(',');
         if (!avail) {
             printf("\"cuda_reason\":");
             json_str(why.msg);
@@ -65,8 +67,10 @@ int cmd_info(int argc, char **argv)
         }
         printf("]}\n");
     } else {
-        printf("axonml %s (rev %s, %s)\nbackends: %s\ncpus: %ld\n", axm_version(), axm_build_rev(),
-               axm_build_flags(), axm_build_backends(), cpus);
+        printf("axonml %s (rev %s, %s)\ntree: %s (presets, weights; the last place relative file names are looked for)\n"
+               "backends: %s\ncpus: %ld\n",
+               axm_version(), axm_build_rev(), axm_build_flags(), axm_build_tree()[0] ? axm_build_tree() : "unknown",
+               axm_build_backends(), cpus);
         if (!axm_cuda_compiled()) printf("cuda: not compiled in\n");
         else if (!avail) printf("cuda: compiled in, not available: %s\n", why.msg);
         else printf("cuda: %d device%s\n", n_dev, n_dev == 1 ? "" : "s");

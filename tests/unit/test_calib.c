@@ -179,17 +179,24 @@ static void test_cfg_errors(void **st)
     assert_true(c.scale[1] == 0.01 && c.scale[0] == 1);
     assert_true(c.w_cv == 2 && c.lm.iters == 3);
     assert_int_equal(c.n_trains, 0);
+    /* scenario names by axm_find_file's rule: one next to the config is found there, one found
+     * nowhere stays as given (for the loader's error) */
+    char next_to[512];
+    write_file("t2-calib.json", "{}", next_to, sizeof next_to);
     assert_int_equal(cfg_text("trains.json",
-                              "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t1.json\", \"t2.json\"]}", &c,
-                              &err),
+                              "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], "
+                              "\"train\": [\"axm-missing-t1.json\", \"t2-calib.json\"]}",
+                              &c, &err),
                      AXM_OK);
     assert_int_equal(c.n_trains, 2);
-    assert_string_equal(c.train[1], "t2.json");
-    assert_int_equal(
-        cfg_text("train1.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": \"t1.json\"}", &c, &err),
-        AXM_OK);
+    assert_string_equal(c.train[0], "axm-missing-t1.json");
+    assert_string_equal(c.train[1], next_to);
+    assert_int_equal(cfg_text("train1.json",
+                              "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": \"axm-missing-t1.json\"}",
+                              &c, &err),
+                     AXM_OK);
     assert_int_equal(c.n_trains, 1);
-    assert_string_equal(c.train[0], "t1.json");
+    assert_string_equal(c.train[0], "axm-missing-t1.json");
 }
 
 /* A calibration of one threshold grid with parameters params[n] (each scaled by scale) on

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "version.h"
 
 /* Entries of the test folder; each test starts from an empty one. */
 static int count_entries(int *tmps)
@@ -278,6 +279,80 @@ static void test_reserve(void **st)
     assert_int_equal(tmps, 0);
 }
 
+/* A file named in a config: as given, next to the config, in its parent, then in the axonml tree;
+ * the first readable one wins, and a miss leaves the name as given. */
+static void test_find_file(void **st)
+{
+    (void)st;
+    empty_dir();
+    char a[600], ab[600], p[700], out[1024], cwd[1024];
+    snprintf(a, sizeof a, "%s/a", tmpdir);
+    snprintf(ab, sizeof ab, "%s/a/b", tmpdir);
+    assert_int_equal(mkdir(a, 0777), 0);
+    assert_int_equal(mkdir(ab, 0777), 0);
+    snprintf(p, sizeof p, "%s/near.txt", ab);
+    put(p, "near");
+    snprintf(p, sizeof p, "%s/up.txt", a);
+    put(p, "up");
+    snprintf(p, sizeof p, "%s/both.txt", a);
+    put(p, "parent");
+    snprintf(p, sizeof p, "%s/both.txt", ab);
+    put(p, "near");
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tmpdir), 0);
+    put("here.txt", "cwd");
+    put("b", "a file named like the folder");
+
+    assert_int_equal(axm_find_file("here.txt", ab, out, sizeof out), 1);
+    assert_string_equal(out, "here.txt");
+    assert_int_equal(axm_find_file("near.txt", ab, out, sizeof out), 1);
+    snprintf(p, sizeof p, "%s/near.txt", ab);
+    assert_string_equal(out, p);
+    assert_int_equal(axm_find_file("up.txt", ab, out, sizeof out), 1);
+    snprintf(p, sizeof p, "%s/../up.txt", ab);
+    assert_string_equal(out, p);
+    assert_int_equal(axm_find_file("both.txt", ab, out, sizeof out), 1); /* next to it before the parent */
+    snprintf(p, sizeof p, "%s/both.txt", ab);
+    assert_string_equal(out, p);
+    /* the tree: a preset named from a folder that has none */
+    const char *tree = axm_build_tree();
+    assert_true(tree[0] == '/');
+    assert_int_equal(axm_find_file("presets/default.json", ab, out, sizeof out), 1);
+    snprintf(p, sizeof p, "%s/presets/default.json", tree);
+    assert_string_equal(out, p);
+    assert_int_equal(axm_find_file("presets/default.json", NULL, out, sizeof out), 1);
+    assert_string_equal(out, p);
+    /* misses: the name as given */
+    assert_int_equal(axm_find_file("nowhere.txt", ab, out, sizeof out), 0);
+    assert_string_equal(out, "nowhere.txt");
+    assert_int_equal(axm_find_file("/nowhere/near.txt", ab, out, sizeof out), 0);
+    assert_string_equal(out, "/nowhere/near.txt");
+    /* a candidate that does not fit is no match (never a truncated path that happens to exist:
+     * "DIR/near.txt" cut after "DIR" would be the folder a/b, or the file b cut further) */
+    assert_int_equal(axm_find_file("near.txt", ab, out, strlen(ab) + 2), 0);
+    assert_int_equal(axm_find_file("near.txt", "a/b", out, 4), 0);
+
+    char places[2048];
+    axm_find_file_places(ab, places, sizeof places);
+    assert_non_null(strstr(places, "the current folder"));
+    assert_non_null(strstr(places, ab));
+    assert_non_null(strstr(places, tree));
+
+    remove("here.txt");
+    remove("b");
+    assert_int_equal(chdir(cwd), 0);
+    snprintf(p, sizeof p, "%s/near.txt", ab);
+    remove(p);
+    snprintf(p, sizeof p, "%s/both.txt", ab);
+    remove(p);
+    snprintf(p, sizeof p, "%s/both.txt", a);
+    remove(p);
+    snprintf(p, sizeof p, "%s/up.txt", a);
+    remove(p);
+    assert_int_equal(rmdir(ab), 0);
+    assert_int_equal(rmdir(a), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_permissions),
         cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_find_file),
     };
     return cmocka_run_group_tests_name("fileio", tests, setup_tmp, teardown_tmp);
 }
