@@ -1,8 +1,10 @@
 #include "dataset.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const VARS[6] = {"e", "m", "h", "p", "s", "v"};
 
@@ -90,7 +92,10 @@ axm_dataset *axm_dataset_open(const char *path, axm_err *err)
     H5E_BEGIN_TRY { ds->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
     H5E_END_TRY;
     if (ds->file < 0) {
-        axm_fail(err, AXM_ERR_INPUT, "%s: cannot open as HDF5 (missing or not an HDF5 file)", path);
+        if (access(path, R_OK) != 0)
+            axm_fail(err, AXM_ERR_INPUT, "%s: cannot read the dataset: %s", path, strerror(errno));
+        else
+            axm_fail(err, AXM_ERR_INPUT, "%s: expected an HDF5 dataset (axonml gendata writes them), got another kind of file", path);
         goto fail;
     }
     hsize_t ref[5] = {0}, dims[5];

@@ -891,11 +891,6 @@ const char *axm_scenario_wave_name(const axm_scenario *sc)
 
 const char *axm_polarity_name(int polarity) { return polarity < 0 ? "cathodic" : polarity > 0 ? "anodic" : ""; }
 
-const char *axm_device_name(axm_device d)
-{
-    static const char *const n[] = {"auto", "cpu", "cuda"};
-    return (int)d >= 0 && (int)d < 3 ? n[d] : "?";
-}
 
 axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err)
 {

@@ -67,6 +67,7 @@
 
 #include "err.h"
 #include "field.h"
+#include "device.h"
 #include "model.h"
 #include "monitor.h"
 #include "sim.h"
@@ -74,8 +75,6 @@
 #include "wave.h"
 
 #define AXM_SC_PATH 512
-
-typedef enum axm_device { AXM_DEV_AUTO = 0, AXM_DEV_CPU = 1, AXM_DEV_CUDA = 2 } axm_device;
 
 typedef struct axm_sc_wave {
     axm_wave_kind kind;
@@ -167,7 +166,6 @@ void axm_scenario_expand(const axm_scenario *sc, axm_condition *out);
 /* "mono", "biphasic", ... of the main waveform, or "none". */
 const char *axm_scenario_wave_name(const axm_scenario *sc);
 const char *axm_polarity_name(int polarity);   /* "cathodic", "anodic", "" */
-const char *axm_device_name(axm_device d);
 
 /* Creates the model of a scenario (defaults, then weights, then "params", then MRG options). */
 axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err);

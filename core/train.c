@@ -50,6 +50,7 @@ void axm_train_config_defaults(axm_train_config *c)
     for (int i = 0; i < c->n_to_train; i++)
         snprintf(c->to_train[i], sizeof c->to_train[i], "%s", dflt[i]);
     c->threads = 2;
+    c->device = AXM_DEV_CPU;
     c->beta1 = 0.9;
     c->beta2 = 0.999;
     c->eps = 1e-8;
@@ -150,6 +151,7 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
         goto out;
     }
     char tmp[1024];
+    const char *dev_key = NULL; /* "device" or "cuda", once one is read */
     const cJSON *it;
     cJSON_ArrayForEach(it, root)
     {
@@ -162,8 +164,23 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
                 else
                     resolve_path(c->path, tmp, c->model, sizeof c->model);
             }
-        } else if (!strcmp(k, "cuda")) {
-            rc = want_bool(it, name, k, &c->cuda, err);
+        } else if (!strcmp(k, "cuda") || !strcmp(k, "device")) {
+            /* the "device" and the original's "cuda" say the same: both only if they agree */
+            axm_device d = AXM_DEV_CPU;
+            int on = 0;
+            if (!strcmp(k, "device")) {
+                if (!cJSON_IsString(it) || axm_device_parse(it->valuestring, &d))
+                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: device: expected \"auto\", \"cpu\" or \"cuda\"", name);
+            } else if (!(rc = want_bool(it, name, k, &on, err))) {
+                d = on ? AXM_DEV_CUDA : AXM_DEV_CPU;
+            }
+            if (!rc && dev_key && d != c->device)
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: %s: says \"%s\" where %s said \"%s\" (give one of them)", name,
+                              k, axm_device_name(d), dev_key, axm_device_name(c->device));
+            if (!rc) {
+                c->device = d;
+                dev_key = k;
+            }
         } else if (!strcmp(k, "fp32")) {
             rc = want_bool(it, name, k, &c->fp32, err);
         } else if (!strcmp(k, "nodes")) {
@@ -278,7 +295,7 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
             /* free text */
         } else {
             rc = axm_fail(err, AXM_ERR_INPUT,
-                          "%s: %s: unknown key (expected model, cuda, fp32, nodes, dt, train_dset, "
+                          "%s: %s: unknown key (expected model, device, cuda, fp32, nodes, dt, train_dset, "
                           "valid_dset, states, state_weights, epochs, truncation_length, lr, "
                           "grad_accumulation, train_n_idx, val_n_idx, train_chunk_size, "
                           "val_chunk_size, sampling, postfix, save_every, save_dir, to_train, seed, "
@@ -672,7 +689,9 @@ axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
          * what simulate/threshold would run */
         axm_model *m = axm_model_create("smf", err);
         if (!m) goto fail;
-        int rc = strcasecmp(c->model, "smf") ? axm_model_load_weights(m, c->model, err) : AXM_OK;
+        axm_err why;
+        int rc = strcasecmp(c->model, "smf") ? axm_model_load_weights(m, c->model, &why) : AXM_OK;
+        if (rc) axm_fail(err, rc, "%s: model: %s", cname, why.msg);
         if (!rc) rc = axm_smfg_theta_from_model(&t->th, m, err);
         axm_model_destroy(m);
         if (rc) goto fail;
@@ -680,8 +699,11 @@ axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
     t->th.handle_nan = c->handle_nan;
     t->th.round_f32 = c->fp32;
     if (build_selection(t, err)) goto fail;
-    t->tr = axm_dataset_open(c->train_dset, err);
-    if (!t->tr) goto fail;
+    axm_err why; /* the dataset's own message, after the config key that named it */
+    if (!(t->tr = axm_dataset_open(c->train_dset, &why))) {
+        axm_fail(err, why.code, "%s: train_dset: %s", cname, why.msg);
+        goto fail;
+    }
     t->tdim = axm_dataset_get_dims(t->tr);
     if (t->tdim.W != c->nodes) {
         axm_fail(err, AXM_ERR_INPUT, "%s: nodes %d, but %s has %d nodes per fiber", cname,
@@ -689,8 +711,10 @@ axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
         goto fail;
     }
     if (c->valid_dset[0]) {
-        t->va = axm_dataset_open(c->valid_dset, err);
-        if (!t->va) goto fail;
+        if (!(t->va = axm_dataset_open(c->valid_dset, &why))) {
+            axm_fail(err, why.code, "%s: valid_dset: %s", cname, why.msg);
+            goto fail;
+        }
         t->vdim = axm_dataset_get_dims(t->va);
         if (t->vdim.W != c->nodes) {
             axm_fail(err, AXM_ERR_INPUT, "%s: nodes %d, but %s has %d nodes per fiber", cname,

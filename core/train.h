@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "device.h"
 #include "err.h"
 #include "model.h"
 #include "smf_grad.h"
@@ -19,7 +20,8 @@
 typedef struct axm_train_config {
     char path[1024];          /* the config file (for messages and relative paths); may be "" */
     char model[1024];         /* "smf" (defaults) or a weights file */
-    int cuda;                 /* the CLI runs the chunks on the GPU when one is usable */
+    axm_device device;        /* where `axonml train` runs the chunks (device.h): "device" auto|cpu|cuda,
+                               * or the original's "cuda": true (cuda) / false (cpu); default cpu */
     int fp32;                 /* round the state to float32 after each step (straight-through) */
     int nodes;                /* W; must match the datasets */
     double dt;                /* ms */

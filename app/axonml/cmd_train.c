@@ -29,20 +29,22 @@ static int gpu_chunk(void *ud, const axm_smfg_theta *th, const double *D, int B,
     return axm_cuda_train_chunk(ud, th, D, B, W, L, ve, target, w, norm, dt, s_io, g, loss, err);
 }
 
-/* "cuda": true: the GPU context, or NULL after a note saying why training stays on the CPU. */
+/* device "cuda" or "auto" (or "cuda": true): the GPU context, or NULL after a note saying why
+ * training stays on the CPU. */
 static axm_cuda_train *train_gpu(const axm_train_config *cfg)
 {
-    if (!cfg->cuda) return NULL;
+    if (cfg->device == AXM_DEV_CPU) return NULL;
+    const char *dev = axm_device_name(cfg->device);
     axm_err why;
     axm_err_clear(&why);
     axm_cuda_train *g = NULL;
     if (!axm_cuda_available(&why))
-        fprintf(stderr, "axonml train: note: cuda: %s; training on the CPU\n", why.msg);
+        fprintf(stderr, "axonml train: note: device \"%s\": %s; training on the CPU\n", dev, why.msg);
     else if (cfg->nodes > AXM_CUDA_MAX_NODES)
-        fprintf(stderr, "axonml train: note: cuda: the GPU kernels take at most %d nodes; training on the CPU\n",
-                AXM_CUDA_MAX_NODES);
+        fprintf(stderr, "axonml train: note: device \"%s\": the GPU kernels take at most %d nodes; training on the CPU\n",
+                dev, AXM_CUDA_MAX_NODES);
     else if (!(g = axm_cuda_train_create(-1, &why)))
-        fprintf(stderr, "axonml train: note: cuda: %s; training on the CPU\n", why.msg);
+        fprintf(stderr, "axonml train: note: device \"%s\": %s; training on the CPU\n", dev, why.msg);
     return g;
 }
 
@@ -105,20 +107,25 @@ static void on_event(void *ud, const axm_train_event *ev)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: axonml train CONFIG [--progress bar|jsonl|none] [--resume CHECKPOINT]\n"
+    fprintf(f, "usage: axonml train CONFIG [--progress bar|jsonl|none] [--resume CHECKPOINT] [--check]\n"
                "  CONFIG       training config (JSON; see presets/train-small.json)\n"
                "  --progress   bar: progress bar on a terminal (default); jsonl: one JSON event per\n"
                "               line on stdout; none: quiet\n"
-               "  --resume     continue from a checkpoint written by axonml train\n");
+               "  --resume     continue from a checkpoint written by axonml train\n"
+               "  --check      validate CONFIG and its datasets, print the plan and exit\n"
+               "  Exit status: 0 ok, 1 run-time failure, 2 bad input, 130 interrupted.\n");
 }
 
 int cmd_train(int argc, char **argv)
 {
     const char *cfg_path = NULL, *resume = NULL, *progress = "bar";
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(argv[i], "--check")) {
+            check = 1;
         } else if (!strcmp(argv[i], "--progress") && i + 1 < argc) {
             progress = argv[++i];
         } else if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
@@ -150,6 +157,13 @@ int cmd_train(int argc, char **argv)
     if (!t) {
         fprintf(stderr, "axonml train: %s\n", err.msg);
         return axm_exit_status(err.code);
+    }
+    if (check) {
+        printf("%s: ok, %ld minibatches (%d epoch%s), %d nodes, train %s, validation %s, device %s\n", cfg_path,
+               axm_trainer_total_steps(t), cfg.epochs, cfg.epochs == 1 ? "" : "s", cfg.nodes, cfg.train_dset,
+               cfg.valid_dset[0] ? cfg.valid_dset : "none", axm_device_name(cfg.device));
+        axm_trainer_destroy(t);
+        return 0;
     }
     axm_cuda_train *gpu = train_gpu(&cfg);
     if (gpu) {

@@ -22,6 +22,20 @@ JSON
 "$AX" train "$T/nodes.json" >"$T/out" 2>"$T/err"; rc=$?
 check "nodes mismatch: exit 2 with a clear line" "[ $rc -eq 2 ] && grep -q 'nodes 21, but .*53 nodes' '$T/err'"
 
+# datasets and starting weights that cannot be read: exit 2, the config's key and the reason
+printf '{"train_dset": "%s/none.h5"}\n' "$T" >"$T/miss.json"
+"$AX" train "$T/miss.json" >"$T/out" 2>"$T/err"; rc=$?
+check "missing train_dset: exit 2 naming the key and why" \
+  "[ $rc -eq 2 ] && grep -q 'miss.json: train_dset: .*none.h5: cannot read the dataset: No such file' '$T/err'"
+echo "not hdf5" >"$T/text.h5"
+printf '{"train_dset": "%s", "valid_dset": "%s/text.h5"}\n' "$SH/reference/datasets/train_small.h5" "$T" >"$T/kind.json"
+"$AX" train "$T/kind.json" >"$T/out" 2>"$T/err"; rc=$?
+check "valid_dset not HDF5: exit 2 naming the key" \
+  "[ $rc -eq 2 ] && grep -q 'kind.json: valid_dset: .*text.h5: expected an HDF5 dataset' '$T/err'"
+printf '{"train_dset": "%s", "model": "%s/w.json"}\n' "$SH/reference/datasets/train_small.h5" "$T" >"$T/w.json.cfg"
+"$AX" train "$T/w.json.cfg" >"$T/out" 2>"$T/err"; rc=$?
+check "missing model weights: exit 2 naming the key" "[ $rc -eq 2 ] && grep -q 'w.json.cfg: model: .*w.json' '$T/err'"
+
 # short: one run, every 4th sample, one epoch of 2 minibatches
 cat >"$T/cfg.json" <<JSON
 {"model": "smf", "nodes": 53, "dt": 0.005,
@@ -32,6 +46,9 @@ cat >"$T/cfg.json" <<JSON
  "save_every": 1, "save_dir": "$T/ck", "to_train": ["conductances", "membrane", "ssd"],
  "handle_nan": true, "seed": 3}
 JSON
+"$AX" train "$T/cfg.json" --check >"$T/out" 2>"$T/err"; rc=$?
+check "--check: the plan, nothing trained" \
+  "[ $rc -eq 0 ] && grep -q 'cfg.json: ok, 2 minibatches (1 epoch), 53 nodes, .*device cpu' '$T/out' && [ ! -d '$T/ck' ]"
 "$AX" train "$T/cfg.json" --progress jsonl >"$T/ev" 2>"$T/err"; rc=$?
 check "short run: exit 0" "[ $rc -eq 0 ]"
 check "jsonl: start, step, validation, checkpoint and done events" \

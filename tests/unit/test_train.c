@@ -400,6 +400,35 @@ static void test_config_errors(void **st)
                      AXM_ERR_INPUT);
     assert_non_null(strstr(e.msg, "cfg.json: valid_dset: expected a file name, \"\" or null (no validation)"));
     assert_string_equal(c.model, "smf");
+    /* where it trains: "device" (the key), or the original's "cuda"; both only if they agree */
+    static const struct {
+        const char *json;
+        int rc;
+        axm_device dev;
+        const char *msg;
+    } dv[] = {
+        {"{}", AXM_OK, AXM_DEV_CPU, NULL},
+        {"{\"device\":\"auto\"}", AXM_OK, AXM_DEV_AUTO, NULL},
+        {"{\"device\":\"cpu\"}", AXM_OK, AXM_DEV_CPU, NULL},
+        {"{\"device\":\"cuda\"}", AXM_OK, AXM_DEV_CUDA, NULL},
+        {"{\"cuda\":true}", AXM_OK, AXM_DEV_CUDA, NULL},
+        {"{\"cuda\":false}", AXM_OK, AXM_DEV_CPU, NULL},
+        {"{\"cuda\":true,\"device\":\"cuda\"}", AXM_OK, AXM_DEV_CUDA, NULL},
+        {"{\"device\":\"gpu\"}", AXM_ERR_INPUT, 0, "cfg.json: device: expected \"auto\", \"cpu\" or \"cuda\""},
+        {"{\"device\":1}", AXM_ERR_INPUT, 0, "cfg.json: device: expected \"auto\""},
+        {"{\"cuda\":\"yes\"}", AXM_ERR_INPUT, 0, "cfg.json: cuda: expected true or false"},
+        {"{\"cuda\":false,\"device\":\"auto\"}", AXM_ERR_INPUT, 0,
+         "cfg.json: device: says \"auto\" where cuda said \"cpu\" (give one of them)"},
+    };
+    for (size_t i = 0; i < sizeof dv / sizeof dv[0]; i++) {
+        char json[200]; /* with the one key every config needs */
+        snprintf(json, sizeof json, "{\"train_dset\":\"a.h5\"%s%s", dv[i].json[1] == '}' ? "" : ",", dv[i].json + 1);
+        axm_train_config_defaults(&c);
+        axm_err_clear(&e);
+        assert_int_equal(axm_train_config_parse(&c, json, "cfg.json", &e), dv[i].rc);
+        if (dv[i].rc == AXM_OK) assert_int_equal(c.device, dv[i].dev);
+        else if (!strstr(e.msg, dv[i].msg)) fail_msg("%s: \"%s\" lacks \"%s\"", dv[i].json, e.msg, dv[i].msg);
+    }
     /* nodes must match the dataset; to_train names must exist */
     base_config(&c, tmpdir);
     c.nodes = 21;
