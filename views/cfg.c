@@ -17,7 +17,7 @@
 static const axm_cfg_key keys[] = {
     /* training (smf-model.md §9.4) */
     {"train.model", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "smf", "smf (defaults) or a weights file to start from"},
-    {"train.cuda", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "train on the GPU"},
+    {"train.device", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|cpu|cuda", "cpu", "where axonml train runs (the TUI: CPU)"},
     {"train.fp32", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "single precision (default float64)"},
     {"train.nodes", AXM_CF_INT, 3, NONE, 0, 0, NULL, "53", "nodes per fiber in the dataset"},
     {"train.dt", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "0.005", "time step (ms)"},
@@ -77,7 +77,7 @@ static const axm_cfg_key keys[] = {
     {"waveform.file", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "", "samples CSV (t_ms, value)"},
     {"sim.dt_ms", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "0.005", "time step, ms"},
     {"sim.tstop_ms", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "5", "duration, ms"},
-    {"sim.device", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|cpu|cuda", "cpu", "where simulations run"},
+    {"sim.device", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|cpu|cuda", "cpu", "where axonml simulate and threshold run (the TUI: CPU)"},
     {"detect.threshold_mV", AXM_CF_NUM, NONE, NONE, 0, 0, NULL, "0", "spike threshold, mV"},
     {"detect.nodes", AXM_CF_INTS, NONE, NONE, 0, 0, NULL, "5, -5", "checked nodes (negative: from the end)"},
     {"detect.t_start_ms", AXM_CF_NUM, 0, NONE, 0, 0, NULL, "0", "ignore spikes before, ms"},
@@ -148,11 +148,23 @@ static int is_train_config(const cJSON *d)
     return 0;
 }
 
+/* The original's "cuda": true/false as the "device" it stands for (the key the TUI edits), so
+ * that a config never holds both and an edit cannot leave them disagreeing. */
+static void cuda_as_device(cJSON *t)
+{
+    cJSON *cu = cJSON_GetObjectItemCaseSensitive(t, "cuda");
+    if (!cJSON_IsBool(cu)) return;
+    if (!cJSON_GetObjectItemCaseSensitive(t, "device"))
+        cJSON_AddItemToObject(t, "device", cJSON_CreateString(cJSON_IsTrue(cu) ? "cuda" : "cpu"));
+    cJSON_DeleteItemFromObjectCaseSensitive(t, "cuda");
+}
+
 /* Puts part of src (a parsed file) into dst (a doc). */
 static int merge_part(cJSON *dst, const cJSON *src, int train)
 {
     cJSON *copy = cJSON_Duplicate(src, 1);
     if (!copy) return 0;
+    cuda_as_device(train ? copy : cJSON_GetObjectItemCaseSensitive(copy, "train"));
     if (train) {
         cJSON_DeleteItemFromObjectCaseSensitive(dst, "train");
         cJSON_AddItemToObject(dst, "train", copy);

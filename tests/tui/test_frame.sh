@@ -17,9 +17,9 @@ keys a F1
 check 'wait_for a "Global keys"' "F1 shows the help"
 keys a F2
 check 'wait_for a "Configuration" && screen a | grep -q "truncation_length" && screen a | grep -q "Training"' "F2 shows the training keys"
-# edit train.cuda (second key) with a bad value: refused in place with the reason
+# edit train.device (second key) with a bad value: refused in place with the reason
 keys a Down Enter C-u bogus Enter
-check 'wait_for a "train.cuda: expected true or false"' "invalid value refused with the reason"
+check 'wait_for a "train.device: expected one of auto, cpu, cuda"' "invalid value refused with the reason"
 keys a Escape
 check 'wait_for a "edit cancelled"' "Esc leaves the editor"
 keys a Down Down Down Enter C-u 0 Enter

@@ -24,7 +24,7 @@ static void test_every_training_key_is_editable(void **state)
 {
     (void)state;
     /* smf-model.md §9.4 and the list */
-    const char *train[] = {"model", "cuda", "fp32", "nodes", "dt", "train_dset", "valid_dset", "states",
+    const char *train[] = {"model", "device", "fp32", "nodes", "dt", "train_dset", "valid_dset", "states",
                            "epochs", "truncation_length", "lr", "grad_accumulation", "train_n_idx",
                            "val_n_idx", "train_chunk_size", "val_chunk_size", "sampling", "postfix",
                            "save_every", "save_dir", "to_train"};
@@ -119,6 +119,39 @@ static void test_enums_bools_lists(void **state)
     assert_int_equal(axm_cfg_set(c, K("train.sampling"), "0", &e), AXM_ERR_INPUT);
     assert_int_equal(axm_cfg_set(c, K("train.sampling"), "4", &e), AXM_OK);
     axm_cfg_destroy(c);
+}
+
+/* The original's "cuda": true/false is edited as the "device" it means, and a saved config holds
+ * only "device", so the two keys can never disagree (axonml train refuses that). */
+static void test_cuda_key_becomes_device(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *dev;
+    } cases[] = {
+        {"{\"train_dset\": \"a.h5\", \"cuda\": true}", "cuda"},
+        {"{\"train_dset\": \"a.h5\", \"cuda\": false}", "cpu"},
+        {"{\"train_dset\": \"a.h5\", \"device\": \"auto\", \"cuda\": true}", "auto"},
+        {"{\"fiber\": {\"nodes\": 21}, \"train\": {\"train_dset\": \"a.h5\", \"cuda\": true}}", "cuda"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        axm_cfg *c = axm_cfg_create();
+        axm_err e;
+        char b[64];
+        assert_int_equal(axm_cfg_load_text(c, cases[i].text, "t.json", NULL, &e), AXM_OK);
+        assert_string_equal(axm_cfg_get(c, K("train.device"), b, sizeof b), cases[i].dev);
+        char *j = axm_cfg_json(c, AXM_CFG_TRAIN);
+        assert_null(strstr(j, "\"cuda\":"));
+        free(j);
+        assert_int_equal(axm_cfg_set(c, K("train.device"), "cpu", &e), AXM_OK);
+        j = axm_cfg_train_json(c);
+        assert_non_null(strstr(j, "\"device\":\t\"cpu\""));
+        assert_null(strstr(j, "\"cuda\":"));
+        free(j);
+        assert_int_equal(axm_cfg_set(c, K("train.device"), "gpu", &e), AXM_ERR_INPUT);
+        assert_string_equal(e.msg, "train.device: expected one of auto, cpu, cuda, got 'gpu'");
+        axm_cfg_destroy(c);
+    }
 }
 
 static void test_preset_round_trip(void **state)
@@ -273,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_every_training_key_is_editable),
         cmocka_unit_test(test_defaults_and_numbers),
         cmocka_unit_test(test_enums_bools_lists),
+        cmocka_unit_test(test_cuda_key_becomes_device),
         cmocka_unit_test(test_preset_round_trip),
         cmocka_unit_test(test_validation_off),
         cmocka_unit_test(test_save_error),
