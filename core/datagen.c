@@ -67,6 +67,7 @@ void axm_gendata_defaults(axm_gendata_cfg *c)
     c->rows = 32;
     c->fibers = 32;
     c->seed = 1;
+    c->device = AXM_DEV_CPU;
     c->prec = AXM_FP64;
     c->diam_um[0] = 5.7, c->diam_um[1] = 14.0;
     c->contacts = 6;
@@ -214,12 +215,15 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
             rc = get_num(it, where, k, &c->threshold_mV, err);
         } else if (!strcmp(k, "gzip_level")) {
             if (!(rc = get_int(it, where, k, 0, 9, &n, err))) c->gzip_level = (int)n;
+        } else if (!strcmp(k, "device")) {
+            if (!cJSON_IsString(it) || axm_device_parse(it->valuestring, &c->device))
+                rc = axm_fail(err, AXM_ERR_INPUT, "%s: device: expected \"auto\", \"cpu\" or \"cuda\"", where);
         } else {
             return axm_fail(err, AXM_ERR_INPUT,
                             "%s: unknown key \"%s\" (expected model, weights, nodes, dt_ms, tstop_ms, n_runs, rows, "
                             "fibers, seed, precision, diameter_um, contacts, rho_ohm_cm, distance_um, offset_deltax, "
                             "amp_mA, pw_ms, delay_ms, polarity, waveforms, gap_ms, freq_khz, ap_monitor_um, threshold_mV, "
-                            "gzip_level)",
+                            "gzip_level, device)",
                             where, k);
         }
         if (rc) return rc;

@@ -21,6 +21,7 @@
 
 #include <stdint.h>
 
+#include "device.h"
 #include "err.h"
 #include "model.h"
 #include "sim.h"
@@ -71,6 +72,8 @@ typedef struct axm_gendata_cfg {
     double ap_monitor_um;     /* AP monitors at the nodes nearest +-this from the centre (14000) */
     double threshold_mV;      /* AP detection threshold (0) */
     int gzip_level;           /* trace compression (with shuffle), 0..9; 4 as the reference files */
+    axm_device device;        /* where `axonml gendata` runs the fibers ("device", default cpu; its
+                               * --device overrides); not stored in the file: the data are the same */
 } axm_gendata_cfg;
 
 void axm_gendata_defaults(axm_gendata_cfg *c);

@@ -30,8 +30,9 @@ static void usage(FILE *f)
             "  --seed N          override the configuration's seed\n"
             "  --runs G          override the configuration's n_runs\n"
             "  --threads N       CPU threads (default: all)\n"
-            "  --device D        cpu (default), cuda or auto: the MRG on the GPU when the CUDA backend is\n"
-            "                    compiled in and a device is usable, else the CPU with a one-line note\n"
+            "  --device D        cpu, cuda or auto (default: the config's \"device\", else cpu): the MRG on\n"
+            "                    the GPU when the CUDA backend is compiled in and a device is usable, else\n"
+            "                    the CPU with a one-line note\n"
             "  --batches N       stop after N runs (continue later with --resume)\n"
             "  --runs-per-call K runs simulated together per engine call (default: 1 on the CPU; on the\n"
             "                    GPU enough for 32768 fibers within --call-mem)\n"
@@ -74,7 +75,7 @@ static void on_progress(void *ud, long done, long total)
 
 int cmd_gendata(int argc, char **argv)
 {
-    const char *cfg_path = NULL, *out = NULL, *device = "cpu";
+    const char *cfg_path = NULL, *out = NULL, *device = NULL; /* --device; else the config's */
     long seed = -1, runs = -1, threads = 0, batches = 0, per_call = 0;
     double call_gb = 0;
     int force = 0, resume = 0, quiet = 0, force_bar = 0;
@@ -178,6 +179,7 @@ int cmd_gendata(int argc, char **argv)
     o.n_threads = (int)threads;
     o.runs_per_call = (int)per_call;
     o.call_mem_bytes = call_gb * 1e9;
+    if (!device) device = axm_device_name(cfg.device);
     if (strcmp(device, "cpu")) {
         /* the GPU when it can take the run, else the CPU with the note the other commands print */
         axm_err why;

@@ -36,6 +36,22 @@ for d in cuda auto; do
   fi
 done
 
+# "device" in the config: the same as --device, which overrides it; not stored (the same bytes)
+sed 's/"precision": "fp64"}/"precision": "fp64", "device": "auto"}/' small.json >dev.json
+"$A" gendata dev.json --out cfgdev.h5 -q 2>err.txt; rc=$?
+if grep -q "running on the CPU" err.txt; then
+  check "[ $rc = 0 ] && grep -q 'note: device \"auto\"' err.txt && cmp -s cfgdev.h5 ref.h5" \
+        "config device auto without a GPU: the note, same bytes as the CPU"
+else
+  check "[ $rc = 0 ] && [ -s cfgdev.h5 ]" "config device auto on the GPU: written"
+fi
+"$A" gendata dev.json --out cfgcpu.h5 -q --device cpu 2>err.txt; rc=$?
+check "[ $rc = 0 ] && [ ! -s err.txt ] && cmp -s cfgcpu.h5 ref.h5" "--device cpu overrides the config's device"
+sed 's/"precision": "fp64"}/"precision": "fp64", "device": "gpu"}/' small.json >devbad.json
+"$A" gendata devbad.json --out x.h5 -q 2>err.txt; rc=$?
+check "[ $rc = 2 ] && grep -q 'devbad.json: device: expected \"auto\", \"cpu\" or \"cuda\"' err.txt" \
+      "config device gpu: exit 2 naming the key"
+
 # several runs per engine call: the bytes of one run per call (groups of 2 over 3 runs, --batches
 # inside a group, --resume); on the GPU the same check against the GPU's one run per call
 "$A" gendata small.json --out r1.h5 -q --runs 3 2>/dev/null
