@@ -130,7 +130,7 @@ t3=$(date +%s)
 t4=$(date +%s)
 
 # the CLI end to end on the GPU: gendata on the GPU makes the small datasets, then the CLI tests
-# whose device paths differ (threshold with sim.device cuda, gendata --device, train "cuda": true)
+# whose device paths differ (threshold with sim.device cuda, gendata --device, train "device")
 clirc=build-failed
 if make -j"$JOBS" "$@" $B/axonml >"$LOG/build_cli.log" 2>&1; then
   S="$LOG/shared/reference/datasets"
