@@ -61,7 +61,7 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
         } else if (!strcmp(s, "--json")) a->json = 1;
         else if (!strcmp(s, "--check")) a->check = 1;
         else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) a->quiet = 1;
-        else if (own >= 0 || !strcmp(s, "--out") || !strcmp(s, "--threads")) {
+        else if (own >= 0 || !strcmp(s, "--out") || !strcmp(s, "--threads") || !strcmp(s, "--device")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "axonml %s: %s: expected a value, got nothing\n", cmd, s);
                 return 2;
@@ -69,7 +69,13 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
             const char *v = argv[++i];
             if (own >= 0) a->extra[own] = v;
             else if (!strcmp(s, "--out")) a->out = v;
-            else if (cli_int(v, 1, 4096, &a->threads)) {
+            else if (!strcmp(s, "--device")) {
+                if (axm_device_parse(v, &a->device)) {
+                    fprintf(stderr, "axonml %s: --device: expected auto, cpu or cuda, got '%s'\n", cmd, v);
+                    return 2;
+                }
+                a->has_device = 1;
+            } else if (cli_int(v, 1, 4096, &a->threads)) {
                 fprintf(stderr, "axonml %s: --threads: expected an integer in [1, 4096], got '%s'\n", cmd, v);
                 return 2;
             }
@@ -89,12 +95,15 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
     return -1;
 }
 
-int cli_scenario_load(const char *cmd, const char *config, axm_scenario **sc)
+int cli_scenario_load(const char *cmd, const cli_args *a, axm_scenario **sc)
 {
     axm_err err;
     axm_err_clear(&err);
-    *sc = axm_scenario_load(config, &err);
-    if (*sc) return -1;
+    *sc = axm_scenario_load(a->config, &err);
+    if (*sc) {
+        if (a->has_device) (*sc)->device = a->device;
+        return -1;
+    }
     fprintf(stderr, "axonml %s: %s\n", cmd, err.msg);
     return axm_exit_status(err.code);
 }

@@ -12,12 +12,15 @@
 int cli_int(const char *s, long lo, long hi, long *out);
 
 /* The options every scenario subcommand takes: CONFIG, --out FILE, --json, --quiet/-q, --check,
- * --threads N, --help/-h. A command's own options that take a value are listed in `valued`
- * (NULL-terminated, at most 4); their values land in extra[] in that order (NULL if absent). */
+ * --threads N, --device auto|cpu|cuda, --help/-h. A command's own options that take a value are
+ * listed in `valued` (NULL-terminated, at most 4); their values land in extra[] in that order (NULL
+ * if absent). */
 typedef struct cli_args {
     const char *config, *out;
     int json, quiet, check;
     long threads;              /* 0 = all CPUs */
+    int has_device;            /* --device given: it replaces the scenario's sim.device */
+    axm_device device;
     const char *extra[4];
 } cli_args;
 /* Returns -1 to go on, or the exit status: 0 after --help, 2 after a one-line error on stderr. */
@@ -30,9 +33,9 @@ void cli_json_num(FILE *f, double v);
 void cli_json_str(FILE *f, const char *s);
 int cli_ends_with(const char *s, const char *suffix);
 
-/* Loads CONFIG as a scenario for subcommand cmd: -1 to go on (*sc set), or the exit status after a
- * one-line "axonml CMD: ..." error on stderr. */
-int cli_scenario_load(const char *cmd, const char *config, axm_scenario **sc);
+/* Loads the scenario a->config for subcommand cmd, with a's --device in place of its sim.device:
+ * -1 to go on (*sc set), or the exit status after a one-line "axonml CMD: ..." error on stderr. */
+int cli_scenario_load(const char *cmd, const cli_args *a, axm_scenario **sc);
 
 /* --check: one line saying the scenario is valid and what it would run; frees su and sc. */
 int cli_check_done(axm_scenario *sc, axm_setup *su);

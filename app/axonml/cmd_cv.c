@@ -15,7 +15,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: axonml cv CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet] [--check]\n"
+            "usage: axonml cv CONFIG [--out FILE.csv] [--json] [--threads N] [--device D] [--quiet] [--check]\n"
             "  Conduction velocity of the scenario's model for every fiber.diameter_um: a 2 nA, 0.1 ms\n"
             "  intracellular pulse into node 0 from 0.5 ms (no extracellular field); CV = (x_40 - x_10) /\n"
             "  (t_40 - t_10) from the first upward crossings of 0 mV (linearly interpolated). Uses the\n"
@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "  --out FILE   write the CSV to FILE (atomically)\n"
             "  --json       print the results as JSON on stdout\n"
             "  --threads N  CPU threads (default: all)\n"
+            "  --device D   in place of the scenario's sim.device (cv runs on the CPU: a note says so)\n"
             "  --quiet      accepted for symmetry with the other commands (cv prints no progress)\n"
             "  --check      validate CONFIG, print the number of diameters and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
@@ -53,7 +54,7 @@ int cmd_cv(int argc, char **argv)
     cli_args ca;
     int rc0 = cli_parse_args("cv", argc, argv, NULL, usage, &ca);
     if (rc0 >= 0) return rc0;
-    const char *config = ca.config, *out = ca.out;
+    const char *out = ca.out;
     int json = ca.json;
     long threads = ca.threads;
     if (out && !cli_ends_with(out, ".csv")) {
@@ -61,7 +62,7 @@ int cmd_cv(int argc, char **argv)
         return 2;
     }
     axm_scenario *sc;
-    int rc1 = cli_scenario_load("cv", config, &sc);
+    int rc1 = cli_scenario_load("cv", &ca, &sc);
     if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);

@@ -25,6 +25,7 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  --out FILE.h5     output file (required)\n"
+            "  --check           validate CONFIG, print what it would generate and exit (no --out)\n"
             "  --force           overwrite FILE.h5 / start FILE.h5.part over\n"
             "  --resume          continue FILE.h5.part (same configuration)\n"
             "  --seed N          override the configuration's seed\n"
@@ -78,7 +79,7 @@ int cmd_gendata(int argc, char **argv)
     const char *cfg_path = NULL, *out = NULL, *device = NULL; /* --device; else the config's */
     long seed = -1, runs = -1, threads = 0, batches = 0, per_call = 0;
     double call_gb = 0;
-    int force = 0, resume = 0, quiet = 0, force_bar = 0;
+    int force = 0, resume = 0, quiet = 0, force_bar = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;
@@ -97,6 +98,8 @@ int cmd_gendata(int argc, char **argv)
             }
         } else if (!strcmp(a, "--force")) {
             force = 1;
+        } else if (!strcmp(a, "--check")) {
+            check = 1;
         } else if (!strcmp(a, "--resume")) {
             resume = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
@@ -140,7 +143,7 @@ int cmd_gendata(int argc, char **argv)
         fprintf(stderr, "axonml gendata: %s needs a value\n", a);
         return 2;
     }
-    if (!cfg_path || !out) {
+    if (!cfg_path || (!out && !check)) {
         fprintf(stderr, "axonml gendata: expected CONFIG.json and --out FILE.h5 (see axonml gendata --help)\n");
         return 2;
     }
@@ -169,6 +172,13 @@ int cmd_gendata(int argc, char **argv)
     }
     if (seed >= 0) cfg.seed = seed;
     if (runs > 0) cfg.n_runs = (int)runs;
+    if (check) {
+        printf("%s: ok, model %s, %d runs x %d rows x %d fibers = %ld fibers, %d nodes, %d samples per trace, "
+               "seed %lld, device %s\n",
+               cfg_path, cfg.model, cfg.n_runs, cfg.rows, cfg.fibers, (long)cfg.n_runs * cfg.rows * cfg.fibers,
+               cfg.nodes, axm_gendata_T(&cfg), (long long)cfg.seed, device ? device : axm_device_name(cfg.device));
+        return 0;
+    }
 
     axm_gendata_opts o;
     memset(&o, 0, sizeof o);

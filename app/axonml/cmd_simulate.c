@@ -19,7 +19,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: axonml simulate CONFIG [--record v|all] [--every K] [--out FILE.csv|FILE.h5] [--json]\n"
-            "                       [--threads N] [--quiet] [--check]\n"
+            "                       [--threads N] [--device D] [--quiet] [--check]\n"
             "  Runs every condition of the scenario CONFIG (one fiber each) at waveform.amplitude_mA for\n"
             "  sim.tstop_ms and prints, per condition, whether it fired at the detect nodes.\n"
             "  --record v|all  what --out holds: vm only (default) or every state variable\n"
@@ -31,6 +31,7 @@ static void usage(FILE *f)
             "                  tstop_ms, every, model, precision, scenario, version, units\n"
             "  --json          print the summary as JSON\n"
             "  --threads N     CPU threads (default: all)\n"
+            "  --device D      auto, cpu or cuda in place of the scenario's sim.device\n"
             "  --quiet         no progress bar\n"
             "  --check         validate CONFIG, print the number of conditions and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
@@ -178,7 +179,7 @@ int cmd_simulate(int argc, char **argv)
     cli_args ca;
     int rc0 = cli_parse_args("simulate", argc, argv, own, usage, &ca);
     if (rc0 >= 0) return rc0;
-    const char *config = ca.config, *out = ca.out, *record = ca.extra[0] ? ca.extra[0] : "v";
+    const char *out = ca.out, *record = ca.extra[0] ? ca.extra[0] : "v";
     int json = ca.json, quiet = ca.quiet, check = ca.check;
     long threads = ca.threads, every = 1;
     if (strcmp(record, "v") && strcmp(record, "all")) {
@@ -195,7 +196,7 @@ int cmd_simulate(int argc, char **argv)
         return 2;
     }
     axm_scenario *sc;
-    int rc1 = cli_scenario_load("simulate", config, &sc);
+    int rc1 = cli_scenario_load("simulate", &ca, &sc);
     if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);
@@ -213,7 +214,7 @@ int cmd_simulate(int argc, char **argv)
     double bytes = (double)(n_steps / every + 2) * axm_scenario_n_conditions(sc) * n_rec * W * 8.0;
     if (out && bytes > 4e9) {
         fprintf(stderr, "axonml simulate: %s: expected at most 4 GB of traces, got %.1f GB (use --every, --record v "
-                "or fewer conditions)\n", config, bytes / 1e9);
+                "or fewer conditions)\n", ca.config, bytes / 1e9);
         axm_scenario_destroy(sc);
         return 2;
     }

@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: axonml threshold CONFIG [--out FILE.csv] [--json] [--threads N] [--quiet] [--check]\n"
+            "usage: axonml threshold CONFIG [--out FILE.csv] [--json] [--threads N] [--device D] [--quiet] [--check]\n"
             "  Finds the activation threshold of every condition of the scenario CONFIG (the Cartesian\n"
             "  product of fiber.diameter_um x electrode.distance_mm x waveform.pw_ms x waveform.polarity)\n"
             "  by bisection on the stimulus amplitude, all conditions in one batch.\n"
@@ -27,6 +27,7 @@ static void usage(FILE *f)
             "  --out FILE   write the CSV to FILE (atomically) and print a summary\n"
             "  --json       print the results as JSON on stdout\n"
             "  --threads N  CPU threads (default: all)\n"
+            "  --device D   auto, cpu or cuda in place of the scenario's sim.device\n"
             "  --quiet      no progress bar\n"
             "  --check      validate CONFIG, print the number of conditions and exit\n"
             "  Exit status: 0 ok, 1 run-time failure or interrupted, 2 bad input.\n");
@@ -101,7 +102,7 @@ int cmd_threshold(int argc, char **argv)
     cli_args ca;
     int rc0 = cli_parse_args("threshold", argc, argv, NULL, usage, &ca);
     if (rc0 >= 0) return rc0;
-    const char *config = ca.config, *out = ca.out;
+    const char *out = ca.out;
     int json = ca.json, quiet = ca.quiet, check = ca.check;
     long threads = ca.threads;
     if (out && !cli_ends_with(out, ".csv")) {
@@ -109,7 +110,7 @@ int cmd_threshold(int argc, char **argv)
         return 2;
     }
     axm_scenario *sc;
-    int rc1 = cli_scenario_load("threshold", config, &sc);
+    int rc1 = cli_scenario_load("threshold", &ca, &sc);
     if (rc1 >= 0) return rc1;
     axm_err err;
     axm_err_clear(&err);

@@ -106,4 +106,13 @@ fi
 wait_part kill.h5; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
 "$A" gendata long.json --out kill.h5 -q --resume; rc=$?
 check "[ $rc = 0 ] && same_data kill.h5 full.h5" "resume after kill -9: same data as an uninterrupted run"
+
+# --check: the plan without a file (no --out needed); a bad config still exits 2
+before=$(ls | grep -c '\.h5')
+"$A" gendata small.json --check --runs 4 >chk.txt 2>err.txt; rc=$?
+check "[ $rc = 0 ] && [ ! -s err.txt ] && [ \$(ls | grep -c '\.h5') -eq $before ] && grep -q 'small.json: ok, model $K, 4 runs x 1 rows x 2 fibers = 8 fibers, 21 nodes, 101 samples per trace, seed 5, device cpu' chk.txt" \
+  "--check: the plan, exit 0, no data file"
+echo '{"model": "mrg", "nodes": 1}' > badn.json
+"$A" gendata badn.json --check >chk.txt 2>err.txt; rc=$?
+check "[ $rc = 2 ] && grep -q 'badn.json' err.txt" "--check on a bad config: exit 2 naming it"
 exit 0

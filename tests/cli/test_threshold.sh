@@ -62,3 +62,13 @@ check "device cuda runs (GPU or CPU fallback), all conditions ok" [ $rc -eq 0 -a
 if grep -q 'running on the CPU' "$T/err"; then
   check "device cuda fallback: one note line" [ "$(wc -l <"$T/err")" -eq 1 ]
 fi
+# --device replaces sim.device: cuda on a cpu scenario behaves as the cuda scenario, cpu on the cuda
+# scenario runs on the CPU without a note; a bad name is one line, exit 2
+"$AX" threshold "$T/s.json" --device cuda >"$T/cu2.csv" 2>"$T/err2"; rc=$?
+n1=$(grep -c 'note: device "cuda"' "$T/err"); n2=$(grep -c 'note: device "cuda"' "$T/err2")
+check "--device cuda: as sim.device cuda (the same note or none, the same table)" \
+  sh -c "[ $rc -eq 0 ] && [ $n1 -eq $n2 ] && cmp -s '$T/cu.csv' '$T/cu2.csv'"
+"$AX" threshold "$T/cuda.json" --device cpu >"$T/c3.csv" 2>"$T/err3"; rc=$?
+check "--device cpu: on the CPU, no note" [ $rc -eq 0 -a ! -s "$T/err3" -a "$(grep -c ',ok$' "$T/c3.csv")" -eq 4 ]
+expect_input_error "--device gpu: exit 2" "$AX" threshold "$T/s.json" --device gpu
+check "--device gpu: names the option and the choices" grep -q -- "--device: expected auto, cpu or cuda, got 'gpu'" "$T/err"
