@@ -17,7 +17,7 @@
 static const axm_cfg_key keys[] = {
     /* training (smf-model.md §9.4) */
     {"train.model", AXM_CF_STR, NONE, NONE, 0, 0, NULL, "smf", "smf (defaults) or a weights file to start from"},
-    {"train.device", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|cpu|cuda", "cpu", "where axonml train runs (the TUI: CPU)"},
+    {"train.device", AXM_CF_ENUM, NONE, NONE, 0, 0, "auto|cpu|cuda", "cpu", "where training runs (cuda, auto: the GPU if usable)"},
     {"train.fp32", AXM_CF_BOOL, NONE, NONE, 0, 0, NULL, "false", "single precision (default float64)"},
     {"train.nodes", AXM_CF_INT, 3, NONE, 0, 0, NULL, "53", "nodes per fiber in the dataset"},
     {"train.dt", AXM_CF_NUM, 0, NONE, 1, 0, NULL, "0.005", "time step (ms)"},

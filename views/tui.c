@@ -118,6 +118,8 @@ int axm_tui_main(const axm_tui_opts *o, axm_err *err)
     }
     t.ui.view = o->start_view >= 0 ? o->start_view : AXM_VIEW_EXPLORE;
     snprintf(t.gpu, sizeof t.gpu, "%s", o->gpu);
+    t.train_attach = o->train_attach;
+    t.train_detach = o->train_detach;
     axm_tui_update_status(&t);
     t.cv = axm_cfg_view_create(&t);
     t.tv = axm_train_view_create(&t);

@@ -16,6 +16,8 @@ typedef struct axm_tui {
     int quit;
     int help_top;           /* first help line shown */
     char gpu[128];          /* GPU name for the status line, "" if none */
+    void *(*train_attach)(struct axm_trainer *t, const struct axm_train_config *c, char *note, size_t n);
+    void (*train_detach)(void *ctx); /* axm_tui_opts' */
     char w_cache_path[512]; /* weights file last checked for the status line */
     int w_cache_state;      /* 1 trained, -1 untrained, 0 unreadable (relative to the cwd) */
     axm_cfg_view *cv;

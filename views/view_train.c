@@ -65,6 +65,11 @@ struct axm_train_view {
     char gen_used[2][256];          /* generated datasets now in use, for the config view (mu) */
     int gen_applied;
     axm_canvas *cv;
+    void *(*gpu_attach)(axm_trainer *t, const axm_train_config *c, char *note, size_t n); /* the tui's */
+    void (*gpu_detach)(void *ctx);
+    char device_note[600];          /* why a run asked for the GPU trains on the CPU (mu); "" none */
+    int on_gpu;                     /* the current run trains on the GPU (mu) */
+    int note_new;                   /* device_note not yet shown on the message line (mu) */
 };
 
 static double now_s(void)
@@ -253,7 +258,14 @@ static void *worker(void *arg)
         return NULL;
     }
     axm_trainer_set_callback(tr, on_event, v);
+    char note[600] = "";
+    void *gpu = v->gpu_attach ? v->gpu_attach(tr, &c, note, sizeof note) : NULL;
     pthread_mutex_lock(&v->mu);
+    snprintf(v->device_note, sizeof v->device_note, "%s", note);
+    v->on_gpu = gpu != NULL;
+    v->note_new = note[0] != 0;
+    if (note[0]) ring_add(v->log.events, &v->log.n_events, note);
+    else if (gpu) ring_add(v->log.events, &v->log.n_events, "training on the GPU");
     v->log.total = axm_trainer_total_steps(tr);
     if (v->state == ST_STARTING) v->state = ST_RUNNING;
     pthread_mutex_unlock(&v->mu);
@@ -283,15 +295,17 @@ static void *worker(void *arg)
     } else {
         set_state(v, ST_DONE, NULL);
     }
+    if (gpu) v->gpu_detach(gpu);
     axm_trainer_destroy(tr);
     return NULL;
 }
 
 axm_train_view *axm_train_view_create(axm_tui *t)
 {
-    (void)t;
     axm_train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
+    v->gpu_attach = t->train_attach;
+    v->gpu_detach = t->train_detach;
     pthread_mutex_init(&v->mu, NULL);
     v->seen_state = -1;
     return v;
@@ -425,6 +439,10 @@ int axm_train_view_tick(axm_tui *t)
     v->seen_val = v->log.n_val;
     if (v->state != v->seen_state && v->state == ST_ERROR) axm_ui_msg(&t->ui, AXM_C_ERROR, "%s", v->err);
     if (v->state != v->seen_state && v->state == ST_DONE) axm_ui_msg(&t->ui, AXM_C_OK, "training done");
+    if (v->note_new && v->state != ST_ERROR) {
+        axm_ui_msg(&t->ui, AXM_C_WARN, "%s", v->device_note);
+        v->note_new = 0;
+    }
     v->seen_state = v->state;
     if (v->state == ST_GENDATA) changed = 1; /* progress */
     char used[2][256];
@@ -487,10 +505,19 @@ void axm_train_view_draw(axm_tui *t)
                      v->gen_done, v->gen_total);
         axm_ui_bar(ui, in.y + 2, in.x + 1, in.w - 2, v->gen_total > 0 ? (double)v->gen_done / v->gen_total : 0, AXM_C_WARN);
     } else if (st != ST_IDLE && in.h > 1) {
+        /* counters past the end (validation after the last minibatch, the done event) show the end */
+        int ep = L->epoch + 1;
+        long mb = L->batch + 1;
+        if (st == ST_DONE || ep > L->epochs) {
+            ep = L->epochs;
+            mb = L->batches;
+        }
+        if (mb > L->batches) mb = L->batches;
         axm_ui_textf(ui, in.y + 1, in.x + 1, in.w - 2, 0, 0,
-                     "epoch %d/%d  minibatch %ld/%ld  step %ld/%ld  %.2f steps/s  elapsed %s  ETA %s",
-                     L->epoch + 1, L->epochs, L->batch + 1, L->batches, done, L->total, isfinite(rate) ? rate : 0.0,
-                     axm_fmt_duration(el, b1, sizeof b1), axm_fmt_duration(st == ST_RUNNING ? eta : NAN, b2, sizeof b2));
+                     "epoch %d/%d  minibatch %ld/%ld  step %ld/%ld  %.2f steps/s  elapsed %s  ETA %s  on the %s",
+                     ep, L->epochs, mb, L->batches, done, L->total, isfinite(rate) ? rate : 0.0,
+                     axm_fmt_duration(el, b1, sizeof b1), axm_fmt_duration(st == ST_RUNNING ? eta : NAN, b2, sizeof b2),
+                     v->on_gpu ? "GPU" : "CPU");
         if (in.h > 2) axm_ui_bar(ui, in.y + 2, in.x + 1, in.w - 2, L->total > 0 ? (double)done / L->total : 0, AXM_C_OK);
     } else if (in.h > 1) {
         axm_ui_text(ui, in.y + 1, in.x + 1, in.w - 2, AXM_C_DIM, 0,

@@ -5,8 +5,17 @@
 #include "axm_cuda.h"
 #include "err.h"
 #include "plot.h"
+#include "train_gpu.h"
 #include "tui.h"
 #include "version.h"
+
+/* the TUI's training view on the GPU where its config's device asks for it (train_gpu.h) */
+static void *train_attach(struct axm_trainer *t, const struct axm_train_config *c, char *note, size_t n)
+{
+    return axm_app_train_gpu_attach(t, c, note, n);
+}
+
+static void train_detach(void *g) { axm_app_train_gpu_detach(g); }
 
 static void usage(FILE *f)
 {
@@ -58,6 +67,8 @@ int main(int argc, char **argv)
         axm_cuda_device d;
         if (axm_cuda_devices(&d, 1, NULL) > 0) snprintf(o.gpu, sizeof o.gpu, "%.120s", d.name);
     }
+    o.train_attach = train_attach;
+    o.train_detach = train_detach;
     int rc = axm_tui_main(&o, &e);
     if (rc != AXM_OK) fprintf(stderr, "%s\n", e.msg);
     return axm_exit_status(rc);

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "axm_cuda.h"
 #include "cmds.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "train_gpu.h"
 #include "train.h"
 
 typedef struct cli_state {
@@ -20,33 +20,6 @@ typedef struct cli_state {
     char last_ckpt[1300];
     double last_train, last_val;
 } cli_state;
-
-/* The trainer's chunk function on the GPU (core stays CUDA-free: it only sees the pointer). */
-static int gpu_chunk(void *ud, const axm_smfg_theta *th, const double *D, int B, int W, int L,
-                     const double *ve, const double *target, const double w[5], double norm, double dt,
-                     double *s_io, axm_smfg_grad *g, double *loss, axm_err *err)
-{
-    return axm_cuda_train_chunk(ud, th, D, B, W, L, ve, target, w, norm, dt, s_io, g, loss, err);
-}
-
-/* device "cuda" or "auto" (or "cuda": true): the GPU context, or NULL after a note saying why
- * training stays on the CPU. */
-static axm_cuda_train *train_gpu(const axm_train_config *cfg)
-{
-    if (cfg->device == AXM_DEV_CPU) return NULL;
-    const char *dev = axm_device_name(cfg->device);
-    axm_err why;
-    axm_err_clear(&why);
-    axm_cuda_train *g = NULL;
-    if (!axm_cuda_available(&why))
-        fprintf(stderr, "axonml train: note: device \"%s\": %s; training on the CPU\n", dev, why.msg);
-    else if (cfg->nodes > AXM_CUDA_MAX_NODES)
-        fprintf(stderr, "axonml train: note: device \"%s\": the GPU kernels take at most %d nodes; training on the CPU\n",
-                dev, AXM_CUDA_MAX_NODES);
-    else if (!(g = axm_cuda_train_create(-1, &why)))
-        fprintf(stderr, "axonml train: note: device \"%s\": %s; training on the CPU\n", dev, why.msg);
-    return g;
-}
 
 static const char *EV_NAMES[] = {"start", "step", "validation", "checkpoint", "epoch", "nan", "done"};
 
@@ -165,22 +138,12 @@ int cmd_train(int argc, char **argv)
         axm_trainer_destroy(t);
         return 0;
     }
-    axm_cuda_train *gpu = train_gpu(&cfg);
-    if (gpu) {
-        axm_trainer_set_chunk_fn(t, gpu_chunk, gpu);
-        /* page-locked uploads; the context (destroyed first) unlocks them */
-        const void *buf[2];
-        size_t bytes[2];
-        axm_trainer_chunk_buffers(t, buf, bytes);
-        for (int i = 0; i < 2; i++)
-            if (axm_cuda_train_pin(gpu, buf[i], bytes[i], &err)) {
-                fprintf(stderr, "axonml train: note: %s (uploads from pageable memory)\n", err.msg);
-                axm_err_clear(&err);
-            }
-    }
+    char note[600];
+    axm_app_train_gpu *gpu = axm_app_train_gpu_attach(t, &cfg, note, sizeof note);
+    if (note[0]) fprintf(stderr, "axonml train: note: %s\n", note);
     if (resume && axm_trainer_resume(t, resume, &err)) {
         fprintf(stderr, "axonml train: %s\n", err.msg);
-        axm_cuda_train_destroy(gpu);
+        axm_app_train_gpu_detach(gpu);
         axm_trainer_destroy(t);
         return axm_exit_status(err.code);
     }
@@ -211,7 +174,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "axonml train: done: %ld minibatches, train loss %.6g, %s, last checkpoint %s\n",
                 axm_trainer_steps_done(t), S.last_train, val, S.last_ckpt);
     }
-    axm_cuda_train_destroy(gpu);
+    axm_app_train_gpu_detach(gpu);
     axm_trainer_destroy(t);
     return status;
 }

@@ -41,6 +41,24 @@ check 'wait_for t "step 1/2" 60' "a second run starts from s"
 keys t F10
 check 'wait_for t "EXIT=0" 20 && sane t' "F10 quits mid-training and restores the terminal"
 
+# "device": "cuda": on the GPU when one is usable, else a note in the events and the CPU
+cat > "$TMP/d.json" <<JSON
+{"train": {"device": "cuda", "epochs": 1, "train_n_idx": 1, "val_n_idx": 1, "save_every": 1,
+           "train_dset": "$SH/reference/datasets/train_small.h5",
+           "valid_dset": "$SH/reference/datasets/valid_small.h5",
+           "save_dir": "$TMP/ckd"}}
+JSON
+start d "$B/axonml-tui '$TMP/d.json' --view train"
+keys d s
+if "$B/axonml" info --json 2>/dev/null | grep -q '"cuda_available":true'; then
+    check 'wait_for d "training on the GPU" 20 && wait_for d "on the GPU" 20' "device cuda: it trains on the GPU, and says so"
+else
+    check 'wait_for d "device \"cuda\": " 20 && wait_for d "on the CPU" 20' "device cuda without a GPU: the note, and the CPU named"
+fi
+check 'wait_for d "\[done\]" 60' "device cuda: training finishes"
+keys d F10
+check 'wait_for d "EXIT=0" 20 && sane d' "F10 quits"
+
 # datasets missing: a small one is generated with gendata (progress shown), then training runs
 mkdir -p "$TMP/g"
 cat > "$TMP/g/t.json" <<JSON
