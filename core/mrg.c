@@ -246,6 +246,21 @@ static inline double ld(const void *a, axm_prec prec, size_t k)
     return prec == AXM_FP32 ? (double)((const float *)a)[k] : ((const double *)a)[k];
 }
 
+/* Node i's gates over dt at its new vm v, cnexp as the .mod's BREAKPOINT (gpu/mrg_kernel.cuh's
+ * gates() is the same; kept apart there, as an array of the four states costs the kernel registers). */
+static void node_gates(const mrg_ws *w, void *state, int b, int i, double v, double dt)
+{
+    double al[4], be[4];
+    axm_mrg_rates_raw(v, al, be);
+    static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
+    for (int k = 0; k < 4; k++) {
+        double sum = al[k] + be[k];
+        double inf = al[k] / sum;
+        double x = st_get(w, state, b, slot[k], i);
+        st_set(w, state, b, slot[k], i, inf + (x - inf) * exp(-dt * w->q[k] * sum));
+    }
+}
+
 static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_off, const void *intra,
                        size_t in_off, double dt, double *sc)
 {
@@ -341,15 +356,7 @@ static void step_fiber(mrg_ws *w, int b, void *state, const void *ve, size_t ve_
             int i = c / 11;
             st_set(w, state, b, 4, i, vnew);
             if (pe && (i == 0 || i == W - 1)) continue; /* passive: gates unused, left as they are */
-            double al[4], be[4];
-            axm_mrg_rates_raw(vnew, al, be);
-            static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
-            for (int k = 0; k < 4; k++) {
-                double sum = al[k] + be[k];
-                double inf = al[k] / sum;
-                double x = st_get(w, state, b, slot[k], i);
-                st_set(w, state, b, slot[k], i, inf + (x - inf) * exp(-dt * w->q[k] * sum));
-            }
+            node_gates(w, state, b, i, vnew, dt);
         }
     }
 }
@@ -482,15 +489,7 @@ static void step_fiber_condensed(mrg_ws *w, int b, void *state, const void *ve, 
         vx[c] = e;
         ep[c] = e;
         st_set(w, state, b, 4, i, vnew);
-        double al[4], be[4];
-        axm_mrg_rates_raw(vnew, al, be);
-        static const int slot[4] = {2, 0, 1, 3}; /* p m h s -> state m h p s */
-        for (int k = 0; k < 4; k++) {
-            double sum = al[k] + be[k];
-            double inf = al[k] / sum;
-            double x = st_get(w, state, b, slot[k], i);
-            st_set(w, state, b, slot[k], i, inf + (x - inf) * exp(-dt * w->q[k] * sum));
-        }
+        node_gates(w, state, b, i, vnew, dt);
     }
 }
 
