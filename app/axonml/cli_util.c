@@ -89,7 +89,8 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
         }
     }
     if (!a->config) {
-        fprintf(stderr, "axonml %s: expected a scenario CONFIG (see axonml %s --help)\n", cmd, cmd);
+        fprintf(stderr, "axonml %s: expected a %s CONFIG (see axonml %s --help)\n", cmd,
+                strcmp(cmd, "calibrate") ? "scenario" : "calibration", cmd);
         return 2;
     }
     return -1;

@@ -87,6 +87,10 @@ int cmd_calibrate(int argc, char **argv)
     int rc0 = cli_parse_args("calibrate", argc, argv, valued, usage, &ca);
     if (rc0 >= 0) return rc0;
     const char *win = ca.extra[0], *out = ca.out;
+    if (ca.has_device) {
+        fprintf(stderr, "axonml calibrate: --device: calibrate runs on the CPU (expected no --device)\n");
+        return 2;
+    }
     if (!win) {
         fprintf(stderr, "axonml calibrate: --weights: expected the starting weights IN.json, got nothing\n");
         return 2;

@@ -99,20 +99,25 @@ int cmd_train(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--check")) {
             check = 1;
-        } else if (!strcmp(argv[i], "--progress") && i + 1 < argc) {
-            progress = argv[++i];
-        } else if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
-            resume = argv[++i];
-        } else if (argv[i][0] == '-' || cfg_path) {
-            fprintf(stderr, "axonml train: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
+        } else if (!strcmp(argv[i], "--progress") || !strcmp(argv[i], "--resume")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "axonml train: %s: expected a value, got nothing\n", argv[i]);
+                return 2;
+            }
+            if (!strcmp(argv[i], "--progress")) progress = argv[++i];
+            else resume = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "axonml train: unknown option '%s' (see axonml train --help)\n", argv[i]);
+            return 2;
+        } else if (cfg_path) {
+            fprintf(stderr, "axonml train: expected one CONFIG, got a second one '%s'\n", argv[i]);
             return 2;
         } else {
             cfg_path = argv[i];
         }
     }
     if (!cfg_path) {
-        usage(stderr);
+        fprintf(stderr, "axonml train: expected a training CONFIG (see axonml train --help)\n");
         return 2;
     }
     if (strcmp(progress, "bar") && strcmp(progress, "jsonl") && strcmp(progress, "none")) {

@@ -22,6 +22,7 @@ check "the calibrated weights run" [ "$(grep -c ',ok$' "$T/thr.csv")" -eq 4 ]
 check "calibrate --check" grep -q "ok, 2 parameters, 4 residuals" "$T/c"
 expect_input_error "calibrate: no --weights -> exit 2" "$AX" calibrate "$T/cal.json" --out "$T/x.json"
 expect_input_error "calibrate: --out not .json -> exit 2" "$AX" calibrate "$T/cal.json" --weights weights/smf-mrg.json --out "$T/x.csv"
+expect_input_error "calibrate: --device -> exit 2 (it runs on the CPU)" "$AX" calibrate "$T/cal.json" --weights weights/smf-mrg.json --out "$T/x.json" --device cuda
 echo '{"grids": ["a.json"], "params": ["cm"], "iterz": 2}' >"$T/bad.json"
 expect_input_error "calibrate: unknown config key -> exit 2" "$AX" calibrate "$T/bad.json" --weights weights/smf-mrg.json --out "$T/x.json"
 check "calibrate: the message names the key" grep -q 'unknown key "iterz"' "$T/err"

@@ -9,6 +9,12 @@ ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 
+# argument errors: exit 2 with one line
+for args in "" "--progress" "a.json b.json" "--bogus" "a.json --resume"; do
+  "$AX" train $args >/dev/null 2>"$T/e"; rc=$?
+  check "train '$args': exit 2, one line" "[ $rc -eq 2 ] && [ \$(wc -l <'$T/e') -eq 1 ]"
+done
+
 cat >"$T/bad.json" <<JSON
 {"train_dset": "$SH/reference/datasets/train_small.h5", "epoch": 3}
 JSON
