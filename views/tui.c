@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "model.h"
+#include "fileio.h"
 #include "tui_int.h"
 #include "version.h"
 
@@ -29,19 +30,27 @@ void axm_tui_update_status(axm_tui *t)
         snprintf(t->ui.weights, sizeof t->ui.weights, "%s",
                  strcmp(t->ui.model, "mrg") ? "UNTRAINED" : "(ground truth)");
     } else {
-        /* whether the file holds trained weights: read once per file name */
-        if (strcmp(buf, t->w_cache_path)) {
-            copy(t->w_cache_path, sizeof t->w_cache_path, buf);
-            t->w_cache_state = 0;
+        /* whether the file holds trained weights: read once per file name, found where the scenario
+         * loader finds it (next to the scenario, ..., the axonml tree) */
+        char dir[512] = "", path[1024];
+        const char *sc = axm_cfg_path(t->cfg, AXM_CFG_SCENARIO);
+        if (sc[0]) axm_folder_of(sc, dir, sizeof dir);
+        int found = axm_find_file(buf, dir, path, sizeof path);
+        if (strcmp(path, t->w_cache_path)) {
+            copy(t->w_cache_path, sizeof t->w_cache_path, path);
+            t->w_cache_state = found ? 0 : -2;
             axm_err e;
-            axm_model *m = axm_model_create(t->ui.model, &e);
-            if (m && axm_model_load_weights(m, buf, &e) == AXM_OK) t->w_cache_state = m->trained ? 1 : -1;
+            axm_model *m = found ? axm_model_create(t->ui.model, &e) : NULL;
+            if (m && axm_model_load_weights(m, path, &e) == AXM_OK) t->w_cache_state = m->trained ? 1 : -1;
             axm_model_destroy(m);
         }
         const char *base = strrchr(buf, '/');
         char w[160];
         snprintf(w, sizeof w, "%.100s%s", base ? base + 1 : buf,
-                 t->w_cache_state > 0 ? " (trained)" : t->w_cache_state < 0 ? " UNTRAINED" : "");
+                 t->w_cache_state > 0    ? " (trained)"
+                 : t->w_cache_state == -1 ? " UNTRAINED"
+                 : t->w_cache_state == -2 ? " (not found)"
+                                          : " (unreadable)");
         copy(t->ui.weights, sizeof t->ui.weights, w);
     }
     axm_cfg_get(t->cfg, axm_cfg_key_find("model.precision"), buf, sizeof buf);

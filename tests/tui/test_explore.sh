@@ -40,3 +40,15 @@ check 'wait_for e "amplitude: expected a number >= 0"' "negative amplitude refus
 keys e Escape
 keys e F10
 check 'wait_for e "EXIT=0" 10 && sane e' "F10 quits from explore and restores the terminal"
+
+# a preset copied into a folder of one's own: its weights are found in the axonml tree (the
+# scenario loader's rule), and the status line says they are trained; a name found nowhere says so
+mkdir -p "$TMP/own"
+cp presets/default.json "$TMP/own/s.json"
+sed 's#weights/smf-mrg.json#weights/none.json#' presets/default.json >"$TMP/own/n.json"
+start own "cd '$TMP/own' && '$B/axonml-tui' s.json"
+check 'wait_for own "weights smf-mrg.json \(trained\)"' "copied preset: weights found in the tree, trained"
+T kill-session -t own
+start none "cd '$TMP/own' && '$B/axonml-tui' n.json --view config"
+check 'wait_for none "none.json \(not found\)"' "weights found nowhere: the status line says not found"
+T kill-session -t none
