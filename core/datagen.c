@@ -1,5 +1,6 @@
 /* Dataset generator and HDF5 writer (datagen.h). */
 #include "datagen.h"
+#include "fileio.h"
 
 #include <cJSON.h>
 #include <hdf5.h>
@@ -258,29 +259,15 @@ int axm_gendata_parse(axm_gendata_cfg *c, const char *json_text, const char *whe
 
 int axm_gendata_load(axm_gendata_cfg *c, const char *path, axm_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return axm_fail(err, AXM_ERR_INPUT, "%s: cannot open the configuration file", path);
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = 2 * cap + 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, 4096, f);
-        len += got;
-        if (got < 4096) break;
-    }
-    fclose(f);
-    buf[len] = '\0';
+    char *buf = axm_read_text_file(path, "gendata configuration", NULL, err);
+    if (!buf) return err ? err->code : AXM_ERR_INPUT;
     int rc = axm_gendata_parse(c, buf, path, err);
     free(buf);
+    if (rc == AXM_OK && c->weights[0]) { /* by axm_find_file's rule; an error names it as given */
+        char dir[512], found[sizeof c->weights];
+        axm_folder_of(path, dir, sizeof dir);
+        if (axm_find_file(c->weights, dir, found, sizeof found)) memcpy(c->weights, found, sizeof found);
+    }
     return rc;
 }
 

@@ -115,4 +115,9 @@ check "[ $rc = 0 ] && [ ! -s err.txt ] && [ \$(ls | grep -c '\.h5') -eq $before 
 echo '{"model": "mrg", "nodes": 1}' > badn.json
 "$A" gendata badn.json --check >chk.txt 2>err.txt; rc=$?
 check "[ $rc = 2 ] && grep -q 'badn.json' err.txt" "--check on a bad config: exit 2 naming it"
+# a config's weights file by the config lookup's rule (here: found in the axonml tree)
+mkdir -p own
+echo '{"model": "smf", "weights": "weights/smf-mrg.json", "nodes": 21, "n_runs": 1, "rows": 1, "fibers": 2, "tstop_ms": 0.2}' > own/w.json
+"$A" gendata own/w.json --out own/w.h5 -q 2>err.txt; rc=$?
+check "[ $rc = 0 ] && [ -s own/w.h5 ]" "weights named relative to the axonml tree are found from another folder"
 exit 0
