@@ -115,14 +115,16 @@ int axm_tui_main(const axm_tui_opts *o, axm_err *err)
             return err->code;
         }
     /* training works out of the box: the small-data training preset when none was given */
-    char loaded_train[600] = "";
-    if (!axm_cfg_path(t.cfg, AXM_CFG_TRAIN)[0] && !axm_cfg_has(t.cfg, "train") && access(AXM_TUI_TRAIN_PRESET, R_OK) == 0) {
+    char loaded_train[600] = "", tp[512];
+    /* here, or in the axonml tree when started elsewhere */
+    if (!axm_cfg_path(t.cfg, AXM_CFG_TRAIN)[0] && !axm_cfg_has(t.cfg, "train") &&
+        axm_find_file(AXM_TUI_TRAIN_PRESET, NULL, tp, sizeof tp)) {
         axm_err e2;
         int part = -1;
         axm_cfg *probe = axm_cfg_create();
-        if (probe && axm_cfg_load(probe, AXM_TUI_TRAIN_PRESET, &part, &e2) == AXM_OK && part == AXM_CFG_TRAIN &&
-            axm_cfg_load(t.cfg, AXM_TUI_TRAIN_PRESET, NULL, &e2) == AXM_OK)
-            snprintf(loaded_train, sizeof loaded_train, "training settings from %s", AXM_TUI_TRAIN_PRESET);
+        if (probe && axm_cfg_load(probe, tp, &part, &e2) == AXM_OK && part == AXM_CFG_TRAIN &&
+            axm_cfg_load(t.cfg, tp, NULL, &e2) == AXM_OK)
+            snprintf(loaded_train, sizeof loaded_train, "training settings from %.500s", tp);
         axm_cfg_destroy(probe);
     }
     t.ui.view = o->start_view >= 0 ? o->start_view : AXM_VIEW_EXPLORE;

@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scenario.h"
 #include "tui_int.h"
+#include "version.h"
 
 enum { MODE_LIST = 0, MODE_EDIT, MODE_SAVEAS, MODE_LOAD, MODE_SEARCH };
 
@@ -20,7 +22,7 @@ struct axm_cfg_view {
     int save_part;            /* AXM_CFG_SCENARIO or AXM_CFG_TRAIN, for save as */
     int check;                /* whole-scenario check: 0 none (no fiber yet), 1 valid, -1 invalid */
     char check_msg[512];
-    char presets[MAX_PRESETS][sizeof "presets/" + 256];
+    char presets[MAX_PRESETS][768]; /* paths: presets/NAME or TREE/presets/NAME */
 };
 
 static const char *section_of(const char *path, char *buf, size_t n)
@@ -99,16 +101,22 @@ static int row_of_key(int i)
     return row;
 }
 
+/* the .json files of presets/ here, else of the axonml tree (started from another folder) */
 static void scan_presets(axm_cfg_view *v)
 {
     v->n_presets = 0;
-    DIR *d = opendir("presets");
+    char dir[sizeof v->presets[0] - 256] = "presets";
+    DIR *d = opendir(dir);
+    if (!d && axm_build_tree()[0]) {
+        snprintf(dir, sizeof dir, "%.*s/presets", (int)sizeof dir - 16, axm_build_tree());
+        d = opendir(dir);
+    }
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d)) && v->n_presets < MAX_PRESETS) {
         size_t l = strlen(e->d_name);
-        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
-            snprintf(v->presets[v->n_presets++], sizeof v->presets[0], "presets/%s", e->d_name);
+        if (l > 5 && l < 250 && !strcmp(e->d_name + l - 5, ".json"))
+            snprintf(v->presets[v->n_presets++], sizeof v->presets[0], "%s/%s", dir, e->d_name);
     }
     closedir(d);
     qsort(v->presets, (size_t)v->n_presets, sizeof v->presets[0], (int (*)(const void *, const void *))strcmp);
@@ -326,7 +334,9 @@ int axm_cfg_view_key(axm_tui *t, int ch)
             return 1;
         }
         v->save_part = part;
-        axm_lineedit_begin(&v->ed, p[0] ? p : part == AXM_CFG_TRAIN ? "presets/my-train.json" : "presets/my.json");
+        const char *dflt = part == AXM_CFG_TRAIN ? "presets/my-train.json" : "presets/my.json";
+        if (access("presets", W_OK) != 0) dflt += strlen("presets/"); /* started outside the tree */
+        axm_lineedit_begin(&v->ed, p[0] ? p : dflt);
         v->mode = MODE_SAVEAS;
         axm_ui_msg(&t->ui, AXM_C_NORMAL, " ");
         return 1;

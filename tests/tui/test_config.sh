@@ -42,3 +42,18 @@ start d "$B/axonml-tui '$TMP/out.json' '$TMP/tr.json' --view config"
 check 'wait_for d "scenario .*out.json, training .*tr.json"' "scenario and training config loaded from two files"
 keys d q
 wait_for d "EXIT=0" 10
+
+# started from a folder without presets/: the training preset and the preset list come from the
+# axonml tree, and "save as" offers a name in the current folder
+mkdir -p "$TMP/elsewhere"
+start e "cd '$TMP/elsewhere' && '$B/axonml-tui' --view config"
+check 'wait_for e "training /.*/presets/train-small.json"' "elsewhere: the training preset from the tree"
+keys e l
+check 'wait_for e "/.*presets/default.json"' "elsewhere: l lists the tree's presets"
+keys e Escape
+keys e / fiber.nodes Enter
+keys e S
+check 'wait_for e "my.json" && ! screen e | grep -q "presets/my.json"' "elsewhere: save as (a scenario key) offers my.json here"
+keys e Escape
+keys e F10
+wait_for e "EXIT=0" 10
