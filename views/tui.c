@@ -30,14 +30,17 @@ void axm_tui_update_status(axm_tui *t)
         snprintf(t->ui.weights, sizeof t->ui.weights, "%s",
                  strcmp(t->ui.model, "mrg") ? "UNTRAINED" : "(ground truth)");
     } else {
-        /* whether the file holds trained weights: read once per file name, found where the scenario
-         * loader finds it (next to the scenario, ..., the axonml tree) */
-        char dir[512] = "", path[1024];
+        /* whether the file holds trained weights: looked up (where the scenario loader finds it:
+         * next to the scenario, ..., the axonml tree) and read once per name and scenario, not on
+         * every redraw */
         const char *sc = axm_cfg_path(t->cfg, AXM_CFG_SCENARIO);
-        if (sc[0]) axm_folder_of(sc, dir, sizeof dir);
-        int found = axm_find_file(buf, dir, path, sizeof path);
-        if (strcmp(path, t->w_cache_path)) {
-            copy(t->w_cache_path, sizeof t->w_cache_path, path);
+        char key[1100];
+        snprintf(key, sizeof key, "%s\n%s", buf, sc);
+        if (strcmp(key, t->w_cache_key)) {
+            copy(t->w_cache_key, sizeof t->w_cache_key, key);
+            char dir[512] = "", path[1024];
+            if (sc[0]) axm_folder_of(sc, dir, sizeof dir);
+            int found = axm_find_file(buf, dir, path, sizeof path);
             t->w_cache_state = found ? 0 : -2;
             axm_err e;
             axm_model *m = found ? axm_model_create(t->ui.model, &e) : NULL;

@@ -18,7 +18,7 @@ typedef struct axm_tui {
     char gpu[128];          /* GPU name for the status line, "" if none */
     void *(*train_attach)(struct axm_trainer *t, const struct axm_train_config *c, char *note, size_t n);
     void (*train_detach)(void *ctx); /* axm_tui_opts' */
-    char w_cache_path[1024]; /* weights file last checked for the status line (as found) */
+    char w_cache_key[1100]; /* weights name and scenario path last checked for the status line */
     int w_cache_state;      /* 1 trained, -1 untrained, 0 unreadable, -2 not found */
     axm_cfg_view *cv;
     axm_train_view *tv;
