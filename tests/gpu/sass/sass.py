@@ -1,14 +1,15 @@
 """Per-kernel SASS opcode counts of two cubins (sm_90), and their difference: the instructions of
 one more copy of an unrolled loop. Reads the ELF sections .text.<kernel> directly (128-bit
 instructions; the opcode is in the low bits of the first word), so it needs no cuobjdump. Only the
-opcodes used to read the S-MF step are named; the others print as hex."""
+opcodes used to read the S-MF step are named; the others print as hex. With one cubin: each
+kernel's whole count (real.cu: the run kernel, whose loop count.sh cannot take apart)."""
 import collections
 import struct
 import sys
 
 NAMES = {0x020: "FMUL", 0x021: "FADD", 0x023: "FFMA", 0x108: "MUFU", 0x147: "BRA", 0x00c: "ISETP",
          0x00b: "FSETP", 0x008: "FSEL", 0x024: "IMAD", 0x010: "IADD3", 0x011: "LEA", 0x002: "MOV",
-         0x009: "FMNMX", 0x118: "NOP"}
+         0x009: "FMNMX", 0x118: "NOP", 0x0b9: "ULDC", 0x184: "LDS", 0x188: "STS", 0x183: "LDL", 0x187: "STL"}
 
 
 def kernels(path):
@@ -27,6 +28,12 @@ def kernels(path):
     return out
 
 
+if len(sys.argv) == 2:  # one cubin: each kernel's whole count
+    for k, c in sorted(kernels(sys.argv[1]).items()):
+        prec = ("packed " if "packed" in k else "") + ("fp32" if "IfL" in k else "fp64" if "IdL" in k else k)
+        print("%s: %d instructions in all: %s" % (prec, sum(c.values()),
+              " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in c.most_common(12))))
+    sys.exit(0)
 a, b = kernels(sys.argv[1]), kernels(sys.argv[2])
 for k in sorted(a):
     if k not in b:
