@@ -93,6 +93,9 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     double q[4]; /* m, p, h, s */
     axm_smf_q10(m, q);
     c->dtqm = dt * q[0]; c->dtqp = dt * q[1]; c->dtqh = dt * q[2]; c->dtqs = dt * q[3];
+    c->amAq = c->amA * c->dtqm; c->bmAq = c->bmA * c->dtqm; c->ahAq = c->ahA * c->dtqh; c->bhAq = c->bhA * c->dtqh;
+    c->ampAq = c->ampA * c->dtqp; c->bmpAq = c->bmpA * c->dtqp; c->asAq = c->asA * c->dtqs;
+    c->bsAq = c->bsA_sc * c->dtqs;
     c->dt = dt;
     c->taps = m->taps;
     c->hw = m->taps / 2;
@@ -116,10 +119,12 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
     for (int i = 0; i < n; i++) dst[i] = (T)src[i];
     const double el = Num<T>::ELOG; /* the exponent factors in ex's unit */
     T *f[] = {&c.amCi, &c.bmCi, &c.ahCi, &c.bhCi, &c.ampCi, &c.bmpCi, &c.asCi, &c.bsCi,
-              &c.dtqm, &c.dtqp, &c.dtqh, &c.dtqs};
+              &c.dtqm, &c.dtqp, &c.dtqh, &c.dtqs, &c.amAq, &c.bmAq, &c.ahAq, &c.bhAq,
+              &c.ampAq, &c.bmpAq, &c.asAq, &c.bsAq};
     const double *g[] = {&d.amCi, &d.bmCi, &d.ahCi, &d.bhCi, &d.ampCi, &d.bmpCi, &d.asCi, &d.bsCi,
-                         &d.dtqm, &d.dtqp, &d.dtqh, &d.dtqs};
-    for (int i = 0; i < 12; i++) *f[i] = (T)(*g[i] * el);
+                         &d.dtqm, &d.dtqp, &d.dtqh, &d.dtqs, &d.amAq, &d.bmAq, &d.ahAq, &d.bhAq,
+                         &d.ampAq, &d.bmpAq, &d.asAq, &d.bsAq};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = (T)(*g[i] * el);
     c.taps = d.taps;
     c.hw = d.hw;
     c.handle_nan = d.handle_nan;

@@ -36,7 +36,8 @@ struct DPulse {
     double amp;
 };
 
-/* The exponent factors (the 1/C of the rates, dt times the Q10 factors) are stored times
+/* The exponent factors (the 1/C of the rates, dt times the Q10 factors, and the products with them)
+ * are stored times
  * Num<T>::ELOG, so that fp32 takes its exponentials as ex2 without a multiply by log2(e) each
  * (smf_consts / cast_consts); asBv, bsBv are the s gate's offsets B - vtraub, as core/smf.c. */
 template <typename T> struct SmfC {
@@ -45,6 +46,9 @@ template <typename T> struct SmfC {
     T lim_am, lim_bm, lim_ah, lim_ap, lim_bp; /* handle_nan limits A*C */
     T bsA_sc;                                 /* bsA * 2^-SGATE_SCALE (rate_terms) */
     T dtqm, dtqp, dtqh, dtqs;                 /* dt * Q10 factor */
+    /* the one-reciprocal form's (rate_terms<G, true>): each rate's A times its gate's dt Q10 (bsA
+     * also 2^-SGATE_SCALE) */
+    T amAq, bmAq, ahAq, bhAq, ampAq, bmpAq, asAq, bsAq;
     T ena, ek, el, dt;
     T wvm[AXM_MAX_TAPS], wve[AXM_MAX_TAPS];
     int taps, hw, handle_nan;
@@ -241,12 +245,13 @@ __device__ __forceinline__ int reflect(int q, int W)
  * unit (24 MUFU of ~126 instructions; gpu/NOTES.md), and this takes 8 of the 24 away; in fp64 each
  * division is a software sequence of ~10 instructions, and 8 of the 12 go. The terms of n
  * have one sign (a, b > 0), so nothing cancels; what differs from the divisions is rounding (a few
- * ulp). Returns 0 where it may not hold, and the caller then takes the divisions, with their NaN and
- * zero handling, for the whole node: an exponent past the range, the removable singularity (da = 0
- * gives NaN), rates that underflow. One test covers these: s in [lo, hi]. For n d out of the normal
- * range r is 0 or inf and s = n (n r) is 0, inf or NaN; for n d normal, 1 / d or 1 / n can only leave
- * the normal range when n / d is beyond 2^126 or below 2^-126 (|n d| < 2^126 and |n| > 2^126 need
- * |d| < 1; |n| subnormal and n d normal need |d| > 4), and x_inf = na db (1 / n) <= 1 as na db <= n.
+ * ulp). Returns a word (Rcp1<T>::word) out of [0, 2^30) where it may not hold, and the caller then
+ * takes the divisions, with their NaN and zero handling, for the whole node: an exponent past the
+ * range, the removable singularity (da = 0 gives NaN), rates that underflow. One test covers these:
+ * s in a range within [2^-126, 2^126]. For n d out of the normal range r is 0 or inf and s = n (n r)
+ * is 0, inf or NaN; for n d normal, 1 / d or 1 / n can only leave the normal range when n / d is
+ * beyond 2^126 or below 2^-126 (|n d| < 2^126 and |n| > 2^126 need |d| < 1; |n| subnormal and n d
+ * normal need |d| > 4), and x_inf = na db (1 / n) <= 1 as na db <= n.
  * test_parity_smf's test_rate_edges puts vm on these points. AXM_SMF_RCP1 / AXM_SMF_RCP1_64 = 0: the
  * divisions only (the kernels measured before, 2026-11-27). */
 template <typename T> struct Rcp1;
@@ -256,13 +261,26 @@ template <typename T> struct Rcp1;
 #ifndef AXM_SMF_RCP1_64
 #define AXM_SMF_RCP1_64 1
 #endif
+/* The test as a word per gate, 0 <= w < 2^30 where s is in range, so that a node's four tests are
+ * one: (w_m | w_h | w_p | w_s) < 2^30. fp32: s in [2^-64, 2^64), w = bits(s) - bits(2^-64) as
+ * unsigned (a negative s or a NaN falls outside too): an integer add per gate and the or-ing of
+ * the words take the place of two compares per gate and the predicate logic joining them. The
+ * narrower range keeps the fast path wherever test_gate_rates_op asks it (vm in [-125, 100] mV, off
+ * the removable points). fp64: s in [2^-1000, 2^1000]. */
+constexpr unsigned RCP1_IN = 1u << 30;
 template <> struct Rcp1<float> {
     static constexpr bool on = AXM_SMF_RCP1;
-    static constexpr float lo = 0x1p-120f, hi = 0x1p120f;
+    static __device__ __forceinline__ unsigned word(float s)
+    {
+        return (unsigned)__float_as_int(s) - (unsigned)((127 - 64) << 23);
+    }
 };
 template <> struct Rcp1<double> {
     static constexpr bool on = AXM_SMF_RCP1_64;
-    static constexpr double lo = 0x1p-1000, hi = 0x1p1000;
+    static __device__ __forceinline__ unsigned word(double s)
+    {
+        return (s >= 0x1p-1000) & (s <= 0x1p1000) ? 0u : RCP1_IN;
+    }
 };
 /* x, as a value the compiler cannot see through (no arithmetic is shared across it) */
 __device__ __forceinline__ float opaque(float x)
@@ -280,50 +298,58 @@ __device__ __forceinline__ double opaque(double x)
     return x;
 }
 
-template <typename T> __device__ __forceinline__ bool rates_rcp1(T na, T da, T nb, T db, T &s, T &xi)
+template <typename T> __device__ __forceinline__ unsigned rates_rcp1(T na, T da, T nb, T db, T &s, T &xi)
 {
     const T nd = na * db, n = fma(nb, da, nd), d = da * db, q = n * d;
     const T r = Num<T>::rcp(q);
     s = n * (n * r);
     xi = nd * (d * r);
-    return (s >= Rcp1<T>::lo) & (s <= Rcp1<T>::hi);
+    return Rcp1<T>::word(s);
 }
 
-/* A node's gates: rate sums and x_inf, from vm. */
+/* A node's gates from vm: the rate sums times the gate's dt Q10 factor (the exponent of the gate's
+ * step, in ex's unit) and x_inf. */
 template <typename T> struct GateRates {
     T sm, sh, sp, ss, im, ih, ip, is;
 };
 
 /* Gate G's (m, h, p, s) two rates alpha = na / da and beta = nb / db at vm v, in the CPU's formulas.
- * SC (for rates_rcp1): the s gate's beta as (nb 2^-k) / (db 2^-k), k = SGATE_SCALE, both scaled
- * exactly (db 2^-k = fma(e, 2^-k, 2^-k) replaces e + 1: no extra instruction). Its slope (C = -1 mV)
- * makes db grow ~1.4 bits per mV below rest, and n d (~ s db^2 das^2) passes 2^120 near -127 mV
- * in fp32; the scaling takes 2k bits off n d, which moves that to ~-151 mV, and s and x_inf come
- * out as before. The scaled n d stays normal while s >= 2^-46 per ms (n d >= s, as d >= 1). */
+ * Q (the one-reciprocal form, rates_rcp1):
+ *  - both numerators times the gate's dt Q10 factor (the A constants times it), so that the rate sum
+ *    comes out as the gate's exponent, a multiply less per gate (x_inf = na db / n does not change
+ *    with the scale). The exponents stay the CPU's (v + B) / C: as one fma of vm, v / C + (-B / C),
+ *    they would save an instruction each where no 0/0 needs (v + B) shared, but their rounding
+ *    differs from the CPU's by up to ~|(v + B) / C| ulp in the exponential (test_gate_rates_op: over
+ *    16 ulp at -320 mV in fp64);
+ *  - the s gate's beta as (nb 2^-k) / (db 2^-k), k = SGATE_SCALE, both scaled exactly (db 2^-k =
+ *    fma(e, 2^-k, 2^-k) replaces e + 1: no extra instruction). Its slope (C = -1 mV) makes db grow
+ *    ~1.4 bits per mV below rest, and n d (~ s db^2 das^2) passes 2^120 near -127 mV in fp32; the
+ *    scaling takes 2k bits off n d, which moves that to ~-151 mV, and s and x_inf come out as
+ *    before. The scaled n d stays normal while s >= 2^-46 per ms (n d >= s, as d >= 1). */
 constexpr int SGATE_SCALE = 40;
-template <int G, bool SC = false, typename T>
+template <int G, bool Q = false, typename T>
 __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, T &nb, T &db)
 {
     typedef Num<T> N;
     const T one = (T)1;
     if constexpr (G == 0) {
         const T x = v + c.amB, y = v + c.bmB;
-        na = c.amA * x, da = one - N::ex(-x * c.amCi);
-        nb = c.bmA * (-y), db = one - N::ex(y * c.bmCi);
+        na = (Q ? c.amAq : c.amA) * x, da = one - N::ex(-x * c.amCi);
+        nb = (Q ? c.bmAq : c.bmA) * (-y), db = one - N::ex(y * c.bmCi);
     } else if constexpr (G == 1) {
         const T x = v + c.ahB, y = v + c.bhB;
-        na = c.ahA * (-x), da = one - N::ex(x * c.ahCi);
-        nb = c.bhA, db = one + N::ex(-y * c.bhCi);
+        na = (Q ? c.ahAq : c.ahA) * (-x), da = one - N::ex(x * c.ahCi);
+        nb = Q ? c.bhAq : c.bhA, db = one + N::ex(-y * c.bhCi);
     } else if constexpr (G == 2) {
         const T x = v + c.ampB, y = v + c.bmpB;
-        na = c.ampA * x, da = one - N::ex(-x * c.ampCi);
-        nb = c.bmpA * (-y), db = one - N::ex(y * c.bmpCi);
+        na = (Q ? c.ampAq : c.ampA) * x, da = one - N::ex(-x * c.ampCi);
+        nb = (Q ? c.bmpAq : c.bmpA) * (-y), db = one - N::ex(y * c.bmpCi);
     } else {
-        na = c.asA, da = N::ex((v + c.asBv) * c.asCi) + one;
+        na = Q ? c.asAq : c.asA, da = N::ex((v + c.asBv) * c.asCi) + one;
         const T e = N::ex((v + c.bsBv) * c.bsCi);
-        if constexpr (SC) {
+        if constexpr (Q) {
             constexpr T k = (T)(1.0 / (double)(1ull << SGATE_SCALE));
-            nb = c.bsA_sc, db = fma(e, k, k);
+            nb = c.bsAq, db = fma(e, k, k);
         } else {
             nb = c.bsA, db = e + one;
         }
@@ -331,7 +357,7 @@ __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, 
 }
 
 /* rates_rcp1 of gate G */
-template <int G, typename T> __device__ __forceinline__ bool gate_rcp1(const SmfC<T> &c, T v, T &s, T &xi)
+template <int G, typename T> __device__ __forceinline__ unsigned gate_rcp1(const SmfC<T> &c, T v, T &s, T &xi)
 {
     T na, da, nb, db;
     rate_terms<G, true>(c, v, na, da, nb, db);
@@ -340,8 +366,8 @@ template <int G, typename T> __device__ __forceinline__ bool gate_rcp1(const Smf
 
 template <typename T> __device__ __forceinline__ bool gate_rates_rcp1(const SmfC<T> &c, T v, GateRates<T> &R)
 {
-    return gate_rcp1<0>(c, v, R.sm, R.im) & gate_rcp1<1>(c, v, R.sh, R.ih) & gate_rcp1<2>(c, v, R.sp, R.ip) &
-           gate_rcp1<3>(c, v, R.ss, R.is);
+    return (gate_rcp1<0>(c, v, R.sm, R.im) | gate_rcp1<1>(c, v, R.sh, R.ih) | gate_rcp1<2>(c, v, R.sp, R.ip) |
+            gate_rcp1<3>(c, v, R.ss, R.is)) < RCP1_IN;
 }
 
 /* rate_terms of gate G as alpha and beta by the divisions */
@@ -353,15 +379,20 @@ template <int G, typename T> __device__ __forceinline__ void gate_div(const SmfC
     b = Num<T>::dv(nb, db);
 }
 
-/* The same by the divisions, each rate as the CPU's, with its NaN and zero handling. A loop over
- * the gates that fp32 does not unroll: the branch that calls this costs the hot loop registers
- * where it sits, and one gate at a time needs the fewest (the fp32 run kernel at 6 blocks per SM:
- * half the spill loads of the unrolled form; fp64 unrolled, its allocation as before). */
+/* The same by the divisions, each rate as the CPU's, with its NaN and zero handling, the four gates
+ * unrolled (AXM_SMF_DIVLOOP32 1: fp32 loops over them). The loop needed the fewest registers (one
+ * gate at a time: half the spill loads of the unrolled form at 6 blocks per SM), but with a loop
+ * in the branch ptxas took every constant of the common path through a uniform register, loaded
+ * by a ULDC of its own: ncu on an H200 counted 76 ULDC of the 719 instructions of a fiber-step (4
+ * slots; 2026-11-27), and the static count of the step (tests/gpu/sass/count.sh) has none unrolled. */
+#ifndef AXM_SMF_DIVLOOP32
+#define AXM_SMF_DIVLOOP32 4
+#endif
 template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
     const bool vnan = isnan(v);
-    constexpr int UNROLL = sizeof(T) == 4 ? 1 : 4;
+    constexpr int UNROLL = sizeof(T) == 4 ? AXM_SMF_DIVLOOP32 : 4;
 #pragma unroll(UNROLL)
     for (int g = 0; g < 4; g++) {
         T a, b;
@@ -381,10 +412,10 @@ template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<
         /* where both rates underflow (s at vm below about -500 mV in fp32) a gate keeps its value,
          * as the exact limit of cnexp, instead of becoming 0/0 */
         const T sg = a + b, ig = sg != (T)0 ? N::dv(a, sg) : (T)0;
-        if (g == 0) R.sm = sg, R.im = ig;
-        else if (g == 1) R.sh = sg, R.ih = ig;
-        else if (g == 2) R.sp = sg, R.ip = ig;
-        else R.ss = sg, R.is = ig;
+        if (g == 0) R.sm = sg * c.dtqm, R.im = ig;
+        else if (g == 1) R.sh = sg * c.dtqh, R.ih = ig;
+        else if (g == 2) R.sp = sg * c.dtqp, R.ip = ig;
+        else R.ss = sg * c.dtqs, R.is = ig;
     }
 }
 
@@ -397,20 +428,38 @@ template <typename T>
 __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
                                               T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
 {
-    typedef Num<T> N;
     GateRates<T> R;
     bool fast = false;
     if constexpr (Rcp1<T>::on) fast = gate_rates_rcp1(c, v, R);
+#ifdef AXM_SMF_COUNT_FAST /* tests/gpu/sass/count.sh: the fast path alone, the branch a constant */
+    if (!fast) R = GateRates<T>{};
+#else
     if (!fast) gate_rates_div(c, Rcp1<T>::on ? opaque(v) : v, R);
-    m = R.im - (R.im - m) * gate_ex<T, 0>(-c.dtqm * R.sm);
-    h = R.ih - (R.ih - h) * gate_ex<T, 1>(-c.dtqh * R.sh);
-    p = R.ip - (R.ip - p) * gate_ex<T, 2>(-c.dtqp * R.sp);
-    s = R.is - (R.is - s) * gate_ex<T, 3>(-c.dtqs * R.ss);
+#endif
+    m = R.im - (R.im - m) * gate_ex<T, 0>(-R.sm);
+    h = R.ih - (R.ih - h) * gate_ex<T, 1>(-R.sh);
+    p = R.ip - (R.ip - p) * gate_ex<T, 2>(-R.sp);
+    s = R.is - (R.is - s) * gate_ex<T, 3>(-R.ss);
     T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
           gl * (v - c.el) - intra;
-    T vn = v + c.dt * inv_cn * (inv_ra * d2v - I);
-    if (c.handle_nan && !(fabs(vn) <= N::big())) vn = isnan(vn) ? (T)0 : vn > 0 ? (T)1e5 : (T)-1e5;
-    v = vn;
+    v = v + c.dt * inv_cn * (inv_ra * d2v - I);
+}
+
+/* handle_nan's fix of a new vm that is not finite (NaN: 0, +-inf: +-1e5, as the CPU), for the NPL
+ * slots of a step at once (on: the slots stepped), after smf_node_step: one test per slot and a
+ * branch almost never taken, where the fix inside the node step was six predicated instructions. */
+template <typename T, int NPL>
+__device__ __forceinline__ void fix_nonfinite(const SmfC<T> &c, T (&v)[NPL], const int (&on)[NPL])
+{
+    if (!c.handle_nan) return;
+    bool bad = false;
+#pragma unroll
+    for (int i = 0; i < NPL; i++) bad |= on[i] && !(fabs(v[i]) <= Num<T>::big());
+    if (bad) {
+#pragma unroll
+        for (int i = 0; i < NPL; i++)
+            if (on[i] && !(fabs(v[i]) <= Num<T>::big())) v[i] = isnan(v[i]) ? (T)0 : v[i] > 0 ? (T)1e5 : (T)-1e5;
+    }
 }
 
 /* d[i] += the vm channel of the stencil at slot i's node (TAPS taps; 0: taps at run time), in the
@@ -573,13 +622,14 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * (2026-11-27): n = 4 (110 registers) 1.07e11 / 1.10e11, n = 5 (96, 4 B) 1.09e11 / 1.13e11, n = 6
  * (80, 60 B) 1.10e11 / 1.16e11. Threshold tests keep n = 4 (measured with v2 only).
  * fp64: 1.1e10 unbounded (178 registers, 2 blocks), 1.45e10 at n = 3 (166, no spills).
- * The one-reciprocal gates (rates_rcp1; not yet measured on a card): their division branch costs
- * registers where it sits; spill loads 192 B at n = 6, 32 B at n = 5 (96 registers; v3 had 60 B
- * at its measured best, n = 6), none at n = 4 (124 registers): n = 5 until check.sh has measured
- * n = 4 and 6 (its variants). */
+ * v4, the one-reciprocal gates (rates_rcp1), measured 2026-11-27 at B = 1e4 / 5e4: n = 5 (96
+ * registers, 32 B of spill loads) 1.20e11 / 1.24e11, n = 4 (124, none) 1.14e11 / 1.17e11, n = 6
+ * (80, 192 B) 1.14e11 / 1.20e11. v5, the division branch unrolled (AXM_SMF_DIVLOOP32) and the
+ * step's tests joined (not yet measured): 200 B of spill loads at n = 5, none at n = 4 (127
+ * registers): n = 4 until check.sh's variant minb-5 has measured the other. */
 #ifndef AXM_SMF_MINB32
 #if AXM_SMF_RCP1
-#define AXM_SMF_MINB32 5
+#define AXM_SMF_MINB32 4
 #else
 #define AXM_SMF_MINB32 6
 #endif
@@ -598,6 +648,47 @@ template <typename T, int NPL, int MODE> struct MinBlocks {
                              : MODE == K_TH             ? AXM_SMF_MINB32_TH
                                                         : AXM_SMF_MINB32;
 };
+
+/* The drives of a warp-kernel step past the first contact's: the other contacts, a materialized
+ * potential, intracellular pulses (e and intra: each slot's extracellular drive and current). */
+template <typename T, int NPL>
+__device__ __forceinline__ void other_drives(const KArgs<T> &a, int b, int lane, long long k, T ampv, int sep,
+                                             const int (&jc)[NPL], T (&e)[NPL], T (&intra)[NPL])
+{
+    const int B = a.B, W = a.W, C = a.C, taps = a.c.taps, hw = a.c.hw;
+    const SmfC<T> &c = a.c;
+    if (sep) {
+        for (int cc = 1; cc < C; cc++) {
+            int wi = __ldg(a.wave_of + b * C + cc);
+            if (wi < 0) continue;
+            T co = ampv * series_at(a.waves + (long long)wi * a.wlen, a.wlen, k);
+            const T *ph = a.phis + ((long long)b * C + cc) * W;
+#pragma unroll
+            for (int i = 0; i < NPL; i++) e[i] += co * __ldg(ph + jc[i]);
+        }
+    }
+    if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
+        const long long stride = (long long)B * W;
+        const T *vb = a.ve + (long long)b * W;
+        const T gve = a.fib[6 * B + b]; /* here only: a register less on the separable path */
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            T acc = (T)0;
+#pragma unroll
+            for (int t = 0; t < AXM_MAX_TAPS; t++)
+                if (t < taps) acc += c.wve[t] * series_at(vb + reflect(jc[i] + t - hw, W), a.ve_len, k, stride);
+            e[i] += ampv * (gve * acc);
+        }
+    }
+    for (int q = 0; q < a.n_pulses; q++) {
+        const DPulse &P = a.pulses[q];
+        if ((P.fiber < 0 || P.fiber == b) && k >= P.k_on && k < P.k_off) {
+#pragma unroll
+            for (int i = 0; i < NPL; i++)
+                if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
+        }
+    }
+}
 
 template <typename T, int NPL, int MODE>
 __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kernel(const KArgs<T> a)
@@ -712,9 +803,9 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     const long long k0 = TH ? 0 : a.k0;
     const int hw = c.hw, taps = c.taps, C = a.C;
     const double dt_d = a.dt;
-    int jc[NPL];
+    int jc[NPL], all_on[NPL];
 #pragma unroll
-    for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1);
+    for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1), all_on[i] = 1;
     /* halo_put as two unconditional stores per slot: the node's cell and its one reflection, each
      * aimed at a spare cell past the row where there is none (an idle slot, a node away from the
      * ends); a node with two reflections (W <= 2 hw + 1) takes halo_put */
@@ -733,6 +824,11 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     T ph0[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) ph0[i] = w0 >= 0 ? __ldg(a.phis + (long long)b * C * W + jc[i]) : (T)0;
+    const T *wave0 = w0 >= 0 ? a.waves + (long long)w0 * a.wlen : NULL;
+    /* one test per step for the drives past the first contact and for the monitors, which a plain
+     * run of one contact has none of */
+    const int more_drive = (sep && C > 1) || (a.mode & DRIVE_MAT) || a.n_pulses > 0;
+    const int monitors = mx_on || act_on || (!TH && a.ap.on) || (FULL && (a.ras.on || a.rec.on));
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -741,41 +837,11 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
 #pragma unroll
             for (int i = 0; i < NPL; i++) e[i] = intra[i] = (T)0;
             if (w0 >= 0) {
-                T co = ampv * series_at(a.waves + (long long)w0 * a.wlen, a.wlen, k);
+                T co = ampv * (k < a.wlen ? __ldg(wave0 + k) : series_at(wave0, a.wlen, k));
 #pragma unroll
                 for (int i = 0; i < NPL; i++) e[i] = co * ph0[i];
             }
-            if (sep) {
-                for (int cc = 1; cc < C; cc++) {
-                    int wi = __ldg(a.wave_of + b * C + cc);
-                    if (wi < 0) continue;
-                    T co = ampv * series_at(a.waves + (long long)wi * a.wlen, a.wlen, k);
-                    const T *ph = a.phis + ((long long)b * C + cc) * W;
-#pragma unroll
-                    for (int i = 0; i < NPL; i++) e[i] += co * __ldg(ph + jc[i]);
-                }
-            }
-            if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
-                const long long stride = (long long)B * W;
-                const T *vb = a.ve + (long long)b * W;
-                const T gve = a.fib[6 * B + b]; /* here only: a register less on the separable path */
-#pragma unroll
-                for (int i = 0; i < NPL; i++) {
-                    T acc = (T)0;
-#pragma unroll
-                    for (int t = 0; t < AXM_MAX_TAPS; t++)
-                        if (t < taps) acc += c.wve[t] * series_at(vb + reflect(jc[i] + t - hw, W), a.ve_len, k, stride);
-                    e[i] += ampv * (gve * acc);
-                }
-            }
-            for (int q = 0; q < a.n_pulses; q++) {
-                const DPulse &P = a.pulses[q];
-                if ((P.fiber < 0 || P.fiber == b) && k >= P.k_on && k < P.k_off) {
-#pragma unroll
-                    for (int i = 0; i < NPL; i++)
-                        if (i * 32 + lane == P.node) intra[i] += (T)P.amp;
-                }
-            }
+            if (more_drive) other_drives(a, b, lane, k, ampv, sep, jc, e, intra);
             /* the common widths with their taps known at compile time: a run-time tap count costs
              * every slot all AXM_MAX_TAPS predicated loads and FMAs */
             if (taps == 3) stencil_add<3>(e, row, jc, c.wvm);
@@ -784,6 +850,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
 #pragma unroll
             for (int i = 0; i < NPL; i++)
                 smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
+            fix_nonfinite(c, v, all_on);
             __syncwarp();
             if (hfast) {
                 halo_store(row, hown, hmir, v);
@@ -795,6 +862,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             __syncwarp();
         }
 
+        if (!monitors) continue;
         /* monitors see the state at time (k+1) dt */
         if (mx_on) {
 #pragma unroll

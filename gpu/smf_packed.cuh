@@ -218,6 +218,7 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
             const T *k6 = cf + sf[i] * PCF;
             smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2], k6[3], k6[4], k6[5]);
         }
+        fix_nonfinite(c, v, on);
         __syncthreads(); /* every stencil read and drive sample of step k done */
         if (hfast) {
             halo_store(rows, sctr, hmir, v);
