@@ -18,7 +18,8 @@
 # Every step runs under a timeout, so a hang cannot eat a device lease, and the logs so far reach
 # outdir even when the whole script is stopped. AXM_CHECK_QUICK=1 (a short lease): no ncu profile,
 # the MRG benchmark's smaller batches; AXM_CHECK_MRG_QUICK and AXM_CHECK_NCU (0/1) set those two
-# apart; AXM_CHECK_VARIANTS replaces the list of variants (name:flags, see VARIANTS below).
+# apart; AXM_CHECK_MRG=0 leaves the MRG parity tests and benchmark out (S-MF work on a short lease);
+# AXM_CHECK_VARIANTS replaces the list of variants (name:flags, see VARIANTS below).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DEST=${1:-${OUT:-/tmp/axm-gpu-check}}
@@ -26,6 +27,7 @@ mkdir -p "$DEST"
 LOG=$(mktemp -d)
 QUICK=${AXM_CHECK_QUICK:-0}
 MRGQ=${AXM_CHECK_MRG_QUICK:-$QUICK}
+MRG=${AXM_CHECK_MRG:-1}
 if [ "$QUICK" = 1 ]; then NCUON=${AXM_CHECK_NCU:-0}; else NCUON=${AXM_CHECK_NCU:-1}; fi
 collect() {
   for f in gpu.txt ptxas.txt ptxas_mrg.txt parity.log parity_mrg.log parity_train.log bench.log bench_mrg.log \
@@ -36,32 +38,10 @@ collect() {
 }
 trap 'collect; exit 124' TERM INT
 B=build-gpu
-NVCC=${NVCC:-$(ls /usr/local/cuda/bin/nvcc 2>/dev/null || command -v nvcc 2>/dev/null)}
-[ -n "$NVCC" ] || { echo "check: no nvcc found"; exit 2; }
-JOBS=$(nproc 2>/dev/null || echo 4)
-
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.max.sm,driver_version --format=csv >"$LOG/gpu.txt" 2>&1
 GPU=$(sed -n 2p "$LOG/gpu.txt")
 
-# dependencies: the system's, else (or with AXM_CHECK_DEPS=packed) the packed ones (tests/gpu/pack-deps.sh)
-set -- BUILD=$B NVCC="$NVCC"
-if [ "${AXM_CHECK_DEPS:-}" != packed ] && [ -f /usr/include/cjson/cJSON.h ] && [ -f /usr/include/cmocka.h ] &&
-   [ -d /usr/include/hdf5/serial ]; then
-  DEPS=system
-elif [ -d .gpudeps/lib ]; then
-  D=$(pwd)/.gpudeps
-  DEPS=packed
-  set -- "$@" "PKG_CFLAGS=-I$D/include -I$D/include/cjson -I$D/include/hdf5" \
-         "PKG_LIBS=-L$D/lib -Wl,-rpath,$D/lib -Wl,-rpath-link,$D/lib -lcjson -lhdf5" "EXTRA_CFLAGS=-I$D/include"
-  export LD_LIBRARY_PATH="$D/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  export LIBRARY_PATH="$D/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
-else
-  echo "check: libcjson, hdf5 or cmocka headers missing and no .gpudeps/ (run tests/gpu/pack-deps.sh where they exist)"
-  exit 2
-fi
-
-NVF="-O3 -std=c++17 -Icore -Igpu -Xcompiler -fPIC,-Wall,-Wextra,-Werror -arch=sm_90 -Xptxas -v"
-set -- "$@" NVCCFLAGS="$NVF"
+. tests/gpu/deps.sh   # nvcc, dependencies: sets "$@" to the make arguments, NVF, DEPS, JOBS
 t0=$(date +%s)
 if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg $B/gputests/test_parity_mrg_th $B/gputests/test_parity_train $B/bench/bench_cuda $B/bench/bench_cuda_mrg >"$LOG/build.log" 2>&1; then
   tail -30 "$LOG/build.log"
@@ -79,13 +59,14 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
     "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags (comma-separated); each builds bench_cuda only, while the
-# parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0: the kernels
-# measured on 2026-11-27, with their launch bounds); minb-N: N resident blocks of the warp kernel's
-# fp32 runs asked of ptxas (default 5 with the one-reciprocal gates: 32 B of spill loads, 192 at 6);
-# pminb-N: the packed kernel's (default 3); fmaexp-N: N of the four gate exponentials on the FMA
-# pipe (default 0). By default the settings the current defaults replaced or were not measured
-# against, so that each choice is measured.
-VARIANTS=${AXM_CHECK_VARIANTS:-"div:-DAXM_SMF_RCP1=0,-DAXM_SMF_RCP1_64=0 minb-4:-DAXM_SMF_MINB32=4 minb-6:-DAXM_SMF_MINB32=6 pminb-2:-DAXM_SMF_PMINB32=2"}
+# parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0); minb-N: N
+# resident blocks of the warp kernel's fp32 runs asked of ptxas (default 4: 127 registers, no
+# spills; 200 B of spill loads at 5); divloop-1: the division branch as a loop over the gates
+# (AXM_SMF_DIVLOOP32=1, fewer registers, but a ULDC per constant in the common path); pminb-N: the
+# packed kernel's (default 3); fmaexp-N: N of the four gate exponentials on the FMA pipe (default
+# 0). By default the settings the current defaults replaced or were not measured against, so that
+# each choice is measured.
+VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pminb-2:-DAXM_SMF_PMINB32=2"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
@@ -102,15 +83,21 @@ FASTPID=$!
 TO="timeout -k 5"
 $TO 150 "$B/gputests/test_parity_smf" >"$LOG/parity.log" 2>&1
 prc=$?
-$TO 150 "$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
-$TO 120 "$B/gputests/test_parity_mrg_th" >>"$LOG/parity_mrg.log" 2>&1 || prc=1
+if [ "$MRG" = 1 ]; then
+  $TO 150 "$B/gputests/test_parity_mrg" >"$LOG/parity_mrg.log" 2>&1 || prc=1
+  $TO 120 "$B/gputests/test_parity_mrg_th" >>"$LOG/parity_mrg.log" 2>&1 || prc=1
+else
+  echo "(MRG skipped: AXM_CHECK_MRG=0)" >"$LOG/parity_mrg.log"
+fi
 $TO 120 "$B/gputests/test_parity_train" >"$LOG/parity_train.log" 2>&1 || prc=1
 wait $FASTPID   # before the benchmarks: their CPU baselines want the cores
 fbuild=$?
 t2=$(date +%s)
 $TO 180 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
-$TO 240 env AXM_BENCH_QUICK=$MRGQ "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+if [ "$MRG" = 1 ]; then
+  $TO 240 env AXM_BENCH_QUICK=$MRGQ "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+fi
 t3=$(date +%s)
 
 # the variants' forward rates, the current kernel's again beside them (same minute, same clocks)
