@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 2
 DEST=${1:-${OUT:-/tmp/axm-gpu-profile}}
 EXTRA=$(echo "${2:-}" | tr ',' ' ')
 mkdir -p "$DEST"
-B=build-gpu-prof
+B=${AXM_PROFILE_BUILD:-build-gpu-prof}   # build-gpu: check.sh's build, if it ran just before
 . tests/gpu/deps.sh
 NCU=$(command -v ncu 2>/dev/null || ls "$(dirname "$NVCC")/ncu" /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
 [ -n "$NCU" ] || { echo "profile: no ncu found"; exit 2; }
