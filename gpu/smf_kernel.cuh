@@ -388,11 +388,12 @@ template <int G, typename T> __device__ __forceinline__ void gate_div(const SmfC
 #ifndef AXM_SMF_DIVLOOP32
 #define AXM_SMF_DIVLOOP32 4
 #endif
-template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
+template <typename T, int U32 = AXM_SMF_DIVLOOP32>
+__device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<T> &R)
 {
     typedef Num<T> N;
     const bool vnan = isnan(v);
-    constexpr int UNROLL = sizeof(T) == 4 ? AXM_SMF_DIVLOOP32 : 4;
+    constexpr int UNROLL = sizeof(T) == 4 ? U32 : 4;
 #pragma unroll(UNROLL)
     for (int g = 0; g < 4; g++) {
         T a, b;
@@ -424,7 +425,7 @@ template <typename T> __device__ __forceinline__ void gate_rates_div(const SmfC<
  * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
  * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
  * branch that is almost never taken. */
-template <typename T>
+template <typename T, int DIVU32 = AXM_SMF_DIVLOOP32>
 __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
                                               T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
 {
@@ -434,7 +435,7 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
 #ifdef AXM_SMF_COUNT_FAST /* tests/gpu/sass/count.sh: the fast path alone, the branch a constant */
     if (!fast) R = GateRates<T>{};
 #else
-    if (!fast) gate_rates_div(c, Rcp1<T>::on ? opaque(v) : v, R);
+    if (!fast) gate_rates_div<T, DIVU32>(c, Rcp1<T>::on ? opaque(v) : v, R);
 #endif
     m = R.im - (R.im - m) * gate_ex<T, 0>(-R.sm);
     h = R.ih - (R.ih - h) * gate_ex<T, 1>(-R.sh);
@@ -625,8 +626,8 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
  * v4, the one-reciprocal gates (rates_rcp1), measured 2026-11-27 at B = 1e4 / 5e4: n = 5 (96
  * registers, 32 B of spill loads) 1.20e11 / 1.24e11, n = 4 (124, none) 1.14e11 / 1.17e11, n = 6
  * (80, 192 B) 1.14e11 / 1.20e11. v5, the division branch unrolled (AXM_SMF_DIVLOOP32) and the
- * step's tests joined (not yet measured): 200 B of spill loads at n = 5, none at n = 4 (127
- * registers): n = 4 until check.sh's variant minb-5 has measured the other. */
+ * step's tests joined: n = 4 (127 registers, no spills) 1.34e11 / 1.37e11, n = 5 (96, 200 B of
+ * spill loads) 1.21e11 / 1.27e11 (gpu/NOTES.md, v4 and v5). */
 #ifndef AXM_SMF_MINB32
 #if AXM_SMF_RCP1
 #define AXM_SMF_MINB32 4

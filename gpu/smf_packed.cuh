@@ -29,9 +29,16 @@ namespace axmcu {
  * H200, B = 5e4: 1.08e11 / 9.8e10 node-steps/s at 101 nodes, 8.5e10 / 7.9e10 at 21, 9.1e10 / 7.9e10
  * at 130), fp64 1 (~190 registers, 8 warps). A second buffer of rows, for one block barrier per step
  * instead of two, measured the same (9.81e10 / 9.77e10 at 101 nodes) and was dropped. With the
- * one-reciprocal gates (smf_kernel.cuh, rates_rcp1; not yet measured) fp32 spills 232 B of loads at
- * 3 blocks and none at 2 (128 registers): check.sh's variant pminb-2 measures the other choice. */
+ * one-reciprocal gates (v5) fp32 spills ~230 B of loads at 3 blocks and none at 2 (127 registers),
+ * and 3 blocks still measured faster: 1.12e11 against 1.06e11 at 101 nodes, B = 5e4 (H200). */
 constexpr int PT = 256;
+/* The division branch of the packed node step as a loop over the gates (gate_rates_div), as v4:
+ * at 80 registers the unrolled form spills more, and the loop measured faster here, B = 5e4 fp32
+ * (v5, H200, 2026-11-27): 101 nodes 1.18e11 against 1.12e11, 130 nodes 9.86e10 against 9.43e10;
+ * the ULDCs it brings (see gate_rates_div) cost less than the spills. */
+#ifndef AXM_SMF_PDIVLOOP32
+#define AXM_SMF_PDIVLOOP32 1
+#endif
 constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */
 #ifndef AXM_SMF_PMINB32
 #define AXM_SMF_PMINB32 3
@@ -216,7 +223,8 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
         for (int i = 0; i < NPL; i++) {
             if (!on[i]) continue;
             const T *k6 = cf + sf[i] * PCF;
-            smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2], k6[3], k6[4], k6[5]);
+            smf_node_step<T, AXM_SMF_PDIVLOOP32>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2],
+                                                 k6[3], k6[4], k6[5]);
         }
         fix_nonfinite(c, v, on);
         __syncthreads(); /* every stencil read and drive sample of step k done */
@@ -269,7 +277,11 @@ __global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const 
  * (bench_cuda, B = 5e4, 1000 steps; packed at 2 blocks per SM), with the lane use gained: fp32 21
  * nodes (+0.33) 1.22x, 41 (+0.32) 1.00x, 51 (+0.20) 0.84x, 101 (+0.20) 0.85x, 130 (+0.25) 1.15x; fp64
  * 1.00x, 0.98x, 0.83x, 0.84x and 1.95x at 130, where the warp kernel's 8 slots per lane spill. At
- * 3 blocks per SM (the default since) fp32 packed gained 8-14 % (21, 101, 130 nodes): 0.94x at 101. */
+ * 3 blocks per SM (the default since) fp32 packed gained 8-14 % (21, 101, 130 nodes): 0.94x at 101.
+ * The v5 step (2026-11-27; packed with its division branch unrolled, the loop of the default since
+ * ~5 % faster at 101 and 130): fp32 1.10x, 0.94x, 0.79x, 0.82x, 1.30x; fp64 0.81x, 1.15x, 0.97x,
+ * 0.83x, 1.44x. The rule still takes the faster kernel but at 41 nodes (fp32 packs, 6 % slower;
+ * fp64 does not, 15 % slower), where the two are close enough that one run does not settle it. */
 template <typename T> static inline double pack_min_gain(int npl_warp)
 {
     if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : 2.0; /* 2: never (lane use is at most 1) */

@@ -61,12 +61,13 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
 # variants: name and extra nvcc flags (comma-separated); each builds bench_cuda only, while the
 # parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0); minb-N: N
 # resident blocks of the warp kernel's fp32 runs asked of ptxas (default 4: 127 registers, no
-# spills; 200 B of spill loads at 5); divloop-1: the division branch as a loop over the gates
-# (AXM_SMF_DIVLOOP32=1, fewer registers, but a ULDC per constant in the common path); pminb-N: the
-# packed kernel's (default 3); fmaexp-N: N of the four gate exponentials on the FMA pipe (default
+# spills; 200 B of spill loads at 5); divloop-1: the warp kernel's division branch as a loop over
+# the gates (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path);
+# pdivloop-4: the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's
+# resident blocks (default 3); fmaexp-N: N of the four gate exponentials on the FMA pipe (default
 # 0). By default the settings the current defaults replaced or were not measured against, so that
 # each choice is measured.
-VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pminb-2:-DAXM_SMF_PMINB32=2"}
+VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pdivloop-4:-DAXM_SMF_PDIVLOOP32=4 pminb-2:-DAXM_SMF_PMINB32=2"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
