@@ -763,7 +763,7 @@ template <typename T, int MODE> static cudaError_t launch_m(const KArgs<T> &a, i
 
 template <typename T> static cudaError_t launch_packed(const KArgs<T> &a, const PackGeom &g)
 {
-    dim3 grid((unsigned)((a.B + g.F - 1) / g.F)), block(PT);
+    dim3 grid((unsigned)((a.B + g.F - 1) / g.F)), block(Pt<T>::n);
     const size_t sm = packed_smem<T>(g.F, a.W, a.C);
 #ifdef AXM_CUDA_EMU
     if (g.npl == 1) axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 1>(a, g.F, g.nq); }, sm);

@@ -31,7 +31,14 @@ namespace axmcu {
  * instead of two, measured the same (9.81e10 / 9.77e10 at 101 nodes) and was dropped. With the
  * one-reciprocal gates (v5) fp32 spills ~230 B of loads at 3 blocks and none at 2 (127 registers),
  * and 3 blocks still measured faster: 1.12e11 against 1.06e11 at 101 nodes, B = 5e4 (H200). */
-constexpr int PT = 256;
+#ifndef AXM_SMF_PT
+#define AXM_SMF_PT 256
+#endif
+/* threads per block: fp32 AXM_SMF_PT (a build knob: 512 gives 5 fibers of 101 nodes one slot per
+ * thread, in half the registers per thread of 2 slots; not yet measured), fp64 256 */
+template <typename T> struct Pt {
+    static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PT : 256;
+};
 /* The division branch of the packed node step as a loop over the gates (gate_rates_div), as v4:
  * at 80 registers the unrolled form spills more, and the loop measured faster here, B = 5e4 fp32
  * (v5, H200, 2026-11-27): 101 nodes 1.18e11 against 1.12e11, 130 nodes 9.86e10 against 9.43e10;
@@ -39,9 +46,12 @@ constexpr int PT = 256;
 #ifndef AXM_SMF_PDIVLOOP32
 #define AXM_SMF_PDIVLOOP32 1
 #endif
-constexpr int PMAXF = 16;  /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill PT */
+/* fibers per packed block at most: their monitor groups (<= 16 lanes) fill the block */
+template <typename T> struct PMaxF {
+    static constexpr int n = Pt<T>::n / 16;
+};
 #ifndef AXM_SMF_PMINB32
-#define AXM_SMF_PMINB32 3
+#define AXM_SMF_PMINB32 (AXM_SMF_PT == 256 ? 3 : 1)
 #endif
 template <typename T> struct PackedMinB {
     static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PMINB32 : 1;
@@ -60,8 +70,9 @@ template <typename T> static inline size_t packed_smem(int F, int W, int C)
 }
 
 template <typename T, int NPL>
-__global__ void __launch_bounds__(PT, PackedMinB<T>::n) smf_packed_kernel(const KArgs<T> a, int F, int nq)
+__global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(const KArgs<T> a, int F, int nq)
 {
+    constexpr int PT = Pt<T>::n;
     constexpr int HALO = AXM_MAX_TAPS / 2;
 #ifdef AXM_CUDA_EMU
     unsigned char *smem_raw = axmemu::cur().dsm;
@@ -298,6 +309,7 @@ struct PackGeom {
 };
 template <typename T> static inline PackGeom pack_geom(int W, int C, int n_checked, int npl_warp, double min_gain)
 {
+    constexpr int PT = Pt<T>::n, PMAXF = PMaxF<T>::n;
     PackGeom best = {0, 0, 1};
     int nq = 1;
     while (nq < n_checked) nq *= 2;

@@ -64,10 +64,11 @@ awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) 
 # spills; 200 B of spill loads at 5); divloop-1: the warp kernel's division branch as a loop over
 # the gates (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path);
 # pdivloop-4: the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's
-# resident blocks (default 3); fmaexp-N: N of the four gate exponentials on the FMA pipe (default
-# 0). By default the settings the current defaults replaced or were not measured against, so that
-# each choice is measured.
-VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pdivloop-4:-DAXM_SMF_PDIVLOOP32=4 pminb-2:-DAXM_SMF_PMINB32=2"}
+# resident blocks (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (105
+# registers at 1 block per SM, or 64 with 80 B of spill loads at 2; not yet measured); fmaexp-N: N
+# of the four gate exponentials on the FMA pipe (default 0). By default the settings the current
+# defaults replaced or were not measured against, so that each choice is measured.
+VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pt512:-DAXM_SMF_PT=512 pt512-2:-DAXM_SMF_PT=512,-DAXM_SMF_PMINB32=2 pminb-2:-DAXM_SMF_PMINB32=2"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}

@@ -2,12 +2,14 @@
 # Checks the CUDA kernels' logic without a GPU: compiles gpu/*.cu as C++ against a CPU emulation of
 # the CUDA runtime (tests/gpu/emu/cuda_runtime.h: one OS thread per GPU thread, per-warp barriers)
 # and runs the GPU parity tests with it. Needs a built build/libaxonml.a (make CUDA=0).
+# AXM_EMU_FLAGS: extra compiler flags, e.g. a kernel variant's -DAXM_SMF_PT=512 (test_packing_rule
+# asserts the default build's packed geometry and fails under a variant that changes it).
 set -eu
 cd "$(dirname "$0")/../.."
 B=${1:-build}
 O=$B/emu
 mkdir -p $O
-CXXF="-std=c++17 -O1 -g -DAXM_CUDA_EMU -Itests/gpu/emu -Icore -Igpu -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -pthread"
+CXXF="-std=c++17 -O1 -g -DAXM_CUDA_EMU -Itests/gpu/emu -Icore -Igpu -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -pthread ${AXM_EMU_FLAGS:-}"
 GOBJ=
 for f in gpu/*.cu; do
   g++ $CXXF -x c++ -c "$f" -o "$O/$(basename "$f" .cu).o"

@@ -7,4 +7,5 @@ namespace axmcu {
 template __global__ void smf_kernel<float, 4, K_LITE>(const KArgs<float>);
 template __global__ void smf_kernel<double, 4, K_LITE>(const KArgs<double>);
 template __global__ void smf_packed_kernel<float, 2>(const KArgs<float>, int, int);
+template __global__ void smf_packed_kernel<float, 1>(const KArgs<float>, int, int);
 } // namespace axmcu
