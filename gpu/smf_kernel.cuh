@@ -37,9 +37,9 @@ struct DPulse {
 };
 
 /* The exponent factors (the 1/C of the rates, dt times the Q10 factors, and the products with them)
- * are stored times
- * Num<T>::ELOG, so that fp32 takes its exponentials as ex2 without a multiply by log2(e) each
- * (smf_consts / cast_consts); asBv, bsBv are the s gate's offsets B - vtraub, as core/smf.c. */
+ * are stored times Num<T>::ELOG, so that fp32 takes its exponentials as ex2 without a multiply by
+ * log2(e) each (smf_consts / cast_consts); asBv, bsBv are the s gate's offsets B - vtraub, as
+ * core/smf.c. */
 template <typename T> struct SmfC {
     T amA, amB, amCi, bmA, bmB, bmCi, ahA, ahB, ahCi, bhA, bhB, bhCi;
     T ampA, ampB, ampCi, bmpA, bmpB, bmpCi, asA, asBv, asCi, bsA, bsBv, bsCi;
