@@ -2,14 +2,14 @@
 
 #include <string.h>
 
-static const char *const NAMES[] = {"auto", "cpu", "cuda"};
+const char *const axm_device_names[] = {"auto", "cpu", "cuda", NULL};
 
-const char *axm_device_name(axm_device d) { return (int)d >= 0 && (int)d < 3 ? NAMES[d] : "?"; }
+const char *axm_device_name(axm_device d) { return (int)d >= 0 && (int)d < 3 ? axm_device_names[d] : "?"; }
 
 int axm_device_parse(const char *name, axm_device *out)
 {
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(name, NAMES[i])) {
+    for (int i = 0; axm_device_names[i]; i++)
+        if (!strcmp(name, axm_device_names[i])) {
             *out = (axm_device)i;
             return 0;
         }

@@ -7,6 +7,8 @@
 
 typedef enum axm_device { AXM_DEV_AUTO = 0, AXM_DEV_CPU = 1, AXM_DEV_CUDA = 2 } axm_device;
 
+/* The names in the enum's order, NULL-terminated (for parsers that take a list of names). */
+extern const char *const axm_device_names[];
 /* "auto", "cpu", "cuda" ("?" for anything else) */
 const char *axm_device_name(axm_device d);
 /* The enum of a name ("auto", "cpu", "cuda"); 0, or -1 for another name (*out untouched). */

@@ -680,7 +680,6 @@ static int parse_root(ctx *c, const cJSON *root, axm_scenario *sc)
                                        "intra", "sim", "detect", "threshold", "seed", NULL};
     static const char *const fkeys[] = {"nodes", "diameter_um", NULL};
     static const char *const skeys[] = {"dt_ms", "tstop_ms", "device", NULL};
-    static const char *const devs[] = {"auto", "cpu", "cuda", NULL};
     int rc;
     if (!cJSON_IsObject(root)) return bad(c, "(top level)", "a JSON object", root);
     if ((rc = check_keys(c, root, "", keys))) return rc;
@@ -751,7 +750,7 @@ static int parse_root(ctx *c, const cJSON *root, axm_scenario *sc)
         if ((rc = get_num(c, o, "dt_ms", "sim", R_POS, &sc->dt_ms))) return rc;
         if ((rc = get_num(c, o, "tstop_ms", "sim", R_POS, &sc->tstop_ms))) return rc;
         int dv = 1;
-        if ((rc = get_enum(c, o, "device", "sim", devs, &dv))) return rc;
+        if ((rc = get_enum(c, o, "device", "sim", axm_device_names, &dv))) return rc;
         sc->device = (axm_device)dv;
     }
     if (!(sc->tstop_ms > sc->dt_ms)) {
