@@ -117,14 +117,16 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
     /* the leading members are all doubles / Ts up to wve; copy them one by one */
     int n = (int)(offsetof(SmfC<double>, taps) / sizeof(double));
     for (int i = 0; i < n; i++) dst[i] = (T)src[i];
-    const double el = Num<T>::ELOG; /* the exponent factors in ex's unit */
-    T *f[] = {&c.amCi, &c.bmCi, &c.ahCi, &c.bhCi, &c.ampCi, &c.bmpCi, &c.asCi, &c.bsCi,
-              &c.dtqm, &c.dtqp, &c.dtqh, &c.dtqs, &c.amAq, &c.bmAq, &c.ahAq, &c.bhAq,
-              &c.ampAq, &c.bmpAq, &c.asAq, &c.bsAq};
-    const double *g[] = {&d.amCi, &d.bmCi, &d.ahCi, &d.bhCi, &d.ampCi, &d.bmpCi, &d.asCi, &d.bsCi,
-                         &d.dtqm, &d.dtqp, &d.dtqh, &d.dtqs, &d.amAq, &d.bmAq, &d.ahAq, &d.bhAq,
-                         &d.ampAq, &d.bmpAq, &d.asAq, &d.bsAq};
-    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) *f[i] = (T)(*g[i] * el);
+    /* the exponent factors in ex's unit: the same member index in both (see above) */
+#define AXM_EXPF(x) (offsetof(SmfC<double>, x) / sizeof(double))
+    static const size_t ex_factors[] = {
+        AXM_EXPF(amCi), AXM_EXPF(bmCi),  AXM_EXPF(ahCi), AXM_EXPF(bhCi), AXM_EXPF(ampCi),
+        AXM_EXPF(bmpCi), AXM_EXPF(asCi), AXM_EXPF(bsCi), AXM_EXPF(dtqm), AXM_EXPF(dtqp),
+        AXM_EXPF(dtqh), AXM_EXPF(dtqs),  AXM_EXPF(amAq), AXM_EXPF(bmAq), AXM_EXPF(ahAq),
+        AXM_EXPF(bhAq), AXM_EXPF(ampAq), AXM_EXPF(bmpAq), AXM_EXPF(asAq), AXM_EXPF(bsAq)};
+#undef AXM_EXPF
+    for (size_t i = 0; i < sizeof ex_factors / sizeof ex_factors[0]; i++)
+        dst[ex_factors[i]] = (T)(src[ex_factors[i]] * Num<T>::ELOG);
     c.taps = d.taps;
     c.hw = d.hw;
     c.handle_nan = d.handle_nan;

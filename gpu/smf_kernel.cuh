@@ -447,19 +447,20 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
 }
 
 /* handle_nan's fix of a new vm that is not finite (NaN: 0, +-inf: +-1e5, as the CPU), for the NPL
- * slots of a step at once (on: the slots stepped), after smf_node_step: one test per slot and a
- * branch almost never taken, where the fix inside the node step was six predicated instructions. */
+ * slots of a step at once (on: the slots stepped, NULL: all), after smf_node_step: one test per slot
+ * and a branch almost never taken, where the fix inside the node step was six predicated
+ * instructions. */
 template <typename T, int NPL>
-__device__ __forceinline__ void fix_nonfinite(const SmfC<T> &c, T (&v)[NPL], const int (&on)[NPL])
+__device__ __forceinline__ void fix_nonfinite(const SmfC<T> &c, T (&v)[NPL], const int *on = NULL)
 {
     if (!c.handle_nan) return;
     bool bad = false;
 #pragma unroll
-    for (int i = 0; i < NPL; i++) bad |= on[i] && !(fabs(v[i]) <= Num<T>::big());
+    for (int i = 0; i < NPL; i++) bad |= (!on || on[i]) && !(fabs(v[i]) <= Num<T>::big());
     if (bad) {
 #pragma unroll
         for (int i = 0; i < NPL; i++)
-            if (on[i] && !(fabs(v[i]) <= Num<T>::big())) v[i] = isnan(v[i]) ? (T)0 : v[i] > 0 ? (T)1e5 : (T)-1e5;
+            if ((!on || on[i]) && !(fabs(v[i]) <= Num<T>::big())) v[i] = isnan(v[i]) ? (T)0 : v[i] > 0 ? (T)1e5 : (T)-1e5;
     }
 }
 
@@ -804,9 +805,9 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     const long long k0 = TH ? 0 : a.k0;
     const int hw = c.hw, taps = c.taps, C = a.C;
     const double dt_d = a.dt;
-    int jc[NPL], all_on[NPL];
+    int jc[NPL];
 #pragma unroll
-    for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1), all_on[i] = 1;
+    for (int i = 0; i < NPL; i++) jc[i] = min(i * 32 + lane, W - 1);
     /* halo_put as two unconditional stores per slot: the node's cell and its one reflection, each
      * aimed at a spare cell past the row where there is none (an idle slot, a node away from the
      * ends); a node with two reflections (W <= 2 hw + 1) takes halo_put */
@@ -851,7 +852,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
 #pragma unroll
             for (int i = 0; i < NPL; i++)
                 smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
-            fix_nonfinite(c, v, all_on);
+            fix_nonfinite(c, v);
             __syncwarp();
             if (hfast) {
                 halo_store(row, hown, hmir, v);

@@ -27,12 +27,11 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
     const T ampv = a.amp[b];
     const int hw = c.hw, spare = 32 * NPL + HALO;
     T m[NPL], h[NPL], p[NPL], s[NPL], v[NPL], ph0[NPL];
-    int jc[NPL], hown[NPL], hmir[NPL], on[NPL];
+    int jc[NPL], hown[NPL], hmir[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
         int j = i * 32 + lane;
         jc[i] = min(j, W - 1);
-        on[i] = 1;
         hown[i] = j < W ? j : spare;
         const int r = halo_mirror(j, W, hw);
         hmir[i] = j >= W || !r ? spare : r;
@@ -55,7 +54,7 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
 #pragma unroll
         for (int i = 0; i < NPL; i++)
             smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], (T)0, inv_cn, inv_ra, gna, gnap, gk, gl);
-        fix_nonfinite(c, v, on);
+        fix_nonfinite(c, v);
         __syncwarp();
         halo_store(row, hown, hmir, v);
         __syncwarp();

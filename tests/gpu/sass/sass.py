@@ -28,10 +28,14 @@ def kernels(path):
     return out
 
 
+def label(k):
+    """a kernel's precision (and packed) from its mangled name"""
+    return ("packed " if "packed" in k else "") + ("fp32" if "IfL" in k else "fp64" if "IdL" in k else k)
+
+
 if len(sys.argv) == 2:  # one cubin: each kernel's whole count
     for k, c in sorted(kernels(sys.argv[1]).items()):
-        prec = ("packed " if "packed" in k else "") + ("fp32" if "IfL" in k else "fp64" if "IdL" in k else k)
-        print("%s: %d instructions in all: %s" % (prec, sum(c.values()),
+        print("%s: %d instructions in all: %s" % (label(k), sum(c.values()),
               " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in c.most_common(12))))
     sys.exit(0)
 a, b = kernels(sys.argv[1]), kernels(sys.argv[2])
@@ -39,7 +43,6 @@ for k in sorted(a):
     if k not in b:
         continue
     d = {op: b[k][op] - a[k][op] for op in set(a[k]) | set(b[k]) if b[k][op] != a[k][op]}
-    prec = "fp32" if "IfL" in k else "fp64" if "IdL" in k else k
     top = sorted(d.items(), key=lambda x: -x[1])[:12]
-    print("%s: %d instructions per fiber-step: %s" % (prec, sum(d.values()),
+    print("%s: %d instructions per fiber-step: %s" % (label(k), sum(d.values()),
           " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in top)))
