@@ -73,6 +73,11 @@ enum { AXM_PACK_OFF = 0, AXM_PACK_AUTO = 1, AXM_PACK_ALWAYS = 2 };
 void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode);
 /* Fibers per block of the last run's packed kernel; 0: one warp per fiber (or no run yet). */
 int axm_cuda_sim_packed_last(const axm_cuda_sim *s);
+/* The last run's kernel: a warp per fiber "bare" (no monitors, pulses or materialized potential, at
+ * most one contact: the node steps alone), "lite" (the other runs without Raster or Recorder),
+ * "full" (Raster or Recorder); fibers packed into the lanes "packed bare", "packed lite"; "none"
+ * before the first run. For tests and benchmarks. */
+const char *axm_cuda_sim_kernel_last(const axm_cuda_sim *s);
 
 /* As axm_sim_run (the first run, and the first after a cancelled one, start from the initial state);
  * progress and cancel are polled between launches (each launch advances many steps). At most one

@@ -64,6 +64,7 @@ int axm_cuda_sim_nodes(const axm_cuda_sim *s) { (void)s; return 0; }
 axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { (void)s; return AXM_FP64; }
 void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode) { (void)s; (void)mode; }
 int axm_cuda_sim_packed_last(const axm_cuda_sim *s) { (void)s; return 0; }
+const char *axm_cuda_sim_kernel_last(const axm_cuda_sim *s) { (void)s; return "none"; }
 long axm_cuda_sim_step_index(const axm_cuda_sim *s) { (void)s; return 0; }
 
 int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)

@@ -208,7 +208,9 @@ struct axm_cuda_sim {
     int pack;                      /* AXM_PACK_*: axm_cuda_sim_set_packing */
     int sms;                       /* the device's multiprocessors */
     int packed_last;               /* fibers per block of the last run's packed kernel, 0: none */
-    int warp_res;                  /* warp_resident for this sim's precision and length; -1: not yet */
+    const char *kernel_last;       /* axm_cuda_sim_kernel_last */
+    int warp_res[2];               /* warp_resident for this sim's precision and length, K_LITE and
+                                      K_BARE; -1: not yet */
 };
 
 struct axm_cuda_mon {
@@ -296,7 +298,8 @@ extern "C" axm_cuda_sim *axm_cuda_sim_create(const axm_model *m, int B, int W, c
     s->W = W;
     s->prec = prec;
     s->pack = AXM_PACK_AUTO;
-    s->warp_res = -1;
+    s->warp_res[0] = s->warp_res[1] = -1;
+    s->kernel_last = "none";
     cudaDeviceProp prop;
     s->sms = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1;
     s->model = *m;
@@ -346,6 +349,7 @@ extern "C" int axm_cuda_sim_nodes(const axm_cuda_sim *s) { return s->W; }
 extern "C" axm_prec axm_cuda_sim_prec(const axm_cuda_sim *s) { return s->prec; }
 extern "C" void axm_cuda_sim_set_packing(axm_cuda_sim *s, int mode) { s->pack = mode; }
 extern "C" int axm_cuda_sim_packed_last(const axm_cuda_sim *s) { return s->packed_last; }
+extern "C" const char *axm_cuda_sim_kernel_last(const axm_cuda_sim *s) { return s->kernel_last; }
 extern "C" long axm_cuda_sim_step_index(const axm_cuda_sim *s) { return (long)s->k; }
 
 extern "C" int axm_cuda_sim_state(const axm_cuda_sim *s, double *out, axm_err *err)
@@ -763,31 +767,36 @@ template <typename T, int MODE> static cudaError_t launch_m(const KArgs<T> &a, i
     return cudaGetLastError();
 }
 
-template <typename T> static cudaError_t launch_packed(const KArgs<T> &a, const PackGeom &g)
+template <typename T, bool BARE> static cudaError_t launch_packed_b(const KArgs<T> &a, const PackGeom &g)
 {
     dim3 grid((unsigned)((a.B + g.F - 1) / g.F)), block(Pt<T>::n);
     const size_t sm = packed_smem<T>(g.F, a.W, a.C);
 #ifdef AXM_CUDA_EMU
-    if (g.npl == 1) axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 1>(a, g.F, g.nq); }, sm);
-    else axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 2>(a, g.F, g.nq); }, sm);
+    if (g.npl == 1) axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 1, BARE>(a, g.F, g.nq); }, sm);
+    else axmemu::launch(grid, block, [&] { smf_packed_kernel<T, 2, BARE>(a, g.F, g.nq); }, sm);
 #else
-    if (g.npl == 1) smf_packed_kernel<T, 1><<<grid, block, sm>>>(a, g.F, g.nq);
-    else smf_packed_kernel<T, 2><<<grid, block, sm>>>(a, g.F, g.nq);
+    if (g.npl == 1) smf_packed_kernel<T, 1, BARE><<<grid, block, sm>>>(a, g.F, g.nq);
+    else smf_packed_kernel<T, 2, BARE><<<grid, block, sm>>>(a, g.F, g.nq);
 #endif
     return cudaGetLastError();
 }
 
+template <typename T> static cudaError_t launch_packed(const KArgs<T> &a, const PackGeom &g, int kmode)
+{
+    return kmode == K_BARE ? launch_packed_b<T, true>(a, g) : launch_packed_b<T, false>(a, g);
+}
+
 /* Fibers the warp kernel of plain runs keeps resident on the device (blocks per SM by the
  * occupancy calculator, x warps per block x SMs); 0 if the runtime cannot say. */
-template <typename T> static int warp_resident(int npl, int sms)
+template <typename T, int MODE> static int warp_resident(int npl, int sms)
 {
     int nb = 0;
     cudaError_t e;
     switch (npl) {
-    case 1: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 1, K_LITE>, WPB * 32, 0); break;
-    case 2: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 2, K_LITE>, WPB * 32, 0); break;
-    case 4: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 4, K_LITE>, WPB * 32, 0); break;
-    default: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 8, K_LITE>, WPB * 32, 0); break;
+    case 1: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 1, MODE>, WPB * 32, 0); break;
+    case 2: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 2, MODE>, WPB * 32, 0); break;
+    case 4: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 4, MODE>, WPB * 32, 0); break;
+    default: e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&nb, smf_kernel<T, 8, MODE>, WPB * 32, 0); break;
     }
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
@@ -800,6 +809,7 @@ template <typename T> static cudaError_t launch_t(const KArgs<T> &a, int mode, i
 {
     if (mode == K_TH) return launch_m<T, K_TH>(a, npl, n_warps);
     if (mode == K_FULL) return launch_m<T, K_FULL>(a, npl, n_warps);
+    if (mode == K_BARE) return launch_m<T, K_BARE>(a, npl, n_warps);
     return launch_m<T, K_LITE>(a, npl, n_warps);
 }
 
@@ -935,7 +945,9 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         }
     }
     const int npl = npl_for(W);
-    const int kmode = (rec || ras) ? K_FULL : K_LITE;
+    const int bare = !a.act.on && !a.ap.on && !a.rec.mx_on && !((a.mode & DRIVE_SEP) && a.C > 1) &&
+                     !(a.mode & DRIVE_MAT) && a.n_pulses == 0;
+    const int kmode = (rec || ras) ? K_FULL : bare ? K_BARE : K_LITE;
     /* plain runs (no Raster, Recorder or max-only Recorder) may pack fibers into the lanes: where
      * that fills them much better (pack_min_gain), and for batches that leave the warp kernel
      * under half its resident warps, where the packed kernel's 8 warps per block spread a fiber's
@@ -943,14 +955,17 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
      * 1.2e8 / 7.0e7, 8.3e9 / 7.0e9, 7.2e10 / 6.3e10; fp64 3.8e7 / 1.2e7, 2.0e9 / 1.2e9, at 1000
      * 1.0e10 / 1.1e10, past half of its 1584 resident fibers) */
     PackGeom pg = {0, 0, 1};
-    if (kmode == K_LITE && !a.rec.mx_on && s->pack != AXM_PACK_OFF) {
+    if (kmode != K_FULL && !a.rec.mx_on && s->pack != AXM_PACK_OFF) {
         int nck = a.act.on ? a.act.n : 0; /* checked nodes per fiber */
         if (a.ap.on && a.ap.n > nck) nck = a.ap.n;
-        if (s->warp_res < 0) s->warp_res = warp_resident<T>(npl, s->sms);
-        const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= s->warp_res;
+        int *res = &s->warp_res[kmode == K_BARE];
+        if (*res < 0) *res = kmode == K_BARE ? warp_resident<T, K_BARE>(npl, s->sms) : warp_resident<T, K_LITE>(npl, s->sms);
+        const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= *res;
         pg = pack_geom<T>(W, s->C, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
     }
     s->packed_last = pg.npl ? pg.F : 0;
+    s->kernel_last = pg.npl ? (kmode == K_BARE ? "packed bare" : "packed lite")
+                     : kmode == K_FULL ? "full" : kmode == K_BARE ? "bare" : "lite";
     long long chunk = (long long)(NODE_STEPS_PER_LAUNCH / ((double)B * W));
     if (chunk < 1) chunk = 1;
     long long done = 0;
@@ -965,7 +980,7 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         a.k0 = k0 + done;
         a.n_steps = n;
         a.first_launch = first;
-        cudaError_t e = pg.npl ? launch_packed<T>(a, pg) : launch_t<T>(a, kmode, npl, B);
+        cudaError_t e = pg.npl ? launch_packed<T>(a, pg, kmode) : launch_t<T>(a, kmode, npl, B);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: S-MF kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,

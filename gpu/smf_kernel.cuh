@@ -425,6 +425,16 @@ __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<
  * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
  * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
  * branch that is almost never taken. */
+/* tests/gpu/sass/count.sh: with AXM_SMF_COUNT_FAST the kernels keep the path a common run takes
+ * alone (the fast rates, 3 taps, the halo's fast stores, no non-finite fix, the waveform in range),
+ * the others being constants, so that a static count of the step loop is what one step executes.
+ * Never for a run. */
+#ifdef AXM_SMF_COUNT_FAST
+constexpr bool COUNT_FAST = true;
+#else
+constexpr bool COUNT_FAST = false;
+#endif
+
 template <typename T, int DIVU32 = AXM_SMF_DIVLOOP32>
 __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
                                               T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
@@ -453,7 +463,7 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
 template <typename T, int NPL>
 __device__ __forceinline__ void fix_nonfinite(const SmfC<T> &c, T (&v)[NPL], const int *on = NULL)
 {
-    if (!c.handle_nan) return;
+    if (!c.handle_nan || COUNT_FAST) return;
     bool bad = false;
 #pragma unroll
     for (int i = 0; i < NPL; i++) bad |= (!on || on[i]) && !(fabs(v[i]) <= Num<T>::big());
@@ -609,13 +619,16 @@ __device__ inline void th_update(const ThDev &t, int b, int act, int bad, double
     }
 }
 
-enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
+enum { K_TH = 0, K_LITE = 1, K_FULL = 2, K_BARE = 3 };
 
 
 /* K_TH: threshold test of fiber list[slot] at its current trial amplitude, then the bound update.
  * K_LITE / K_FULL: a plain run chunk of n_steps from the stored state with the fused monitors; only
  * K_FULL carries the Raster and the full Recorder (their registers would cost the common path
- * occupancy). */
+ * occupancy). K_BARE: a plain run without monitors, pulses, a materialized potential or a second
+ * contact (the throughput case: a forward of many fibers), whose loop then holds the node step
+ * alone: with the monitors' and other drives' state live across the loop, though never used, the
+ * step ran at 127 registers and recomputed its lane's addresses each step. */
 /* Resident blocks asked of ptxas per SM (register cap 65536 / (128 n)), a build knob so that
  * tests/gpu/check.sh can measure occupancy against spills on the card. Measured on an H200 (101
  * nodes: NPL 4), fp32 runs, node-steps/s at B = 1e4 / 5e4. The v2 step: n = 4 (128 registers, no
@@ -642,13 +655,26 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2 };
 #ifndef AXM_SMF_MINB64
 #define AXM_SMF_MINB64 3
 #endif
+/* K_BARE (not yet measured, 2026-11-27): the static SASS of its step (tests/gpu/sass/count.sh
+ * LOOP=1 -DAXM_SMF_COUNT_FAST) is 521 instructions per fiber-step at 4 blocks (116 registers),
+ * 523 at 6 (80 registers) and 8 (64), none spilled; the run kernel's whole build spills nothing
+ * at 6 (79 registers) and 36 B at 8, and its extra instructions at 6 lie in the halo's path for
+ * fibers of at most taps nodes (count.sh with that path removed: +14). fp64: 4 blocks, 124
+ * registers, no spills (the lite kernel spills 784 B there). */
+#ifndef AXM_SMF_MINB32_BARE
+#define AXM_SMF_MINB32_BARE 6
+#endif
+#ifndef AXM_SMF_MINB64_BARE
+#define AXM_SMF_MINB64_BARE 4
+#endif
 /* only where it was measured (NPL 4: 65-128 nodes; runs and threshold tests, not the
  * Raster/Recorder kernel, whose extra state would spill); elsewhere ptxas chooses */
 template <typename T, int NPL, int MODE> struct MinBlocks {
-    static constexpr int n = NPL != 4 || MODE == K_FULL ? 1
-                             : sizeof(T) == 8           ? AXM_SMF_MINB64
-                             : MODE == K_TH             ? AXM_SMF_MINB32_TH
-                                                        : AXM_SMF_MINB32;
+    static constexpr int n = NPL != 4 || MODE == K_FULL      ? 1
+                             : MODE == K_BARE                 ? (sizeof(T) == 8 ? AXM_SMF_MINB64_BARE : AXM_SMF_MINB32_BARE)
+                             : sizeof(T) == 8                 ? AXM_SMF_MINB64
+                             : MODE == K_TH                   ? AXM_SMF_MINB32_TH
+                                                              : AXM_SMF_MINB32;
 };
 
 /* The drives of a warp-kernel step past the first contact's: the other contacts, a materialized
@@ -695,7 +721,7 @@ __device__ __forceinline__ void other_drives(const KArgs<T> &a, int b, int lane,
 template <typename T, int NPL, int MODE>
 __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kernel(const KArgs<T> a)
 {
-    constexpr bool TH = MODE == K_TH, FULL = MODE == K_FULL;
+    constexpr bool TH = MODE == K_TH, FULL = MODE == K_FULL, BARE = MODE == K_BARE;
     /* vm with a reflected halo of HALO nodes on each side, so the stencil reads need no index
      * arithmetic: row[-q] = vm[q], row[W - 1 + q] = vm[W - 1 - q] (the CPU's reflect for q <= hw) */
     constexpr int HALO = AXM_MAX_TAPS / 2;
@@ -747,13 +773,13 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     __syncwarp();
 
     /* Active / APCount: lane i < n handles checked node i */
-    const int act_on = TH ? 1 : a.act.on;
+    const int act_on = TH ? 1 : BARE ? 0 : a.act.on;
     const int arm_act = TH || (a.first_launch && a.act.arm);
     DetLane act, ap;
     int active = 0;
     if (act_on && lane < a.act.n) det_load(act, a.act, b, lane, row, arm_act, TH ? DET_TEST : DET_ACTIVE);
     if (!TH && act_on) active = a.act.active[b];
-    if (!TH && a.ap.on && lane < a.ap.n) det_load(ap, a.ap, b, lane, row, a.first_launch && a.ap.arm, DET_APCOUNT);
+    if (!TH && !BARE && a.ap.on && lane < a.ap.n) det_load(ap, a.ap, b, lane, row, a.first_launch && a.ap.arm, DET_APCOUNT);
     /* Raster: item q*32 + lane */
     unsigned char r_below[NPL];
     double r_prev[NPL];
@@ -773,7 +799,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     }
     /* running maxima over time and nodes: the threshold test needs vm's; the max-only Recorder all */
     T mx[5];
-    const int mx_on = TH || a.rec.mx_on;
+    const int mx_on = TH || (!BARE && a.rec.mx_on);
     int mxn[NPL];
 #pragma unroll
     for (int q = 0; q < 5; q++) mx[q] = -Num<T>::big();
@@ -811,7 +837,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     /* halo_put as two unconditional stores per slot: the node's cell and its one reflection, each
      * aimed at a spare cell past the row where there is none (an idle slot, a node away from the
      * ends); a node with two reflections (W <= 2 hw + 1) takes halo_put */
-    const int spare = 32 * NPL + HALO, hfast = W > 2 * hw + 1;
+    const int spare = 32 * NPL + HALO, hfast = COUNT_FAST || W > 2 * hw + 1;
     int hown[NPL], hmir[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
@@ -829,8 +855,8 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     const T *wave0 = w0 >= 0 ? a.waves + (long long)w0 * a.wlen : NULL;
     /* one test per step for the drives past the first contact and for the monitors, which a plain
      * run of one contact has none of */
-    const int more_drive = (sep && C > 1) || (a.mode & DRIVE_MAT) || a.n_pulses > 0;
-    const int monitors = mx_on || act_on || (!TH && a.ap.on) || (FULL && (a.ras.on || a.rec.on));
+    const int more_drive = !BARE && ((sep && C > 1) || (a.mode & DRIVE_MAT) || a.n_pulses > 0);
+    const int monitors = !BARE && (mx_on || act_on || (!TH && a.ap.on) || (FULL && (a.ras.on || a.rec.on)));
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -839,14 +865,14 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
 #pragma unroll
             for (int i = 0; i < NPL; i++) e[i] = intra[i] = (T)0;
             if (w0 >= 0) {
-                T co = ampv * (k < a.wlen ? __ldg(wave0 + k) : series_at(wave0, a.wlen, k));
+                T co = ampv * (COUNT_FAST || k < a.wlen ? __ldg(wave0 + k) : series_at(wave0, a.wlen, k));
 #pragma unroll
                 for (int i = 0; i < NPL; i++) e[i] = co * ph0[i];
             }
             if (more_drive) other_drives(a, b, lane, k, ampv, sep, jc, e, intra);
             /* the common widths with their taps known at compile time: a run-time tap count costs
              * every slot all AXM_MAX_TAPS predicated loads and FMAs */
-            if (taps == 3) stencil_add<3>(e, row, jc, c.wvm);
+            if (COUNT_FAST || taps == 3) stencil_add<3>(e, row, jc, c.wvm);
             else if (taps == 5) stencil_add<5>(e, row, jc, c.wvm);
             else stencil_add<0>(e, row, jc, c.wvm, taps);
 #pragma unroll
@@ -883,7 +909,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             if (!active && __popc(__ballot_sync(FULL_MASK, act.seen)) >= a.act.at_least) active = 1;
             if (active && (TH || (a.act.mark && a.stop_when_decided))) stop = 1;
         }
-        if (!TH && a.ap.on && lane < a.ap.n) ap_step(ap, a.ap, row, k, dt_d);
+        if (!TH && !BARE && a.ap.on && lane < a.ap.n) ap_step(ap, a.ap, row, k, dt_d);
         if (FULL && a.ras.on) {
 #pragma unroll
             for (int q = 0; q < NPL; q++) {
@@ -939,13 +965,13 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             if (j < W) state_store(a.state, b, W, j, m[i], h[i], p[i], s[i], v[i]);
         }
         if (act_on) act_store(act, a.act, b, lane, active, a.decided);
-        if (a.ap.on && lane < a.ap.n) ap_store(ap, a.ap, b, lane);
+        if (!BARE && a.ap.on && lane < a.ap.n) ap_store(ap, a.ap, b, lane);
         if (FULL && a.ras.on) {
 #pragma unroll
             for (int q = 0; q < NPL; q++)
                 if (r_node[q] >= 0) a.ras.below[(long long)b * a.ras.n + q * 32 + lane] = r_below[q];
         }
-        if (a.rec.mx_on && lane == 0) {
+        if (mx_on && lane == 0) {
 #pragma unroll
             for (int q = 0; q < 5; q++) a.rec.mx[b * 5 + q] = nanmax(a.rec.mx[b * 5 + q], mx[q]);
         }

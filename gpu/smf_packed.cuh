@@ -69,7 +69,9 @@ template <typename T> static inline size_t packed_smem(int F, int W, int C)
     return nT * sizeof(T) + (2 * F1 + 1) * sizeof(int);
 }
 
-template <typename T, int NPL>
+/* BARE: a run that the warp kernel would take as K_BARE (no monitors, pulses or materialized
+ * potential, at most one contact): the loop without their code and state */
+template <typename T, int NPL, bool BARE = false>
 __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(const KArgs<T> a, int F, int nq)
 {
     constexpr int PT = Pt<T>::n;
@@ -142,7 +144,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
         rows[hmir[i]] = v[i];
     }
 #define SJ(i) (sctr[i] - sf[i] * RW - HALO) /* slot i's node */
-    const int hfast = W > 2 * hw + 1; /* else a node can have two reflections: halo_put */
+    const int hfast = COUNT_FAST || W > 2 * hw + 1; /* else a node can have two reflections: halo_put */
     if (!hfast) {
         __syncthreads();
 #pragma unroll
@@ -173,7 +175,8 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     const int mlive = mf < F && mb < B && !skip[mf < F ? mf : 0];
     const unsigned gmask = (nq >= 32 ? FULL_MASK : ((1u << nq) - 1u) << (lane & ~(nq - 1)));
     T *mrow = rows + (mf < F ? mf : 0) * RW + HALO;
-    const int act_on = a.act.on;
+    const int act_on = !BARE && a.act.on;
+    const int ap_on = !BARE && a.ap.on;
     const int arm_act = a.first_launch && a.act.arm;
     DetLane act, ap;
     int active = 0;
@@ -181,9 +184,20 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
         if (mq < a.act.n) det_load(act, a.act, mb, mq, mrow, arm_act, DET_ACTIVE);
         active = a.act.active[mb];
     }
-    if (a.ap.on && mlive && mq < a.ap.n) det_load(ap, a.ap, mb, mq, mrow, a.first_launch && a.ap.arm, DET_APCOUNT);
+    if (ap_on && mlive && mq < a.ap.n) det_load(ap, a.ap, mb, mq, mrow, a.first_launch && a.ap.arm, DET_APCOUNT);
     const int can_stop = act_on && a.act.mark && a.stop_when_decided;
+    const int more_drive = !BARE && ((sep && C > 1) || (a.mode & DRIVE_MAT) || a.n_pulses > 0);
     const double dt_d = a.dt;
+    /* BARE: nothing stops during the launch, so the slots' flags and constants stay in registers
+     * (the lite kernel reads them from shared memory each step: registers it has not) */
+    int on0[NPL];
+    T kc[NPL][6];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) {
+        on0[i] = BARE && !done[sf[i]];
+#pragma unroll
+        for (int q = 0; q < 6; q++) kc[i][q] = BARE ? cf[sf[i] * PCF + q] : (T)0;
+    }
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -192,11 +206,11 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             const int f = sf[i];
-            on[i] = !done[f];
+            on[i] = BARE ? on0[i] : !done[f];
             e[i] = sep ? co[f * C] * ph0[i] : (T)0;
             intra[i] = (T)0;
         }
-        if (sep) {
+        if (more_drive && sep) {
             for (int cc = 1; cc < C; cc++) {
 #pragma unroll
                 for (int i = 0; i < NPL; i++) {
@@ -205,7 +219,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
                 }
             }
         }
-        if ((a.mode & DRIVE_MAT) && k <= a.ve_len) {
+        if (more_drive && (a.mode & DRIVE_MAT) && k <= a.ve_len) {
             const long long stride = (long long)B * W;
 #pragma unroll
             for (int i = 0; i < NPL; i++) {
@@ -219,7 +233,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
                 e[i] += cf[sf[i] * PCF + 6] * (a.fib[6 * B + b] * acc);
             }
         }
-        for (int q = 0; q < a.n_pulses; q++) {
+        for (int q = 0; more_drive && q < a.n_pulses; q++) {
             const DPulse &P = a.pulses[q];
             if (k >= P.k_on && k < P.k_off) {
 #pragma unroll
@@ -227,13 +241,13 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
                     if (SJ(i) == P.node && (P.fiber < 0 || P.fiber == b0 + sf[i])) intra[i] += (T)P.amp;
             }
         }
-        if (taps == 3) stencil_add<3>(e, rows, sctr, c.wvm);
+        if (COUNT_FAST || taps == 3) stencil_add<3>(e, rows, sctr, c.wvm);
         else if (taps == 5) stencil_add<5>(e, rows, sctr, c.wvm);
         else stencil_add<0>(e, rows, sctr, c.wvm, taps);
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             if (!on[i]) continue;
-            const T *k6 = cf + sf[i] * PCF;
+            const T *k6 = BARE ? kc[i] : cf + sf[i] * PCF;
             smf_node_step<T, AXM_SMF_PDIVLOOP32>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2],
                                                  k6[3], k6[4], k6[5]);
         }
@@ -259,7 +273,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
             if (mon && !active && __popc(bal) >= a.act.at_least) active = 1;
             if (mon && active && can_stop) stop = 1;
         }
-        if (a.ap.on && mon && mq < a.ap.n) ap_step(ap, a.ap, mrow, k, dt_d);
+        if (ap_on && mon && mq < a.ap.n) ap_step(ap, a.ap, mrow, k, dt_d);
         if (can_stop) {
             __syncwarp();
             if (stop && mq == 0) {
@@ -280,7 +294,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 #undef SJ
     if (!mlive) return;
     if (act_on) act_store(act, a.act, mb, mq, active, a.decided);
-    if (a.ap.on && mq < a.ap.n) ap_store(ap, a.ap, mb, mq);
+    if (ap_on && mq < a.ap.n) ap_store(ap, a.ap, mb, mq);
 }
 
 /* How much better packing must fill the lanes than a warp per fiber (npl_warp slots per lane)

@@ -640,6 +640,96 @@ static void test_rate_edges(void **st)
     }
 }
 
+/* One contact (each fiber's first), no intracellular pulses: with no materialized potential and no
+ * monitors a plain run takes the bare kernel (smf_kernel.cuh's K_BARE). */
+static void prob_one_contact(prob *p)
+{
+    for (int b = 0; b < p->B; b++) { /* b * C >= b: nothing read is overwritten first */
+        p->src[b] = p->src[b * p->C];
+        p->wave_of[b] = p->wave_of[b * p->C];
+    }
+    p->C = 1;
+    p->drive.n_contacts = 1;
+    p->n_pulses = p->drive.n_pulses = 0;
+}
+
+/* The bare kernels' state (a warp per fiber, or packed: pack AXM_PACK_OFF or ALWAYS) against the
+ * CPU's over three chunks on one time line (fp64 within 1e-9; fp32 within 10x the CPU's own fp32
+ * error against fp64, on the stable model). W and taps choose the paths: NPL 1, 2, 4, 8 slots
+ * (packed: 1 or 2); taps 3 and 5 compiled, 7 at run time; W <= taps (halo_put). */
+static void bare(axm_prec prec, int W, int taps, int pack)
+{
+    rng r = seeded(prec == AXM_FP64 ? "bare fp64" : "bare fp32");
+    prob p;
+    int B = 5 + (int)(urand(&r) * 40);
+    prob_make(&p, &r, B, W, 0, prec == AXM_FP32, taps);
+    prob_one_contact(&p);
+    both x = make_both(&p, prec);
+    axm_cuda_sim_set_packing(x.gpu, pack);
+    run_both(&x, NULL, 0, 170, 1, 0.005, 0);
+    assert_string_equal(axm_cuda_sim_kernel_last(x.gpu), pack == AXM_PACK_OFF ? "bare" : "packed bare");
+    run_both(&x, NULL, 0, 0, 0, 0.005, 0);
+    run_both(&x, NULL, 0, 230, 0, 0.005, 0);
+    double *c = NULL;
+    double e = state_err(&x, &c);
+    printf("  %s %s B=%d W=%d taps=%d handle_nan=%d: state rel err %.2e\n", axm_cuda_sim_kernel_last(x.gpu),
+           prec == AXM_FP64 ? "fp64" : "fp32", B, W, p.m->taps, p.m->handle_nan, e);
+    if (prec == AXM_FP64) {
+        assert_true(e <= 1e-9);
+    } else {
+        axm_err er;
+        axm_sim *z = axm_sim_create(p.m, B, W, p.D, AXM_FP64, 0, &er);
+        if (!z) fail_msg("%s", er.msg);
+        if (axm_sim_set_drive(z, &p.drive, &er)) fail_msg("%s", er.msg);
+        axm_sim_set_amp(z, p.amp);
+        axm_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.dt_ms = 0.005;
+        o.n_steps = 400;
+        o.reinit = 1;
+        o.allow_diverged = 1;
+        if (axm_sim_run(z, &o, NULL, 0, &er)) fail_msg("%s", er.msg);
+        size_t n = (size_t)B * 5 * W;
+        double *ref = malloc(n * sizeof *ref), *g = malloc(n * sizeof *g);
+        cpu_state(z, ref);
+        if (axm_cuda_sim_state(x.gpu, g, &er)) fail_msg("%s", er.msg);
+        for (size_t i = 0; i < n; i++) assert_true(isfinite(ref[i]) && isfinite(c[i]) && isfinite(g[i]));
+        double e_cpu = rel_l2(c, ref, n), e_gpu = rel_l2(g, ref, n);
+        printf("  fp32 vs fp64: cpu %.2e, gpu %.2e\n", e_cpu, e_gpu);
+        assert_true(e_cpu > 0); /* the comparison measured rounding */
+        assert_true(e_gpu <= 10 * e_cpu + 1e-5);
+        free(ref);
+        free(g);
+        axm_sim_destroy(z);
+    }
+    free(c);
+    free_both(&x);
+    prob_free(&p);
+}
+
+static void test_bare_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    for (int pack = AXM_PACK_OFF; pack <= AXM_PACK_ALWAYS; pack += AXM_PACK_ALWAYS) {
+        bare(AXM_FP64, 21, 3, pack);
+        bare(AXM_FP64, 53, 5, pack);
+        bare(AXM_FP64, 101, 7, pack);
+        bare(AXM_FP64, 130, 3, pack);
+        bare(AXM_FP64, 4, 5, pack);
+    }
+}
+
+static void test_bare_fp32(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    for (int pack = AXM_PACK_OFF; pack <= AXM_PACK_ALWAYS; pack += AXM_PACK_ALWAYS) {
+        bare(AXM_FP32, 101, 3, pack);
+        bare(AXM_FP32, 53, 5, pack);
+    }
+}
+
 /* How runs place fibers (axm_cuda_sim_packed_last after a one-step run): AXM_PACK_AUTO packs large
  * batches where the lanes fill >= 0.25 better in fp32 (21 nodes: 12 fibers per block; 101 nodes:
  * 0.20, not), in fp64 only where the warp kernel takes 8 slots (130 nodes: 3 per block), and a batch
@@ -1027,7 +1117,8 @@ int main(void)
         cmocka_unit_test(test_diverged),     cmocka_unit_test(test_shapes_nonfinite_fp64),
         cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
         cmocka_unit_test(test_packing_rule), cmocka_unit_test(test_rate_edges),
-        cmocka_unit_test(test_gate_rates_op),
+        cmocka_unit_test(test_gate_rates_op), cmocka_unit_test(test_bare_fp64),
+        cmocka_unit_test(test_bare_fp32),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
