@@ -2,8 +2,10 @@
 one more copy of an unrolled loop. Reads the ELF sections .text.<kernel> directly (128-bit
 instructions; the opcode is in the low bits of the first word), so it needs no cuobjdump. Only the
 opcodes used to read the S-MF step are named; the others print as hex. With one cubin: each
-kernel's whole count (real.cu: the run kernel, whose loop count.sh cannot take apart)."""
+kernel's whole count (real.cu: the run kernels, whole); --loop and one cubin: each kernel's step
+loop (count.sh LOOP=1)."""
 import collections
+import re
 import struct
 import sys
 
@@ -12,7 +14,8 @@ NAMES = {0x020: "FMUL", 0x021: "FADD", 0x023: "FFMA", 0x108: "MUFU", 0x147: "BRA
          0x009: "FMNMX", 0x118: "NOP", 0x0b9: "ULDC", 0x184: "LDS", 0x188: "STS", 0x183: "LDL", 0x187: "STL"}
 
 
-def kernels(path):
+def words(path):
+    """{kernel: [(low, high) 64-bit words of each instruction]} of a cubin's .text sections"""
     data = open(path, "rb").read()
     shoff = struct.unpack_from("<Q", data, 0x28)[0]
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
@@ -23,26 +26,66 @@ def kernels(path):
         end = data.index(b"\0", strtab + name)
         sec = data[strtab + name:end].decode()
         if sec.startswith(".text."):
-            ops = [struct.unpack_from("<Q", data, p)[0] & 0x1FF for p in range(off, off + size, 16)]
-            out[sec[6:]] = collections.Counter(op for op in ops if op != 0x118)
+            out[sec[6:]] = [struct.unpack_from("<QQ", data, p) for p in range(off, off + size, 16)]
     return out
 
 
+def branch_target(i, lo, hi):
+    """instruction i's BRA target (an instruction index). The byte offset from the next
+    instruction: bits 16-23 hold its bits 2-9, bits 34 on (signed) the bits from 10 (read off
+    nvcc 13's sm_90 output: a loop's back edge and the final self-branch land where they must, and
+    every BRA of real.cu's kernels lands on an instruction of its kernel)."""
+    w = ((lo >> 32) | (hi << 32)) & ((1 << 50) - 1)
+    if w >> 49:
+        w -= 1 << 50
+    return i + 1 + (w * 256 + ((lo >> 16) & 0xFF) * 4) // 16
+
+
+def step_loop(ins):
+    """the body of the longest backward branch (the step loop), as (first, last) indices"""
+    best = None
+    for i, (lo, hi) in enumerate(ins):
+        if (lo & 0xFFF) == 0x947:
+            t = branch_target(i, lo, hi)
+            if t < i and (best is None or i - t > best[1] - best[0]):
+                best = (t, i)
+    return best
+
+
+def kernels(path):
+    """{kernel: Counter of opcodes} (NOPs left out)"""
+    return {k: collections.Counter(lo & 0x1FF for lo, _ in ins if lo & 0x1FF != 0x118)
+            for k, ins in words(path).items()}
+
+
+MODES = {"0": "threshold", "1": "lite", "2": "full", "3": "bare"}  # smf_kernel.cuh's K_*
+
+
 def label(k):
-    """a kernel's precision (and packed) from its mangled name"""
-    return ("packed " if "packed" in k else "") + ("fp32" if "IfL" in k else "fp64" if "IdL" in k else k)
+    """a kernel's precision (and packed, or the run kernel's mode) from its mangled name"""
+    m = re.search(r"smf_kernelI[fd]Li\d+ELi(\d+)E", k)
+    return (("packed " if "packed" in k else "") + ("fp32" if "IfL" in k else "fp64" if "IdL" in k else k) +
+            (" " + MODES.get(m.group(1), m.group(1)) if m else "") + (" bare" if "Lb1E" in k else "") +
+            (" npl %s" % re.search(r"packed_kernelI[fd]Li(\d+)E", k).group(1) if "packed" in k else ""))
 
 
+def show(c):
+    return " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in c.most_common(12))
+
+
+if len(sys.argv) == 3 and sys.argv[1] == "--loop":  # each kernel's step loop
+    for k, ins in sorted(words(sys.argv[2]).items()):
+        t, i = step_loop(ins)
+        c = collections.Counter(lo & 0x1FF for lo, _ in ins[t:i + 1] if lo & 0x1FF != 0x118)
+        print("%s: %d instructions in its step loop: %s" % (label(k), sum(c.values()), show(c)))
+    sys.exit(0)
 if len(sys.argv) == 2:  # one cubin: each kernel's whole count
     for k, c in sorted(kernels(sys.argv[1]).items()):
-        print("%s: %d instructions in all: %s" % (label(k), sum(c.values()),
-              " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in c.most_common(12))))
+        print("%s: %d instructions in all: %s" % (label(k), sum(c.values()), show(c)))
     sys.exit(0)
 a, b = kernels(sys.argv[1]), kernels(sys.argv[2])
 for k in sorted(a):
     if k not in b:
         continue
-    d = {op: b[k][op] - a[k][op] for op in set(a[k]) | set(b[k]) if b[k][op] != a[k][op]}
-    top = sorted(d.items(), key=lambda x: -x[1])[:12]
-    print("%s: %d instructions per fiber-step: %s" % (label(k), sum(d.values()),
-          " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in top)))
+    d = collections.Counter({op: b[k][op] - a[k][op] for op in set(a[k]) | set(b[k]) if b[k][op] != a[k][op]})
+    print("%s: %d instructions per fiber-step: %s" % (label(k), sum(d.values()), show(d)))
