@@ -119,6 +119,32 @@ static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec p
     return (double)B * W * T / best;
 }
 
+/* The kernel a forward of gpu_forward_p's problem takes (axm_cuda_sim_kernel_last after one step). */
+static const char *gpu_kernel(const axm_model *m, int B, int W, axm_prec prec, int pack)
+{
+    axm_err e;
+    double *D = malloc(sizeof(double) * B);
+    for (int b = 0; b < B; b++) D[b] = 10;
+    drive_buf db;
+    drive_make(&db, B, 1, 0.005);
+    axm_cuda_sim *s = axm_cuda_sim_create(m, B, W, D, prec, -1, &e);
+    if (!s) die("gpu sim", &e);
+    axm_cuda_sim_set_packing(s, pack);
+    if (axm_cuda_sim_set_drive(s, &db.d, &e)) die("gpu drive", &e);
+    axm_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.dt_ms = 0.005;
+    o.n_steps = 1;
+    o.reinit = 1;
+    o.allow_diverged = 1;
+    if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
+    const char *k = axm_cuda_sim_kernel_last(s); /* a string constant of the library's */
+    axm_cuda_sim_destroy(s);
+    drive_free(&db);
+    free(D);
+    return k;
+}
+
 static double gpu_forward(const axm_model *m, int B, int W, long T, axm_prec prec, int reps)
 {
     return gpu_forward_p(m, B, W, T, prec, reps, AXM_PACK_AUTO);
@@ -299,6 +325,9 @@ int main(void)
     int quick = getenv("AXM_BENCH_QUICK") && !strcmp(getenv("AXM_BENCH_QUICK"), "1");
     if (getenv("AXM_BENCH_FORWARD") && !strcmp(getenv("AXM_BENCH_FORWARD"), "1")) {
         axm_model *fm = model(0);
+        printf("kernels (101 nodes, B = 10000): fp32 %s, %s; fp64 %s, %s; ", gpu_kernel(fm, 10000, 101, AXM_FP32, AXM_PACK_OFF),
+               gpu_kernel(fm, 10000, 101, AXM_FP32, AXM_PACK_ALWAYS), gpu_kernel(fm, 10000, 101, AXM_FP64, AXM_PACK_OFF),
+               gpu_kernel(fm, 10000, 101, AXM_FP64, AXM_PACK_ALWAYS));
         for (int B = 10000; B <= 50000; B += 40000)
             printf("forward B=%d: fp32 packed %.3g warp/fiber %.3g, fp64 packed %.3g warp/fiber %.3g node-steps/s\n", B,
                    gpu_forward_p(fm, B, 101, 1000, AXM_FP32, 3, AXM_PACK_ALWAYS),
@@ -347,6 +376,9 @@ int main(void)
         }
         printf("%8d %12.3g %12.3g %12.3g %12s %12s %8.1fx\n", B, orig[i], g32, g64, c32, c64, g32 / orig[i]);
     }
+    printf("(kernels at B = 1 / 50000: fp32 %s / %s, fp64 %s / %s)\n", gpu_kernel(m, 1, W, AXM_FP32, AXM_PACK_AUTO),
+           gpu_kernel(m, 50000, W, AXM_FP32, AXM_PACK_AUTO), gpu_kernel(m, 1, W, AXM_FP64, AXM_PACK_AUTO),
+           gpu_kernel(m, 50000, W, AXM_FP64, AXM_PACK_AUTO));
     packing_rows(m, T, quick);
     axm_model_destroy(m);
 

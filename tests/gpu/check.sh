@@ -50,25 +50,31 @@ if ! make -j"$JOBS" "$@" $B/gputests/test_parity_smf $B/gputests/test_parity_mrg
   exit 1
 fi
 t1=$(date +%s)
-# registers / spills of the S-MF kernels (K_LITE = 1, K_TH = 0; NPL nodes per lane)
+# registers / spills of the S-MF kernels (K_TH = 0, K_LITE = 1, K_FULL = 2, K_BARE = 3; NPL nodes per lane;
+# packed: NPL slots per thread, bare or not)
 grep -E -A3 "Compiling entry function .*mrg_(th_)?kernel" "$LOG/build.log" | grep -E "entry|registers|spill" >"$LOG/ptxas_mrg.txt"
-awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) ? "packed " : ""; sub(/.*kernelI/,"",k);
-                                                        sub(/EEEvNS.*/,"",k); k=pk k; sp=""}
-     /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
-     /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' \
-    "$LOG/build.log" >"$LOG/ptxas.txt"
+ptxas_smf() {   # a build log's S-MF kernels: registers and spills, a line each
+  awk '/Compiling entry function .*smf_(packed_)?kernel/ {k=$0; pk=(k ~ /packed/) ? "packed " : ""; sub(/.*kernelI/,"",k);
+                                                          sub(/EEEvNS.*/,"",k); k=pk k; sp=""}
+       /spill stores/ && k != "" {sp=$0; sub(/.*: */,"",sp)}
+       /registers/ && k != "" {r=$0; sub(/.*Used /,"",r); sub(/ registers.*/,"",r); print k": "r" registers, "sp; k=""}' "$1"
+}
+ptxas_smf "$LOG/build.log" >"$LOG/ptxas.txt"
 
 # variants: name and extra nvcc flags (comma-separated); each builds bench_cuda only, while the
 # parity tests run. div: the gates' rates by divisions only (AXM_SMF_RCP1=0 and _64=0); minb-N: N
-# resident blocks of the warp kernel's fp32 runs asked of ptxas (default 4: 127 registers, no
-# spills; 200 B of spill loads at 5); divloop-1: the warp kernel's division branch as a loop over
-# the gates (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path);
-# pdivloop-4: the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's
-# resident blocks (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (105
-# registers at 1 block per SM, or 64 with 80 B of spill loads at 2; not yet measured); fmaexp-N: N
-# of the four gate exponentials on the FMA pipe (default 0). By default the settings the current
-# defaults replaced or were not measured against, so that each choice is measured.
-VARIANTS=${AXM_CHECK_VARIANTS:-"minb-5:-DAXM_SMF_MINB32=5 divloop-1:-DAXM_SMF_DIVLOOP32=1 pt512:-DAXM_SMF_PT=512 pt512-2:-DAXM_SMF_PT=512,-DAXM_SMF_PMINB32=2 pminb-2:-DAXM_SMF_PMINB32=2"}
+# resident blocks of the warp kernel's fp32 runs with monitors or drives past one contact (K_LITE;
+# default 4: 127 registers, no spills; 200 B of spill loads at 5); bare-minb-N: the same for plain
+# runs (K_BARE, which the forward benchmarks take; default 6: 80 registers, no spills; 4: 122, 5:
+# 93, 8: 64 and 36 B of spill loads; not yet measured), bare64-minb-N fp64's (default 4: 128
+# registers, 20 B; 3: 166); divloop-1: the warp kernel's division branch as a loop over the gates
+# (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path); pdivloop-4:
+# the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's resident blocks
+# (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (not yet measured);
+# fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0). By default the settings
+# the current defaults replaced or were not measured against, so that each choice is measured;
+# .base (the tree before, built and run beside) is the lite kernel's plain runs.
+VARIANTS=${AXM_CHECK_VARIANTS:-"bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-5:-DAXM_SMF_MINB32_BARE=5 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512"}
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
@@ -154,7 +160,8 @@ cat "$LOG/bench.log"
 echo
 cat "$LOG/bench_mrg.log"
 echo
-echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder; packed: runs):"
+echo "kernel resources (f fp32 / d fp64, Li<NPL>, ELi<mode>: 0 threshold, 1 run, 2 run + raster/recorder, 3 bare run;"
+echo "  packed: runs, Li<slots per thread>, ELb<bare>):"
 sed 's/^/  /' "$LOG/ptxas.txt" | head -32
 echo "MRG kernel resources (f fp32 / d fp64 node-state storage):"
 sed 's/^/  /' "$LOG/ptxas_mrg.txt"
@@ -177,13 +184,10 @@ sed -n '/^cpu fp64/,$p' "$LOG/bench_mrg.log" | sed 's/^/    MRG /'
 sed -n '/ms per step/,/^$/p' "$LOG/bench.log" | sed 's/^/    /'
 printf "%-22s (%ss)\n" "forward variants" "$((t4 - t3))"
 sed 's/^/    /' "$LOG/variants.log"
-for f in "$LOG"/build_*.log; do   # each variant's S-MF run kernel, NPL 4 (W 65..128)
+for f in "$LOG"/build_*.log; do   # each variant's S-MF plain-run kernels: NPL 4 (W 65..128), packed 2 slots
   [ -f "$f" ] || continue
-  printf "    %s: %s\n" "$(basename "$f" .log)" "$(grep -A3 'Compiling entry function .*smf_kernelI.Li4ELi1E' "$f" |
-    grep -E 'entry|Used|spill' | paste - - - |
-    sed -E 's/.*smf_kernelI([fd]).*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/\1 \3 regs (spill loads \2 B)/' |
-    tr '\n' ' ')$(grep -A3 'Compiling entry function .*smf_packed_kernelIfLi2E' "$f" | grep -E 'Used|spill' |
-    paste - - | sed -E 's/.*spill stores, ([0-9]+) bytes spill loads.*Used ([0-9]+) registers.*/packed f \2 regs (spill loads \1 B)/')"
+  printf "    %s: %s\n" "$(basename "$f" .log)" "$(ptxas_smf "$f" | grep -E '^[fd]Li4ELi[13]|^packed fLi2' |
+    sed -E 's/ +[0-9]+ bytes stack frame, ([0-9]+) bytes spill stores, ([0-9]+) bytes spill loads/ spill st \1 ld \2 B/' | tr '\n' ';')"
 done
 printf "%-22s gendata rc=%s, %s ok, %s not ok\n" "CLI on the GPU" "$clirc" "$(grep -c '^ok' "$LOG/cli.log" 2>/dev/null)" \
   "$(grep -c '^not ok' "$LOG/cli.log" 2>/dev/null)"
