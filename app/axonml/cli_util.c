@@ -46,8 +46,8 @@ int cli_ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *valued, void (*usage)(FILE *),
-                   cli_args *a)
+int cli_parse_args(const char *cmd, const char *kind, int argc, char **argv, const char *const *valued,
+                   void (*usage)(FILE *), cli_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
@@ -89,8 +89,7 @@ int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *va
         }
     }
     if (!a->config) {
-        fprintf(stderr, "axonml %s: expected a %s CONFIG (see axonml %s --help)\n", cmd,
-                strcmp(cmd, "calibrate") ? "scenario" : "calibration", cmd);
+        fprintf(stderr, "axonml %s: expected a %s CONFIG (see axonml %s --help)\n", cmd, kind, cmd);
         return 2;
     }
     return -1;

@@ -14,7 +14,7 @@ int cli_int(const char *s, long lo, long hi, long *out);
 /* The options every scenario subcommand takes: CONFIG, --out FILE, --json, --quiet/-q, --check,
  * --threads N, --device auto|cpu|cuda, --help/-h. A command's own options that take a value are
  * listed in `valued` (NULL-terminated, at most 4); their values land in extra[] in that order (NULL
- * if absent). */
+ * if absent). kind names the CONFIG in the error for a missing one ("scenario", "calibration"). */
 typedef struct cli_args {
     const char *config, *out;
     int json, quiet, check;
@@ -24,8 +24,8 @@ typedef struct cli_args {
     const char *extra[4];
 } cli_args;
 /* Returns -1 to go on, or the exit status: 0 after --help, 2 after a one-line error on stderr. */
-int cli_parse_args(const char *cmd, int argc, char **argv, const char *const *valued, void (*usage)(FILE *),
-                   cli_args *a);
+int cli_parse_args(const char *cmd, const char *kind, int argc, char **argv, const char *const *valued,
+                   void (*usage)(FILE *), cli_args *a);
 
 /* Numbers: CSV prints NaN as "nan", JSON as null. */
 void cli_csv_num(FILE *f, double v);

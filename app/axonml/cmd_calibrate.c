@@ -84,7 +84,7 @@ int cmd_calibrate(int argc, char **argv)
 {
     static const char *const valued[] = {"--weights", NULL};
     cli_args ca;
-    int rc0 = cli_parse_args("calibrate", argc, argv, valued, usage, &ca);
+    int rc0 = cli_parse_args("calibrate", "calibration", argc, argv, valued, usage, &ca);
     if (rc0 >= 0) return rc0;
     const char *win = ca.extra[0], *out = ca.out;
     if (ca.has_device) {

@@ -52,7 +52,7 @@ static void write_csv(FILE *f, const axm_scenario *sc, const axm_cv_result *r, d
 int cmd_cv(int argc, char **argv)
 {
     cli_args ca;
-    int rc0 = cli_parse_args("cv", argc, argv, NULL, usage, &ca);
+    int rc0 = cli_parse_args("cv", "scenario", argc, argv, NULL, usage, &ca);
     if (rc0 >= 0) return rc0;
     const char *out = ca.out;
     int json = ca.json;

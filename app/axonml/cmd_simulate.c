@@ -177,7 +177,7 @@ int cmd_simulate(int argc, char **argv)
 {
     static const char *const own[] = {"--record", "--every", NULL};
     cli_args ca;
-    int rc0 = cli_parse_args("simulate", argc, argv, own, usage, &ca);
+    int rc0 = cli_parse_args("simulate", "scenario", argc, argv, own, usage, &ca);
     if (rc0 >= 0) return rc0;
     const char *out = ca.out, *record = ca.extra[0] ? ca.extra[0] : "v";
     int json = ca.json, quiet = ca.quiet, check = ca.check;

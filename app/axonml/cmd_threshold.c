@@ -100,7 +100,7 @@ static void write_json(FILE *f, const axm_setup *su, const axm_thresh_result *r,
 int cmd_threshold(int argc, char **argv)
 {
     cli_args ca;
-    int rc0 = cli_parse_args("threshold", argc, argv, NULL, usage, &ca);
+    int rc0 = cli_parse_args("threshold", "scenario", argc, argv, NULL, usage, &ca);
     if (rc0 >= 0) return rc0;
     const char *out = ca.out;
     int json = ca.json, quiet = ca.quiet, check = ca.check;

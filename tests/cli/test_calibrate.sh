@@ -20,6 +20,8 @@ sed "s#\"name\": \"mrg\"#\"name\": \"smf\", \"weights\": \"$T/w.json\"#" "$T/gri
 check "the calibrated weights run" [ "$(grep -c ',ok$' "$T/thr.csv")" -eq 4 ]
 "$AX" calibrate "$T/cal.json" --weights weights/smf-mrg.json --check >"$T/c" 2>/dev/null
 check "calibrate --check" grep -q "ok, 2 parameters, 4 residuals" "$T/c"
+expect_input_error "calibrate: no CONFIG -> exit 2" "$AX" calibrate --weights weights/smf-mrg.json --out "$T/x.json"
+check "calibrate: no CONFIG: names a calibration config" grep -q "calibrate: expected a calibration CONFIG" "$T/err"
 expect_input_error "calibrate: no --weights -> exit 2" "$AX" calibrate "$T/cal.json" --out "$T/x.json"
 expect_input_error "calibrate: --out not .json -> exit 2" "$AX" calibrate "$T/cal.json" --weights weights/smf-mrg.json --out "$T/x.csv"
 expect_input_error "calibrate: --device -> exit 2 (it runs on the CPU)" "$AX" calibrate "$T/cal.json" --weights weights/smf-mrg.json --out "$T/x.json" --device cuda

@@ -36,6 +36,7 @@ fi
 check "threshold --check validates without running" [ $rc -eq 0 ] && grep -q "4 conditions" "$T/c"
 
 expect_input_error "threshold: missing config -> exit 2" "$AX" threshold
+check "threshold: missing config: names a scenario" grep -q "threshold: expected a scenario CONFIG" "$T/err"
 expect_input_error "threshold: unknown option -> exit 2" "$AX" threshold "$T/s.json" --bogus
 expect_input_error "threshold: --threads 0 -> exit 2" "$AX" threshold "$T/s.json" --threads 0
 expect_input_error "threshold: --out without .csv -> exit 2" "$AX" threshold "$T/s.json" --out "$T/x.txt"
