@@ -1,5 +1,4 @@
 #include "train.h"
-#include "fileio.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "fileio.h"
 
 static const char *const STATE_NAMES[5] = {"m", "h", "p", "s", "v"};
 
