@@ -420,11 +420,6 @@ __device__ __forceinline__ void gate_rates_div(const SmfC<T> &c, T v, GateRates<
     }
 }
 
-/* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
- * forward Euler for vm. d2v already holds both stencil channels. The gates' rates take one
- * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
- * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
- * branch that is almost never taken. */
 /* tests/gpu/sass/count.sh: with AXM_SMF_COUNT_FAST the kernels keep the path a common run takes
  * alone (the fast rates, 3 taps, the halo's fast stores, no non-finite fix, the waveform in range),
  * the others being constants, so that a static count of the step loop is what one step executes.
@@ -435,6 +430,11 @@ constexpr bool COUNT_FAST = true;
 constexpr bool COUNT_FAST = false;
 #endif
 
+/* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
+ * forward Euler for vm. d2v already holds both stencil channels. The gates' rates take one
+ * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
+ * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
+ * branch that is almost never taken. */
 template <typename T, int DIVU32 = AXM_SMF_DIVLOOP32>
 __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
                                               T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
@@ -442,8 +442,8 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     GateRates<T> R;
     bool fast = false;
     if constexpr (Rcp1<T>::on) fast = gate_rates_rcp1(c, v, R);
-#ifdef AXM_SMF_COUNT_FAST /* tests/gpu/sass/count.sh: the fast path alone, the branch a constant */
-    if (!fast) R = GateRates<T>{};
+#ifdef AXM_SMF_COUNT_FAST /* tests/gpu/sass/count.sh: the fast path; the test and one select stand for */
+    if (!fast) R.sm = (T)0; /* the branch (the test, then a branch not taken) */
 #else
     if (!fast) gate_rates_div<T, DIVU32>(c, Rcp1<T>::on ? opaque(v) : v, R);
 #endif
@@ -656,8 +656,8 @@ enum { K_TH = 0, K_LITE = 1, K_FULL = 2, K_BARE = 3 };
 #define AXM_SMF_MINB64 3
 #endif
 /* K_BARE (not yet measured, 2026-11-27): the static SASS of its step (tests/gpu/sass/count.sh
- * LOOP=1 -DAXM_SMF_COUNT_FAST) is 521 instructions per fiber-step at 4 blocks (116 registers),
- * 523 at 6 (80 registers) and 8 (64), none spilled; the run kernel's whole build spills nothing
+ * LOOP=1 -DAXM_SMF_COUNT_FAST) is 492 instructions per fiber-step at 4 blocks (122 registers),
+ * 495 at 6 (80 registers) and 8 (64), none spilled; the run kernel's whole build spills nothing
  * at 6 (79 registers) and 36 B at 8, and its extra instructions at 6 lie in the halo's path for
  * fibers of at most taps nodes (count.sh with that path removed: +14). fp64: 4 blocks, 124
  * registers, no spills (the lite kernel spills 784 B there). */
