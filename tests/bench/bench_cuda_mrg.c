@@ -4,8 +4,8 @@
  * them). Then MRG thresholds/s (axm_cuda_mrg_threshold against axm_threshold on a handful of the same
  * conditions, all cores): 51 nodes, 5 ms, resolution 1 %. Prints a note and exits 0 without a CUDA
  * device. Last, gendata's GPU engine (draws, e, simulation, traces into host memory; no file) with 1
- * and k runs of 1024 fibers per call. AXM_BENCH_QUICK=1: smaller batches (up to 1e4 fibers); AXM_BENCH_ONLY=gendata:
- * only the gendata rows. */
+ * and k runs of 1024 fibers per call. AXM_BENCH_QUICK=1: smaller batches (up to 1e4 fibers);
+ * AXM_BENCH_ONLY=gendata: only the gendata rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
