@@ -81,8 +81,10 @@ static axm_model *model(int stable)
 }
 
 /* reps timed runs after a warm-up (best of them); reps = 0: the warm-up alone, timed. pack: an
- * AXM_PACK_* mode (axm_cuda_sim_set_packing; ALWAYS packs even where AUTO would not). */
-static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec prec, int reps, int pack)
+ * AXM_PACK_* mode (axm_cuda_sim_set_packing; ALWAYS packs even where AUTO would not). kernel (if
+ * not NULL): the kernel the runs took (axm_cuda_sim_kernel_last, a string constant of the library). */
+static double gpu_forward_k(const axm_model *m, int B, int W, long T, axm_prec prec, int reps, int pack,
+                            const char **kernel)
 {
     axm_err e;
     double *D = malloc(sizeof(double) * B);
@@ -106,6 +108,7 @@ static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec p
     double best = INFINITY, t0 = bench_wall();
     if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e); /* warm-up: module load, first touch */
     if (reps == 0) best = bench_wall() - t0;
+    if (kernel) *kernel = axm_cuda_sim_kernel_last(s);
     for (int r = 0; r < reps; r++) {
         double t1 = bench_wall();
         if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
@@ -119,29 +122,16 @@ static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec p
     return (double)B * W * T / best;
 }
 
-/* The kernel a forward of gpu_forward_p's problem takes (axm_cuda_sim_kernel_last after one step). */
+static double gpu_forward_p(const axm_model *m, int B, int W, long T, axm_prec prec, int reps, int pack)
+{
+    return gpu_forward_k(m, B, W, T, prec, reps, pack, NULL);
+}
+
+/* The kernel a forward of gpu_forward_p's problem takes (a one-step run). */
 static const char *gpu_kernel(const axm_model *m, int B, int W, axm_prec prec, int pack)
 {
-    axm_err e;
-    double *D = malloc(sizeof(double) * B);
-    for (int b = 0; b < B; b++) D[b] = 10;
-    drive_buf db;
-    drive_make(&db, B, 1, 0.005);
-    axm_cuda_sim *s = axm_cuda_sim_create(m, B, W, D, prec, -1, &e);
-    if (!s) die("gpu sim", &e);
-    axm_cuda_sim_set_packing(s, pack);
-    if (axm_cuda_sim_set_drive(s, &db.d, &e)) die("gpu drive", &e);
-    axm_run_opts o;
-    memset(&o, 0, sizeof o);
-    o.dt_ms = 0.005;
-    o.n_steps = 1;
-    o.reinit = 1;
-    o.allow_diverged = 1;
-    if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) die("gpu run", &e);
-    const char *k = axm_cuda_sim_kernel_last(s); /* a string constant of the library's */
-    axm_cuda_sim_destroy(s);
-    drive_free(&db);
-    free(D);
+    const char *k = NULL;
+    gpu_forward_k(m, B, W, 1, prec, 0, pack, &k);
     return k;
 }
 
