@@ -659,7 +659,8 @@ static void prob_one_contact(prob *p)
  * (packed: 1 or 2); taps 3 and 5 compiled, 7 at run time; W <= taps (halo_put). */
 static void bare(axm_prec prec, int W, int taps, int pack)
 {
-    rng r = seeded(prec == AXM_FP64 ? "bare fp64" : "bare fp32");
+    /* a stream of its own per shape (under a fixed AXM_SEED every call would draw the same problem) */
+    rng r = seeded_attempt(prec == AXM_FP64 ? "bare fp64" : "bare fp32", (unsigned)(3 * W + pack));
     prob p;
     int B = 5 + (int)(urand(&r) * 40);
     prob_make(&p, &r, B, W, 0, prec == AXM_FP32, taps);
@@ -693,10 +694,22 @@ static void bare(axm_prec prec, int W, int taps, int pack)
         double *ref = malloc(n * sizeof *ref), *g = malloc(n * sizeof *g);
         cpu_state(z, ref);
         if (axm_cuda_sim_state(x.gpu, g, &er)) fail_msg("%s", er.msg);
-        for (size_t i = 0; i < n; i++) assert_true(isfinite(ref[i]) && isfinite(c[i]) && isfinite(g[i]));
-        double e_cpu = rel_l2(c, ref, n), e_gpu = rel_l2(g, ref, n);
-        printf("  fp32 vs fp64: cpu %.2e, gpu %.2e\n", e_cpu, e_gpu);
-        assert_true(e_cpu > 0); /* the comparison measured rounding */
+        /* as forward: the fibers finite in both CPU runs, where the GPU must be finite too */
+        size_t fw = (size_t)5 * W, m = 0;
+        for (int b = 0; b < B; b++) {
+            int fin = 1;
+            for (size_t i = 0; i < fw; i++) fin &= isfinite(c[b * fw + i]) && isfinite(ref[b * fw + i]);
+            if (!fin) continue;
+            for (size_t i = 0; i < fw; i++, m++) {
+                assert_true(isfinite(g[b * fw + i]));
+                c[m] = c[b * fw + i]; /* compacted in place: m <= b fw + i */
+                g[m] = g[b * fw + i];
+                ref[m] = ref[b * fw + i];
+            }
+        }
+        double e_cpu = rel_l2(c, ref, m), e_gpu = rel_l2(g, ref, m);
+        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e\n", m / fw, B, e_cpu, e_gpu);
+        assert_true(m > 0 && e_cpu > 0); /* the comparison measured rounding */
         assert_true(e_gpu <= 10 * e_cpu + 1e-5);
         free(ref);
         free(g);
