@@ -346,16 +346,15 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
     }
     cJSON_Delete(root);
     if (!rc) { /* the scenarios by axm_find_file's rule (next to this config, ...); errors name them as given */
-        char dir[512], *files[AXM_CALIB_MAX_GRIDS + AXM_CALIB_MAX_TRAINS + 2];
+        char *files[AXM_CALIB_MAX_GRIDS + AXM_CALIB_MAX_TRAINS + 2];
         int nf = 0;
-        axm_folder_of(path, dir, sizeof dir);
         for (int i = 0; i < c->n_grids; i++) files[nf++] = c->grids[i];
         for (int i = 0; i < c->n_trains; i++) files[nf++] = c->train[i];
         files[nf++] = c->cv_grid;
         files[nf++] = c->rest;
         for (int i = 0; i < nf; i++) {
             char found[512];
-            if (files[i][0] && axm_find_file(files[i], dir, found, sizeof found)) memcpy(files[i], found, sizeof found);
+            if (files[i][0] && axm_find_file_near(files[i], path, found, sizeof found)) memcpy(files[i], found, sizeof found);
         }
     }
     if (!rc && c->n_grids == 0) rc = axm_fail(err, AXM_ERR_INPUT, "%s: grids: missing (threshold scenarios)", path);

@@ -264,9 +264,8 @@ int axm_gendata_load(axm_gendata_cfg *c, const char *path, axm_err *err)
     int rc = axm_gendata_parse(c, buf, path, err);
     free(buf);
     if (rc == AXM_OK && c->weights[0]) { /* by axm_find_file's rule; an error names it as given */
-        char dir[512], found[sizeof c->weights];
-        axm_folder_of(path, dir, sizeof dir);
-        if (axm_find_file(c->weights, dir, found, sizeof found)) memcpy(c->weights, found, sizeof found);
+        char found[sizeof c->weights];
+        if (axm_find_file_near(c->weights, path, found, sizeof found)) memcpy(c->weights, found, sizeof found);
     }
     return rc;
 }

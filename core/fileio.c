@@ -86,6 +86,13 @@ int axm_find_file(const char *name, const char *cfg_dir, char *out, size_t n)
     return 0;
 }
 
+int axm_find_file_near(const char *name, const char *cfg_path, char *out, size_t n)
+{
+    char dir[4096] = "";
+    if (cfg_path && cfg_path[0]) axm_folder_of(cfg_path, dir, sizeof dir);
+    return axm_find_file(name, dir, out, n);
+}
+
 void axm_find_file_places(const char *cfg_dir, char *out, size_t n)
 {
     const char *tree = axm_build_tree();

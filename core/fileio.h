@@ -22,6 +22,8 @@ char *axm_read_text_file(const char *path, const char *what, size_t *len, axm_er
  * returns 0 (errors then name the file as given: axm_find_file_places says where it looked).
  * cfg_dir may be NULL or "". A result that does not fit in n counts as not found. */
 int axm_find_file(const char *name, const char *cfg_dir, char *out, size_t n);
+/* axm_find_file next to the config file cfg_path itself (its folder; NULL or "": no config). */
+int axm_find_file_near(const char *name, const char *cfg_path, char *out, size_t n);
 /* "the current folder, DIR, DIR/.. and TREE": the places axm_find_file looks, for messages. */
 void axm_find_file_places(const char *cfg_dir, char *out, size_t n);
 /* The folder of a file's path: "." for a bare name, "/" for a file in the root. */

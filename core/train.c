@@ -65,9 +65,7 @@ static void resolve_path(const char *cfg_path, const char *in, char *out, size_t
         snprintf(out, n, "%s/%s", sh, in + 10);
         return;
     }
-    char dir[1024] = "";
-    if (cfg_path && *cfg_path) axm_folder_of(cfg_path, dir, sizeof dir);
-    axm_find_file(in, dir, out, n);
+    axm_find_file_near(in, cfg_path, out, n);
 }
 
 static int want_int(const cJSON *it, const char *name, const char *key, int lo, int *out,

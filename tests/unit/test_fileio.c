@@ -331,6 +331,15 @@ static void test_find_file(void **st)
      * "DIR/near.txt" cut after "DIR" would be the folder a/b, or the file b cut further) */
     assert_int_equal(axm_find_file("near.txt", ab, out, strlen(ab) + 2), 0);
     assert_int_equal(axm_find_file("near.txt", "a/b", out, 4), 0);
+    /* next to a config file: its folder */
+    snprintf(p, sizeof p, "%s/config.json", ab);
+    assert_int_equal(axm_find_file_near("near.txt", p, out, sizeof out), 1);
+    snprintf(p, sizeof p, "%s/near.txt", ab);
+    assert_string_equal(out, p);
+    assert_int_equal(axm_find_file_near("near.txt", NULL, out, sizeof out), 0);
+    assert_string_equal(out, "near.txt");
+    assert_int_equal(axm_find_file_near("here.txt", "", out, sizeof out), 1);
+    assert_string_equal(out, "here.txt");
 
     char places[2048];
     axm_find_file_places(ab, places, sizeof places);
