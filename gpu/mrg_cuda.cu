@@ -65,9 +65,25 @@ static int mrg_block(int B, int sms)
     return blk < 32 ? 32 : blk > AXM_MRG_BLOCK ? AXM_MRG_BLOCK : blk;
 }
 
+/* Lanes per fiber of a run (mrg_kernel's L). One thread per fiber keeps too few bytes in flight
+ * for small batches: on an H200 (2026-11-26) 8192 fibers ran at 2.0e8 node-steps/s, about 0.5 TB/s
+ * of state traffic, 65536 at 8.1e8 (1.7 TB/s). With L lanes a fiber's internodes and nodes step
+ * in parallel (its node chain's solve stays on one lane), so a batch of up to 128 fibers per SM
+ * takes 4 lanes, up to 256 takes 2 (not yet measured). Passive end nodes: one (their elimination
+ * runs along the whole chain). want (axm_cuda_mrg_set_lanes): 1, 2 or 4 instead of this rule. */
+static int mrg_lanes(int B, int sms, int pe, int want)
+{
+    if (pe) return 1;
+    if (want) return want;
+    const long per_sm = ((long)B + sms - 1) / (sms > 0 ? sms : 1);
+    return per_sm <= 128 ? 4 : per_sm <= 256 ? 2 : 1;
+}
+
 struct axm_cuda_mrg {
     int dev, B, W, M, pe, n_scratch;
-    int blk;                       /* threads per block (mrg_block) */
+    int blk;                       /* threads per block of the threshold kernel (mrg_block) */
+    int sms;                       /* the device's multiprocessors */
+    int lanes;                     /* axm_cuda_mrg_set_lanes (0: mrg_lanes' rule) */
     axm_prec prec;
     axm_model model;               /* shallow copy with its own p */
     double par[8];                 /* gna gnap gk gl ena ek el epas */
@@ -172,7 +188,8 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
     s->W = W;
     s->M = 11 * W - 10;
     cudaDeviceProp prop;
-    s->blk = mrg_block(B, cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1);
+    s->sms = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1;
+    s->blk = mrg_block(B, s->sms);
     s->pe = m->passive_end_nodes != 0;
     s->prec = prec;
     s->model = *m;
@@ -265,6 +282,16 @@ extern "C" void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps)
 {
     if (s) s->max_launch = max_steps > 0 ? max_steps : 0;
 }
+
+extern "C" int axm_cuda_mrg_set_lanes(axm_cuda_mrg *s, int lanes, axm_err *err)
+{
+    if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4)
+        return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: lanes: expected 0 (automatic), 1, 2 or 4, got %d", lanes);
+    s->lanes = lanes;
+    return AXM_OK;
+}
+
+extern "C" int axm_cuda_mrg_lanes(const axm_cuda_mrg *s) { return mrg_lanes(s->B, s->sms, s->pe, s->lanes); }
 
 /* Node states (B,5,W) doubles <-> the device's [5][W][B] in the run's precision */
 static int st_upload(axm_cuda_mrg *s, const double *x, axm_err *err)
@@ -417,15 +444,23 @@ extern "C" int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_e
     return AXM_OK;
 }
 
-template <typename T> static cudaError_t launch(const MArgs<T> &a, int blk)
+template <typename T, int L> static cudaError_t launch_l(const MArgs<T> &a, int sms)
 {
-    dim3 grid((unsigned)((a.B + blk - 1) / blk)), block((unsigned)blk);
+    const int n = a.B * L, blk = mrg_block(n, sms); /* blk a multiple of 32: a fiber's lanes in one warp */
+    dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
-    axmemu::launch(grid, block, [&] { mrg_kernel<T>(a); });
+    axmemu::launch(grid, block, [&] { mrg_kernel<T, L>(a); });
 #else
-    mrg_kernel<T><<<grid, block>>>(a);
+    mrg_kernel<T, L><<<grid, block>>>(a);
 #endif
     return cudaGetLastError();
+}
+
+/* a run chunk with the sim's lanes per fiber (mrg_lanes) */
+template <typename T> static cudaError_t launch(const MArgs<T> &a, const axm_cuda_mrg *s)
+{
+    const int L = mrg_lanes(a.B, s->sms, s->pe, s->lanes);
+    return L == 4 ? launch_l<T, 4>(a, s->sms) : L == 2 ? launch_l<T, 2>(a, s->sms) : launch_l<T, 1>(a, s->sms);
 }
 
 /* The kernel arguments every launch shares: shapes, model, device buffers, drive. */
@@ -492,7 +527,7 @@ static int run_t(axm_cuda_mrg *s, const axm_run_opts *o, axm_prec rec_prec, void
         a.k0 = k0 + done;
         a.n_steps = n;
         a.rec = d_rec;
-        cudaError_t e = launch<T>(a, s->blk);
+        cudaError_t e = launch<T>(a, s);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess) {
             rc = axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG kernel (B=%d, W=%d): %s", __FILE__, __LINE__, B, W,
@@ -733,7 +768,7 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
     cudaError_t e = cudaSuccess;
     if (n > 0) {
         a.k0 = k0, a.n_steps = n, a.rec = d_rec;
-        e = launch<T>(a, s->blk);
+        e = launch<T>(a, s);
     }
     while (done < n_steps) {
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
@@ -758,7 +793,7 @@ int gd_run_t(axm_cuda_mrg *s, axm_gendata_batch *const *bs, double dt_ms, long n
         n = n_steps - done < chunk ? n_steps - done : chunk;
         if (done < n_steps && !stop) { /* the GPU runs the next chunk while the CPUs transpose this one */
             a.k0 = k0 + done, a.n_steps = n;
-            e = launch<T>(a, s->blk);
+            e = launch<T>(a, s);
         }
         gd_transpose_par(&c);
         if (progress) progress(progress_ud, (long)done, n_steps);

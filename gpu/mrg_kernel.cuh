@@ -1,6 +1,7 @@
 /* The MRG step on the GPU (mrg-model.md §3.3; what core/mrg.c's step does, operation for operation):
- * one thread per fiber, all of its hidden state in global memory laid out [quantity][fiber] so that
- * consecutive threads touch consecutive addresses. Everything is double; T is only the storage type
+ * one thread per fiber (or, for small batches, 2 or 4 lanes per fiber on the condensed path), all of
+ * its hidden state in global memory laid out [quantity][fiber] so that consecutive threads touch
+ * consecutive addresses. Everything is double; T is only the storage type
  * of the node states (float with prec fp32, as the CPU kind stores them). */
 #ifndef AXM_MRG_KERNEL_CUH
 #define AXM_MRG_KERNEL_CUH
@@ -116,8 +117,8 @@ template <typename T> struct Fib {
 
     /* ve of step kk at every compartment, as the CPU engine builds it (midstep waveform samples,
      * silent contacts skipped, the sum times the amplitude factor am rounded to the run's precision,
-     * exactly 0 when no contact is on) */
-    __device__ void build_ve(long long kk, double am) const
+     * exactly 0 when no contact is on); with L lanes per fiber, lane sub's compartments sub + L n */
+    template <int L = 1> __device__ void build_ve(long long kk, double am, int sub = 0) const
     {
         const int C = a.C, M = a.M;
         double w[AXM_MRG_MAX_CONTACTS];
@@ -133,7 +134,7 @@ template <typename T> struct Fib {
             on[c] = wi >= 0 && w[c] != 0.0;
             any |= on[c];
         }
-        for (int j = 0; j < M; j++) {
+        for (int j = sub; j < M; j += L) {
             double acc = 0.0;
             for (int c = 0; c < C; c++)
                 if (on[c]) acc += w[c] * a.phi[ix((size_t)c * M + j)];
@@ -183,8 +184,15 @@ template <typename T> struct Fib {
     }
 
     __device__ void step_general(long long kk, int has_in) const;
-    __device__ void step_condensed(long long kk, int has_in) const;
+    template <int L = 1> __device__ void step_condensed(long long kk, int has_in, int sub = 0, bool live = true) const;
 };
+
+/* The lanes of a fiber (L > 1) meet between the phases of a step: each phase's writes to the
+ * fiber's global rows are then seen by the lanes that read them next. A no-op for one lane. */
+template <int L> __device__ __forceinline__ void lanes_sync()
+{
+    if constexpr (L > 1) __syncwarp();
+}
 
 /* Any pulse on in step kk, for any fiber (the CPU adds a zero current then, which changes nothing) */
 template <typename T> __device__ __forceinline__ int pulses_on(const MArgs<T> &a, long long kk)
@@ -288,19 +296,33 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
 
 /* All nodes active: internodes condensed onto a tridiagonal node system with the cached factors
  * (core/mrg.c step_fiber_condensed). Scratch rows: z0 [20][W-1], then nd [W][3]. */
-template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int has_in) const
+/* The condensed step. L lanes per fiber (lane sub; live: the lane has a fiber, else it only meets
+ * the others at the barriers): the internodes i = sub + L n and nodes alike, the node chain's
+ * Thomas solve on lane 0. Each element's operations are the one-lane step's, in its order, so the
+ * result does not depend on L. Expects this step's ve complete (the caller's build_ve and a
+ * barrier); ends with a barrier. */
+template <typename T>
+template <int L>
+__device__ void Fib<T>::step_condensed(long long kk, int has_in, int sub_, bool live_) const
 {
+    /* constants for one lane, so that its code is the one-thread step's */
+    const int sub = L == 1 ? 0 : sub_;
+    const bool live = L == 1 || live_;
     const int W = a.W, NI = W - 1;
     const double dt = a.dt;
     const size_t ND = (size_t)20 * NI;
     double Cdt[N_TYPES], Cmydt[N_TYPES];
     for (int t = 0; t < N_TYPES; t++) {
-        Cdt[t] = k(K_C + t) / dt;
-        Cmydt[t] = k(K_CMY + t) / dt;
+        Cdt[t] = live ? k(K_C + t) / dt : 0.0;
+        Cmydt[t] = live ? k(K_CMY + t) / dt : 0.0;
     }
-    const double g = k(K_GI + 0);
-    const double P = k(K_Z1 + 0), Q = k(K_Z1 + 18), R = k(K_Z2 + 18);
-    for (int i = 0; i < NI; i++) {
+    const double g = live ? k(K_GI + 0) : 0.0;
+    const double P = live ? k(K_Z1 + 0) : 0.0, Q = live ? k(K_Z1 + 18) : 0.0, R = live ? k(K_Z2 + 18) : 0.0;
+    /* each internode's 20 unknowns: right-hand sides, then the elimination down and back up the
+     * internode's 10 compartment pairs (independent across internodes: lane sub takes the same
+     * internodes in all three loops) */
+    const int i0 = live ? sub : NI; /* a lane without a fiber skips the loops */
+    for (int i = i0; i < NI; i += L) {
         int c0 = 11 * i;
         for (int q = 0; q < 10; q++) {
             int c = c0 + 1 + q;
@@ -315,17 +337,18 @@ template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int h
         sc((size_t)19 * NI + i) += k(K_GX + 10) * ve(c0 + 11);
     }
     for (int q = 0; q < 10; q++) {
-        const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
+        const double s11 = live ? k(K_S + 3 * q) : 0, s12 = live ? k(K_S + 3 * q + 1) : 0,
+                     s22 = live ? k(K_S + 3 * q + 2) : 0;
         const size_t r1 = (size_t)(2 * q) * NI, r2 = r1 + NI;
         if (q) {
-            const double gik = k(K_GI + q), gxk = k(K_GX + q);
-            for (int i = 0; i < NI; i++) {
+            const double gik = live ? k(K_GI + q) : 0, gxk = live ? k(K_GX + q) : 0;
+            for (int i = i0; i < NI; i += L) {
                 double a1 = sc(r1 + i) + gik * sc(r1 - 2 * NI + i), a2 = sc(r2 + i) + gxk * sc(r1 - NI + i);
                 sc(r1 + i) = s11 * a1 + s12 * a2;
                 sc(r2 + i) = s12 * a1 + s22 * a2;
             }
         } else {
-            for (int i = 0; i < NI; i++) {
+            for (int i = i0; i < NI; i += L) {
                 double a1 = sc(r1 + i), a2 = sc(r2 + i);
                 sc(r1 + i) = s11 * a1 + s12 * a2;
                 sc(r2 + i) = s12 * a1 + s22 * a2;
@@ -334,49 +357,59 @@ template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int h
     }
     for (int q = 8; q >= 0; q--) {
         const size_t x1 = (size_t)(2 * q) * NI, x2 = x1 + NI, n1 = x1 + 2 * NI, n2 = x1 + 3 * NI;
-        const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
-        const double gin = k(K_GI + q + 1), gxn = k(K_GX + q + 1);
-        for (int i = 0; i < NI; i++) {
+        const double s11 = live ? k(K_S + 3 * q) : 0, s12 = live ? k(K_S + 3 * q + 1) : 0,
+                     s22 = live ? k(K_S + 3 * q + 2) : 0;
+        const double gin = live ? k(K_GI + q + 1) : 0, gxn = live ? k(K_GX + q + 1) : 0;
+        for (int i = i0; i < NI; i += L) {
             double t1 = gin * sc(n1 + i), t2 = gxn * sc(n2 + i);
             sc(x1 + i) += s11 * t1 + s12 * t2;
             sc(x2 + i) += s12 * t1 + s22 * t2;
         }
     }
-    const double A = k(K_A), CdtN = Cdt[T_NODE];
-    for (int i = 0; i < W; i++) {
-        double v = st(4, i);
-        double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
-        double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
-        double gion = A * (gna + gnap + gk + a.gl);
-        double jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
-        double aa = CdtN + gion, e = ve(11 * i);
-        double d = aa, rhs = CdtN * v + jion + aa * e;
-        if (has_in) rhs += intra(kk, i);
-        if (i < W - 1) {
-            d += g - g * g * P;
-            rhs += g * sc((size_t)i);
+    lanes_sync<L>();
+    /* the node chain's rows (each node reads the internodes on both sides) */
+    if (live) {
+        const double A = k(K_A), CdtN = Cdt[T_NODE];
+        for (int i = sub; i < W; i += L) {
+            double v = st(4, i);
+            double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
+            double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
+            double gion = A * (gna + gnap + gk + a.gl);
+            double jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
+            double aa = CdtN + gion, e = ve(11 * i);
+            double d = aa, rhs = CdtN * v + jion + aa * e;
+            if (has_in) rhs += intra(kk, i);
+            if (i < W - 1) {
+                d += g - g * g * P;
+                rhs += g * sc((size_t)i);
+            }
+            if (i > 0) {
+                d += g - g * g * R;
+                rhs += g * sc((size_t)18 * NI + (i - 1));
+            }
+            sc(ND + 3 * i) = d;
+            sc(ND + 3 * i + 1) = rhs;
         }
-        if (i > 0) {
-            d += g - g * g * R;
-            rhs += g * sc((size_t)18 * NI + (i - 1));
-        }
-        sc(ND + 3 * i) = d;
-        sc(ND + 3 * i + 1) = rhs;
     }
-    const double off = -g * g * Q;
-    for (int i = 0; i < W; i++) {
-        double d = sc(ND + 3 * i), rhs = sc(ND + 3 * i + 1);
-        if (i) {
-            double cp = sc(ND + 3 * (i - 1) + 2);
-            d -= off * cp;
-            rhs -= off * sc(ND + 3 * (i - 1) + 1);
+    lanes_sync<L>();
+    if (live && sub == 0) { /* the chain: sequential */
+        const double off = -g * g * Q;
+        for (int i = 0; i < W; i++) {
+            double d = sc(ND + 3 * i), rhs = sc(ND + 3 * i + 1);
+            if (i) {
+                double cp = sc(ND + 3 * (i - 1) + 2);
+                d -= off * cp;
+                rhs -= off * sc(ND + 3 * (i - 1) + 1);
+            }
+            sc(ND + 3 * i + 1) = rhs / d;
+            sc(ND + 3 * i + 2) = off / d;
+            sc(ND + 3 * i) = d;
         }
-        sc(ND + 3 * i + 1) = rhs / d;
-        sc(ND + 3 * i + 2) = off / d;
-        sc(ND + 3 * i) = d;
+        for (int i = W - 2; i >= 0; i--) sc(ND + 3 * i + 1) -= sc(ND + 3 * i + 2) * sc(ND + 3 * (i + 1) + 1);
     }
-    for (int i = W - 2; i >= 0; i--) sc(ND + 3 * i + 1) -= sc(ND + 3 * i + 2) * sc(ND + 3 * (i + 1) + 1);
-    for (int i = 0; i < NI; i++) {
+    lanes_sync<L>();
+    /* back into the internodes and the nodes */
+    for (int i = sub; live && i < NI; i += L) {
         double gl = g * sc(ND + 3 * i + 1), gr = g * sc(ND + 3 * (i + 1) + 1);
         int c0 = 11 * i;
         for (int q = 0; q < 10; q++) {
@@ -388,7 +421,7 @@ template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int h
             a.ep[ix((size_t)c)] = ve(c);
         }
     }
-    for (int i = 0; i < W; i++) {
+    for (int i = sub; live && i < W; i += L) {
         int c = 11 * i;
         double e = ve(c);
         double vnew = sc(ND + 3 * i + 1) - e;
@@ -398,24 +431,30 @@ template <typename T> __device__ void Fib<T>::step_condensed(long long kk, int h
         set(4, i, vnew);
         gates(i, vnew, dt);
     }
+    lanes_sync<L>();
 }
 
-template <typename T> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kernel(const MArgs<T> a)
+/* A run chunk. L = 1: a thread per fiber. L = 2, 4 (the condensed path only): L consecutive lanes
+ * per fiber, for batches too small to keep the card's memory system busy one thread per fiber
+ * (mrg_cuda.cu, mrg_lanes); lanes past the batch take part in the barriers only. */
+template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kernel(const MArgs<T> a)
 {
-    const int b = (int)(blockIdx.x * blockDim.x + threadIdx.x);
-    if (b >= a.B) return;
-    Fib<T> f(a, b);
+    const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
+    const bool live = b < a.B;
+    if (L == 1 && !live) return;
+    Fib<T> f(a, live ? b : 0);
     for (long long j = 0; j < a.n_steps; j++) {
         long long kk = a.k0 + j;
-        f.build_ve(kk, 1.0);
+        if (live) f.template build_ve<L>(kk, 1.0, sub);
+        lanes_sync<L>();
         int has_in = pulses_on(a, kk);
-        if (a.pe)
+        if (L == 1 && a.pe)
             f.step_general(kk, has_in);
         else
-            f.step_condensed(kk, has_in);
-        if (a.rec) {
+            f.template step_condensed<L>(kk, has_in, sub, live);
+        if (a.rec && live) {
             T *r = a.rec + (size_t)j * 5 * a.W * a.B;
-            for (int s = 0; s < 5 * a.W; s++) r[(size_t)s * a.B + b] = a.st[(size_t)s * a.B + b];
+            for (int s = sub; s < 5 * a.W; s += L) r[(size_t)s * a.B + b] = a.st[(size_t)s * a.B + b];
         }
     }
 }

@@ -200,6 +200,13 @@ int axm_cuda_mrg_threshold(axm_cuda_mrg *s, const axm_thresh_opts *o, axm_thresh
 }
 
 void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps) { (void)s; (void)max_steps; }
+int axm_cuda_mrg_set_lanes(axm_cuda_mrg *s, int lanes, axm_err *err)
+{
+    (void)s;
+    (void)lanes;
+    return axm_fail(err, AXM_ERR_RUNTIME, NOT_IN);
+}
+int axm_cuda_mrg_lanes(const axm_cuda_mrg *s) { (void)s; return 1; }
 
 /* ---- training ---- */
 

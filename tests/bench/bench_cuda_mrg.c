@@ -60,8 +60,8 @@ static void stim_free(stim *s)
     free(s->wave_of);
 }
 
-/* node-steps/s; 0 on failure (printed) */
-static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
+/* node-steps/s; 0 on failure (printed). lanes: per fiber (axm_cuda_mrg_set_lanes; 0: automatic). */
+static double gpu_rate_l(const axm_model *m, int B, axm_prec prec, int record, int lanes)
 {
     stim st;
     stim_init(&st, B);
@@ -70,7 +70,8 @@ static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
     double rate = 0;
     float *rec = record ? malloc(sizeof(float) * (size_t)NSTEPS * B * 5 * NW) : NULL;
     axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, NW, st.D, prec, -1, &err);
-    if (g && axm_cuda_mrg_set_drive(g, &st.d, &err) == AXM_OK && (!record || rec)) {
+    if (g && axm_cuda_mrg_set_drive(g, &st.d, &err) == AXM_OK && axm_cuda_mrg_set_lanes(g, lanes, &err) == AXM_OK &&
+        (!record || rec)) {
         axm_run_opts o;
         memset(&o, 0, sizeof o);
         o.dt_ms = DT;
@@ -87,6 +88,11 @@ static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
     free(rec);
     stim_free(&st);
     return rate;
+}
+
+static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
+{
+    return gpu_rate_l(m, B, prec, record, 0);
 }
 
 static double cpu_rate(const axm_model *m, int B)
@@ -328,6 +334,15 @@ int main(void)
     }
     printf("(* fp64 fibers/s for gendata's 1000-step runs; x NEURON: fp64 against NEURON 8.2.2 on one core,\n"
            "  %.3g node-steps/s, bench_mrg's figure: issue 5 asks >= 2000x at 1e4+ fibers)\n", NEURON_RATE);
+    /* lanes per fiber (the automatic choice against one thread per fiber, in this process) */
+    printf("lanes per fiber, fp64 node-steps/s: B, 1 lane, 2 lanes, 4 lanes\n");
+    const int Ls[] = {1024, 8192, 10000, 32768};
+    for (int i = 0; i < 4; i++) {
+        if (quick && Ls[i] > 10000) break;
+        double r1 = gpu_rate_l(m, Ls[i], AXM_FP64, 0, 1), r2 = gpu_rate_l(m, Ls[i], AXM_FP64, 0, 2),
+               r4 = gpu_rate_l(m, Ls[i], AXM_FP64, 0, 4);
+        printf("%8d %12.3g %12.3g (%.2fx) %12.3g (%.2fx)\n", Ls[i], r1, r2, r2 / r1, r4, r4 / r1);
+    }
     th_bench(m, quick);
     gd_bench(m, quick);
     axm_model_destroy(m);

@@ -112,13 +112,17 @@ static double *cpu_run(const axm_model *m, const prob *p, axm_prec prec)
     return rec;
 }
 
-/* GPU: the same in two chunks (400 + 600 steps) */
-static double *gpu_run(const axm_model *m, const prob *p, axm_prec prec)
+/* GPU: the same in two chunks (400 + 600 steps), with lanes per fiber (0: the automatic choice,
+ * which for NB fibers is 4 on the condensed path, 1 with passive end nodes); *used (if not NULL):
+ * the lanes the run took */
+static double *gpu_run(const axm_model *m, const prob *p, axm_prec prec, int lanes, int *used)
 {
     axm_err err;
     axm_err_clear(&err);
     axm_cuda_mrg *g = axm_cuda_mrg_create(m, NB, NW, p->D, prec, -1, &err);
     if (!g) fail_msg("axm_cuda_mrg_create: %s", err.msg);
+    assert_int_equal(axm_cuda_mrg_set_lanes(g, lanes, &err), AXM_OK);
+    if (used) *used = axm_cuda_mrg_lanes(g);
     assert_int_equal(axm_cuda_mrg_set_drive(g, &p->d, &err), AXM_OK);
     double *rec = malloc(NSTEPS * PER * sizeof(double));
     assert_non_null(rec);
@@ -185,7 +189,10 @@ static void parity_fp64(int passive_end)
     prob p;
     prob_init(&p);
     axm_model *m = mrg_model(passive_end);
-    double *c = cpu_run(m, &p, AXM_FP64), *g = gpu_run(m, &p, AXM_FP64);
+    int used = 0;
+    double *c = cpu_run(m, &p, AXM_FP64), *g = gpu_run(m, &p, AXM_FP64, 0, &used);
+    /* the automatic lanes: 4 for this small batch, 1 with passive end nodes */
+    assert_int_equal(used, passive_end ? 1 : 4);
     /* the physics the comparison covers: cathodic fires every diameter, anodic none */
     for (int b = 0; b < 8; b++) assert_true(fired(c, b));
     for (int b = 8; b < 15; b++) assert_false(fired(c, b));
@@ -198,8 +205,21 @@ static void parity_fp64(int passive_end)
             wj = j;
         }
     }
-    printf("  mrg fp64 passive_end=%d: max state rel err %.3g (step %zu)\n", passive_end, worst, wj / PER);
+    printf("  mrg fp64 passive_end=%d, %d lanes per fiber: max state rel err %.3g (step %zu)\n", passive_end, used,
+           worst, wj / PER);
     assert_true(worst <= 1e-9);
+    /* every element's operations are the same with 1, 2 or 4 lanes per fiber: the same bits */
+    for (int lanes = 1; lanes <= 2 && !passive_end; lanes++) {
+        int u = 0;
+        double *gl = gpu_run(m, &p, AXM_FP64, lanes, &u);
+        assert_int_equal(u, lanes);
+        size_t diff = 0;
+        for (size_t j = 0; j < NSTEPS * PER; j++) diff += memcmp(&gl[j], &g[j], sizeof(double)) != 0;
+        printf("  mrg fp64, %d lane(s) per fiber against 4: %zu of %zu values differ\n", lanes, diff,
+               (size_t)NSTEPS * PER);
+        assert_true(diff == 0);
+        free(gl);
+    }
     for (int b = 0; b < NB; b++)
         for (int i = 0; i < NW; i++) {
             double tc[8], tg[8];
@@ -218,7 +238,7 @@ static void parity_fp32(int passive_end)
     prob p;
     prob_init(&p);
     axm_model *m = mrg_model(passive_end);
-    double *c64 = cpu_run(m, &p, AXM_FP64), *c32 = cpu_run(m, &p, AXM_FP32), *g32 = gpu_run(m, &p, AXM_FP32);
+    double *c64 = cpu_run(m, &p, AXM_FP64), *c32 = cpu_run(m, &p, AXM_FP32), *g32 = gpu_run(m, &p, AXM_FP32, 0, NULL);
     double ec = rel_l2(c32, c64, NSTEPS * PER), eg = rel_l2(g32, c64, NSTEPS * PER), e2 = rel_l2(g32, c32, NSTEPS * PER);
     printf("  mrg fp32 passive_end=%d: state rel err vs CPU fp64: GPU %.3g, CPU fp32 %.3g (GPU vs CPU fp32 %.3g)\n",
            passive_end, eg, ec, e2);
@@ -278,6 +298,13 @@ static void test_bad_input(void **st)
     assert_null(axm_cuda_mrg_create(m, 2, 11, D, AXM_FP64, -1, &err));
     assert_int_equal(err.code, AXM_ERR_INPUT);
     assert_non_null(strstr(err.msg, "diameter"));
+    D[1] = 10;
+    axm_cuda_mrg *g = axm_cuda_mrg_create(m, 2, 11, D, AXM_FP64, -1, &err);
+    assert_non_null(g);
+    axm_err_clear(&err);
+    assert_int_equal(axm_cuda_mrg_set_lanes(g, 3, &err), AXM_ERR_INPUT);
+    assert_non_null(strstr(err.msg, "lanes: expected 0 (automatic), 1, 2 or 4, got 3"));
+    axm_cuda_mrg_destroy(g);
     axm_model_destroy(m);
 }
 
