@@ -172,7 +172,7 @@ int axm_cuda_mrg_threshold(axm_cuda_mrg *s, const axm_thresh_opts *o, axm_thresh
 /* Caps the steps per kernel launch of runs and threshold rounds (0: automatic, a fraction of a second
  * of work). Launch boundaries change nothing in the results; tests use small caps to cover them. */
 void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps);
-/* Lanes per fiber of runs (not threshold rounds): 0 (the default) picks by the batch's size
+/* Lanes per fiber of runs and threshold rounds: 0 (the default) picks by the batch's size
  * against the device (4 for up to 128 fibers per multiprocessor, 2 up to 256, else 1; always 1
  * with passive end nodes); 1, 2 or 4 forces it (tests, benchmarks). The same results every way.
  * axm_cuda_mrg_lanes: what runs take. */

@@ -81,7 +81,6 @@ static int mrg_lanes(int B, int sms, int pe, int want)
 
 struct axm_cuda_mrg {
     int dev, B, W, M, pe, n_scratch;
-    int blk;                       /* threads per block of the threshold kernel (mrg_block) */
     int sms;                       /* the device's multiprocessors */
     int lanes;                     /* axm_cuda_mrg_set_lanes (0: mrg_lanes' rule) */
     axm_prec prec;
@@ -189,7 +188,6 @@ extern "C" axm_cuda_mrg *axm_cuda_mrg_create(const axm_model *m, int B, int W, c
     s->M = 11 * W - 10;
     cudaDeviceProp prop;
     s->sms = cudaGetDeviceProperties(&prop, dev) == cudaSuccess ? prop.multiProcessorCount : 1;
-    s->blk = mrg_block(B, s->sms);
     s->pe = m->passive_end_nodes != 0;
     s->prec = prec;
     s->model = *m;
@@ -861,15 +859,23 @@ extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata
 
 /* ---- threshold search ------------------------------------------------------------------------ */
 
-template <typename T> static cudaError_t launch_th(const MArgs<T> &a, int blk)
+template <typename T, int L> static cudaError_t launch_th_l(const MArgs<T> &a, int sms)
 {
-    dim3 grid((unsigned)((a.B + blk - 1) / blk)), block((unsigned)blk);
+    const int n = a.B * L, blk = mrg_block(n, sms);
+    dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU
-    axmemu::launch(grid, block, [&] { mrg_th_kernel<T>(a); });
+    axmemu::launch(grid, block, [&] { mrg_th_kernel<T, L>(a); });
 #else
-    mrg_th_kernel<T><<<grid, block>>>(a);
+    mrg_th_kernel<T, L><<<grid, block>>>(a);
 #endif
     return cudaGetLastError();
+}
+
+/* a threshold round's chunk with the sim's lanes per fiber */
+template <typename T> static cudaError_t launch_th(const MArgs<T> &a, const axm_cuda_mrg *s)
+{
+    const int L = mrg_lanes(a.B, s->sms, s->pe, s->lanes);
+    return L == 4 ? launch_th_l<T, 4>(a, s->sms) : L == 2 ? launch_th_l<T, 2>(a, s->sms) : launch_th_l<T, 1>(a, s->sms);
 }
 
 namespace {
@@ -923,7 +929,7 @@ int th_round_t(th_ctx *c, const axm_thresh_opts *o, const double *amp, const uns
         if (o->cancel && *o->cancel) return axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
         a.k0 = done;
         a.n_steps = a.k_end - done < chunk ? a.k_end - done : chunk;
-        cudaError_t e = launch_th<T>(a, s->blk);
+        cudaError_t e = launch_th<T>(a, s);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess)
             return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG threshold kernel (B=%d, W=%d): %s", __FILE__,

@@ -467,14 +467,17 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
  * the CPU engine observes (the initial one, each later one up to the step before activation). The
  * first chunk starts from the initial state; det, vmax and flag carry a fiber across chunks and stay in
  * global memory during the step (one access each per step, registers kept for the step). */
-template <typename T>
-__global__ void __launch_bounds__(AXM_MRG_BLOCK, AXM_MRG_TH_MIN_BLOCKS) mrg_th_kernel(const MArgs<T> a)
+/* L lanes per fiber as mrg_kernel (the condensed path; lane 0 of a fiber resets it, tests it and
+ * keeps det, vmax and flag); a fiber's lanes leave the step loop together once it fired (they read
+ * its det word after a barrier), and a warp leaves once none of its fibers steps. */
+template <typename T, int L = 1>
+__global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_TH_MIN_BLOCKS : 4) mrg_th_kernel(const MArgs<T> a)
 {
-    const int b = (int)(blockIdx.x * blockDim.x + threadIdx.x);
-    if (b >= a.B) return;
-    if (a.flag[b] & (TH_SKIP | TH_ACT)) return;
-    Fib<T> f(a, b);
-    if (a.k0 == 0) {
+    const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
+    const bool mine = b < a.B && !(a.flag[b] & (TH_SKIP | TH_ACT)); /* a fiber this round steps */
+    if (L == 1 && !mine) return;
+    Fib<T> f(a, mine ? b : 0);
+    if (a.k0 == 0 && mine && sub == 0) {
         f.reset();
         unsigned det = 0;
         for (int q = 0; q < a.n_chk; q++)
@@ -482,31 +485,42 @@ __global__ void __launch_bounds__(AXM_MRG_BLOCK, AXM_MRG_TH_MIN_BLOCKS) mrg_th_k
         a.det[b] = det;
         if (a.vmax) a.vmax[b] = f.vmax_with(-INFINITY);
     }
+    lanes_sync<L>();
+    bool live = mine;
     int act = 0;
     for (long long j = 0; j < a.n_steps; j++) {
+        if constexpr (L > 1) {
+            if (!__any_sync(0xffffffffu, live)) break;
+        }
         long long kk = a.k0 + j;
-        f.build_ve(kk, a.amp[b]);
+        if (live) f.template build_ve<L>(kk, a.amp[b], sub);
+        lanes_sync<L>();
         int has_in = pulses_on(a, kk);
-        if (a.pe)
+        if (L == 1 && a.pe)
             f.step_general(kk, has_in);
         else
-            f.step_condensed(kk, has_in);
+            f.template step_condensed<L>(kk, has_in, sub, live);
         const int in_window = (double)(kk + 1) * a.dt >= a.t_start - 1e-9 * a.dt;
-        unsigned det = a.det[b];
-        for (int q = 0; q < a.n_chk; q++) {
-            const unsigned bit = 1u << q;
-            const int ge = f.st(4, a.chk[q]) >= a.thr;
-            if (ge && (det & bit) && in_window) det |= bit << 16;
-            det = ge ? det & ~bit : det | bit;
+        if (live && sub == 0) {
+            unsigned det = a.det[b];
+            for (int q = 0; q < a.n_chk; q++) {
+                const unsigned bit = 1u << q;
+                const int ge = f.st(4, a.chk[q]) >= a.thr;
+                if (ge && (det & bit) && in_window) det |= bit << 16;
+                det = ge ? det & ~bit : det | bit;
+            }
+            a.det[b] = det;
         }
-        a.det[b] = det;
-        if (__popc(det >> 16) >= a.at_least) {
+        lanes_sync<L>();
+        if (live && __popc(a.det[b] >> 16) >= a.at_least) {
             act = 1;
-            break;
+            if (L == 1) break;
+            live = false;
+            continue;
         }
-        if (a.vmax) a.vmax[b] = f.vmax_with(a.vmax[b]);
+        if (live && sub == 0 && a.vmax) a.vmax[b] = f.vmax_with(a.vmax[b]);
     }
-    if (act || a.k0 + a.n_steps >= a.k_end)
+    if (mine && sub == 0 && (act || a.k0 + a.n_steps >= a.k_end))
         a.flag[b] = (unsigned char)((act ? TH_ACT : 0) | (f.vm_finite() ? 0 : TH_BAD));
 }
 

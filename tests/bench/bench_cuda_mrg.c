@@ -185,7 +185,7 @@ static int th_ok(const axm_thresh_result *r)
 }
 
 /* thresholds/s of B conditions; 0 on failure (printed) */
-static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
+static double th_rate_l(const axm_model *m, int B, int gpu, axm_prec prec, int lanes)
 {
     th_prob p;
     th_init(&p, B);
@@ -197,7 +197,8 @@ static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
     int rc = -1;
     if (gpu) {
         axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, TH_NW, p.D, prec, -1, &err);
-        if (g && axm_cuda_mrg_set_drive(g, &p.d, &err) == AXM_OK) {
+        if (g && axm_cuda_mrg_set_drive(g, &p.d, &err) == AXM_OK && axm_cuda_mrg_set_lanes(g, lanes, &err) == AXM_OK) {
+            if (lanes == 0) lanes = axm_cuda_mrg_lanes(g);
             t0 = bench_wall();
             rc = axm_cuda_mrg_threshold(g, &p.o, &r, &err);
             t1 = bench_wall();
@@ -214,8 +215,10 @@ static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
     }
     if (rc == AXM_OK) {
         rate = B / (t1 - t0);
-        printf("%-5s %4s %6d %9.2f %8d %9ld %8d %14.3g\n", gpu ? "gpu" : "cpu", prec == AXM_FP64 ? "fp64" : "fp32", B,
-               t1 - t0, r.iterations, r.n_sims, th_ok(&r), rate);
+        char who[16] = "cpu";
+        if (gpu) snprintf(who, sizeof who, "gpu/%d", lanes);
+        printf("%-5s %4s %6d %9.2f %8d %9ld %8d %14.3g\n", who, prec == AXM_FP64 ? "fp64" : "fp32", B, t1 - t0,
+               r.iterations, r.n_sims, th_ok(&r), rate);
     } else {
         printf("  (%s thresholds, B=%d: %s)\n", gpu ? "gpu" : "cpu", B, err.msg);
     }
@@ -224,13 +227,21 @@ static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
     return rate;
 }
 
+static double th_rate(const axm_model *m, int B, int gpu, axm_prec prec)
+{
+    return th_rate_l(m, B, gpu, prec, 0);
+}
+
 static void th_bench(const axm_model *m, int quick)
 {
     printf("\nMRG thresholds: %d nodes, %.0f ms at dt %g ms, resolution 1 %%, point source 0.5-2.5 mm, 0.1 ms pulse\n",
            TH_NW, TH_TSTOP, DT);
-    printf("%-5s %4s %6s %9s %8s %9s %8s %14s\n", "", "prec", "B", "seconds", "rounds", "sims", "ok", "thresholds/s");
+    printf("%-5s %4s %6s %9s %8s %9s %8s %14s   (gpu/L: L lanes per fiber)\n", "", "prec", "B", "seconds", "rounds",
+           "sims", "ok", "thresholds/s");
     double cpu = th_rate(m, quick ? 4 : 16, 0, AXM_FP64);
     double g1 = th_rate(m, quick ? 200 : 1000, 1, AXM_FP64);
+    double g1_1 = th_rate_l(m, quick ? 200 : 1000, 1, AXM_FP64, 1); /* one thread per fiber, as before */
+    if (g1 > 0 && g1_1 > 0) printf("lanes: the automatic choice %.2fx one lane per fiber\n", g1 / g1_1);
     if (!quick) {
         th_rate(m, 1000, 1, AXM_FP32);
         th_rate(m, 4000, 1, AXM_FP64);

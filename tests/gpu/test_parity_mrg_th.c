@@ -46,6 +46,7 @@ typedef struct prob {
     axm_drive d;
     axm_thresh_opts o;
     long launch_steps;
+    int lanes; /* the GPU search's lanes per fiber (both) */
 } prob;
 
 /* A drawn problem (hard: with a late window and a low max_amp, so that some conditions give up):
@@ -130,8 +131,9 @@ static void cancel_cb(void *ud, int n_decided, int n_total, int iteration)
     if (iteration >= c->after) c->flag = 1;
 }
 
-/* Runs the CPU and the GPU search on p; returns 0 when the GPU search could not start. */
-static int both(const axm_model *m, prob *p, axm_prec prec, int cancel_at, axm_thresh_result *rc,
+/* Runs the CPU and the GPU search on p (lanes per fiber on the GPU: axm_cuda_mrg_set_lanes, 0 the
+ * automatic choice); returns 0 when the GPU search could not start. */
+static int both(const axm_model *m, prob *p, axm_prec prec, int cancel_at, int lanes, axm_thresh_result *rc,
                 axm_thresh_result *rg, int *rcode_c, int *rcode_g)
 {
     axm_err e;
@@ -153,6 +155,8 @@ static int both(const axm_model *m, prob *p, axm_prec prec, int cancel_at, axm_t
     if (!g) fail_msg("axm_cuda_mrg_create: %s", e.msg);
     assert_int_equal(axm_cuda_mrg_set_drive(g, &p->d, &e), AXM_OK);
     axm_cuda_mrg_set_launch_steps(g, p->launch_steps);
+    assert_int_equal(axm_cuda_mrg_set_lanes(g, lanes, &e), AXM_OK);
+    p->lanes = axm_cuda_mrg_lanes(g);
     ca.flag = 0;
     *rcode_g = axm_cuda_mrg_threshold(g, &o, rg, &e);
     if (*rcode_g && *rcode_g != AXM_ERR_CANCELLED) fail_msg("gpu: %s", e.msg);
@@ -180,7 +184,9 @@ static void parity(const char *name, int passive_end, axm_prec prec, int n_probs
         prob_make(&p, &r, t == 1);
         axm_thresh_result rc, rg;
         int cc, cg;
-        both(m, &p, prec, 0, &rc, &rg, &cc, &cg);
+        /* every lanes-per-fiber kernel in turn: automatic (4 for these small batches; 1 with passive
+         * end nodes), 1, 2 */
+        both(m, &p, prec, 0, t % 3, &rc, &rg, &cc, &cg);
         assert_int_equal(cc, AXM_OK);
         assert_int_equal(cg, AXM_OK);
         assert_int_equal(rg.n, p.B);
@@ -193,10 +199,11 @@ static void parity(const char *name, int passive_end, axm_prec prec, int n_probs
             if (d > worst) worst = d;
             if (rg.status[b] == AXM_TH_OK) assert_true(rg.lower[b] < rg.upper[b]);
         }
-        printf("  %s problem %d: B=%d W=%d tstop=%.2f ms at_least=%d t_start=%.2f launch=%ld: %d/%d same status; "
-               "sims cpu %ld gpu %ld, rounds cpu %d gpu %d\n",
-               name, t, p.B, p.W, p.tstop, p.o.detect.at_least, p.o.detect.t_start_ms, p.launch_steps, same, p.B,
-               rc.n_sims, rg.n_sims, rc.iterations, rg.iterations);
+        printf("  %s problem %d: B=%d W=%d tstop=%.2f ms at_least=%d t_start=%.2f launch=%ld lanes=%d: %d/%d same "
+               "status; sims cpu %ld gpu %ld, rounds cpu %d gpu %d\n",
+               name, t, p.B, p.W, p.tstop, p.o.detect.at_least, p.o.detect.t_start_ms, p.launch_steps, p.lanes, same,
+               p.B, rc.n_sims, rg.n_sims, rc.iterations, rg.iterations);
+        assert_int_equal(p.lanes, passive_end ? 1 : t % 3 == 0 ? 4 : t % 3);
         if (prec == AXM_FP64) {
             assert_int_equal(same, p.B);
             assert_int_equal(rc.n_sims, rg.n_sims);
@@ -254,7 +261,7 @@ static void test_cancel(void **st)
     axm_model *m = mrg_model(0);
     axm_thresh_result rc, rg;
     int cc, cg;
-    both(m, &p, AXM_FP64, 3, &rc, &rg, &cc, &cg);
+    both(m, &p, AXM_FP64, 3, 0, &rc, &rg, &cc, &cg);
     assert_int_equal(cc, AXM_ERR_CANCELLED);
     assert_int_equal(cg, AXM_ERR_CANCELLED);
     assert_int_equal(rc.iterations, 3);
