@@ -442,23 +442,30 @@ extern "C" int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_e
     return AXM_OK;
 }
 
-template <typename T, int L> static cudaError_t launch_l(const MArgs<T> &a, int sms)
+/* mrg_kernel (TH: mrg_th_kernel) with L lanes per fiber */
+template <typename T, int L, bool TH> static cudaError_t launch_l(const MArgs<T> &a, int sms)
 {
     const int n = a.B * L, blk = mrg_block(n, sms); /* blk a multiple of 32: a fiber's lanes in one warp */
     dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
-    axmemu::launch(grid, block, [&] { mrg_kernel<T, L>(a); });
+    axmemu::launch(grid, block, [&] {
+        if (TH) mrg_th_kernel<T, L>(a);
+        else mrg_kernel<T, L>(a);
+    });
 #else
-    mrg_kernel<T, L><<<grid, block>>>(a);
+    if (TH) mrg_th_kernel<T, L><<<grid, block>>>(a);
+    else mrg_kernel<T, L><<<grid, block>>>(a);
 #endif
     return cudaGetLastError();
 }
 
-/* a run chunk with the sim's lanes per fiber (mrg_lanes) */
-template <typename T> static cudaError_t launch(const MArgs<T> &a, const axm_cuda_mrg *s)
+/* a run chunk (TH: a threshold round's) with the sim's lanes per fiber (mrg_lanes) */
+template <typename T, bool TH = false> static cudaError_t launch(const MArgs<T> &a, const axm_cuda_mrg *s)
 {
     const int L = mrg_lanes(a.B, s->sms, s->pe, s->lanes);
-    return L == 4 ? launch_l<T, 4>(a, s->sms) : L == 2 ? launch_l<T, 2>(a, s->sms) : launch_l<T, 1>(a, s->sms);
+    return L == 4   ? launch_l<T, 4, TH>(a, s->sms)
+           : L == 2 ? launch_l<T, 2, TH>(a, s->sms)
+                    : launch_l<T, 1, TH>(a, s->sms);
 }
 
 /* The kernel arguments every launch shares: shapes, model, device buffers, drive. */
@@ -859,24 +866,6 @@ extern "C" int axm_cuda_gendata_engine(void *ud, const axm_model *m, axm_gendata
 
 /* ---- threshold search ------------------------------------------------------------------------ */
 
-template <typename T, int L> static cudaError_t launch_th_l(const MArgs<T> &a, int sms)
-{
-    const int n = a.B * L, blk = mrg_block(n, sms);
-    dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
-#ifdef AXM_CUDA_EMU
-    axmemu::launch(grid, block, [&] { mrg_th_kernel<T, L>(a); });
-#else
-    mrg_th_kernel<T, L><<<grid, block>>>(a);
-#endif
-    return cudaGetLastError();
-}
-
-/* a threshold round's chunk with the sim's lanes per fiber */
-template <typename T> static cudaError_t launch_th(const MArgs<T> &a, const axm_cuda_mrg *s)
-{
-    const int L = mrg_lanes(a.B, s->sms, s->pe, s->lanes);
-    return L == 4 ? launch_th_l<T, 4>(a, s->sms) : L == 2 ? launch_th_l<T, 2>(a, s->sms) : launch_th_l<T, 1>(a, s->sms);
-}
 
 namespace {
 
@@ -929,7 +918,7 @@ int th_round_t(th_ctx *c, const axm_thresh_opts *o, const double *amp, const uns
         if (o->cancel && *o->cancel) return axm_fail(err, AXM_ERR_CANCELLED, "threshold search cancelled");
         a.k0 = done;
         a.n_steps = a.k_end - done < chunk ? a.k_end - done : chunk;
-        cudaError_t e = launch_th<T>(a, s);
+        cudaError_t e = launch<T, true>(a, s);
         if (e == cudaSuccess) e = cudaDeviceSynchronize();
         if (e != cudaSuccess)
             return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: MRG threshold kernel (B=%d, W=%d): %s", __FILE__,
