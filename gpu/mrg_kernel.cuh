@@ -184,7 +184,8 @@ template <typename T> struct Fib {
     }
 
     __device__ void step_general(long long kk, int has_in) const;
-    template <int L = 1> __device__ void step_condensed(long long kk, int has_in, int sub = 0, bool live = true) const;
+    template <int L = 1>
+    __device__ void step_condensed(long long kk, int has_in, int sub = 0, bool live = true) const;
 };
 
 /* The lanes of a fiber (L > 1) meet between the phases of a step: each phase's writes to the
@@ -295,10 +296,9 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
 }
 
 /* All nodes active: internodes condensed onto a tridiagonal node system with the cached factors
- * (core/mrg.c step_fiber_condensed). Scratch rows: z0 [20][W-1], then nd [W][3]. */
-/* The condensed step. L lanes per fiber (lane sub; live: the lane has a fiber, else it only meets
- * the others at the barriers): the internodes i = sub + L n and nodes alike, the node chain's
- * Thomas solve on lane 0. Each element's operations are the one-lane step's, in its order, so the
+ * (core/mrg.c step_fiber_condensed). Scratch rows: z0 [20][W-1], then nd [W][3]. L lanes per fiber
+ * (lane sub; live: the lane has a fiber, else it only meets the others at the barriers): the
+ * internodes i = sub + L n and nodes alike, the node chain's Thomas solve on lane 0. Each element's operations are the one-lane step's, in its order, so the
  * result does not depend on L. Expects this step's ve complete (the caller's build_ve and a
  * barrier); ends with a barrier. */
 template <typename T>
@@ -466,10 +466,10 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
  * at_least checked nodes have fired, and the vm maximum of the bound fix's block test over the states
  * the CPU engine observes (the initial one, each later one up to the step before activation). The
  * first chunk starts from the initial state; det, vmax and flag carry a fiber across chunks and stay in
- * global memory during the step (one access each per step, registers kept for the step). */
-/* L lanes per fiber as mrg_kernel (the condensed path; lane 0 of a fiber resets it, tests it and
- * keeps det, vmax and flag); a fiber's lanes leave the step loop together once it fired (they read
- * its det word after a barrier), and a warp leaves once none of its fibers steps. */
+ * global memory during the step (one access each per step, registers kept for the step). L lanes
+ * per fiber as mrg_kernel (the condensed path; lane 0 of a fiber resets it, tests it and keeps det,
+ * vmax and flag); a fiber's lanes leave the step loop together once it fired (they read its det
+ * word after a barrier), and a warp leaves once none of its fibers steps. */
 template <typename T, int L = 1>
 __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_TH_MIN_BLOCKS : 4) mrg_th_kernel(const MArgs<T> a)
 {
