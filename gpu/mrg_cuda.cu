@@ -283,13 +283,14 @@ extern "C" void axm_cuda_mrg_set_launch_steps(axm_cuda_mrg *s, long max_steps)
 
 extern "C" int axm_cuda_mrg_set_lanes(axm_cuda_mrg *s, int lanes, axm_err *err)
 {
+    if (!s) return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: lanes: no simulation");
     if (lanes != 0 && lanes != 1 && lanes != 2 && lanes != 4)
         return axm_fail(err, AXM_ERR_INPUT, "cuda mrg: lanes: expected 0 (automatic), 1, 2 or 4, got %d", lanes);
     s->lanes = lanes;
     return AXM_OK;
 }
 
-extern "C" int axm_cuda_mrg_lanes(const axm_cuda_mrg *s) { return mrg_lanes(s->B, s->sms, s->pe, s->lanes); }
+extern "C" int axm_cuda_mrg_lanes(const axm_cuda_mrg *s) { return s ? mrg_lanes(s->B, s->sms, s->pe, s->lanes) : 1; }
 
 /* Node states (B,5,W) doubles <-> the device's [5][W][B] in the run's precision */
 static int st_upload(axm_cuda_mrg *s, const double *x, axm_err *err)
