@@ -355,6 +355,47 @@ static void check_monitors_fp64(mons *M, int B, int W)
     (void)W;
 }
 
+/* The fp32 rule, over the fibers finite in both CPU runs (c32: the CPU in fp32, ref: in fp64; B
+ * fibers of W nodes): there the GPU's state g must be finite too and no farther from ref than 10x
+ * the CPU's own error. Without handle_nan a rate is 0/0 where vm lands exactly on its removable
+ * point (v = -21.4 for alpha_m, ...): in fp32, with the GPU's other rounding, that happens on one
+ * backend and not the other (seed 29488926213829: a GPU m gate, the CPU's traces normal), so a
+ * fiber the GPU alone lost is skipped then; with handle_nan the GPU must stay finite. Returns the
+ * fibers compared; *e_cpu: the CPU's own error over them. */
+static int fp32_rule(const double *c32, const double *ref, const double *g, int B, int W, int handle_nan,
+                     double *e_cpu)
+{
+    size_t fw = (size_t)5 * W, n = (size_t)B * fw, m = 0;
+    int n_sing = 0;
+    double *a = malloc(n * sizeof *a), *bb = malloc(n * sizeof *bb), *rr = malloc(n * sizeof *rr);
+    for (int b = 0; b < B; b++) {
+        int fin = 1, gfin = 1;
+        for (size_t i = 0; i < fw; i++) fin &= isfinite(c32[b * fw + i]) && isfinite(ref[b * fw + i]);
+        if (!fin) continue;
+        for (size_t i = 0; i < fw; i++) gfin &= isfinite(g[b * fw + i]);
+        if (!gfin && !handle_nan) {
+            n_sing++;
+            continue;
+        }
+        for (size_t i = 0; i < fw; i++) {
+            assert_true(isfinite(g[b * fw + i]));
+            a[m] = c32[b * fw + i];
+            bb[m] = g[b * fw + i];
+            rr[m] = ref[b * fw + i];
+            m++;
+        }
+    }
+    double ec = rel_l2(a, rr, m), eg = rel_l2(bb, rr, m);
+    printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e (%d hit a 0/0 rate on the GPU only)\n",
+           m / fw, B, ec, eg, n_sing);
+    assert_true(eg <= 10 * ec + 1e-5);
+    free(a);
+    free(bb);
+    free(rr);
+    *e_cpu = ec;
+    return (int)(m / fw);
+}
+
 /* Returns the number of fibers the fp32 comparison could use (all for fp64). attempt > 0 redraws
  * with another stream, and from the second attempt on with the stabilized model (gl 0.1, default
  * stencil), whose fibers stay finite, so that the fp32 comparison always has data. */
@@ -390,40 +431,8 @@ static int forward(axm_prec prec, int W, int with_ve_nodes, unsigned attempt)
         double *g = malloc(n * sizeof *g);
         axm_err er;
         if (axm_cuda_sim_state(x.gpu, g, &er)) fail_msg("%s", er.msg);
-        /* only fibers that stayed finite in both CPU runs say anything about rounding: the GPU
-         * must be finite there too and as close to fp64 as the CPU */
-        size_t fw = (size_t)5 * W, m = 0;
-        int n_sing = 0;
-        double *a = malloc(n * sizeof *a), *bb = malloc(n * sizeof *bb), *rr = malloc(n * sizeof *rr);
-        for (int b = 0; b < B; b++) {
-            int fin = 1, gfin = 1;
-            for (size_t i = 0; i < fw; i++) fin &= isfinite(c64[b * fw + i]) && isfinite(ref[b * fw + i]);
-            if (!fin) continue;
-            for (size_t i = 0; i < fw; i++) gfin &= isfinite(g[b * fw + i]);
-            /* without handle_nan a rate is 0/0 where vm lands exactly on its removable point
-             * (v = -21.4 for alpha_m, ...): in fp32, with the GPU's other rounding, that happens
-             * on one backend and not the other (seed 29488926213829: a GPU m gate, the CPU's
-             * traces normal); with handle_nan the GPU must stay finite */
-            if (!gfin && !p.m->handle_nan) {
-                n_sing++;
-                continue;
-            }
-            for (size_t i = 0; i < fw; i++) {
-                assert_true(isfinite(g[b * fw + i]));
-                a[m] = c64[b * fw + i];
-                bb[m] = g[b * fw + i];
-                rr[m] = ref[b * fw + i];
-                m++;
-            }
-        }
-        double e_cpu = rel_l2(a, rr, m), e_gpu = rel_l2(bb, rr, m);
-        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e (%d hit a 0/0 rate on the GPU only)\n",
-               m / fw, B, e_cpu, e_gpu, n_sing);
-        assert_true(e_gpu <= 10 * e_cpu + 1e-5);
-        used = (int)(m / fw);
-        free(a);
-        free(bb);
-        free(rr);
+        double e_cpu;
+        used = fp32_rule(c64, ref, g, B, W, p.m->handle_nan, &e_cpu);
         free(g);
         free(ref);
         free_both(&y);
@@ -694,23 +703,9 @@ static void bare(axm_prec prec, int W, int taps, int pack)
         double *ref = malloc(n * sizeof *ref), *g = malloc(n * sizeof *g);
         cpu_state(z, ref);
         if (axm_cuda_sim_state(x.gpu, g, &er)) fail_msg("%s", er.msg);
-        /* as forward: the fibers finite in both CPU runs, where the GPU must be finite too */
-        size_t fw = (size_t)5 * W, m = 0;
-        for (int b = 0; b < B; b++) {
-            int fin = 1;
-            for (size_t i = 0; i < fw; i++) fin &= isfinite(c[b * fw + i]) && isfinite(ref[b * fw + i]);
-            if (!fin) continue;
-            for (size_t i = 0; i < fw; i++, m++) {
-                assert_true(isfinite(g[b * fw + i]));
-                c[m] = c[b * fw + i]; /* compacted in place: m <= b fw + i */
-                g[m] = g[b * fw + i];
-                ref[m] = ref[b * fw + i];
-            }
-        }
-        double e_cpu = rel_l2(c, ref, m), e_gpu = rel_l2(g, ref, m);
-        printf("  fp32 vs fp64 on %zu of %d finite fibers: cpu %.2e, gpu %.2e\n", m / fw, B, e_cpu, e_gpu);
-        assert_true(m > 0 && e_cpu > 0); /* the comparison measured rounding */
-        assert_true(e_gpu <= 10 * e_cpu + 1e-5);
+        double e_cpu;
+        assert_true(fp32_rule(c, ref, g, B, W, p.m->handle_nan, &e_cpu) > 0);
+        assert_true(e_cpu > 0); /* the comparison measured rounding */
         free(ref);
         free(g);
         axm_sim_destroy(z);
