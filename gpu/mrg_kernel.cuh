@@ -501,8 +501,9 @@ __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_TH_MIN_BLOCKS 
         else
             f.template step_condensed<L>(kk, has_in, sub, live);
         const int in_window = (double)(kk + 1) * a.dt >= a.t_start - 1e-9 * a.dt;
+        unsigned det = 0;
         if (live && sub == 0) {
-            unsigned det = a.det[b];
+            det = a.det[b];
             for (int q = 0; q < a.n_chk; q++) {
                 const unsigned bit = 1u << q;
                 const int ge = f.st(4, a.chk[q]) >= a.thr;
@@ -512,7 +513,8 @@ __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_TH_MIN_BLOCKS 
             a.det[b] = det;
         }
         lanes_sync<L>();
-        if (live && __popc(a.det[b] >> 16) >= a.at_least) {
+        if (live && sub != 0) det = a.det[b]; /* the other lanes read lane 0's word */
+        if (live && __popc(det >> 16) >= a.at_least) {
             act = 1;
             if (L == 1) break;
             live = false;
