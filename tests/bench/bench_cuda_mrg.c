@@ -19,9 +19,8 @@
 #define NW 53
 #define NSTEPS 500
 #define DT 0.005
-/* NEURON 8.2.2 on one core of this project's CPU machine: 0.34 s for a 51-node, 1000-step MRG
- * run (tests/bench/bench_mrg.c), as node-steps/s: the issue's "x one NEURON core per fiber" */
-#define NEURON_RATE (51 * 1000 / 0.34)
+/* NEURON on one core (bench_util.h) as node-steps/s: the "x one NEURON core per fiber" */
+#define NEURON_RATE (BENCH_NEURON_MRG_NODES * BENCH_NEURON_MRG_STEPS / BENCH_NEURON_MRG_S)
 
 typedef struct stim {
     double *D, wave[NSTEPS + 1];

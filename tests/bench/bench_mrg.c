@@ -18,7 +18,7 @@
 #define NW 51
 #define NSTEPS 1000
 #define DT 0.005
-#define NEURON_S 0.34
+#define NEURON_S BENCH_NEURON_MRG_S
 
 typedef struct job {
     void *ws;
