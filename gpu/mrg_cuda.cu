@@ -68,15 +68,17 @@ static int mrg_block(int B, int sms)
 /* Lanes per fiber of a run (mrg_kernel's L). One thread per fiber keeps too few bytes in flight
  * for small batches: on an H200 (2026-11-26) 8192 fibers ran at 2.0e8 node-steps/s, about 0.5 TB/s
  * of state traffic, 65536 at 8.1e8 (1.7 TB/s). With L lanes a fiber's internodes and nodes step
- * in parallel (its node chain's solve stays on one lane), so a batch of up to 128 fibers per SM
- * takes 4 lanes, up to 256 takes 2 (not yet measured). Passive end nodes: one (their elimination
- * runs along the whole chain). want (axm_cuda_mrg_set_lanes): 1, 2 or 4 instead of this rule. */
+ * in parallel (its node chain's solve stays on one lane). The kernels are compiled for
+ * AXM_MRG_MINBL blocks of AXM_MRG_BLOCK threads per SM (3: 384 threads), so L lanes are taken
+ * while L fibers' lanes per SM still fit: up to 96 fibers per SM 4 lanes, up to 192 two (not yet
+ * measured). Passive end nodes: one (their elimination runs along the whole chain). want
+ * (axm_cuda_mrg_set_lanes): 1, 2 or 4 instead of this rule. */
 static int mrg_lanes(int B, int sms, int pe, int want)
 {
     if (pe) return 1;
     if (want) return want;
-    const long per_sm = ((long)B + sms - 1) / (sms > 0 ? sms : 1);
-    return per_sm <= 128 ? 4 : per_sm <= 256 ? 2 : 1;
+    const long per_sm = ((long)B + sms - 1) / (sms > 0 ? sms : 1), fit = (long)AXM_MRG_MINBL * AXM_MRG_BLOCK;
+    return 4 * per_sm <= fit ? 4 : 2 * per_sm <= fit ? 2 : 1;
 }
 
 struct axm_cuda_mrg {

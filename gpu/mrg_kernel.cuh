@@ -33,10 +33,23 @@ enum {
 };
 
 #define AXM_MRG_MAX_CONTACTS 32
+/* Elements per batch of the loops that load, compute and store (step_condensed says why): nodes,
+ * and compartments of build_ve and of the recorder's copy (2 and 1 round trips per batch) */
+#define AXM_MRG_NB 4
+#define AXM_MRG_VB 16
 #define AXM_MRG_BLOCK 128 /* threads per block at most (mrg_block picks fewer for small batches) */
-/* The threshold kernel's register cap: 7 blocks of 128 threads per SM (72 registers, as the forward
- * kernel needs) instead of the 80-96 the detection would otherwise take */
-#define AXM_MRG_TH_MIN_BLOCKS 7
+/* Blocks of AXM_MRG_BLOCK threads per SM the kernels are compiled for, MINB1 with one lane per
+ * fiber, MINBL with 2 or 4: 3 gives 168 registers, at which the batched step (step_condensed) keeps
+ * an internode's loads in flight with next to no spills inside its loops (ptxas, nvcc 13, sm_90:
+ * 40-184 B of spill loads per kernel, at most 5 instructions per internode); at 4 (128 registers)
+ * 344-456 B, 36-41 per internode, and twice the waits on global loads there (sass.py --mem).
+ * mrg_lanes keeps a batch within 3 blocks per SM where lanes are its choice. */
+#ifndef AXM_MRG_MINB1
+#define AXM_MRG_MINB1 3
+#endif
+#ifndef AXM_MRG_MINBL
+#define AXM_MRG_MINBL 3
+#endif
 
 struct MPulse {
     int fiber, node;
@@ -101,18 +114,38 @@ template <typename T> struct Fib {
     __device__ __forceinline__ double &sc(size_t r) const { return a.sc[ix(r)]; }
     __device__ __forceinline__ double ve(int c) const { return a.ve[ix((size_t)c)]; }
 
-    /* cnexp gate update of node i with its new vm (state slots m h p s from rates p m h s) */
-    __device__ __forceinline__ void gates(int i, double vnew, double dt) const
+    /* node i's gate states, in the rates' order p m h s (state slots 2 0 1 3) */
+    __device__ __forceinline__ void gates_load(int i, double x[4]) const
+    {
+        x[0] = st(2, i);
+        x[1] = st(0, i);
+        x[2] = st(1, i);
+        x[3] = st(3, i);
+    }
+    __device__ __forceinline__ void gates_store(int i, const double x[4]) const
+    {
+        set(2, i, x[0]);
+        set(0, i, x[1]);
+        set(1, i, x[2]);
+        set(3, i, x[3]);
+    }
+    /* the cnexp update of gate states x (gates_load's order) with the node's new vm */
+    __device__ __forceinline__ void gates_next(double vnew, double dt, double x[4]) const
     {
         double al[4], be[4];
         axm_mrg_rates_raw(vnew, al, be);
-        const int slot[4] = {2, 0, 1, 3};
         for (int q = 0; q < 4; q++) {
             double sum = al[q] + be[q];
             double inf = al[q] / sum;
-            double x = st(slot[q], i);
-            set(slot[q], i, inf + (x - inf) * exp(-dt * a.q[q] * sum));
+            x[q] = inf + (x[q] - inf) * exp(-dt * a.q[q] * sum);
         }
+    }
+    __device__ __forceinline__ void gates(int i, double vnew, double dt) const
+    {
+        double x[4];
+        gates_load(i, x);
+        gates_next(vnew, dt, x);
+        gates_store(i, x);
     }
 
     /* ve of step kk at every compartment, as the CPU engine builds it (midstep waveform samples,
@@ -134,11 +167,17 @@ template <typename T> struct Fib {
             on[c] = wi >= 0 && w[c] != 0.0;
             any |= on[c];
         }
-        for (int j = sub; j < M; j += L) {
-            double acc = 0.0;
-            for (int c = 0; c < C; c++)
-                if (on[c]) acc += w[c] * a.phi[ix((size_t)c * M + j)];
-            a.ve[ix((size_t)j)] = any ? (double)(T)(am * acc) : 0.0;
+        for (int j0 = sub; j0 < M; j0 += L * AXM_MRG_VB) { /* a batch's loads before its stores */
+            double acc[AXM_MRG_VB] = {};
+            for (int c = 0; c < C; c++) {
+                if (!on[c]) continue;
+#pragma unroll
+                for (int u = 0; u < AXM_MRG_VB; u++)
+                    if (j0 + u * L < M) acc[u] += w[c] * a.phi[ix((size_t)c * M + j0 + u * L)];
+            }
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_VB; u++)
+                if (j0 + u * L < M) a.ve[ix((size_t)(j0 + u * L))] = any ? (double)(T)(am * acc[u]) : 0.0;
         }
     }
 
@@ -298,9 +337,21 @@ template <typename T> __device__ void Fib<T>::step_general(long long kk, int has
 /* All nodes active: internodes condensed onto a tridiagonal node system with the cached factors
  * (core/mrg.c step_fiber_condensed). Scratch rows: z0 [20][W-1], then nd [W][3]. L lanes per fiber
  * (lane sub; live: the lane has a fiber, else it only meets the others at the barriers): the
- * internodes i = sub + L n and nodes alike, the node chain's Thomas solve on lane 0. Each element's operations are the one-lane step's, in its order, so the
- * result does not depend on L. Expects this step's ve complete (the caller's build_ve and a
- * barrier); ends with a barrier. */
+ * internodes i = sub + L n and nodes alike, the node chain's Thomas solve on lane 0. Each element's
+ * operations are the one-lane step's, in its order, so the result does not depend on L. Expects
+ * this step's ve complete (the caller's build_ve and a barrier); ends with a barrier.
+ *
+ * Why the phases hold their elements in registers and load in batches: the state lives in global
+ * memory, and the compiler must assume that any store through one of the argument pointers may
+ * change what a later load through another reads, so a load is never moved above an earlier store.
+ * A loop that loads, computes and stores one element at a time then waits out a whole memory
+ * latency per element: ~6300 round trips per step of a 51-node fiber written that way (sass.py
+ * --mem's counts per loop times the trips), which at the 2.1 ms per step measured for 8192 fibers
+ * on an H200 is ~0.33 us each: a small batch was bound by latency, not bandwidth. Here an
+ * internode's 20 unknowns go through their right-hand sides and both eliminations in registers
+ * (its loads all come before its stores: 3 round trips), the node loops take AXM_MRG_NB nodes per
+ * batch with every load first, and the chain carries its previous values in registers instead of
+ * reading back what it just stored: ~320 round trips per step with one lane, ~100 on lane 0 of 4. */
 template <typename T>
 template <int L>
 __device__ void Fib<T>::step_condensed(long long kk, int has_in, int sub_, bool live_) const
@@ -318,118 +369,168 @@ __device__ void Fib<T>::step_condensed(long long kk, int has_in, int sub_, bool 
     }
     const double g = live ? k(K_GI + 0) : 0.0;
     const double P = live ? k(K_Z1 + 0) : 0.0, Q = live ? k(K_Z1 + 18) : 0.0, R = live ? k(K_Z2 + 18) : 0.0;
-    /* each internode's 20 unknowns: right-hand sides, then the elimination down and back up the
-     * internode's 10 compartment pairs (independent across internodes: lane sub takes the same
-     * internodes in all three loops) */
-    const int i0 = live ? sub : NI; /* a lane without a fiber skips the loops */
-    for (int i = i0; i < NI; i += L) {
-        int c0 = 11 * i;
+    /* each internode's 20 unknowns with its nodes held at zero: right-hand sides, the elimination
+     * down the internode's 10 compartment pairs and back up (independent across internodes) */
+    for (int i = live ? sub : NI; i < NI; i += L) {
+        const int c0 = 11 * i;
+        double z[20];
+#pragma unroll
         for (int q = 0; q < 10; q++) {
-            int c = c0 + 1 + q;
-            int t = type_of(q + 1);
-            double e = ve(c);
-            double common = Cdt[t] * a.vm[ix((size_t)c)] + k(K_GPAS + t) * a.epas;
-            sc((size_t)(2 * q) * NI + i) = common;
-            sc((size_t)(2 * q + 1) * NI + i) =
-                -common + k(K_GMY + t) * e + Cmydt[t] * (e + a.vx[ix((size_t)c)] - a.ep[ix((size_t)c)]);
+            const int c = c0 + 1 + q, t = type_of(q + 1);
+            const double e = ve(c);
+            const double common = Cdt[t] * a.vm[ix((size_t)c)] + k(K_GPAS + t) * a.epas;
+            z[2 * q] = common;
+            z[2 * q + 1] = -common + k(K_GMY + t) * e + Cmydt[t] * (e + a.vx[ix((size_t)c)] - a.ep[ix((size_t)c)]);
         }
-        sc((size_t)1 * NI + i) += k(K_GX + 0) * ve(c0);
-        sc((size_t)19 * NI + i) += k(K_GX + 10) * ve(c0 + 11);
-    }
-    for (int q = 0; q < 10; q++) {
-        const double s11 = live ? k(K_S + 3 * q) : 0, s12 = live ? k(K_S + 3 * q + 1) : 0,
-                     s22 = live ? k(K_S + 3 * q + 2) : 0;
-        const size_t r1 = (size_t)(2 * q) * NI, r2 = r1 + NI;
-        if (q) {
-            const double gik = live ? k(K_GI + q) : 0, gxk = live ? k(K_GX + q) : 0;
-            for (int i = i0; i < NI; i += L) {
-                double a1 = sc(r1 + i) + gik * sc(r1 - 2 * NI + i), a2 = sc(r2 + i) + gxk * sc(r1 - NI + i);
-                sc(r1 + i) = s11 * a1 + s12 * a2;
-                sc(r2 + i) = s12 * a1 + s22 * a2;
+        z[1] += k(K_GX + 0) * ve(c0);
+        z[19] += k(K_GX + 10) * ve(c0 + 11);
+#pragma unroll
+        for (int q = 0; q < 10; q++) {
+            const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
+            double a1 = z[2 * q], a2 = z[2 * q + 1];
+            if (q) {
+                a1 = z[2 * q] + k(K_GI + q) * z[2 * q - 2];
+                a2 = z[2 * q + 1] + k(K_GX + q) * z[2 * q - 1];
             }
-        } else {
-            for (int i = i0; i < NI; i += L) {
-                double a1 = sc(r1 + i), a2 = sc(r2 + i);
-                sc(r1 + i) = s11 * a1 + s12 * a2;
-                sc(r2 + i) = s12 * a1 + s22 * a2;
-            }
+            z[2 * q] = s11 * a1 + s12 * a2;
+            z[2 * q + 1] = s12 * a1 + s22 * a2;
         }
-    }
-    for (int q = 8; q >= 0; q--) {
-        const size_t x1 = (size_t)(2 * q) * NI, x2 = x1 + NI, n1 = x1 + 2 * NI, n2 = x1 + 3 * NI;
-        const double s11 = live ? k(K_S + 3 * q) : 0, s12 = live ? k(K_S + 3 * q + 1) : 0,
-                     s22 = live ? k(K_S + 3 * q + 2) : 0;
-        const double gin = live ? k(K_GI + q + 1) : 0, gxn = live ? k(K_GX + q + 1) : 0;
-        for (int i = i0; i < NI; i += L) {
-            double t1 = gin * sc(n1 + i), t2 = gxn * sc(n2 + i);
-            sc(x1 + i) += s11 * t1 + s12 * t2;
-            sc(x2 + i) += s12 * t1 + s22 * t2;
+#pragma unroll
+        for (int q = 8; q >= 0; q--) {
+            const double s11 = k(K_S + 3 * q), s12 = k(K_S + 3 * q + 1), s22 = k(K_S + 3 * q + 2);
+            const double t1 = k(K_GI + q + 1) * z[2 * q + 2], t2 = k(K_GX + q + 1) * z[2 * q + 3];
+            z[2 * q] += s11 * t1 + s12 * t2;
+            z[2 * q + 1] += s12 * t1 + s22 * t2;
         }
+#pragma unroll
+        for (int r = 0; r < 20; r++) sc((size_t)r * NI + i) = z[r];
     }
     lanes_sync<L>();
     /* the node chain's rows (each node reads the internodes on both sides) */
     if (live) {
         const double A = k(K_A), CdtN = Cdt[T_NODE];
-        for (int i = sub; i < W; i += L) {
-            double v = st(4, i);
-            double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
-            double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
-            double gion = A * (gna + gnap + gk + a.gl);
-            double jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
-            double aa = CdtN + gion, e = ve(11 * i);
-            double d = aa, rhs = CdtN * v + jion + aa * e;
-            if (has_in) rhs += intra(kk, i);
-            if (i < W - 1) {
-                d += g - g * g * P;
-                rhs += g * sc((size_t)i);
+        for (int i = sub; i < W; i += L * AXM_MRG_NB) {
+            double x[AXM_MRG_NB][5] = {}, e[AXM_MRG_NB] = {}, zr[AXM_MRG_NB] = {}, zl[AXM_MRG_NB] = {};
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB; u++) {
+                const int n = i + u * L;
+                if (n >= W) break;
+                for (int s = 0; s < 5; s++) x[u][s] = st(s, n);
+                e[u] = ve(11 * n);
+                if (n < W - 1) zr[u] = sc((size_t)n);
+                if (n > 0) zl[u] = sc((size_t)18 * NI + (n - 1));
             }
-            if (i > 0) {
-                d += g - g * g * R;
-                rhs += g * sc((size_t)18 * NI + (i - 1));
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB; u++) {
+                const int n = i + u * L;
+                if (n >= W) break;
+                const double mm = x[u][0], hh = x[u][1], pp = x[u][2], ss = x[u][3];
+                const double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
+                const double gion = A * (gna + gnap + gk + a.gl);
+                const double jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
+                const double aa = CdtN + gion;
+                double d = aa, rhs = CdtN * x[u][4] + jion + aa * e[u];
+                if (has_in) rhs += intra(kk, n);
+                if (n < W - 1) {
+                    d += g - g * g * P;
+                    rhs += g * zr[u];
+                }
+                if (n > 0) {
+                    d += g - g * g * R;
+                    rhs += g * zl[u];
+                }
+                sc(ND + 3 * n) = d;
+                sc(ND + 3 * n + 1) = rhs;
             }
-            sc(ND + 3 * i) = d;
-            sc(ND + 3 * i + 1) = rhs;
         }
     }
     lanes_sync<L>();
-    if (live && sub == 0) { /* the chain: sequential */
+    if (live && sub == 0) { /* the chain: sequential, its carried values in registers */
         const double off = -g * g * Q;
-        for (int i = 0; i < W; i++) {
-            double d = sc(ND + 3 * i), rhs = sc(ND + 3 * i + 1);
-            if (i) {
-                double cp = sc(ND + 3 * (i - 1) + 2);
-                d -= off * cp;
-                rhs -= off * sc(ND + 3 * (i - 1) + 1);
+        double cp = 0, rp = 0; /* c' = off / d' and rhs' of the node before */
+        for (int i = 0; i < W; i += AXM_MRG_NB) {
+            double d[AXM_MRG_NB] = {}, rhs[AXM_MRG_NB] = {};
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB && i + u < W; u++) {
+                d[u] = sc(ND + 3 * (i + u));
+                rhs[u] = sc(ND + 3 * (i + u) + 1);
             }
-            sc(ND + 3 * i + 1) = rhs / d;
-            sc(ND + 3 * i + 2) = off / d;
-            sc(ND + 3 * i) = d;
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB && i + u < W; u++) {
+                const int n = i + u;
+                if (n) {
+                    d[u] -= off * cp;
+                    rhs[u] -= off * rp;
+                }
+                rp = rhs[u] / d[u];
+                cp = off / d[u];
+                sc(ND + 3 * n + 1) = rp;
+                sc(ND + 3 * n + 2) = cp;
+            }
         }
-        for (int i = W - 2; i >= 0; i--) sc(ND + 3 * i + 1) -= sc(ND + 3 * i + 2) * sc(ND + 3 * (i + 1) + 1);
+        double xn = rp; /* the last node's value */
+        for (int i = W - 2; i >= 0; i -= AXM_MRG_NB) {
+            double rhs[AXM_MRG_NB] = {}, c[AXM_MRG_NB] = {};
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB && i - u >= 0; u++) {
+                rhs[u] = sc(ND + 3 * (i - u) + 1);
+                c[u] = sc(ND + 3 * (i - u) + 2);
+            }
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_NB && i - u >= 0; u++) {
+                rhs[u] -= c[u] * xn;
+                xn = rhs[u];
+                sc(ND + 3 * (i - u) + 1) = xn;
+            }
+        }
     }
     lanes_sync<L>();
-    /* back into the internodes and the nodes */
+    /* back into the internodes: every load of one before its stores */
     for (int i = sub; live && i < NI; i += L) {
-        double gl = g * sc(ND + 3 * i + 1), gr = g * sc(ND + 3 * (i + 1) + 1);
-        int c0 = 11 * i;
+        const double gl = g * sc(ND + 3 * i + 1), gr = g * sc(ND + 3 * (i + 1) + 1);
+        const int c0 = 11 * i;
+        double vi[10], vx[10], e[10];
+#pragma unroll
         for (int q = 0; q < 10; q++) {
-            int c = c0 + 1 + q;
-            double xi = sc((size_t)(2 * q) * NI + i) + gl * k(K_Z1 + 2 * q) + gr * k(K_Z2 + 2 * q);
-            double xx = sc((size_t)(2 * q + 1) * NI + i) + gl * k(K_Z1 + 2 * q + 1) + gr * k(K_Z2 + 2 * q + 1);
-            a.vm[ix((size_t)c)] = xi - xx;
-            a.vx[ix((size_t)c)] = xx;
-            a.ep[ix((size_t)c)] = ve(c);
+            const double xi = sc((size_t)(2 * q) * NI + i) + gl * k(K_Z1 + 2 * q) + gr * k(K_Z2 + 2 * q);
+            const double xx =
+                sc((size_t)(2 * q + 1) * NI + i) + gl * k(K_Z1 + 2 * q + 1) + gr * k(K_Z2 + 2 * q + 1);
+            vi[q] = xi - xx;
+            vx[q] = xx;
+            e[q] = ve(c0 + 1 + q);
+        }
+#pragma unroll
+        for (int q = 0; q < 10; q++) {
+            const size_t c = (size_t)(c0 + 1 + q);
+            a.vm[ix(c)] = vi[q];
+            a.vx[ix(c)] = vx[q];
+            a.ep[ix(c)] = e[q];
         }
     }
-    for (int i = sub; live && i < W; i += L) {
-        int c = 11 * i;
-        double e = ve(c);
-        double vnew = sc(ND + 3 * i + 1) - e;
-        a.vm[ix((size_t)c)] = vnew;
-        a.vx[ix((size_t)c)] = e;
-        a.ep[ix((size_t)c)] = e;
-        set(4, i, vnew);
-        gates(i, vnew, dt);
+    /* the nodes: potentials and gates */
+    for (int i = sub; live && i < W; i += L * AXM_MRG_NB) {
+        double x[AXM_MRG_NB][4] = {}, e[AXM_MRG_NB] = {}, vn[AXM_MRG_NB] = {};
+#pragma unroll
+        for (int u = 0; u < AXM_MRG_NB; u++) {
+            const int n = i + u * L;
+            if (n >= W) break;
+            e[u] = ve(11 * n);
+            vn[u] = sc(ND + 3 * n + 1);
+            gates_load(n, x[u]);
+        }
+#pragma unroll
+        for (int u = 0; u < AXM_MRG_NB; u++) {
+            const int n = i + u * L;
+            if (n >= W) break;
+            const size_t c = (size_t)11 * n;
+            const double vnew = vn[u] - e[u];
+            a.vm[ix(c)] = vnew;
+            a.vx[ix(c)] = e[u];
+            a.ep[ix(c)] = e[u];
+            set(4, n, vnew);
+            gates_next(vnew, dt, x[u]);
+            gates_store(n, x[u]);
+        }
     }
     lanes_sync<L>();
 }
@@ -437,7 +538,7 @@ __device__ void Fib<T>::step_condensed(long long kk, int has_in, int sub_, bool 
 /* A run chunk. L = 1: a thread per fiber. L = 2, 4 (the condensed path only): L consecutive lanes
  * per fiber, for batches too small to keep the card's memory system busy one thread per fiber
  * (mrg_cuda.cu, mrg_lanes); lanes past the batch take part in the barriers only. */
-template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK) mrg_kernel(const MArgs<T> a)
+template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MRG_MINBL) mrg_kernel(const MArgs<T> a)
 {
     const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
     const bool live = b < a.B;
@@ -454,7 +555,15 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
             f.template step_condensed<L>(kk, has_in, sub, live);
         if (a.rec && live) {
             T *r = a.rec + (size_t)j * 5 * a.W * a.B;
-            for (int s = sub; s < 5 * a.W; s += L) r[(size_t)s * a.B + b] = a.st[(size_t)s * a.B + b];
+            for (int s0 = sub; s0 < 5 * a.W; s0 += L * AXM_MRG_VB) {
+                T x[AXM_MRG_VB] = {};
+#pragma unroll
+                for (int u = 0; u < AXM_MRG_VB; u++)
+                    if (s0 + u * L < 5 * a.W) x[u] = a.st[(size_t)(s0 + u * L) * a.B + b];
+#pragma unroll
+                for (int u = 0; u < AXM_MRG_VB; u++)
+                    if (s0 + u * L < 5 * a.W) r[(size_t)(s0 + u * L) * a.B + b] = x[u];
+            }
         }
     }
 }
@@ -471,7 +580,7 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
  * vmax and flag); a fiber's lanes leave the step loop together once it fired (they read its det
  * word after a barrier), and a warp leaves once none of its fibers steps. */
 template <typename T, int L = 1>
-__global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_TH_MIN_BLOCKS : 4) mrg_th_kernel(const MArgs<T> a)
+__global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MRG_MINBL) mrg_th_kernel(const MArgs<T> a)
 {
     const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
     const bool mine = b < a.B && !(a.flag[b] & (TH_SKIP | TH_ACT)); /* a fiber this round steps */

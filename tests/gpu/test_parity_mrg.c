@@ -1,6 +1,7 @@
 /* GPU vs CPU parity of the MRG forward simulation (axm_cuda_mrg_*): one batch of fibers of several
  * diameters (5.7..16 um) under a point source, half of them with a cathodic pulse that fires them and
- * half with an anodic one that does not, one of them with an intracellular pulse too; 5 ms at
+ * half with an anodic one that does not, a second, distant contact on for every third fiber (off for
+ * the others), one of them with an intracellular pulse too; 5 ms at
  * dt 0.005 ms in two chunked runs (continued time line); with and without passive end nodes.
  *
  * Error bounds:
@@ -38,8 +39,8 @@ static const double DT = 0.005;
 /* The problem: fibers 0..7 cathodic, 8..15 anodic, diameters 5.7..16 um in each half. */
 typedef struct prob {
     double D[NB];
-    axm_source src[NB];
-    int wave_of[NB];
+    axm_source src[NB * 2]; /* two contacts per fiber */
+    int wave_of[NB * 2];
     double wave[2][NSTEPS + 1];
     const double *waves[2];
     axm_pulse pulse;
@@ -52,12 +53,17 @@ static void prob_init(prob *p)
     memset(p, 0, sizeof *p);
     for (int b = 0; b < NB; b++) {
         p->D[b] = diam[b % 8];
-        p->src[b].kind = AXM_SRC_POINT;
-        p->src[b].x_um = 0;
-        p->src[b].y_um = 250.0; /* off a node: between compartments of the centre internode */
-        p->src[b].z_um = 1000.0;
-        p->src[b].rho_ohm_cm = 500.0;
-        p->wave_of[b] = b < 8 ? 0 : 1;
+        axm_source *s = &p->src[2 * b];
+        s[0].kind = s[1].kind = AXM_SRC_POINT;
+        s[0].x_um = 0;
+        s[0].y_um = 250.0; /* off a node: between compartments of the centre internode */
+        s[0].z_um = 1000.0;
+        s[1].x_um = 3000.0; /* far: it adds to the potential without changing who fires */
+        s[1].y_um = 0;
+        s[1].z_um = 4000.0;
+        s[0].rho_ohm_cm = s[1].rho_ohm_cm = 500.0;
+        p->wave_of[2 * b] = b < 8 ? 0 : 1;
+        p->wave_of[2 * b + 1] = b % 3 == 0 ? 1 : -1;
     }
     /* 0.1 ms monophasic pulses from 0.5 ms: -1 mA (cathodic) and +0.3 mA (anodic) */
     for (int k = 0; k <= NSTEPS; k++) {
@@ -74,7 +80,7 @@ static void prob_init(prob *p)
     p->pulse.delay_ms = 2.0;
     p->pulse.dur_ms = 0.2;
     p->pulse.amp_mA = 5e-6;
-    p->d.n_contacts = 1;
+    p->d.n_contacts = 2;
     p->d.sources = p->src;
     p->d.n_waves = 2;
     p->d.waves = p->waves;
