@@ -5,7 +5,8 @@
  * conditions, all cores): 51 nodes, 5 ms, resolution 1 %. Prints a note and exits 0 without a CUDA
  * device. Last, gendata's GPU engine (draws, e, simulation, traces into host memory; no file) with 1
  * and k runs of 1024 fibers per call. AXM_BENCH_QUICK=1: smaller batches (up to 1e4 fibers);
- * AXM_BENCH_ONLY=gendata: only the gendata rows. */
+ * AXM_BENCH_ONLY=gendata: only the gendata rows; AXM_BENCH_FORWARD=1: only the fp64 forward rows
+ * (tests/gpu/check.sh's kernel variants, a few seconds each). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,16 @@ int main(void)
     if (only && !strcmp(only, "gendata")) {
         printf("bench_cuda_mrg on %s (%d SMs)\n", dev.name, dev.sms);
         gd_bench(m, quick);
+        axm_model_destroy(m);
+        return 0;
+    }
+    if (getenv("AXM_BENCH_FORWARD") && !strcmp(getenv("AXM_BENCH_FORWARD"), "1")) {
+        const int Fs[] = {1024, 8192, 10000, 32768, 65536};
+        printf("MRG fp64 forward on %s, %d nodes x %d steps: B, node-steps/s, x NEURON\n", dev.name, NW, NSTEPS);
+        for (int i = 0; i < 5 && !(quick && Fs[i] > 10000); i++) {
+            double r = gpu_rate(m, Fs[i], AXM_FP64, 0);
+            printf("%8d %12.3g %9.0fx\n", Fs[i], r, r / NEURON_RATE);
+        }
         axm_model_destroy(m);
         return 0;
     }

@@ -71,18 +71,22 @@ ptxas_smf "$LOG/build.log" >"$LOG/ptxas.txt"
 # (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path); pdivloop-4:
 # the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's resident blocks
 # (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (not yet measured);
-# fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0). By default the settings
+# fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0); mrg-*: MRG kernels (their
+# forward rows from bench_cuda_mrg instead), mrg-minb-4: 4 blocks of 128 per SM (128 registers, spills
+# in the internode loops) instead of 3 (168). By default the settings
 # the current defaults replaced or were not measured against, so that each choice is measured;
 # .base (the tree before, built and run beside) is the lite kernel's plain runs.
-VARIANTS=${AXM_CHECK_VARIANTS:-"bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-5:-DAXM_SMF_MINB32_BARE=5 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512"}
+VARIANTS=${AXM_CHECK_VARIANTS:-"bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-5:-DAXM_SMF_MINB32_BARE=5 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
+vbench() { case $1 in mrg-*) echo bench_cuda_mrg ;; *) echo bench_cuda ;; esac; }   # a variant's benchmark
 build_variants() {
   for v in $VARIANTS; do
     n=${v%%:*}
     fl=$(echo "${v#*:}" | tr ',' ' ')
-    make -j"$JOBS" "$@" BUILD=build-gpu-$n NVCCFLAGS="$NVF $fl" build-gpu-$n/bench/bench_cuda >"$LOG/build_$n.log" 2>&1 &
+    make -j"$JOBS" "$@" BUILD=build-gpu-$n NVCCFLAGS="$NVF $fl" build-gpu-$n/bench/$(vbench "$n") >"$LOG/build_$n.log" 2>&1 &
   done
   if [ -f .base/Makefile ]; then
-    make -C .base -j"$JOBS" "$@" BUILD=build-gpu NVCCFLAGS="$NVF" build-gpu/bench/bench_cuda >"$LOG/build_base.log" 2>&1 &
+    make -C .base -j"$JOBS" "$@" BUILD=build-gpu NVCCFLAGS="$NVF" build-gpu/bench/bench_cuda \
+      $([ "$MRG" = 1 ] && echo build-gpu/bench/bench_cuda_mrg) >"$LOG/build_base.log" 2>&1 &
   fi
   wait
 }
@@ -113,10 +117,17 @@ t3=$(date +%s)
   echo "current: $($TO 60 env AXM_BENCH_FORWARD=1 "$B/bench/bench_cuda" 2>&1 | tr '\n' ' ')"
   [ -x .base/build-gpu/bench/bench_cuda ] &&
     echo "base $(cat .base/COMMIT 2>/dev/null): $($TO 60 env AXM_BENCH_FORWARD=1 .base/build-gpu/bench/bench_cuda 2>&1 | tr '\n' ' ')"
+  if [ "$MRG" = 1 ]; then   # MRG: the current kernels, then .base's (whose benchmark may print more: cut at 60 s)
+    echo "current mrg: $($TO 60 env AXM_BENCH_FORWARD=1 AXM_BENCH_QUICK=$MRGQ "$B/bench/bench_cuda_mrg" 2>&1 | tr '\n' ' ')"
+    [ -x .base/build-gpu/bench/bench_cuda_mrg ] &&
+      echo "base mrg $(cat .base/COMMIT 2>/dev/null): $($TO 60 env AXM_BENCH_FORWARD=1 AXM_BENCH_QUICK=1 \
+        .base/build-gpu/bench/bench_cuda_mrg 2>&1 | sed -n '1,/^(\*/p' | tr '\n' ' ')"
+  fi
   for v in $VARIANTS; do
     n=${v%%:*}
-    if [ -x build-gpu-$n/bench/bench_cuda ]; then
-      echo "$n: $($TO 60 env AXM_BENCH_FORWARD=1 build-gpu-$n/bench/bench_cuda 2>&1 | tr '\n' ' ')"
+    case $n in mrg-*) [ "$MRG" = 1 ] || continue ;; esac
+    if [ -x build-gpu-$n/bench/$(vbench "$n") ]; then
+      echo "$n: $($TO 60 env AXM_BENCH_FORWARD=1 AXM_BENCH_QUICK=$MRGQ build-gpu-$n/bench/$(vbench "$n") 2>&1 | tr '\n' ' ')"
     else
       echo "$n: build failed"
     fi

@@ -73,6 +73,49 @@ def show(c):
     return " ".join("%s %d" % (NAMES.get(o, hex(o)), n) for o, n in c.most_common(12))
 
 
+LDG, STG, LDL, STL = 0x981, 0x986, 0x983, 0x387
+
+
+def mem_rounds(ins):
+    """memory round trips of one pass through straight-line code: the instructions that wait on a
+    scoreboard (control bits 116-121) last set by an LDG (bits 110-112), counted once per group of
+    loads (a wait counts only when an LDG was issued since the last counted one)"""
+    pending, n, fresh = [False] * 6, 0, False
+    for lo, hi in ins:
+        wait = (hi >> 52) & 0x3F
+        if fresh and any(pending[b] for b in range(6) if wait >> b & 1):
+            n += 1
+            fresh = False
+        for b in range(6):
+            if wait >> b & 1:
+                pending[b] = False
+        wb = (hi >> 46) & 7
+        if wb < 6:
+            pending[wb] = (lo & 0xFFF) == LDG
+        fresh = fresh or (lo & 0xFFF) == LDG
+    return n
+
+
+def loops(ins):
+    """every backward branch's body as (first, last), outermost first"""
+    out = [(branch_target(i, lo, hi), i) for i, (lo, hi) in enumerate(ins)
+           if (lo & 0xFFF) == 0x947 and branch_target(i, lo, hi) < i]
+    return sorted(out, key=lambda r: (r[0], -r[1]))
+
+
+if len(sys.argv) == 4 and sys.argv[1] == "--mem":  # kernels whose name holds argv[2]: their loops' memory
+    for k, ins in sorted(words(sys.argv[3]).items()):
+        if sys.argv[2] not in k:
+            continue
+        print("%s: %d instructions, %d memory round trips in all" % (k, len(ins), mem_rounds(ins)))
+        ls = loops(ins)
+        for t, i in ls:
+            depth = sum(1 for a, b in ls if a <= t and i <= b and (a, b) != (t, i))
+            body = ins[t:i + 1]
+            c = collections.Counter(lo & 0xFFF for lo, _ in body)
+            print("  %sloop %d-%d: %d instructions, LDG %d STG %d LDL %d STL %d, %d round trips" %
+                  ("  " * depth, t, i, len(body), c[LDG], c[STG], c[LDL], c[STL], mem_rounds(body)))
+    sys.exit(0)
 if len(sys.argv) == 3 and sys.argv[1] == "--loop":  # each kernel's step loop
     for k, ins in sorted(words(sys.argv[2]).items()):
         t, i = step_loop(ins)
