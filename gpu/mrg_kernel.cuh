@@ -208,10 +208,13 @@ template <typename T> struct Fib {
     __device__ double vmax_with(double m) const
     {
         if (m != m) return m;
-        for (int i = 0; i < a.W; i++) {
-            double v = st(4, i);
-            if (v != v) return v;
-            if (v > m) m = v;
+        for (int i0 = 0; i0 < a.W; i0 += AXM_MRG_VB) { /* batches: the loads clamped, so all issue at once */
+            double v[AXM_MRG_VB];
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_VB; u++) v[u] = st(4, min(i0 + u, a.W - 1));
+#pragma unroll
+            for (int u = 0; u < AXM_MRG_VB; u++) m = (v[u] != v[u] || v[u] > m) ? v[u] : m; /* a NaN stays */
+            if (m != m) return m;
         }
         return m;
     }
