@@ -3,9 +3,9 @@
  * intracellular conductance and the extracellular one (0 where a node is shorted to the bath). One
  * definition for the CPU engine (core/mrg.c) and the CUDA kernel (gpu/mrg_kernel.cuh); their
  * scratch layouts differ (one fiber's 7 values per compartment in a row; fibers interleaved, stride
- * B), so the factors are addressed as base[(q + k) stride]. Each function keeps the order of loads,
- * stores and operations the two copies had: the CPU results are bit-identical and ptxas gives the
- * MRG kernels the same registers and spills as before. */
+ * B), so the factors are addressed as base[(q + k) stride] (or, for the kernel's batched back
+ * substitution, handed over already loaded). Each function keeps the order of operations the two
+ * copies had: the CPU results are bit-identical. */
 #ifndef AXM_MRG_THOMAS_H
 #define AXM_MRG_THOMAS_H
 
@@ -52,14 +52,22 @@ AXM_HD void axm_mrg_thomas_store(double *base, size_t q, size_t stride, const ax
     base[(q + 6) * stride] = gxe_n;
 }
 
-/* Back substitution at a compartment from its 7 values (axm_mrg_thomas_store):
+/* Back substitution at a compartment from its 7 values f (axm_mrg_thomas_store's order):
  * (x1, x2) holds the next compartment's solution (0, 0 after the last) and receives this one's
- * [vi, vx]. Indexed and read in this order so that the kernel's registers stay as they were. */
+ * [vi, vx]. */
+AXM_HD void axm_mrg_thomas_back_f(const double f[7], double *x1, double *x2)
+{
+    double t1 = f[5] * *x1, t2 = f[6] * *x2;
+    *x1 = f[3] + f[0] * t1 + f[1] * t2;
+    *x2 = f[4] + f[1] * t1 + f[2] * t2;
+}
+
+/* The same with the 7 values read from base[(q + k) stride] */
 AXM_HD void axm_mrg_thomas_back(const double *base, size_t q, size_t stride, double *x1, double *x2)
 {
-    double t1 = base[(q + 5) * stride] * *x1, t2 = base[(q + 6) * stride] * *x2;
-    *x1 = base[(q + 3) * stride] + base[q * stride] * t1 + base[(q + 1) * stride] * t2;
-    *x2 = base[(q + 4) * stride] + base[(q + 1) * stride] * t1 + base[(q + 2) * stride] * t2;
+    double f[7];
+    for (int k = 0; k < 7; k++) f[k] = base[(q + (size_t)k) * stride];
+    axm_mrg_thomas_back_f(f, x1, x2);
 }
 
 #endif

@@ -445,19 +445,19 @@ extern "C" int axm_cuda_mrg_set_drive(axm_cuda_mrg *s, const axm_drive *d, axm_e
     return AXM_OK;
 }
 
-/* mrg_kernel (TH: mrg_th_kernel) with L lanes per fiber */
-template <typename T, int L, bool TH> static cudaError_t launch_l(const MArgs<T> &a, int sms)
+/* mrg_kernel (TH: mrg_th_kernel) with L lanes per fiber (PE: passive end nodes) */
+template <typename T, int L, bool TH, bool PE = false> static cudaError_t launch_l(const MArgs<T> &a, int sms)
 {
     const int n = a.B * L, blk = mrg_block(n, sms); /* blk a multiple of 32: a fiber's lanes in one warp */
     dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
     axmemu::launch(grid, block, [&] {
-        if (TH) mrg_th_kernel<T, L>(a);
-        else mrg_kernel<T, L>(a);
+        if (TH) mrg_th_kernel<T, L, PE>(a);
+        else mrg_kernel<T, L, PE>(a);
     });
 #else
-    if (TH) mrg_th_kernel<T, L><<<grid, block>>>(a);
-    else mrg_kernel<T, L><<<grid, block>>>(a);
+    if (TH) mrg_th_kernel<T, L, PE><<<grid, block>>>(a);
+    else mrg_kernel<T, L, PE><<<grid, block>>>(a);
 #endif
     return cudaGetLastError();
 }
@@ -465,6 +465,7 @@ template <typename T, int L, bool TH> static cudaError_t launch_l(const MArgs<T>
 /* a run chunk (TH: a threshold round's) with the sim's lanes per fiber (mrg_lanes) */
 template <typename T, bool TH = false> static cudaError_t launch(const MArgs<T> &a, const axm_cuda_mrg *s)
 {
+    if (a.pe) return launch_l<T, 1, TH, true>(a, s->sms);
     const int L = mrg_lanes(a.B, s->sms, s->pe, s->lanes);
     return L == 4   ? launch_l<T, 4, TH>(a, s->sms)
            : L == 2 ? launch_l<T, 2, TH>(a, s->sms)

@@ -37,6 +37,7 @@ enum {
  * and compartments of build_ve and of the recorder's copy (2 and 1 round trips per batch) */
 #define AXM_MRG_NB 4
 #define AXM_MRG_VB 16
+#define AXM_MRG_GB 6 /* compartments per batch of step_general's back substitution */
 #define AXM_MRG_BLOCK 128 /* threads per block at most (mrg_block picks fewer for small batches) */
 /* Blocks of AXM_MRG_BLOCK threads per SM the kernels are compiled for, MINB1 with one lane per
  * fiber, MINBL with 2 or 4: 3 gives 168 registers, at which the batched step (step_condensed) keeps
@@ -226,6 +227,7 @@ template <typename T> struct Fib {
     }
 
     __device__ void step_general(long long kk, int has_in) const;
+    __device__ void general_back(int lo, int hi, double &x1, double &x2, double dt) const;
     template <int L = 1>
     __device__ void step_condensed(long long kk, int has_in, int sub = 0, bool live = true) const;
 };
@@ -246,93 +248,141 @@ template <typename T> __device__ __forceinline__ int pulses_on(const MArgs<T> &a
 }
 
 /* Passive end nodes: the full 2-unknown block-tridiagonal elimination along the chain
- * (core/mrg.c step_fiber). Scratch: 7 rows per compartment. */
+ * (core/mrg.c step_fiber). Scratch: 7 rows per compartment. The chain is sequential, but its inputs
+ * are not: a period (node i and its internode's 10 compartments) loads them all before its first
+ * store, and the back substitution loads the factors of up to AXM_MRG_GB compartments (and the
+ * node's gate states) at a time, so that a period waits out ~3 memory round trips instead of ~16 per
+ * compartment (step_condensed says why). */
 template <typename T> __device__ void Fib<T>::step_general(long long kk, int has_in) const
 {
     const int M = a.M, W = a.W, pe = a.pe;
     const double dt = a.dt;
-    double Cdt[N_TYPES], Cmydt[N_TYPES];
+    double Cdt[N_TYPES], Cmydt[N_TYPES], gpas[N_TYPES], gmy[N_TYPES];
     for (int t = 0; t < N_TYPES; t++) {
         Cdt[t] = k(K_C + t) / dt;
         Cmydt[t] = k(K_CMY + t) / dt;
+        gpas[t] = k(K_GPAS + t);
+        gmy[t] = k(K_GMY + t);
     }
     axm_mrg_blk blk = {0, 0, 0, 0, 0};
     double gip = 0, gxp = 0;
     int shp = 0;
     double ep_prev = 0;
-    for (int c = 0, j = 0, i = 0; c < M; c++) {
-        int t = type_of(j);
-        int endn = (j == 0 && (i == 0 || i == W - 1));
-        if (endn && pe) t = T_END;
-        int sh = (t == T_NODE);
-        double e = ve(c);
-        double v = j == 0 ? st(4, i) : a.vm[ix((size_t)c)];
-        double gion, jion;
-        if (sh) {
-            double mm = st(0, i), hh = st(1, i), pp = st(2, i), ss = st(3, i);
-            double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
-            double A = k(K_A);
-            gion = A * (gna + gnap + gk + a.gl);
-            jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
-        } else {
-            gion = k(K_GPAS + t);
-            jion = gion * a.epas;
+    for (int i = 0; i < W; i++) {
+        const int c0 = 11 * i, n = i < W - 1 ? 11 : 1; /* the last node has no internode after it */
+        /* the period's inputs: ve (and the next node's), potentials, hidden vx and previous ve,
+         * the node's states and the per-fiber constants its compartments use */
+        double e[12], v[11], x[11], p[11], s[4], gi[11], gx[11];
+#pragma unroll
+        for (int j = 0; j < 11; j++) {
+            const int c = c0 + (j < n ? j : 0);
+            e[j] = ve(c);
+            v[j] = j == 0 ? st(4, i) : a.vm[ix((size_t)c)];
+            x[j] = a.vx[ix((size_t)c)]; /* a node's too: a passive end node is a two-unknown block */
+            p[j] = a.ep[ix((size_t)c)];
+            gi[j] = k(K_GI + j);
+            gx[j] = k(K_GX + j);
         }
-        double aa = Cdt[t] + gion;
-        double common = Cdt[t] * v + jion;
-        double gin = 0, gxn = 0;
-        int shn = 0;
-        if (c < M - 1) {
-            gin = k(K_GI + j);
-            gxn = k(K_GX + j);
-            if (pe && (c == 0 || c == M - 2)) gxn = c == 0 ? k(K_GXF) : k(K_GXL);
-            shn = (j == 10 && !(pe && i + 1 == W - 1));
-        }
-        double D11 = aa + gip + gin, D12, D22, r1 = common, r2;
-        if (j == 0 && has_in) r1 += intra(kk, i);
-        double gxe_p = gxp, gxe_n = gxn;
-        if (sh) {
-            D12 = 0;
-            D22 = 1;
-            r1 += aa * e;
-            r2 = e;
-            gxe_p = gxe_n = 0;
-        } else {
-            D12 = -aa;
-            D22 = aa + Cmydt[t] + k(K_GMY + t) + gxp + gxn;
-            r2 = -common + k(K_GMY + t) * e + Cmydt[t] * (e + a.vx[ix((size_t)c)] - a.ep[ix((size_t)c)]);
-            if (shp) {
-                r2 += gxp * ep_prev;
-                gxe_p = 0;
+        e[11] = ve(n == 11 ? c0 + 11 : c0);
+        for (int q = 0; q < 4; q++) s[q] = st(q, i);
+        const double gxf = k(K_GXF), gxl = k(K_GXL), A = k(K_A);
+#pragma unroll
+        for (int j = 0; j < 11; j++) {
+            if (j >= n) break;
+            const int c = c0 + j;
+            int t = type_of(j);
+            int endn = (j == 0 && (i == 0 || i == W - 1));
+            if (endn && pe) t = T_END;
+            int sh = (t == T_NODE);
+            double gion, jion;
+            if (sh) {
+                double mm = s[0], hh = s[1], pp = s[2], ss = s[3];
+                double gna = a.gna * mm * mm * mm * hh, gnap = a.gnap * pp * pp * pp, gk = a.gk * ss;
+                gion = A * (gna + gnap + gk + a.gl);
+                jion = A * ((gna + gnap) * a.ena + gk * a.ek + a.gl * a.el);
+            } else {
+                gion = gpas[t];
+                jion = gion * a.epas;
             }
-            if (shn) {
-                r2 += gxn * ve(c + 1);
-                gxe_n = 0;
+            double aa = Cdt[t] + gion;
+            double common = Cdt[t] * v[j] + jion;
+            double gin = 0, gxn = 0;
+            int shn = 0;
+            if (c < M - 1) {
+                gin = gi[j];
+                gxn = gx[j];
+                if (pe && (c == 0 || c == M - 2)) gxn = c == 0 ? gxf : gxl;
+                shn = (j == 10 && !(pe && i + 1 == W - 1));
             }
-        }
-        axm_mrg_thomas_fwd(D11, D12, D22, r1, r2, gip, gxe_p, &blk);
-        axm_mrg_thomas_store(a.sc + b, (size_t)c * 7, (size_t)a.B, &blk, gin, gxe_n);
-        gip = gin;
-        gxp = gxn;
-        shp = sh;
-        ep_prev = e;
-        if (++j == 11) {
-            j = 0;
-            i++;
+            double D11 = aa + gip + gin, D12, D22, r1 = common, r2;
+            if (j == 0 && has_in) r1 += intra(kk, i);
+            double gxe_p = gxp, gxe_n = gxn;
+            if (sh) {
+                D12 = 0;
+                D22 = 1;
+                r1 += aa * e[j];
+                r2 = e[j];
+                gxe_p = gxe_n = 0;
+            } else {
+                D12 = -aa;
+                D22 = aa + Cmydt[t] + gmy[t] + gxp + gxn;
+                r2 = -common + gmy[t] * e[j] + Cmydt[t] * (e[j] + x[j] - p[j]);
+                if (shp) {
+                    r2 += gxp * ep_prev;
+                    gxe_p = 0;
+                }
+                if (shn) {
+                    r2 += gxn * e[11];
+                    gxe_n = 0;
+                }
+            }
+            axm_mrg_thomas_fwd(D11, D12, D22, r1, r2, gip, gxe_p, &blk);
+            axm_mrg_thomas_store(a.sc + b, (size_t)c * 7, (size_t)a.B, &blk, gin, gxe_n);
+            gip = gin;
+            gxp = gxn;
+            shp = sh;
+            ep_prev = e[j];
         }
     }
     double x1 = 0, x2 = 0;
-    for (int c = M - 1; c >= 0; c--) {
-        axm_mrg_thomas_back(a.sc + b, (size_t)c * 7, (size_t)a.B, &x1, &x2);
+    for (int i = W - 1; i >= 0; i--) {
+        const int c0 = 11 * i;
+        if (i < W - 1) general_back(c0 + 6, c0 + 10, x1, x2, dt);
+        general_back(c0, i < W - 1 ? c0 + 5 : c0, x1, x2, dt);
+    }
+}
+
+/* step_general's back substitution of compartments hi down to lo (at most AXM_MRG_GB; lo is a
+ * node or inside an internode): every load first (clamped to the range, so that all issue), then
+ * the chain, the stores, and at a node its potential and gates */
+template <typename T>
+__device__ __forceinline__ void Fib<T>::general_back(int lo, int hi, double &x1, double &x2, double dt) const
+{
+    double f[AXM_MRG_GB][7], e[AXM_MRG_GB], g[4] = {0, 0, 0, 0};
+    const int i = lo / 11;
+    const bool node = lo % 11 == 0, gated = node && !(a.pe && (i == 0 || i == a.W - 1));
+#pragma unroll
+    for (int u = 0; u < AXM_MRG_GB; u++) {
+        const int c = hi - u < lo ? lo : hi - u;
+        for (int q = 0; q < 7; q++) f[u][q] = a.sc[ix((size_t)c * 7 + q)];
+        e[u] = ve(c);
+    }
+    if (gated) gates_load(i, g);
+#pragma unroll
+    for (int u = 0; u < AXM_MRG_GB; u++) {
+        const int c = hi - u;
+        if (c < lo) break;
+        axm_mrg_thomas_back_f(f[u], &x1, &x2);
         double vnew = x1 - x2;
         a.vm[ix((size_t)c)] = vnew;
         a.vx[ix((size_t)c)] = x2;
-        a.ep[ix((size_t)c)] = ve(c);
-        if (c % 11 == 0) {
-            int i = c / 11;
+        a.ep[ix((size_t)c)] = e[u];
+        if (node && c == lo) {
             set(4, i, vnew);
-            if (pe && (i == 0 || i == W - 1)) continue;
-            gates(i, vnew, dt);
+            if (gated) {
+                gates_next(vnew, dt, g);
+                gates_store(i, g);
+            }
         }
     }
 }
@@ -540,9 +590,13 @@ __device__ void Fib<T>::step_condensed(long long kk, int has_in, int sub_, bool 
 
 /* A run chunk. L = 1: a thread per fiber. L = 2, 4 (the condensed path only): L consecutive lanes
  * per fiber, for batches too small to keep the card's memory system busy one thread per fiber
- * (mrg_cuda.cu, mrg_lanes); lanes past the batch take part in the barriers only. */
-template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MRG_MINBL) mrg_kernel(const MArgs<T> a)
+ * (mrg_cuda.cu, mrg_lanes); lanes past the batch take part in the barriers only. PE: passive end
+ * nodes (step_general, one lane), a kernel of its own so that its registers do not crowd the
+ * condensed step's (in one kernel the one-lane condensed step spilled 520 B). */
+template <typename T, int L = 1, bool PE = false>
+__global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MRG_MINBL) mrg_kernel(const MArgs<T> a)
 {
+    static_assert(!PE || L == 1, "passive end nodes step one lane per fiber");
     const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
     const bool live = b < a.B;
     if (L == 1 && !live) return;
@@ -552,7 +606,7 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
         if (live) f.template build_ve<L>(kk, 1.0, sub);
         lanes_sync<L>();
         int has_in = pulses_on(a, kk);
-        if (L == 1 && a.pe)
+        if constexpr (PE)
             f.step_general(kk, has_in);
         else
             f.template step_condensed<L>(kk, has_in, sub, live);
@@ -582,9 +636,10 @@ template <typename T, int L = 1> __global__ void __launch_bounds__(AXM_MRG_BLOCK
  * per fiber as mrg_kernel (the condensed path; lane 0 of a fiber resets it, tests it and keeps det,
  * vmax and flag); a fiber's lanes leave the step loop together once it fired (they read its det
  * word after a barrier), and a warp leaves once none of its fibers steps. */
-template <typename T, int L = 1>
+template <typename T, int L = 1, bool PE = false>
 __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MRG_MINBL) mrg_th_kernel(const MArgs<T> a)
 {
+    static_assert(!PE || L == 1, "passive end nodes step one lane per fiber");
     const int g = (int)(blockIdx.x * blockDim.x + threadIdx.x), b = g / L, sub = g % L;
     const bool mine = b < a.B && !(a.flag[b] & (TH_SKIP | TH_ACT)); /* a fiber this round steps */
     if (L == 1 && !mine) return;
@@ -608,7 +663,7 @@ __global__ void __launch_bounds__(AXM_MRG_BLOCK, L == 1 ? AXM_MRG_MINB1 : AXM_MR
         if (live) f.template build_ve<L>(kk, a.amp[b], sub);
         lanes_sync<L>();
         int has_in = pulses_on(a, kk);
-        if (L == 1 && a.pe)
+        if constexpr (PE)
             f.step_general(kk, has_in);
         else
             f.template step_condensed<L>(kk, has_in, sub, live);
