@@ -251,7 +251,8 @@ template <typename T> __device__ __forceinline__ int pulses_on(const MArgs<T> &a
  * (core/mrg.c step_fiber). Scratch: 7 rows per compartment. The chain is sequential, but its inputs
  * are not: a period (node i and its internode's 10 compartments) loads them all before its first
  * store, and the back substitution loads the factors of up to AXM_MRG_GB compartments (and the
- * node's gate states) at a time, so that a period waits out ~3 memory round trips instead of ~16 per
+ * node's gate states) at a time, so that a period waits out ~11 memory round trips (sass.py --mem;
+ * most of them the period's loads that ptxas parks in L1 at 168 registers) instead of ~16 per
  * compartment (step_condensed says why). */
 template <typename T> __device__ void Fib<T>::step_general(long long kk, int has_in) const
 {
