@@ -6,7 +6,8 @@
  * device. Last, gendata's GPU engine (draws, e, simulation, traces into host memory; no file) with 1
  * and k runs of 1024 fibers per call. AXM_BENCH_QUICK=1: smaller batches (up to 1e4 fibers);
  * AXM_BENCH_ONLY=gendata: only the gendata rows; AXM_BENCH_FORWARD=1: only the fp64 forward rows
- * (tests/gpu/check.sh's kernel variants, a few seconds each). */
+ * (tests/gpu/check.sh's kernel variants, a few seconds each); AXM_BENCH_PROFILE=1: one fp64 forward
+ * of 1e4 fibers, 50 steps (one launch after the warm-up's: tests/gpu/profile.sh's target). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,15 +61,16 @@ static void stim_free(stim *s)
     free(s->wave_of);
 }
 
-/* node-steps/s; 0 on failure (printed). lanes: per fiber (axm_cuda_mrg_set_lanes; 0: automatic). */
-static double gpu_rate_l(const axm_model *m, int B, axm_prec prec, int record, int lanes)
+/* node-steps/s of n_steps steps after 10 of warm-up; 0 on failure (printed). lanes: per fiber
+ * (axm_cuda_mrg_set_lanes; 0: automatic). */
+static double gpu_rate_n(const axm_model *m, int B, axm_prec prec, int record, int lanes, long n_steps)
 {
     stim st;
     stim_init(&st, B);
     axm_err err;
     axm_err_clear(&err);
     double rate = 0;
-    float *rec = record ? malloc(sizeof(float) * (size_t)NSTEPS * B * 5 * NW) : NULL;
+    float *rec = record ? malloc(sizeof(float) * (size_t)n_steps * B * 5 * NW) : NULL;
     axm_cuda_mrg *g = axm_cuda_mrg_create(m, B, NW, st.D, prec, -1, &err);
     if (g && axm_cuda_mrg_set_drive(g, &st.d, &err) == AXM_OK && axm_cuda_mrg_set_lanes(g, lanes, &err) == AXM_OK &&
         (!record || rec)) {
@@ -78,9 +80,9 @@ static double gpu_rate_l(const axm_model *m, int B, axm_prec prec, int record, i
         o.n_steps = 10;
         o.reinit = 1;
         if (axm_cuda_mrg_run(g, &o, AXM_FP32, NULL, &err) == AXM_OK) { /* warm-up */
-            o.n_steps = NSTEPS;
+            o.n_steps = n_steps;
             double t0 = bench_wall();
-            if (axm_cuda_mrg_run(g, &o, AXM_FP32, rec, &err) == AXM_OK) rate = (double)B * NW * NSTEPS / (bench_wall() - t0);
+            if (axm_cuda_mrg_run(g, &o, AXM_FP32, rec, &err) == AXM_OK) rate = (double)B * NW * n_steps / (bench_wall() - t0);
         }
     }
     if (rate == 0) printf("  (B=%d: %s)\n", B, err.msg);
@@ -88,6 +90,11 @@ static double gpu_rate_l(const axm_model *m, int B, axm_prec prec, int record, i
     free(rec);
     stim_free(&st);
     return rate;
+}
+
+static double gpu_rate_l(const axm_model *m, int B, axm_prec prec, int record, int lanes)
+{
+    return gpu_rate_n(m, B, prec, record, lanes, NSTEPS);
 }
 
 static double gpu_rate(const axm_model *m, int B, axm_prec prec, int record)
@@ -323,6 +330,12 @@ int main(void)
     if (only && !strcmp(only, "gendata")) {
         printf("bench_cuda_mrg on %s (%d SMs)\n", dev.name, dev.sms);
         gd_bench(m, quick);
+        axm_model_destroy(m);
+        return 0;
+    }
+    if (getenv("AXM_BENCH_PROFILE") && !strcmp(getenv("AXM_BENCH_PROFILE"), "1")) {
+        double r = gpu_rate_n(m, 10000, AXM_FP64, 0, 0, 50);
+        printf("MRG fp64 forward, 10000 fibers x %d nodes x 50 steps: %.3g node-steps/s\n", NW, r);
         axm_model_destroy(m);
         return 0;
     }
