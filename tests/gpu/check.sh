@@ -6,7 +6,7 @@
 #   2. runs the parity tests (GPU vs CPU, op by op, fresh random inputs);
 #   3. runs bench_cuda (S-MF forward and threshold search next to the original's figures and the CPU)
 #      and bench_cuda_mrg (MRG forward against the CPU engine);
-#   4. measures the S-MF forward of kernel variants next to it (the launch-bounds knobs
+#   4. measures the S-MF (and MRG) forward of kernel variants next to it (the launch-bounds knobs
 #      AXM_SMF_MINB32 and AXM_SMF_PMINB32, the gates by divisions (AXM_SMF_RCP1=0), and an earlier
 #      S-MF kernel: a copy of an earlier commit's tree in .base/, its hash in .base/COMMIT, carried
 #      along), runs the
