@@ -42,8 +42,9 @@ enum {
 /* Blocks of AXM_MRG_BLOCK threads per SM the kernels are compiled for, MINB1 with one lane per
  * fiber, MINBL with 2 or 4: 3 gives 168 registers, at which the batched step (step_condensed) keeps
  * an internode's loads in flight with next to no spills inside its loops (ptxas, nvcc 13, sm_90:
- * 40-184 B of spill loads per kernel, at most 5 instructions per internode); at 4 (128 registers)
- * 344-456 B, 36-41 per internode, and twice the waits on global loads there (sass.py --mem).
+ * 48-140 B of spill loads per condensed kernel, at most 7 spill instructions per internode; the
+ * passive-end kernels 224-328 B); at 4 (128 registers) 312-428 B, 68 per internode, and twice the
+ * memory round trips there (sass.py --mem).
  * mrg_lanes keeps a batch within 3 blocks per SM where lanes are its choice. */
 #ifndef AXM_MRG_MINB1
 #define AXM_MRG_MINB1 3
