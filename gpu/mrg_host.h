@@ -65,12 +65,12 @@ template <typename T, int L, bool TH, bool PE = false> cudaError_t launch_l(cons
     dim3 grid((unsigned)((n + blk - 1) / blk)), block((unsigned)blk);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
     axmemu::launch(grid, block, [&] {
-        if (TH) mrg_th_kernel<T, L, PE>(a);
+        if constexpr (TH) mrg_th_kernel<T, L, PE>(a);
         else mrg_kernel<T, L, PE>(a);
     });
 #else
-    if (TH) mrg_th_kernel<T, L, PE><<<grid, block>>>(a);
-    else mrg_kernel<T, L, PE><<<grid, block>>>(a);
+    if constexpr (TH) mrg_th_kernel<T, L, PE><<<grid, block>>>(a); /* constexpr: mrg_run.cu and mrg_thresh.cu */
+    else mrg_kernel<T, L, PE><<<grid, block>>>(a);                  /* each compile their own kernels only */
 #endif
     return cudaGetLastError();
 }
