@@ -86,6 +86,7 @@ int axm_gendata_check(const axm_gendata_cfg *c, axm_err *err);
  * attribute; --resume requires it to match). Caller frees. */
 char *axm_gendata_to_json(const axm_gendata_cfg *c);
 int axm_gendata_T(const axm_gendata_cfg *c); /* samples per trace, incl. t = 0 */
+int axm_gendata_n_kinds(const axm_gendata_cfg *c); /* waveform kinds drawn (nonzero mix shares) */
 
 /* ---- one run (R x F fibers) -------------------------------------------------------------- */
 
