@@ -16,7 +16,7 @@
  * elsewhere is reported as such.
  *
  * The search (axm_threshold_rounds) is separate from the engine that runs its rounds, so that the GPU
- * (gpu/mrg_cuda.cu) runs the same search: axm_threshold is it with the CPU engine. */
+ * (gpu/mrg_thresh.cu) runs the same search: axm_threshold is it with the CPU engine. */
 #include "thresh.h"
 #include "thresh_cond.h"
 
