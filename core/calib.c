@@ -10,6 +10,7 @@
 
 #include "cv.h"
 #include "fileio.h"
+#include "jsonget.h"
 #include "monitor.h"
 #include "scenario.h"
 #include "sim.h"
@@ -37,7 +38,7 @@ void axm_calib_cfg_default(axm_calib_cfg *c)
 static int get_str(const cJSON *it, const char *path, const char *key, char *out, size_t n, axm_err *err)
 {
     if (!cJSON_IsString(it) || strlen(it->valuestring) >= n)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a string of at most %zu characters", path, key, n - 1);
+        return axm_j_expected(err, path, key, it, "a string of at most %zu characters", n - 1);
     memcpy(out, it->valuestring, strlen(it->valuestring) + 1);
     return AXM_OK;
 }
@@ -74,7 +75,7 @@ static int get_paths(const cJSON *it, const char *path, const char *key, int one
 static int get_num(const cJSON *it, const char *path, const char *key, double lo, double *out, axm_err *err)
 {
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || !(it->valuedouble >= lo))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a number >= %g", path, key, lo);
+        return axm_j_expected(err, path, key, it, "a number >= %g", lo);
     *out = it->valuedouble;
     return AXM_OK;
 }

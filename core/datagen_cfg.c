@@ -2,6 +2,7 @@
  * as the JSON a dataset stores in its generator attribute. */
 #include "datagen.h"
 #include "fileio.h"
+#include "jsonget.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -46,7 +47,7 @@ static const char *const mix_names[] = {"monophasic", "biphasic", "sinusoid"};
 static int get_num(const cJSON *v, const char *where, const char *key, double *out, axm_err *err)
 {
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a number", where, key);
+        return axm_j_expected(err, where, key, v, "a number");
     *out = v->valuedouble;
     return AXM_OK;
 }
@@ -56,7 +57,7 @@ static int get_int(const cJSON *v, const char *where, const char *key, long lo, 
 {
     double d = 0;
     if (get_num(v, where, key, &d, err) || d != floor(d) || d < (double)lo || d > (double)hi)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected an integer in [%ld, %ld]", where, key, lo, hi);
+        return axm_j_expected(err, where, key, v, "an integer in [%ld, %ld]", lo, hi);
     *out = (long)d;
     return AXM_OK;
 }
@@ -65,7 +66,7 @@ static int get_range(const cJSON *v, const char *where, const char *key, double 
 {
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(v, 0)) ||
         !cJSON_IsNumber(cJSON_GetArrayItem(v, 1)))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected [low, high] (two numbers)", where, key);
+        return axm_j_expected(err, where, key, v, "[low, high] (two numbers)");
     double lo = cJSON_GetArrayItem(v, 0)->valuedouble, hi = cJSON_GetArrayItem(v, 1)->valuedouble;
     if (!isfinite(lo) || !isfinite(hi) || lo > hi)
         return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected [low, high] with low <= high (got [%g, %g])",
@@ -81,7 +82,7 @@ static int get_str(const cJSON *v, const char *where, const char *key, char *out
         return AXM_OK;
     }
     if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a string (at most %zu characters)", where, key, n - 1);
+        return axm_j_expected(err, where, key, v, "a string (at most %zu characters)", n - 1);
     snprintf(out, n, "%s", v->valuestring);
     return AXM_OK;
 }
@@ -117,7 +118,7 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
         } else if (!strcmp(k, "precision")) {
             if (cJSON_IsString(it) && !strcmp(it->valuestring, "fp64")) c->prec = AXM_FP64;
             else if (cJSON_IsString(it) && !strcmp(it->valuestring, "fp32")) c->prec = AXM_FP32;
-            else rc = axm_fail(err, AXM_ERR_INPUT, "%s: precision: expected \"fp64\" or \"fp32\"", where);
+            else rc = axm_j_expected(err, where, k, it, "\"fp64\" or \"fp32\"");
         } else if (!strcmp(k, "diameter_um")) {
             rc = get_range(it, where, k, c->diam_um, err);
         } else if (!strcmp(k, "contacts")) {
@@ -143,7 +144,7 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
             for (int i = 0; i < 3; i++)
                 if (cJSON_IsString(it) && !strcmp(it->valuestring, pol_names[i])) found = i;
             if (found < 0)
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: polarity: expected \"mixed\", \"cathodic\" or \"anodic\"", where);
+                rc = axm_j_expected(err, where, k, it, "\"mixed\", \"cathodic\" or \"anodic\"");
             else c->polarity = found;
         } else if (!strcmp(k, "waveforms")) {
             if (!cJSON_IsObject(it))
@@ -161,7 +162,7 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
                     return axm_fail(err, AXM_ERR_INPUT, "%s: %s: unknown waveform (expected monophasic, biphasic or sinusoid)",
                                     where, key);
                 if ((rc = get_num(w, where, key, &mix[found], err))) return rc;
-                if (mix[found] < 0) return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a weight >= 0", where, key);
+                if (mix[found] < 0) return axm_j_expected(err, where, key, w, "a weight >= 0");
             }
             memcpy(c->mix, mix, sizeof mix);
         } else if (!strcmp(k, "ap_monitor_um")) {
@@ -172,7 +173,7 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
             if (!(rc = get_int(it, where, k, 0, 9, &n, err))) c->gzip_level = (int)n;
         } else if (!strcmp(k, "device")) {
             if (!cJSON_IsString(it) || axm_device_parse(it->valuestring, &c->device))
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: device: expected \"auto\", \"cpu\" or \"cuda\"", where);
+                rc = axm_j_expected(err, where, k, it, "\"auto\", \"cpu\" or \"cuda\"");
         } else {
             return axm_fail(err, AXM_ERR_INPUT,
                             "%s: unknown key \"%s\" (expected model, weights, nodes, dt_ms, tstop_ms, n_runs, rows, "

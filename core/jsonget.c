@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,18 @@ static void jshow(const cJSON *j, char *buf, size_t n)
 
 int axm_j_bad(axm_jctx *c, const char *path, const char *expected, const cJSON *got)
 {
-    char g[96];
+    return axm_j_expected(c->err, c->file, path, got, "%s", expected);
+}
+
+int axm_j_expected(axm_err *err, const char *file, const char *path, const cJSON *got, const char *fmt, ...)
+{
+    char e[512], g[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e, sizeof e, fmt, ap);
+    va_end(ap);
     jshow(got, g, sizeof g);
-    return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected %s, got %s", c->file, path, expected, g);
+    return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected %s, got %s", file, path, e, g);
 }
 
 void axm_j_path(char *out, size_t n, const char *path, const char *key)

@@ -22,6 +22,13 @@ enum { AXM_J_ANY = 0, AXM_J_POS = 1, AXM_J_NONNEG = 2, AXM_J_UNIT_OPEN = 3 };
 
 /* Fails with "FILE: path: expected EXPECTED, got <got as a value or its kind>". */
 int axm_j_bad(axm_jctx *c, const char *path, const char *expected, const cJSON *got);
+/* The same from its parts, the expectation printf-formatted: for the parsers that walk an object's
+ * keys with checks of their own (datagen, train, calib settings). */
+int axm_j_expected(axm_err *err, const char *file, const char *path, const cJSON *got, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
 /* path.key, or key at the top. */
 void axm_j_path(char *out, size_t n, const char *path, const char *key);
 /* Rejects a key not in allowed (NULL-terminated) and a key given twice. */

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "fileio.h"
+#include "jsonget.h"
 
 static const char *const STATE_NAMES[5] = {"m", "h", "p", "s", "v"};
 
@@ -68,7 +69,7 @@ static int want_int(const cJSON *it, const char *name, const char *key, int lo, 
 {
     if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) || it->valuedouble < lo ||
         it->valuedouble > 1e9)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected an integer >= %d", name, key, lo);
+        return axm_j_expected(err, name, key, it, "an integer >= %d", lo);
     *out = (int)it->valuedouble;
     return AXM_OK;
 }
@@ -76,7 +77,7 @@ static int want_int(const cJSON *it, const char *name, const char *key, int lo, 
 static int want_pos(const cJSON *it, const char *name, const char *key, double *out, axm_err *err)
 {
     if (!cJSON_IsNumber(it) || !(it->valuedouble > 0) || !isfinite(it->valuedouble))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a number > 0", name, key);
+        return axm_j_expected(err, name, key, it, "a number > 0");
     *out = it->valuedouble;
     return AXM_OK;
 }
@@ -84,7 +85,7 @@ static int want_pos(const cJSON *it, const char *name, const char *key, double *
 static int want_bool(const cJSON *it, const char *name, const char *key, int *out, axm_err *err)
 {
     if (!cJSON_IsBool(it))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected true or false", name, key);
+        return axm_j_expected(err, name, key, it, "true or false");
     *out = cJSON_IsTrue(it);
     return AXM_OK;
 }
@@ -93,7 +94,7 @@ static int want_str(const cJSON *it, const char *name, const char *key, char *ou
                     axm_err *err)
 {
     if (!cJSON_IsString(it) || !it->valuestring[0] || strlen(it->valuestring) >= n)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a non-empty string", name, key);
+        return axm_j_expected(err, name, key, it, "a non-empty string");
     snprintf(out, n, "%s", it->valuestring);
     return AXM_OK;
 }
@@ -112,13 +113,12 @@ static int want_names(const cJSON *it, const char *name, const char *key,
         return AXM_OK;
     }
     if (!cJSON_IsArray(it))
-        return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a list of names", name, key);
+        return axm_j_expected(err, name, key, it, "a list of names");
     const cJSON *e;
     cJSON_ArrayForEach(e, it)
     {
         if (!cJSON_IsString(e) || strlen(e->valuestring) >= 32 || *n_out >= AXM_TRAIN_MAX_SEL)
-            return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected a list of at most %d names",
-                            name, key, AXM_TRAIN_MAX_SEL);
+            return axm_j_expected(err, name, key, e, "a list of at most %d names", AXM_TRAIN_MAX_SEL);
         snprintf(out[(*n_out)++], 32, "%s", e->valuestring);
     }
     return AXM_OK;
@@ -163,7 +163,7 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
             int on = 0;
             if (!strcmp(k, "device")) {
                 if (!cJSON_IsString(it) || axm_device_parse(it->valuestring, &d))
-                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: device: expected \"auto\", \"cpu\" or \"cuda\"", name);
+                    rc = axm_j_expected(err, name, k, it, "\"auto\", \"cpu\" or \"cuda\"");
             } else if (!(rc = want_bool(it, name, k, &on, err))) {
                 d = on ? AXM_DEV_CUDA : AXM_DEV_CPU;
             }
