@@ -106,7 +106,11 @@ int axm_calib_cfg_load(axm_calib_cfg *c, const char *path, axm_err *err)
         cJSON_Delete(root);
         return axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON object", path);
     }
-    int rc = AXM_OK;
+    int rc = axm_j_unique_keys(err, path, "", root);
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
     const cJSON *it;
     cJSON_ArrayForEach(it, root)
     {

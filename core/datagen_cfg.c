@@ -89,6 +89,7 @@ static int get_str(const cJSON *v, const char *where, const char *key, char *out
 
 static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_err *err)
 {
+    if (axm_j_unique_keys(err, where, "", o)) return AXM_ERR_INPUT;
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *k = it->string;
         long n = 0;
@@ -151,6 +152,7 @@ static int parse_obj(axm_gendata_cfg *c, const cJSON *o, const char *where, axm_
                 return axm_fail(err, AXM_ERR_INPUT,
                                 "%s: waveforms: expected an object of weights {\"monophasic\": w, \"biphasic\": w, \"sinusoid\": w}",
                                 where);
+            if (axm_j_unique_keys(err, where, k, it)) return AXM_ERR_INPUT;
             double mix[3] = {0, 0, 0};
             for (const cJSON *w = it->child; w; w = w->next) {
                 int found = -1;

@@ -72,10 +72,19 @@ int axm_j_keys(axm_jctx *c, const cJSON *obj, const char *path, const char *cons
             return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected one of the keys %s, got unknown key \"%s\"",
                             c->file, p, list, it->string);
         }
-        for (const cJSON *o = obj->child; o != it; o = o->next)
-            if (!strcmp(o->string, it->string))
-                return axm_fail(c->err, AXM_ERR_INPUT, "%s: %s: expected each key once, got it twice", c->file, p);
     }
+    return axm_j_unique_keys(c->err, c->file, path, obj);
+}
+
+int axm_j_unique_keys(axm_err *err, const char *file, const char *path, const cJSON *obj)
+{
+    for (const cJSON *it = obj->child; it; it = it->next)
+        for (const cJSON *o = obj->child; o != it; o = o->next)
+            if (!strcmp(o->string, it->string)) {
+                char p[256];
+                axm_j_path(p, sizeof p, path, it->string);
+                return axm_fail(err, AXM_ERR_INPUT, "%s: %s: expected each key once, got it twice", file, p);
+            }
     return AXM_OK;
 }
 

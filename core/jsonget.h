@@ -33,6 +33,9 @@ int axm_j_expected(axm_err *err, const char *file, const char *path, const cJSON
 void axm_j_path(char *out, size_t n, const char *path, const char *key);
 /* Rejects a key not in allowed (NULL-terminated) and a key given twice. */
 int axm_j_keys(axm_jctx *c, const cJSON *obj, const char *path, const char *const *allowed);
+/* Rejects a key given twice (cJSON keeps both, and a parser walking the keys would let the later
+ * one win without a word). */
+int axm_j_unique_keys(axm_err *err, const char *file, const char *path, const cJSON *obj);
 /* 1 if v is finite and what AXM_J_* r asks. */
 int axm_j_in_range(double v, int r);
 int axm_j_num(axm_jctx *c, const cJSON *obj, const char *key, const char *path, int r, double *out);

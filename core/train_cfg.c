@@ -143,6 +143,7 @@ int axm_train_config_parse(axm_train_config *c, const char *text, const char *na
         rc = axm_fail(err, AXM_ERR_INPUT, "%s: expected a JSON object", name);
         goto out;
     }
+    if ((rc = axm_j_unique_keys(err, name, "", root))) goto out;
     char tmp[1024];
     const char *dev_key = NULL; /* "device" or "cuda", once one is read */
     const cJSON *it;

@@ -162,6 +162,9 @@ static void test_cfg_errors(void **st)
         /* "train": one file or an array of 1 to AXM_CALIB_MAX_TRAINS */
         {"bad6.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": []}", "train"},
         {"bad7.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"train\": [\"t.json\", 3]}", "train[]"},
+        /* a key twice: refused, not the later one taken */
+        {"bad8.json", "{\"grids\": [\"a.json\"], \"params\": [\"cm\"], \"iters\": 3, \"iters\": 4}",
+         "iters: expected each key once"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(cfg_text(bad[i].name, bad[i].text, &c, &err), AXM_ERR_INPUT);

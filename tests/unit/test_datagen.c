@@ -250,6 +250,8 @@ static void test_bad_configs_name_the_key(void **state)
 {
     (void)state;
     expect_bad("{\"rows\": 0}", "rows");
+    expect_bad("{\"rows\": 2, \"rows\": 3}", "rows: expected each key once, got it twice");
+    expect_bad("{\"waveforms\": {\"biphasic\": 1, \"biphasic\": 2}}", "waveforms.biphasic: expected each key once");
     expect_bad("{\"nodes\": \"many\"}", "nodes: expected an integer in [3, 100000], got \"many\"");
     expect_bad("{\"precision\": 32}", "precision: expected \"fp64\" or \"fp32\", got 32");
     expect_bad("{\"rowz\": 3}", "rowz");

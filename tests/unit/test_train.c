@@ -366,6 +366,10 @@ static void test_config_errors(void **st)
     assert_int_equal(axm_train_config_parse(&c, "{\"train_dset\":\"x.h5\",\"lr\":-1}", "cfg.json", &e), AXM_ERR_INPUT);
     assert_non_null(strstr(e.msg, "cfg.json: lr: expected a number > 0, got -1"));
     axm_train_config_defaults(&c);
+    assert_int_equal(axm_train_config_parse(&c, "{\"train_dset\":\"x.h5\",\"lr\":0.1,\"lr\":0.2}", "cfg.json", &e),
+                     AXM_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "cfg.json: lr: expected each key once, got it twice"));
+    axm_train_config_defaults(&c);
     assert_int_equal(axm_train_config_parse(&c, "{\"train_dset\":\"x.h5\",\"states\":[\"v\",\"q\"]}", "cfg.json", &e), AXM_ERR_INPUT);
     assert_non_null(strstr(e.msg, "states: 'q'"));
     axm_train_config_defaults(&c);
