@@ -334,7 +334,6 @@ static int dgfile_write_run(axm_dgfile *w, long g, const char *path, axm_err *er
 
 /* ================================================================================ writer */
 
-
 /* Run b's data of dataset d: the batch's own arrays, or (small datasets) the writer's converted
  * copies that write_job fills. *s_idx counts the state datasets seen, in the kind's order. */
 static const void *run_buf(const axm_dgwriter *wr, const dsdef *d, const axm_gendata_batch *b, int *s_idx)

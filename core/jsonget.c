@@ -88,7 +88,6 @@ int axm_j_unique_keys(axm_err *err, const char *file, const char *path, const cJ
     return AXM_OK;
 }
 
-
 int axm_j_in_range(double v, int r)
 {
     if (!isfinite(v)) return 0;

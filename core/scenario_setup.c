@@ -42,7 +42,6 @@ void axm_scenario_expand(const axm_scenario *sc, axm_condition *out)
 
 const char *axm_polarity_name(int polarity) { return polarity < 0 ? "cathodic" : polarity > 0 ? "anodic" : ""; }
 
-
 axm_model *axm_scenario_model(const axm_scenario *sc, axm_err *err)
 {
     axm_model *m = axm_model_create(sc->model_name, err);

@@ -304,7 +304,6 @@ out:
     return rc;
 }
 
-
 int axm_train_config_load(axm_train_config *c, const char *path, axm_err *err)
 {
     axm_train_config_defaults(c);

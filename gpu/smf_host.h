@@ -170,7 +170,6 @@ template <typename T> void base_args(KArgs<T> *a, const axm_cuda_sim *s, const S
     a->decided = s->d_decided;
 }
 
-
 } // namespace axmcu
 
 #endif
