@@ -12,7 +12,8 @@
 #      along), runs the
 #      CLI tests that take the GPU path on datasets made by gendata on the GPU, and profiles one
 #      forward launch per precision with Nsight Compute when ncu is there;
-#   5. prints a short table last.
+#   5. prints a short table last, the goals of issue 5 first (met or not, as bench_cuda and
+#      bench_cuda_mrg judge them).
 # Usage: sh tests/gpu/check.sh [outdir]   (default $OUT or /tmp/axm-gpu-check; it receives at most three
 # files: logs.txt with every log, build.log and ncu.txt, since device runs return few)
 # Every step runs under a timeout, so a hang cannot eat a device lease, and the logs so far reach
@@ -180,6 +181,8 @@ echo
 echo "================ axonml CUDA check ================"
 printf "%-22s %s\n" "gpu" "${GPU:-?}"
 printf "%-22s %s (%ss, deps %s)\n" "build sm_90" "ok" "$((t1 - t0))" "$DEPS"
+echo "goals (issue 5, from bench_cuda and bench_cuda_mrg):"
+grep -h '^goal ' "$LOG/bench.log" "$LOG/bench_mrg.log" 2>/dev/null | sed 's/^goal /    /'
 printf "%-22s %s (%ss)\n" "parity tests" \
   "$(grep -E '^\[  (PASSED|FAILED|SKIPPED) *\] [0-9]+ test' "$LOG/parity.log" | sed 's/^\[ *\([A-Z]*\) *\] \([0-9]*\).*/\2 \1/' | tr '\n' ' ')" \
   "$((t2 - t1))"
