@@ -50,7 +50,7 @@ long long pulse_edge(double t_ms, double dt)
 
 } // namespace
 
-namespace axmcu {
+namespace axmcu { /* the helpers smf_host.h declares (and documents) */
 
 int upload(void *dst, const double *src, size_t n, axm_prec prec, axm_err *err)
 {
@@ -78,7 +78,6 @@ int download(double *dst, const void *src, size_t n, axm_prec prec, axm_err *err
     return AXM_OK;
 }
 
-/* The S-MF constants in double, in kernel form. */
 int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
 {
     static const char *const names[] = {
@@ -126,8 +125,6 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     return AXM_OK;
 }
 
-/* First absolute step k whose state time (k+1) dt is inside the detection window (the CPU
- * monitors' predicate, t >= t_start - 1e-9 dt, evaluated on the same doubles). */
 long long first_checked_step(double t_start, double dt)
 {
     double lim = t_start - 1e-9 * dt;
