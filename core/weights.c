@@ -6,20 +6,25 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "jsonget.h"
 #include "model.h"
-
 
 static int read_taps(const char *path, const cJSON *arr, const char *key, int taps, double *out,
                      axm_err *err)
 {
+    char p[64];
+    snprintf(p, sizeof p, "stencil.%s", key);
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) != taps)
-        return axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s: expected an array of %d numbers", path, key, taps);
+        return axm_j_expected(err, path, p, arr, "an array of %d numbers (stencil.taps)%s", taps,
+                              cJSON_IsArray(arr) ? " of another length" : "");
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr)
     {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
-            return axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s[%d]: expected a finite number", path, key, i);
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
+            snprintf(p, sizeof p, "stencil.%s[%d]", key, i);
+            return axm_j_expected(err, path, p, e, "a finite number");
+        }
         out[i++] = e->valuedouble;
     }
     return AXM_OK;
@@ -39,6 +44,8 @@ int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
         rc = axm_fail(err, AXM_ERR_INPUT, "%s: not a JSON object (weights file expected)", path);
         goto out;
     }
+    /* cJSON keeps a key given twice, and the loops below would let the later one win silently */
+    if ((rc = axm_j_unique_keys(err, path, "", root))) goto out;
     p = malloc((size_t)m->kind->n_params * sizeof *p + 1);
     if (!p) {
         rc = axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", path);
@@ -51,32 +58,31 @@ int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
         const char *k = it->string;
         if (strcmp(k, "format") == 0) {
             if (!cJSON_IsString(it) || strcmp(it->valuestring, "axonml-weights") != 0) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: format: expected \"axonml-weights\"", path);
+                rc = axm_j_expected(err, path, k, it, "\"axonml-weights\"");
                 goto out;
             }
         } else if (strcmp(k, "version") == 0) {
             if (!cJSON_IsNumber(it) || it->valuedouble != 1) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: version: expected 1", path);
+                rc = axm_j_expected(err, path, k, it, "1");
                 goto out;
             }
         } else if (strcmp(k, "model") == 0) {
             if (!cJSON_IsString(it) || strcmp(it->valuestring, m->kind->name) != 0) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: model: expected \"%s\" (got %s%s%s)", path, m->kind->name,
-                              cJSON_IsString(it) ? "\"" : "", cJSON_IsString(it) ? it->valuestring : "a non-string",
-                              cJSON_IsString(it) ? "\"" : "");
+                rc = axm_j_expected(err, path, k, it, "\"%s\"", m->kind->name);
                 goto out;
             }
         } else if (strcmp(k, "trained") == 0) {
             if (!cJSON_IsBool(it)) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: trained: expected true or false", path);
+                rc = axm_j_expected(err, path, k, it, "true or false");
                 goto out;
             }
             tmp.trained = cJSON_IsTrue(it);
         } else if (strcmp(k, "params") == 0) {
             if (!cJSON_IsObject(it)) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: params: expected an object of name: number", path);
+                rc = axm_j_expected(err, path, k, it, "an object of name: number");
                 goto out;
             }
+            if ((rc = axm_j_unique_keys(err, path, k, it))) goto out;
             const cJSON *e;
             cJSON_ArrayForEach(e, it)
             {
@@ -87,20 +93,23 @@ int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
                     goto out;
                 }
                 if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
-                    rc = axm_fail(err, AXM_ERR_INPUT, "%s: params.%s: expected a finite number", path, e->string);
+                    char pp[128];
+                    axm_j_path(pp, sizeof pp, "params", e->string);
+                    rc = axm_j_expected(err, path, pp, e, "a finite number");
                     goto out;
                 }
                 p[i] = e->valuedouble;
             }
         } else if (strcmp(k, "stencil") == 0) {
             if (!cJSON_IsObject(it)) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil: expected an object {taps, vm, ve}", path);
+                rc = axm_j_expected(err, path, k, it, "an object {taps, vm, ve}");
                 goto out;
             }
+            if ((rc = axm_j_unique_keys(err, path, k, it))) goto out;
             const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "taps");
             if (!cJSON_IsNumber(t) || t->valuedouble != (int)t->valuedouble || (int)t->valuedouble < 1 ||
                 (int)t->valuedouble % 2 == 0 || (int)t->valuedouble > AXM_MAX_TAPS) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.taps: expected an odd integer 1..%d", path, AXM_MAX_TAPS);
+                rc = axm_j_expected(err, path, "stencil.taps", t, "an odd integer 1..%d", AXM_MAX_TAPS);
                 goto out;
             }
             const cJSON *e;
@@ -120,7 +129,7 @@ int axm_model_load_weights(axm_model *m, const char *path, axm_err *err)
             if (rc != AXM_OK) goto out;
         } else if (strcmp(k, "provenance") == 0) {
             if (!cJSON_IsObject(it)) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: provenance: expected an object", path);
+                rc = axm_j_expected(err, path, k, it, "an object");
                 goto out;
             }
         } else {

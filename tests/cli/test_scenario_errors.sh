@@ -35,3 +35,11 @@ printf '{"format": "something-else"}\n' >"$T/w.json"
 "$AX" threshold "$T/bw.json" >/dev/null 2>"$T/err"; rc=$?
 check "weights file with the wrong format -> exit 2, one line naming model.weights" \
   [ $rc -eq 2 -a "$(wc -l <"$T/err")" -eq 1 -a -n "$(grep -l 'model.weights' "$T/err")" ]
+printf '{"format": "axonml-weights", "version": 1, "model": "smf", "trained": true, "params": {"gl": 0.08, "gl": 0.02}}\n' >"$T/w.json"
+"$AX" threshold "$T/bw.json" >/dev/null 2>"$T/err"; rc=$?
+check "weights file with a parameter given twice -> exit 2, one line naming it" \
+  [ $rc -eq 2 -a "$(wc -l <"$T/err")" -eq 1 -a -n "$(grep -l 'model.weights: .*w.json: params.gl: expected each key once' "$T/err")" ]
+printf '{"format": "axonml-weights", "version": 1, "model": "smf", "params": {"cm": "thin"}}\n' >"$T/w.json"
+"$AX" threshold "$T/bw.json" >/dev/null 2>"$T/err"; rc=$?
+check "weights file with a non-number parameter -> exit 2, says what it got" \
+  [ $rc -eq 2 -a "$(wc -l <"$T/err")" -eq 1 -a -n "$(grep -l 'params.cm: expected a finite number, got "thin"' "$T/err")" ]

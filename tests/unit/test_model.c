@@ -77,12 +77,19 @@ static void test_load_errors(void **st)
 {
     (void)st;
     expect_load_error("{\"model\":\"smf\",\"params\":{\"gl\":0.01,\"gxx\":1}}", "gxx");
-    expect_load_error("{\"model\":\"mrg\",\"params\":{}}", "model");
-    expect_load_error("{\"model\":\"smf\",\"params\":{\"gl\":\"big\"}}", "params.gl");
-    expect_load_error("{\"model\":\"smf\",\"params\":[1]}", "params");
-    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":3,\"vm\":[1,2],\"ve\":[1,-2,1]}}", "stencil.vm");
-    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":4,\"vm\":[1,2,1,1],\"ve\":[1,-2,1,1]}}", "stencil.taps");
-    expect_load_error("{\"model\":\"smf\",\"trained\":1}", "trained");
+    expect_load_error("{\"model\":\"mrg\",\"params\":{}}", "model: expected \"smf\", got \"mrg\"");
+    expect_load_error("{\"model\":\"smf\",\"params\":{\"gl\":\"big\"}}", "params.gl: expected a finite number, got \"big\"");
+    expect_load_error("{\"model\":\"smf\",\"params\":[1]}", "params: expected an object of name: number, got an array");
+    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":3,\"vm\":[1,2],\"ve\":[1,-2,1]}}", "stencil.vm: expected an array of 3");
+    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":3,\"vm\":[1,-2,1],\"ve\":[1,null,1]}}", "stencil.ve[1]: expected a finite number, got null");
+    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":4,\"vm\":[1,2,1,1],\"ve\":[1,-2,1,1]}}", "stencil.taps: expected an odd integer 1..9, got 4");
+    expect_load_error("{\"model\":\"smf\",\"trained\":1}", "trained: expected true or false, got 1");
+    expect_load_error("{\"model\":\"smf\",\"version\":2}", "version: expected 1, got 2");
+    /* a key given twice: cJSON keeps both, and the later one must not win silently */
+    expect_load_error("{\"model\":\"smf\",\"params\":{\"gl\":0.01,\"gl\":0.02}}", "params.gl: expected each key once");
+    expect_load_error("{\"model\":\"smf\",\"trained\":true,\"trained\":false}", "trained: expected each key once");
+    expect_load_error("{\"model\":\"smf\",\"stencil\":{\"taps\":3,\"taps\":5,\"vm\":[1,-2,1],\"ve\":[1,-2,1]}}",
+                      "stencil.taps: expected each key once");
     expect_load_error("{\"model\":\"smf\",\"colour\":1}", "colour");
     expect_load_error("{\"params\":{}}", "model");
     expect_load_error("{\"model\":\"smf\",", "JSON");
