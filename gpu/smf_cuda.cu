@@ -112,6 +112,7 @@ int smf_consts(const axm_model *m, double dt, SmfC<double> *c, axm_err *err)
     c->amAq = c->amA * c->dtqm; c->bmAq = c->bmA * c->dtqm; c->ahAq = c->ahA * c->dtqh; c->bhAq = c->bhA * c->dtqh;
     c->ampAq = c->ampA * c->dtqp; c->bmpAq = c->bmpA * c->dtqp; c->asAq = c->asA * c->dtqs;
     c->bsAq = c->bsA_sc * c->dtqs;
+    c->bhBC = c->bhB * c->bhCi; c->asBC = c->asBv * c->asCi; c->bsBC = c->bsBv * c->bsCi;
     c->dt = dt;
     c->taps = m->taps;
     c->hw = m->taps / 2;

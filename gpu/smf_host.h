@@ -98,7 +98,8 @@ template <typename T> SmfC<T> cast_consts(const SmfC<double> &d)
         AXM_EXPF(amCi), AXM_EXPF(bmCi),  AXM_EXPF(ahCi), AXM_EXPF(bhCi), AXM_EXPF(ampCi),
         AXM_EXPF(bmpCi), AXM_EXPF(asCi), AXM_EXPF(bsCi), AXM_EXPF(dtqm), AXM_EXPF(dtqp),
         AXM_EXPF(dtqh), AXM_EXPF(dtqs),  AXM_EXPF(amAq), AXM_EXPF(bmAq), AXM_EXPF(ahAq),
-        AXM_EXPF(bhAq), AXM_EXPF(ampAq), AXM_EXPF(bmpAq), AXM_EXPF(asAq), AXM_EXPF(bsAq)};
+        AXM_EXPF(bhAq), AXM_EXPF(ampAq), AXM_EXPF(bmpAq), AXM_EXPF(asAq), AXM_EXPF(bsAq),
+        AXM_EXPF(bhBC), AXM_EXPF(asBC),  AXM_EXPF(bsBC)};
 #undef AXM_EXPF
     for (size_t i = 0; i < sizeof ex_factors / sizeof ex_factors[0]; i++)
         dst[ex_factors[i]] = (T)(src[ex_factors[i]] * Num<T>::ELOG);

@@ -49,6 +49,9 @@ template <typename T> struct SmfC {
     /* the one-reciprocal form's (rate_terms<G, true>): each rate's A times its gate's dt Q10 (bsA
      * also 2^-SGATE_SCALE) */
     T amAq, bmAq, ahAq, bhAq, ampAq, bmpAq, asAq, bsAq;
+    /* the exponent offsets B / C of the rates without a removable point (beta_h, alpha_s, beta_s),
+     * for fp32's exponents as one fma of vm (rate_terms) */
+    T bhBC, asBC, bsBC;
     T ena, ek, el, dt;
     T wvm[AXM_MAX_TAPS], wve[AXM_MAX_TAPS];
     int taps, hw, handle_nan;
@@ -327,6 +330,19 @@ template <typename T> struct GateRates {
  *    scaling takes 2k bits off n d, which moves that to ~-151 mV, and s and x_inf come out as
  *    before. The scaled n d stays normal while s >= 2^-46 per ms (n d >= s, as d >= 1). */
 constexpr int SGATE_SCALE = 40;
+/* The exponent (v + B) / C of a rate without a removable point (beta_h, alpha_s, beta_s): fp32 as one
+ * fma of vm with B / C precomputed, an add less per rate and three per node step (the FP32 pipe
+ * issues most of the step: gpu/NOTES.md); nothing downstream cancels (the denominators are 1 + e),
+ * and the exponent's absolute error stays about an ulp of the larger of v / C and B / C, as the
+ * CPU's form's. fp64 keeps the CPU's form. */
+#ifndef AXM_SMF_REASSOC32
+#define AXM_SMF_REASSOC32 1
+#endif
+template <typename T> __device__ __forceinline__ T ex_arg(T v, T B, T Ci, T BCi)
+{
+    if constexpr (sizeof(T) == 4 && AXM_SMF_REASSOC32) return fma(v, Ci, BCi);
+    else return (v + B) * Ci;
+}
 template <int G, bool Q = false, typename T>
 __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, T &nb, T &db)
 {
@@ -337,16 +353,16 @@ __device__ __forceinline__ void rate_terms(const SmfC<T> &c, T v, T &na, T &da, 
         na = (Q ? c.amAq : c.amA) * x, da = one - N::ex(-x * c.amCi);
         nb = (Q ? c.bmAq : c.bmA) * (-y), db = one - N::ex(y * c.bmCi);
     } else if constexpr (G == 1) {
-        const T x = v + c.ahB, y = v + c.bhB;
+        const T x = v + c.ahB;
         na = (Q ? c.ahAq : c.ahA) * (-x), da = one - N::ex(x * c.ahCi);
-        nb = Q ? c.bhAq : c.bhA, db = one + N::ex(-y * c.bhCi);
+        nb = Q ? c.bhAq : c.bhA, db = one + N::ex(-ex_arg(v, c.bhB, c.bhCi, c.bhBC));
     } else if constexpr (G == 2) {
         const T x = v + c.ampB, y = v + c.bmpB;
         na = (Q ? c.ampAq : c.ampA) * x, da = one - N::ex(-x * c.ampCi);
         nb = (Q ? c.bmpAq : c.bmpA) * (-y), db = one - N::ex(y * c.bmpCi);
     } else {
-        na = Q ? c.asAq : c.asA, da = N::ex((v + c.asBv) * c.asCi) + one;
-        const T e = N::ex((v + c.bsBv) * c.bsCi);
+        na = Q ? c.asAq : c.asA, da = N::ex(ex_arg(v, c.asBv, c.asCi, c.asBC)) + one;
+        const T e = N::ex(ex_arg(v, c.bsBv, c.bsCi, c.bsBC));
         if constexpr (Q) {
             constexpr T k = (T)(1.0 / (double)(1ull << SGATE_SCALE));
             nb = c.bsAq, db = fma(e, k, k);
@@ -430,14 +446,59 @@ constexpr bool COUNT_FAST = true;
 constexpr bool COUNT_FAST = false;
 #endif
 
+/* A fiber's constants as the node step takes them (make_stepk; one per fiber and launch). fp64: the
+ * CPU's, dt / Cn, 1 / ra and the four conductances. fp32: folded into the Euler step, so that the
+ * ionic terms and the stencil accumulate the increment of vm directly, in four fmas, without the
+ * current I: kr = dt / (Cn ra), kc = dt / Cn, the conductances times -dt / Cn, and the reversal
+ * potentials of gK and gL inside their terms (gk (v - ek) = gk v + gkek), three instructions less
+ * per node step than the CPU's order (AXM_SMF_REASSOC32 = 0: that order); vm still takes one
+ * rounding per step (v + increment), and the folded constants one each (made in double). */
+template <typename T> struct StepK;
+template <> struct StepK<double> {
+    double kc, inv_ra, gna, gnap, gk, gl;
+};
+template <> struct StepK<float> {
+#if AXM_SMF_REASSOC32
+    float kr, kc, gna, gnap, gk, gkek, gl, glel;
+#else
+    float kc, inv_ra, gna, gnap, gk, gl;
+#endif
+};
+/* The six per-fiber inputs are a.fib's first rows ([NFIB][B]: 1/Cn, 1/ra, gNa, gNaP, gK, gL). */
+template <typename T>
+__device__ __forceinline__ StepK<T> make_stepk(const SmfC<T> &c, double dt, T inv_cn, T inv_ra, T gna, T gnap, T gk,
+                                               T gl)
+{
+    StepK<T> k;
+    const double kc = dt * (double)inv_cn;
+    k.kc = (T)kc;
+    if constexpr (sizeof(T) == 4 && AXM_SMF_REASSOC32) {
+        k.kr = (T)(kc * (double)inv_ra);
+        k.gna = (T)(-kc * (double)gna);
+        k.gnap = (T)(-kc * (double)gnap);
+        k.gk = (T)(-kc * (double)gk);
+        k.gkek = (T)(kc * (double)gk * (double)c.ek);
+        k.gl = (T)(-kc * (double)gl);
+        k.glel = (T)(kc * (double)gl * (double)c.el);
+    } else {
+        k.inv_ra = inv_ra;
+        k.gna = gna;
+        k.gnap = gnap;
+        k.gk = gk;
+        k.gl = gl;
+    }
+    return k;
+}
+
 /* One S-MF node step (§5): gates with the old vm, ionic current with the new gates and the old vm,
- * forward Euler for vm. d2v already holds both stencil channels. The gates' rates take one
- * reciprocal per gate where that holds, else the divisions, which start again from an opaque copy
- * of vm: shared terms would keep the fast path's 16 numerators and denominators in registers for a
- * branch that is almost never taken. */
-template <typename T, int DIVU32 = AXM_SMF_DIVLOOP32>
-__device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v,
-                                              T intra, T inv_cn, T inv_ra, T gna, T gnap, T gk, T gl)
+ * forward Euler for vm. d2v already holds both stencil channels; INTRA: intra may be nonzero (the
+ * bare kernels have no intracellular pulses). The gates' rates take one reciprocal per gate where
+ * that holds, else the divisions, which start again from an opaque copy of vm: shared terms would
+ * keep the fast path's 16 numerators and denominators in registers for a branch that is almost
+ * never taken. */
+template <typename T, int DIVU32 = AXM_SMF_DIVLOOP32, bool INTRA = true>
+__device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p, T &s, T &v, T d2v, T intra,
+                                              const StepK<T> &k)
 {
     GateRates<T> R;
     bool fast = false;
@@ -451,9 +512,20 @@ __device__ __forceinline__ void smf_node_step(const SmfC<T> &c, T &m, T &h, T &p
     h = R.ih - (R.ih - h) * gate_ex<T, 1>(-R.sh);
     p = R.ip - (R.ip - p) * gate_ex<T, 2>(-R.sp);
     s = R.is - (R.is - s) * gate_ex<T, 3>(-R.ss);
-    T I = gna * m * m * m * h * (v - c.ena) + gnap * p * p * p * (v - c.ena) + gk * s * (v - c.ek) +
-          gl * (v - c.el) - intra;
-    v = v + c.dt * inv_cn * (inv_ra * d2v - I);
+    if constexpr (sizeof(T) == 4 && AXM_SMF_REASSOC32) {
+        const T gs = fma(k.gna * m * m * m, h, k.gnap * p * p * p);
+        T inc = fma(k.gl, v, k.glel);
+        inc = fma(s, fma(k.gk, v, k.gkek), inc);
+        inc = fma(k.kr, d2v, inc);
+        inc = fma(gs, v - c.ena, inc);
+        if constexpr (INTRA) inc = fma(k.kc, intra, inc);
+        v = v + inc;
+    } else {
+        T I = k.gna * m * m * m * h * (v - c.ena) + k.gnap * p * p * p * (v - c.ena) + k.gk * s * (v - c.ek) +
+              k.gl * (v - c.el);
+        if constexpr (INTRA) I = I - intra;
+        v = v + k.kc * (k.inv_ra * d2v - I);
+    }
 }
 
 /* handle_nan's fix of a new vm that is not finite (NaN: 0, +-inf: +-1e5, as the CPU), for the NPL
@@ -746,8 +818,8 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
     T *row = rows[wid] + HALO;
     const SmfC<T> &c = a.c;
 
-    const T inv_cn = a.fib[b], inv_ra = a.fib[B + b], gna = a.fib[2 * B + b];
-    const T gnap = a.fib[3 * B + b], gk = a.fib[4 * B + b], gl = a.fib[5 * B + b];
+    const StepK<T> fk = make_stepk(a.c, a.dt, a.fib[b], a.fib[B + b], a.fib[2 * B + b], a.fib[3 * B + b],
+                                   a.fib[4 * B + b], a.fib[5 * B + b]);
     double amp_d = 1.0;
     if (TH) {
         axm_thc q = {a.th.ub[b], a.th.lb[b], a.th.phase[b], 0, 0, 0, 0};
@@ -877,7 +949,7 @@ __global__ void __launch_bounds__(WPB * 32, MinBlocks<T, NPL, MODE>::n) smf_kern
             else stencil_add<0>(e, row, jc, c.wvm, taps);
 #pragma unroll
             for (int i = 0; i < NPL; i++)
-                smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], inv_cn, inv_ra, gna, gnap, gk, gl);
+                smf_node_step<T, AXM_SMF_DIVLOOP32, !BARE>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], fk);
             fix_nonfinite(c, v);
             __syncwarp();
             if (hfast) {

@@ -56,7 +56,10 @@ template <typename T> struct PMaxF {
 template <typename T> struct PackedMinB {
     static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PMINB32 : 1;
 };
-constexpr int PCF = 8;     /* per-fiber constants in shared memory: 1/Cn, 1/ra, gNa, gNaP, gK, gL, amp, pad */
+/* per-fiber constants in shared memory, in Ts: the node step's (StepK), the amplitude */
+template <typename T> struct Pcf {
+    static constexpr int n = (int)(sizeof(StepK<T>) / sizeof(T)) + 1;
+};
 
 /* Shared-memory bytes of a packed block: constants, drive samples, rows with halos and a spare
  * cell, then the fibers' flags; for F fibers and an idle one (fiber F: the slots past the last
@@ -65,7 +68,7 @@ template <typename T> static inline size_t packed_smem(int F, int W, int C)
 {
     constexpr int HALO = AXM_MAX_TAPS / 2;
     const size_t F1 = (size_t)F + 1; /* + the idle slots' fiber */
-    size_t nT = F1 * PCF + F1 * (C > 0 ? C : 1) + F1 * (W + 2 * HALO) + 1;
+    size_t nT = F1 * Pcf<T>::n + F1 * (C > 0 ? C : 1) + F1 * (W + 2 * HALO) + 1;
     return nT * sizeof(T) + (2 * F1 + 1) * sizeof(int);
 }
 
@@ -85,8 +88,9 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     const int RW = W + 2 * HALO; /* a fiber's row with its halos */
     const int b0 = blockIdx.x * F;
     const int F1 = F + 1;                       /* fiber F: the idle slots' */
-    T *cf = (T *)smem_raw;                      /* [F1][PCF] */
-    T *co = cf + F1 * PCF;                      /* [F1][C] this step's amplitude x waveform sample */
+    StepK<T> *kf = (StepK<T> *)smem_raw;        /* [F1] the node step's constants */
+    T *famp = (T *)(kf + F1);                   /* [F1] amplitude */
+    T *co = famp + F1;                          /* [F1][C] this step's amplitude x waveform sample */
     T *rows = co + F1 * (C > 0 ? C : 1);        /* [F1][RW] + spare */
     int *done = (int *)(rows + F1 * RW + 1);    /* [F1]: not stepped (decided before, or stopped) */
     int *skip = done + F1;                      /* [F1]: decided before this launch, past B, or idle */
@@ -98,11 +102,12 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 
     /* per-fiber set-up */
     if (tid == 0) *n_done = 0;
-    for (int q = tid; q < F1 * PCF; q += PT) {
-        int f = q / PCF, r = q % PCF, b = b0 + f;
-        T x = (T)0;
-        if (f < F && b < B) x = r < 6 ? a.fib[r * B + b] : r == 6 ? (a.amp ? a.amp[b] : (T)1) : (T)0;
-        cf[q] = x;
+    for (int f = tid; f < F1; f += PT) {
+        const int b = b0 + f, live = f < F && b < B;
+        T x[6] = {(T)0, (T)0, (T)0, (T)0, (T)0, (T)0};
+        for (int r = 0; live && r < 6; r++) x[r] = a.fib[r * B + b];
+        kf[f] = make_stepk(a.c, a.dt, x[0], x[1], x[2], x[3], x[4], x[5]);
+        famp[f] = live ? (a.amp ? a.amp[b] : (T)1) : (T)0;
     }
     for (int f = tid; f < F1; f += PT) {
         int b = b0 + f, sk = f == F || b >= B || (a.stop_when_decided && a.decided[b]);
@@ -160,7 +165,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
         int wi = __ldg(a.wave_of + (b0 + tid / C) * C + tid % C);
         if (wi >= 0) {
             swave = a.waves + (long long)wi * a.wlen;
-            samp = cf[(tid / C) * PCF + 6];
+            samp = famp[tid / C];
         }
     }
     auto samples = [&](long long k) {
@@ -191,12 +196,11 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     /* BARE: nothing stops during the launch, so the slots' flags and constants stay in registers
      * (the lite kernel reads them from shared memory each step: registers it has not) */
     int on0[NPL];
-    T kc[NPL][6];
+    StepK<T> kc[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) {
         on0[i] = BARE && !done[sf[i]];
-#pragma unroll
-        for (int q = 0; q < 6; q++) kc[i][q] = BARE ? cf[sf[i] * PCF + q] : (T)0;
+        kc[i] = BARE ? kf[sf[i]] : StepK<T>();
     }
 
     for (long long st = 0; st < n_steps; st++) {
@@ -230,7 +234,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 #pragma unroll
                 for (int t = 0; t < AXM_MAX_TAPS; t++)
                     if (t < taps) acc += c.wve[t] * series_at(vb + reflect(SJ(i) + t - hw, W), a.ve_len, k, stride);
-                e[i] += cf[sf[i] * PCF + 6] * (a.fib[6 * B + b] * acc);
+                e[i] += famp[sf[i]] * (a.fib[6 * B + b] * acc);
             }
         }
         for (int q = 0; more_drive && q < a.n_pulses; q++) {
@@ -247,9 +251,8 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             if (!on[i]) continue;
-            const T *k6 = BARE ? kc[i] : cf + sf[i] * PCF;
-            smf_node_step<T, AXM_SMF_PDIVLOOP32>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i], k6[0], k6[1], k6[2],
-                                                 k6[3], k6[4], k6[5]);
+            smf_node_step<T, AXM_SMF_PDIVLOOP32, !BARE>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i],
+                                                        BARE ? kc[i] : kf[sf[i]]);
         }
         fix_nonfinite(c, v, on);
         __syncthreads(); /* every stencil read and drive sample of step k done */

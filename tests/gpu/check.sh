@@ -72,12 +72,14 @@ ptxas_smf "$LOG/build.log" >"$LOG/ptxas.txt"
 # (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path); pdivloop-4:
 # the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's resident blocks
 # (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (not yet measured);
-# fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0); mrg-*: MRG kernels (their
+# fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0); noreassoc: fp32's node step
+# in the CPU's order of operations (AXM_SMF_REASSOC32=0: 495 instead of 473 instructions in the
+# bare step loop, session 21; not yet measured); mrg-*: MRG kernels (their
 # forward rows from bench_cuda_mrg instead), mrg-minb-4: 4 blocks of 128 per SM (128 registers, spills
 # in the internode loops) instead of 3 (168). By default the settings
 # the current defaults replaced or were not measured against, so that each choice is measured;
 # .base (the tree before, built and run beside) is the lite kernel's plain runs.
-VARIANTS=${AXM_CHECK_VARIANTS:-"bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-5:-DAXM_SMF_MINB32_BARE=5 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
+VARIANTS=${AXM_CHECK_VARIANTS:-"noreassoc:-DAXM_SMF_REASSOC32=0 bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
 vbench() { case $1 in mrg-*) echo bench_cuda_mrg ;; *) echo bench_cuda ;; esac; }   # a variant's benchmark
 build_variants() {
   for v in $VARIANTS; do

@@ -22,8 +22,8 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
     const int b = blockIdx.x * WPB + wid, B = a.B, W = a.W;
     T *row = rows[wid] + HALO;
     const SmfC<T> &c = a.c;
-    const T inv_cn = a.fib[b], inv_ra = a.fib[B + b], gna = a.fib[2 * B + b];
-    const T gnap = a.fib[3 * B + b], gk = a.fib[4 * B + b], gl = a.fib[5 * B + b];
+    const StepK<T> fk = make_stepk(a.c, a.dt, a.fib[b], a.fib[B + b], a.fib[2 * B + b], a.fib[3 * B + b],
+                                   a.fib[4 * B + b], a.fib[5 * B + b]);
     const T ampv = a.amp[b];
     const int hw = c.hw, spare = 32 * NPL + HALO;
     T m[NPL], h[NPL], p[NPL], s[NPL], v[NPL], ph0[NPL];
@@ -53,7 +53,7 @@ template <typename T, int NPL> __global__ void __launch_bounds__(WPB * 32, MinBl
         stencil_add<HOT_TAPS>(e, row, jc, c.wvm);
 #pragma unroll
         for (int i = 0; i < NPL; i++)
-            smf_node_step(c, m[i], h[i], p[i], s[i], v[i], e[i], (T)0, inv_cn, inv_ra, gna, gnap, gk, gl);
+            smf_node_step<T, AXM_SMF_DIVLOOP32, false>(c, m[i], h[i], p[i], s[i], v[i], e[i], (T)0, fk);
         fix_nonfinite(c, v);
         __syncwarp();
         halo_store(row, hown, hmir, v);
