@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "dataset.h"
 #include "fileio.h"
+#include "jsonget.h"
 #include "rng.h"
 
 /* ======================================================================================= kernel */
@@ -301,68 +303,6 @@ static int build_selection(axm_trainer *t, axm_err *err)
                             c->path[0] ? c->path : "config", nm);
     }
     return AXM_OK;
-}
-
-/* Reads a weights file (model.h format) into th. */
-static int load_weights_json(axm_smfg_theta *th, const char *path, cJSON **root_out, axm_err *err)
-{
-    char *s = axm_read_text_file(path, "training config", NULL, err);
-    if (!s) return AXM_ERR_INPUT;
-    cJSON *root = cJSON_Parse(s);
-    free(s);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return axm_fail(err, AXM_ERR_INPUT, "%s: not a JSON weights file", path);
-    }
-    int rc = AXM_OK;
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "axonml-weights")) {
-        rc = axm_fail(err, AXM_ERR_INPUT, "%s: format: expected \"axonml-weights\"", path);
-        goto out;
-    }
-    if (cJSON_IsString(model) && strcasecmp(model->valuestring, "smf")) {
-        rc = axm_fail(err, AXM_ERR_INPUT, "%s: model: '%s': training needs \"smf\"", path,
-                      model->valuestring);
-        goto out;
-    }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, params)
-    {
-        int p = axm_smfg_param_find(it->string);
-        if (p < 0 || !cJSON_IsNumber(it)) {
-            rc = axm_fail(err, AXM_ERR_INPUT, "%s: params.%s: unknown S-MF parameter or not a number",
-                          path, it->string);
-            goto out;
-        }
-        th->p[p] = it->valuedouble;
-    }
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "stencil");
-    if (st) {
-        const cJSON *taps = cJSON_GetObjectItemCaseSensitive(st, "taps");
-        int n = cJSON_IsNumber(taps) ? (int)taps->valuedouble : 3;
-        if (n < 1 || n > AXM_MAX_TAPS || n % 2 == 0) {
-            rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.taps: expected odd, 1..%d", path, AXM_MAX_TAPS);
-            goto out;
-        }
-        th->taps = n;
-        for (int c = 0; c < 2; c++) {
-            const cJSON *a = cJSON_GetObjectItemCaseSensitive(st, c == 0 ? "vm" : "ve");
-            if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n) {
-                rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.%s: expected %d numbers", path,
-                              c == 0 ? "vm" : "ve", n);
-                goto out;
-            }
-            for (int k = 0; k < n; k++) th->w[c][k] = cJSON_GetArrayItem(a, k)->valuedouble;
-        }
-    }
-out:
-    if (rc || !root_out)
-        cJSON_Delete(root);
-    else
-        *root_out = root;
-    return rc;
 }
 
 axm_trainer *axm_trainer_create(const axm_train_config *c, axm_err *err)
@@ -747,26 +687,76 @@ int axm_trainer_checkpoint(axm_trainer *t, char *path_out, size_t n, axm_err *er
     return AXM_OK;
 }
 
+/* A required count of the checkpoint's provenance.trainer (an integer >= 0). */
+static int ckpt_count(axm_jctx *c, const cJSON *tr, const char *key, long *out)
+{
+    int v = -1;
+    if (!cJSON_GetObjectItemCaseSensitive(tr, key)) {
+        char p[96];
+        axm_j_path(p, sizeof p, "provenance.trainer", key);
+        return axm_j_bad(c, p, "an integer >= 0", NULL);
+    }
+    int rc = axm_j_int(c, tr, key, "provenance.trainer", 0, INT_MAX, &v);
+    if (!rc) *out = v;
+    return rc;
+}
+
+/* provenance.trainer.KEY: n finite numbers (>= 0 when nonneg) into out. */
+static int ckpt_numbers(axm_jctx *c, const cJSON *tr, const char *key, int n, int nonneg, double *out)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(tr, key);
+    char p[96];
+    axm_j_path(p, sizeof p, "provenance.trainer", key);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+        return axm_j_expected(c->err, c->file, p, a, "an array of %d numbers (one per trained value)", n);
+    int i = 0;
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || !axm_j_in_range(e->valuedouble, nonneg ? AXM_J_NONNEG : AXM_J_ANY)) {
+            char q[112];
+            snprintf(q, sizeof q, "%s[%d]", p, i);
+            return axm_j_bad(c, q, nonneg ? "a finite number >= 0" : "a finite number", e);
+        }
+        out[i] = e->valuedouble;
+    }
+    return AXM_OK;
+}
+
 int axm_trainer_resume(axm_trainer *t, const char *ckpt, axm_err *err)
 {
-    cJSON *root = NULL;
-    axm_smfg_theta th = t->th;
-    int rc = load_weights_json(&th, ckpt, &root, err);
+    /* the parameters through the model's weights reader, which checks every value; a key the
+     * file lacks keeps the trainer's value */
+    axm_smfg_theta th;
+    axm_model *m = axm_model_create("smf", err);
+    if (!m) return err ? err->code : AXM_ERR_NOMEM;
+    axm_smfg_theta_to_model(&t->th, m);
+    int rc = axm_model_load_weights(m, ckpt, err);
+    if (!rc) rc = axm_smfg_theta_from_model(&th, m, err);
+    axm_model_destroy(m);
     if (rc) return rc;
-    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(root, "provenance"), "trainer");
+    char *text = axm_read_text_file(ckpt, "checkpoint", NULL, err);
+    if (!text) return err ? err->code : AXM_ERR_INPUT;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    axm_jctx c = {ckpt, NULL, err};
+    const cJSON *pv = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    const cJSON *tr = cJSON_GetObjectItemCaseSensitive(pv, "trainer");
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(tr, "names");
-    const cJSON *am = cJSON_GetObjectItemCaseSensitive(tr, "adam_m");
-    const cJSON *av = cJSON_GetObjectItemCaseSensitive(tr, "adam_v");
     const cJSON *ord = cJSON_GetObjectItemCaseSensitive(tr, "order");
     const cJSON *rng = cJSON_GetObjectItemCaseSensitive(tr, "rng");
-    if (!tr || !cJSON_IsArray(names) || !cJSON_IsArray(am) || !cJSON_IsArray(av) ||
-        !cJSON_IsArray(ord) || !cJSON_IsString(rng)) {
-        rc = axm_fail(err, AXM_ERR_INPUT, "%s: provenance.trainer: missing or incomplete (not a training checkpoint)", ckpt);
+    double *am = calloc((size_t)t->n_sel + 1, sizeof *am), *av = calloc((size_t)t->n_sel + 1, sizeof *av);
+    int *order = calloc((size_t)t->tdim.G + 1, sizeof *order), *seen = calloc((size_t)t->tdim.G + 1, sizeof *seen);
+    long adam_t = 0, epoch = 0, batch = 0, steps_done = 0, save_idx = 0;
+    unsigned long long rng_v = 0;
+    if (!am || !av || !order || !seen) {
+        rc = axm_fail(err, AXM_ERR_NOMEM, "%s: out of memory", ckpt);
         goto out;
     }
-    if (cJSON_GetArraySize(names) != t->n_sel || cJSON_GetArraySize(am) != t->n_sel ||
-        cJSON_GetArraySize(av) != t->n_sel || cJSON_GetArraySize(ord) != t->tdim.G) {
+    if (!cJSON_IsObject(tr)) {
+        rc = axm_j_bad(&c, "provenance.trainer", "an object (a checkpoint of axonml train)", tr);
+        goto out;
+    }
+    if (!cJSON_IsArray(names) || !cJSON_IsArray(ord) || cJSON_GetArraySize(names) != t->n_sel ||
+        cJSON_GetArraySize(ord) != t->tdim.G) {
         rc = axm_fail(err, AXM_ERR_INPUT,
                       "%s: provenance.trainer: trained %d values over %d runs; this config trains %d over %d",
                       ckpt, cJSON_GetArraySize(names), cJSON_GetArraySize(ord), t->n_sel, t->tdim.G);
@@ -775,40 +765,63 @@ int axm_trainer_resume(axm_trainer *t, const char *ckpt, axm_err *err)
     for (int i = 0; i < t->n_sel; i++) {
         const cJSON *nm = cJSON_GetArrayItem(names, i);
         if (!cJSON_IsString(nm) || strcmp(nm->valuestring, t->sel[i].name)) {
-            rc = axm_fail(err, AXM_ERR_INPUT, "%s: provenance.trainer.names[%d]: expected '%s'",
-                          ckpt, i, t->sel[i].name);
+            char q[64];
+            snprintf(q, sizeof q, "provenance.trainer.names[%d]", i);
+            char want[96];
+            snprintf(want, sizeof want, "\"%s\" (this config's trained values)", t->sel[i].name);
+            rc = axm_j_bad(&c, q, want, nm);
             goto out;
         }
     }
     if (th.taps != t->th.taps) {
-        rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.taps %d differs from the model's %d", ckpt,
-                      th.taps, t->th.taps);
+        rc = axm_fail(err, AXM_ERR_INPUT, "%s: stencil.taps: expected %d (the model's), got %d", ckpt, t->th.taps,
+                      th.taps);
         goto out;
     }
-    for (int i = 0; i < t->n_sel; i++) {
-        t->adam_m[i] = cJSON_GetArrayItem(am, i)->valuedouble;
-        t->adam_v[i] = cJSON_GetArrayItem(av, i)->valuedouble;
-    }
+    if ((rc = ckpt_numbers(&c, tr, "adam_m", t->n_sel, 0, am)) || (rc = ckpt_numbers(&c, tr, "adam_v", t->n_sel, 1, av)))
+        goto out;
+    /* the shuffled order of the runs: a permutation, or the epoch would repeat some and skip others */
     for (int i = 0; i < t->tdim.G; i++) {
-        int g = (int)cJSON_GetArrayItem(ord, i)->valuedouble;
-        if (g < 0 || g >= t->tdim.G) {
-            rc = axm_fail(err, AXM_ERR_INPUT, "%s: provenance.trainer.order[%d]: %d out of range", ckpt, i, g);
+        const cJSON *e = cJSON_GetArrayItem(ord, i);
+        double g = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        if (!(g >= 0 && g < t->tdim.G && g == floor(g)) || seen[(int)g]++) {
+            char q[64], want[96];
+            snprintf(q, sizeof q, "provenance.trainer.order[%d]", i);
+            snprintf(want, sizeof want, "each run index 0..%d once", t->tdim.G - 1);
+            rc = axm_j_bad(&c, q, want, e);
             goto out;
         }
-        t->order[i] = g;
+        order[i] = (int)g;
     }
-    t->rng = strtoull(rng->valuestring, NULL, 10);
-    t->adam_t = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(tr, "adam_t"));
-    t->epoch = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(tr, "epoch"));
-    t->batch = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(tr, "batch"));
-    t->steps_done = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(tr, "steps_done"));
-    t->save_idx = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(tr, "save_idx")) + 1;
     {
-        const cJSON *vl = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(root, "provenance"), "validation_loss");
+        char *end = NULL;
+        errno = 0;
+        if (cJSON_IsString(rng)) rng_v = strtoull(rng->valuestring, &end, 10);
+        if (!cJSON_IsString(rng) || !rng->valuestring[0] || *end || errno || rng->valuestring[0] == '-') {
+            rc = axm_j_bad(&c, "provenance.trainer.rng", "the generator's state as a decimal string", rng);
+            goto out;
+        }
+    }
+    if ((rc = ckpt_count(&c, tr, "adam_t", &adam_t)) || (rc = ckpt_count(&c, tr, "epoch", &epoch)) ||
+        (rc = ckpt_count(&c, tr, "batch", &batch)) || (rc = ckpt_count(&c, tr, "steps_done", &steps_done)) ||
+        (rc = ckpt_count(&c, tr, "save_idx", &save_idx)))
+        goto out;
+    /* all checked: the trainer changes only now */
+    memcpy(t->adam_m, am, sizeof *am * (size_t)t->n_sel);
+    memcpy(t->adam_v, av, sizeof *av * (size_t)t->n_sel);
+    memcpy(t->order, order, sizeof *order * (size_t)t->tdim.G);
+    t->rng = rng_v;
+    t->adam_t = adam_t;
+    t->epoch = (int)epoch;
+    t->batch = batch;
+    t->steps_done = steps_done;
+    t->save_idx = (int)save_idx + 1;
+    {
+        const cJSON *vl = cJSON_GetObjectItemCaseSensitive(pv, "validation_loss");
         t->last_val = cJSON_IsNumber(vl) ? vl->valuedouble : NAN;
     }
-    /* the parameters of the weights file, keeping this config's NaN/fp32 options */
+    /* the parameters of the weights file, keeping this config's temperature and NaN/fp32 options */
+    th.temp_c = t->th.temp_c;
     th.handle_nan = t->th.handle_nan;
     th.round_f32 = t->th.round_f32;
     t->th = th;
@@ -817,6 +830,10 @@ int axm_trainer_resume(axm_trainer *t, const char *ckpt, axm_err *err)
     t->cum_n = 0;
     for (int i = 0; i < t->n_sel; i++) t->values[i] = sel_get(&t->th, &t->sel[i]);
 out:
+    free(am);
+    free(av);
+    free(order);
+    free(seen);
     cJSON_Delete(root);
     return rc;
 }

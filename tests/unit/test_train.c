@@ -17,6 +17,9 @@
 #include <math.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
+#include "fileio.h"
 #include "model.h"
 #include "train.h"
 
@@ -284,6 +287,89 @@ static void test_checkpoint_resume_identical(void **st)
     axm_trainer_destroy(d);
 }
 
+/* A checkpoint with one value spoiled (set at a path of object keys and array indices; NULL value:
+ * the key removed) is refused with one line naming the file, the key and what it got, and the
+ * trainer is left as it was. */
+static void resume_bad(const axm_train_config *c, const char *ckpt, const char *const *path, const char *json,
+                       const char *needle)
+{
+    axm_err e;
+    char *text = axm_read_text_file(ckpt, "checkpoint", NULL, &e);
+    assert_non_null(text);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    cJSON *o = root;
+    int k = 0;
+    for (; path[k + 1]; k++) o = cJSON_IsArray(o) ? cJSON_GetArrayItem(o, atoi(path[k])) : cJSON_GetObjectItemCaseSensitive(o, path[k]);
+    assert_non_null(o);
+    if (cJSON_IsArray(o)) {
+        assert_non_null(json);
+        cJSON_ReplaceItemInArray(o, atoi(path[k]), cJSON_Parse(json));
+    } else if (json) {
+        cJSON_ReplaceItemInObjectCaseSensitive(o, path[k], cJSON_Parse(json));
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, path[k]);
+    }
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/spoiled.json", tmpdir);
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    assert_int_equal(axm_write_text_file_atomic(bad, text, "checkpoint", &e), AXM_OK);
+    free(text);
+    axm_trainer *t = axm_trainer_create(c, &e);
+    assert_non_null(t);
+    const double v0 = axm_trainer_selected_value(t, 0);
+    int rc = axm_trainer_resume(t, bad, &e);
+    if (rc != AXM_ERR_INPUT) fail_msg("%s: resumed (rc %d)", needle, rc);
+    if (!strstr(e.msg, "spoiled.json") || !strstr(e.msg, needle)) fail_msg("message \"%s\" lacks \"%s\"", e.msg, needle);
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(axm_trainer_steps_done(t), 0);
+    assert_true(axm_trainer_selected_value(t, 0) == v0);
+    axm_trainer_destroy(t);
+}
+
+static void test_resume_rejects_bad_checkpoints(void **st)
+{
+    (void)st;
+    axm_train_config c;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/badck", tmpdir);
+    base_config(&c, dir);
+    c.epochs = 1;
+    c.train_n_idx = 1;
+    c.save_every = 1;
+    c.sampling = 4;
+    axm_err e;
+    axm_err_clear(&e);
+    axm_trainer *a = axm_trainer_create(&c, &e);
+    assert_non_null(a);
+    static rec ra;
+    memset(&ra, 0, sizeof ra);
+    axm_trainer_set_callback(a, on_ev, &ra);
+    assert_int_equal(axm_trainer_run(a, NULL, NULL, &e), AXM_OK);
+    assert_true(ra.n_ckpt >= 1);
+    axm_trainer_destroy(a);
+    const char *ck = ra.ckpt[0];
+    resume_bad(&c, ck, (const char *const[]){"params", "gl", NULL}, "\"x\"", "params.gl: expected a finite number, got \"x\"");
+    resume_bad(&c, ck, (const char *const[]){"stencil", "vm", "0", NULL}, "null", "stencil.vm[0]: expected a finite number, got null");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "adam_m", "0", NULL}, "\"x\"",
+               "provenance.trainer.adam_m[0]: expected a finite number, got \"x\"");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "adam_v", "0", NULL}, "-1",
+               "provenance.trainer.adam_v[0]: expected a finite number >= 0, got -1");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "adam_m", NULL}, "[1]",
+               "provenance.trainer.adam_m: expected an array of");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "order", "0", NULL}, "7",
+               "provenance.trainer.order[0]: expected each run index");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "epoch", NULL}, NULL,
+               "provenance.trainer.epoch: expected an integer >= 0, got nothing");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "steps_done", NULL}, "1.5",
+               "provenance.trainer.steps_done: expected an integer >= 0, got 1.5");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", "rng", NULL}, "\"12x\"",
+               "provenance.trainer.rng: expected the generator's state as a decimal string, got \"12x\"");
+    resume_bad(&c, ck, (const char *const[]){"provenance", "trainer", NULL}, NULL,
+               "provenance.trainer: expected an object (a checkpoint of axonml train), got nothing");
+}
+
 static void inject_inf(void *ud, int n, double *g)
 {
     int *calls = ud;
@@ -492,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_grad_accumulation),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_checkpoint_resume_identical),
+        cmocka_unit_test(test_resume_rejects_bad_checkpoints),
         cmocka_unit_test(test_nan_parameter_stops),
         cmocka_unit_test(test_nan_loss_skipped),
     };
