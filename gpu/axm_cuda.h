@@ -198,8 +198,10 @@ int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const doub
  * so the memory must outlive the context): chunks whose ve and target lie there upload ~3x faster
  * than from pageable memory. Failure leaves the memory pageable and the chunks correct. At most 8. */
 int axm_cuda_train_pin(axm_cuda_train *t, const void *p, size_t bytes, axm_err *err);
-/* Wall time of the last chunk's phases, ms: [0] uploads, [1] the kernel, [2] downloads and the
- * host's per-fiber reduction (NaN before the first chunk). For benchmarks: where the time goes. */
+/* The last chunk's phases, ms (NaN before the first chunk), for benchmarks: [0] the forward's inputs
+ * uploaded (and the targets, when only the loss is asked), [1] the kernels, with any wait for the
+ * targets, which go up while the forward runs, [2] the results back and the host's per-fiber
+ * reduction (the final state comes back while the backward runs). */
 void axm_cuda_train_last_ms(const axm_cuda_train *t, double ms[3]);
 
 /* gendata's simulation on the GPU (an axm_gendata_engine, datagen.h; MRG only): ud is NULL (device 0,

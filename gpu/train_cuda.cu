@@ -20,6 +20,12 @@ struct axm_cuda_train {
     double *h_fib, *h_out;
     size_t nh_fib, nh_out;
     double last_ms[3]; /* the last chunk's phases (axm_cuda_train_last_ms) */
+    /* a chunk's work runs on st[0]; st[1] uploads the targets while the forward runs and takes the
+     * final state back while the backward runs. ev: 0-3 the phases' edges on st[0], 4 the forward's
+     * inputs uploaded, 5 the targets uploaded, 6 the forward done, 7 the state downloaded */
+    cudaStream_t st[2];
+    cudaEvent_t ev[8];
+    int n_st, n_ev;
     void *pinned[8];   /* host ranges registered by axm_cuda_train_pin */
     int n_pinned;
 };
@@ -98,6 +104,15 @@ extern "C" axm_cuda_train *axm_cuda_train_create(int device, axm_err *err)
     }
     t->dev = dev;
     t->last_ms[0] = t->last_ms[1] = t->last_ms[2] = NAN;
+    cudaError_t e = cudaSetDevice(dev);
+    for (; e == cudaSuccess && t->n_st < 2; t->n_st++) e = cudaStreamCreateWithFlags(&t->st[t->n_st], cudaStreamNonBlocking);
+    for (; e == cudaSuccess && t->n_ev < 8; t->n_ev++) e = cudaEventCreate(&t->ev[t->n_ev]);
+    if (e != cudaSuccess) {
+        axm_fail(err, AXM_ERR_RUNTIME, "cuda train: %s:%d: streams and events: %s", __FILE__, __LINE__,
+                 cudaGetErrorString(e));
+        axm_cuda_train_destroy(t);
+        return NULL;
+    }
     return t;
 }
 
@@ -124,20 +139,32 @@ extern "C" void axm_cuda_train_destroy(axm_cuda_train *t)
     for (double *p : d)
         if (p) cudaFree(p);
     for (int i = 0; i < t->n_pinned; i++) cudaHostUnregister(t->pinned[i]);
+    for (int i = 0; i < t->n_ev; i++) cudaEventDestroy(t->ev[i]);
+    for (int i = 0; i < t->n_st; i++) cudaStreamDestroy(t->st[i]);
     free(t->h_fib);
     free(t->h_out);
     free(t);
 }
 
-template <int NPL, int NW> static cudaError_t launch(const TrainArgs &a)
+template <int NPL, int NW> static cudaError_t launch(const TrainArgs &a, cudaStream_t st)
 {
     dim3 grid((unsigned)a.B), block(32 * NW);
 #ifdef AXM_CUDA_EMU /* tests/gpu/emu.sh: the same kernel on CPU threads */
+    (void)st;
     axmemu::launch(grid, block, [&] { train_kernel<NPL, NW>(a); });
 #else
-    train_kernel<NPL, NW><<<grid, block>>>(a);
+    train_kernel<NPL, NW><<<grid, block, 0, st>>>(a);
 #endif
     return cudaGetLastError();
+}
+
+/* a thread per node up to 128 nodes (one to four warps), then two nodes per thread */
+static cudaError_t launch_w(const TrainArgs &a, cudaStream_t st)
+{
+    if (a.W <= 32) return launch<1, 1>(a, st);
+    if (a.W <= 64) return launch<1, 2>(a, st);
+    if (a.W <= 128) return launch<1, 4>(a, st);
+    return launch<2, 4>(a, st);
 }
 
 extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th, const double *D, int B, int W,
@@ -195,29 +222,44 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     a.traj = t->d_traj;
     a.out = t->d_out;
 
-    double t0 = now_ms();
-    AXM_CK(cudaMemcpy(t->d_fib, t->h_fib, (size_t)B * NFIB * sizeof(double), cudaMemcpyHostToDevice));
-    if (nve) AXM_CK(cudaMemcpy(t->d_ve, ve, nve * sizeof(double), cudaMemcpyHostToDevice));
-    AXM_CK(cudaMemcpy(t->d_tgt, target, ntgt * sizeof(double), cudaMemcpyHostToDevice));
-    AXM_CK(cudaMemcpy(t->d_s, s_io, ns * sizeof(double), cudaMemcpyHostToDevice));
-    double t1 = now_ms();
-    cudaError_t e;
-    /* a thread per node up to 128 nodes (one to four warps), then two nodes per thread */
-    if (W <= 32)
-        e = launch<1, 1>(a);
-    else if (W <= 64)
-        e = launch<1, 2>(a);
-    else if (W <= 128)
-        e = launch<1, 4>(a);
-    else
-        e = launch<2, 4>(a);
+    /* With a gradient, the forward (phase 1) needs only the fiber constants, the potentials and the
+     * state; the targets (the largest upload, ~(L + 1) B 5 W doubles) go up on the second stream
+     * while it runs, and the backward (phase 2, which also forms the loss) waits for them. Loss
+     * only: one launch that needs everything (phase 0). */
+    cudaStream_t s0 = t->st[0], s1 = t->st[1];
+    cudaEvent_t *ev = t->ev;
+    const size_t dbl = sizeof(double);
+    AXM_CK(cudaEventRecord(ev[0], s0));
+    AXM_CK(cudaMemcpyAsync(t->d_fib, t->h_fib, (size_t)B * NFIB * dbl, cudaMemcpyHostToDevice, s0));
+    if (nve) AXM_CK(cudaMemcpyAsync(t->d_ve, ve, nve * dbl, cudaMemcpyHostToDevice, s0));
+    AXM_CK(cudaMemcpyAsync(t->d_s, s_io, ns * dbl, cudaMemcpyHostToDevice, s0));
+    AXM_CK(cudaEventRecord(ev[4], s0));
+    /* the targets after the forward's inputs, not beside them: they share the link */
+    AXM_CK(cudaStreamWaitEvent(s1, ev[4], 0));
+    AXM_CK(cudaMemcpyAsync(t->d_tgt, target, ntgt * dbl, cudaMemcpyHostToDevice, g ? s1 : s0));
+    AXM_CK(cudaEventRecord(ev[5], s1));
+    AXM_CK(cudaEventRecord(ev[1], s0));
+    a.phase = g ? 1 : 0;
+    cudaError_t e = launch_w(a, s0);
+    if (e == cudaSuccess && g) {
+        e = cudaEventRecord(ev[6], s0);
+        if (e == cudaSuccess) e = cudaStreamWaitEvent(s0, ev[5], 0);
+        a.phase = 2;
+        if (e == cudaSuccess) e = launch_w(a, s0);
+    }
     if (e != cudaSuccess)
         return axm_fail(err, AXM_ERR_RUNTIME, "cuda: %s:%d: train_kernel launch (B %d, W %d): %s", __FILE__,
                         __LINE__, B, W, cudaGetErrorString(e));
-    AXM_CK(cudaDeviceSynchronize()); /* only to split the time between the phases: ~10 us */
+    AXM_CK(cudaEventRecord(ev[2], s0));
+    /* the final state is there once the forward is: it comes back while the backward runs */
+    AXM_CK(cudaStreamWaitEvent(s1, g ? ev[6] : ev[2], 0));
+    AXM_CK(cudaMemcpyAsync(s_io, t->d_s, ns * dbl, cudaMemcpyDeviceToHost, s1));
+    AXM_CK(cudaEventRecord(ev[7], s1));
+    AXM_CK(cudaMemcpyAsync(t->h_out, t->d_out, (size_t)B * NOUT * dbl, cudaMemcpyDeviceToHost, s0));
+    AXM_CK(cudaStreamWaitEvent(s0, ev[7], 0));
+    AXM_CK(cudaEventRecord(ev[3], s0));
+    AXM_CK(cudaEventSynchronize(ev[3]));
     double t2 = now_ms();
-    AXM_CK(cudaMemcpy(t->h_out, t->d_out, (size_t)B * NOUT * sizeof(double), cudaMemcpyDeviceToHost));
-    AXM_CK(cudaMemcpy(s_io, t->d_s, ns * sizeof(double), cudaMemcpyDeviceToHost));
 
     /* fiber order on the host: deterministic, whatever the launch */
     double sum = 0;
@@ -250,8 +292,11 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     }
     if (g) axm_smfg_grad_add(g, &tot);
     if (loss) *loss = sum / norm;
-    t->last_ms[0] = t1 - t0;
-    t->last_ms[1] = t2 - t1;
-    t->last_ms[2] = now_ms() - t2;
+    float ms[3] = {NAN, NAN, NAN};
+    for (int i = 0; i < 3; i++)
+        if (cudaEventElapsedTime(&ms[i], ev[i], ev[i + 1]) != cudaSuccess) ms[i] = NAN;
+    t->last_ms[0] = ms[0];
+    t->last_ms[1] = ms[1];
+    t->last_ms[2] = ms[2] + (now_ms() - t2);
     return AXM_OK;
 }

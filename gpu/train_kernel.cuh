@@ -38,6 +38,10 @@ struct TrainArgs {
     double ws[2][AXM_MAX_TAPS]; /* symmetrized stencil (the same for every fiber) */
     double w[5], norm, dt;
     int taps, handle_nan, round_f32, want_grad;
+    /* 0: the forward with the loss, then (want_grad) the backward, in one launch; 1: the forward
+     * alone, without tgt (the trajectory and the final state); 2: the loss from the trajectory, then
+     * the backward. 1 then 2 let tgt's upload overlap the forward (axm_cuda_train_chunk). */
+    int phase;
     int B, W, L;
     const double *fib;          /* [B][NFIB] */
     const double *ve;           /* (L, B, W) */
@@ -217,6 +221,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
 #pragma unroll
     for (int i = 0; i < NFIB; i++) fl[i] = a.fib[b * NFIB + i];
     double *traj = a.want_grad ? a.traj + (size_t)b * (L + 1) * n5 : NULL; /* loss only: none kept */
+    const bool fwd = a.phase != 2, fwd_loss = a.phase == 0;
 
     double x[NPL][5];
     double loss = 0;
@@ -226,9 +231,9 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
 #pragma unroll
         for (int s = 0; s < 5; s++) {
             x[i][s] = j < W ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
-            if (j < W) {
+            if (j < W && fwd) {
                 if (a.want_grad) traj[s * W + j] = x[i][s];
-                if (a.w[s] != 0) {
+                if (fwd_loss && a.w[s] != 0) {
                     double d = x[i][s] - a.tgt[((size_t)b * 5 + s) * W + j];
                     loss += a.w[s] * (d * d);
                 }
@@ -236,7 +241,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
         }
     }
     /* forward, storing the trajectory */
-    for (int k = 0; k < L; k++) {
+    for (int k = 0; fwd && k < L; k++) {
         const double *ve = a.ve + ((size_t)k * B + b) * W;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
@@ -248,7 +253,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
         }
         fiber_sync<NW>();
         double *tn = a.want_grad ? traj + (size_t)(k + 1) * n5 : NULL;
-        const double *y = a.tgt + ((size_t)(k + 1) * B + b) * n5;
+        const double *y = fwd_loss ? a.tgt + ((size_t)(k + 1) * B + b) * n5 : NULL;
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             int j = i * TPF + lane;
@@ -259,7 +264,7 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
                 for (int s = 0; s < 5; s++) {
                     x[i][s] = xn[s];
                     if (a.want_grad) tn[s * W + j] = xn[s];
-                    if (a.w[s] != 0) {
+                    if (fwd_loss && a.w[s] != 0) {
                         double d = xn[s] - y[s * W + j];
                         loss += a.w[s] * (d * d);
                     }
@@ -269,16 +274,34 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
         fiber_sync<NW>(); /* the rows are rewritten next step */
     }
 #pragma unroll
-    for (int i = 0; i < NPL; i++) {
+    for (int i = 0; fwd && i < NPL; i++) {
         int j = i * TPF + lane;
         if (j < W)
 #pragma unroll
             for (int s = 0; s < 5; s++) a.s[((size_t)b * 5 + s) * W + j] = x[i][s];
     }
     double *out = a.out + (size_t)b * NOUT;
-    loss = block_sum<NW>(loss, red);
-    if (lane == 0) out[0] = loss;
-    if (!a.want_grad) return;
+    /* phase 2: the loss from the stored trajectory, its terms in the forward's order, so that it
+     * is phase 0's to the bit */
+    for (int k = 0; a.phase == 2 && k <= L; k++) {
+        const double *xk = traj + (size_t)k * n5, *y = a.tgt + ((size_t)k * B + b) * n5;
+#pragma unroll
+        for (int i = 0; i < NPL; i++) {
+            int j = i * TPF + lane;
+            if (j < W)
+#pragma unroll
+                for (int s = 0; s < 5; s++)
+                    if (a.w[s] != 0) {
+                        double d = xk[s * W + j] - y[s * W + j];
+                        loss += a.w[s] * (d * d);
+                    }
+        }
+    }
+    if (a.phase != 1) {
+        loss = block_sum<NW>(loss, red);
+        if (lane == 0) out[0] = loss;
+    }
+    if (!a.want_grad || a.phase == 1) return;
 
     /* backward: ad = dLoss/d(state at step k), walking k = L .. 1 */
     Acc acc;

@@ -384,11 +384,11 @@ int main(void)
     printf("%12s %12s %12s %14s %9s\n", "original", "gpu fp32", "gpu fp64", "cpu fp32 (40)", "gpu/orig");
     printf("%12.3g %12.3g %12.3g %14.3g %8.1fx   (status ok: gpu %d/%d, fp64 %d/%d, cpu %d/%d)\n", 66.0, g, g64, c,
            g / 66.0, ok_g, nb, ok_g64, nb, ok_c, nc);
-    double ph[3] = {NAN, NAN, NAN}; /* the GPU's last step: uploads, kernel, downloads + reduction */
+    double ph[3] = {NAN, NAN, NAN}; /* the GPU's last step: axm_cuda_train_last_ms's phases */
     double tg = train_step_ms(1, 64, 53, 50, 20, ph), tc = train_step_ms(0, 64, 53, 50, 1, ph);
     printf("\ntraining step (TBPTT), 64 fibers x 53 nodes x 50 steps, fp64 (ms per step)\n");
     printf("%12s %12s %14s %9s\n", "original", "gpu fp64", "cpu fp64 (2t)", "orig/gpu");
-    printf("%12.3g %12.3g %14.3g %8.1fx   (gpu: uploads %.3g, kernel %.3g, downloads+reduce %.3g ms)\n\n", 148.0,
+    printf("%12.3g %12.3g %14.3g %8.1fx   (gpu: inputs up %.3g, kernels %.3g (targets up meanwhile), results + reduce %.3g ms)\n\n", 148.0,
            tg, tc, 148.0 / tg, ph[0], ph[1], ph[2]);
     /* issue 5's goals, one line each, for tests/gpu/check.sh's summary */
     if (isnan(goal_fwd))

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmath>
 #include <algorithm>
@@ -213,6 +214,49 @@ inline cudaError_t cudaGetLastError(void)
 }
 inline cudaError_t cudaPeekAtLastError(void) { return axmemu::last(); }
 inline cudaError_t cudaDeviceSynchronize(void) { return cudaSuccess; }
+/* Streams and events: the emulation runs every call when it is made, in the caller's order, which
+ * is one order that streams allow; events keep the host time of their record. */
+typedef struct axmemu_stream *cudaStream_t;
+typedef struct axmemu_event {
+    double t_ms;
+} *cudaEvent_t;
+#define cudaStreamNonBlocking 0x01u
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned)
+{
+    static char dummy;
+    *s = (cudaStream_t)&dummy;
+    return cudaSuccess;
+}
+inline cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned) { return cudaSuccess; }
+inline cudaError_t cudaEventCreate(cudaEvent_t *e)
+{
+    *e = new axmemu_event{0};
+    return cudaSuccess;
+}
+inline cudaError_t cudaEventDestroy(cudaEvent_t e)
+{
+    delete e;
+    return cudaSuccess;
+}
+inline cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t = NULL)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    e->t_ms = 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+    return cudaSuccess;
+}
+inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b)
+{
+    *ms = (float)(b->t_ms - a->t_ms);
+    return cudaSuccess;
+}
+inline cudaError_t cudaMemcpyAsync(void *d, const void *s, size_t n, cudaMemcpyKind k, cudaStream_t = NULL)
+{
+    return cudaMemcpy(d, s, n, k);
+}
 #define cudaHostRegisterDefault 0u
 inline cudaError_t cudaHostRegister(void *, size_t, unsigned) { return cudaSuccess; }
 inline cudaError_t cudaHostUnregister(void *) { return cudaSuccess; }
