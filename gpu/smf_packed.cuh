@@ -168,8 +168,11 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
             samp = famp[tid / C];
         }
     }
+    /* the warp kernel's fast path for a sample inside the waveform: the other warps wait at the
+     * next barrier for the one that loads the samples */
     auto samples = [&](long long k) {
-        if (tid < F * C) co[tid] = swave ? samp * series_at(swave, a.wlen, k) : (T)0;
+        if (tid < F * C)
+            co[tid] = swave ? samp * (COUNT_FAST || k < a.wlen ? __ldg(swave + k) : series_at(swave, a.wlen, k)) : (T)0;
     };
     const long long n_steps = a.n_steps, k0 = a.k0;
     samples(k0);
@@ -193,15 +196,13 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     const int can_stop = act_on && a.act.mark && a.stop_when_decided;
     const int more_drive = !BARE && ((sep && C > 1) || (a.mode & DRIVE_MAT) || a.n_pulses > 0);
     const double dt_d = a.dt;
-    /* BARE: nothing stops during the launch, so the slots' flags and constants stay in registers
-     * (the lite kernel reads them from shared memory each step: registers it has not) */
-    int on0[NPL];
+    /* BARE: nothing stops during the launch, so every slot steps, those of fibers decided before it
+     * and the idle ones too (their rows are their own, their state is not stored: a test per slot
+     * and step less), and the fibers' constants stay in registers (the lite kernel reads them from
+     * shared memory each step: registers it has not) */
     StepK<T> kc[NPL];
 #pragma unroll
-    for (int i = 0; i < NPL; i++) {
-        on0[i] = BARE && !done[sf[i]];
-        kc[i] = BARE ? kf[sf[i]] : StepK<T>();
-    }
+    for (int i = 0; i < NPL; i++) kc[i] = BARE ? kf[sf[i]] : StepK<T>();
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -210,7 +211,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
             const int f = sf[i];
-            on[i] = BARE ? on0[i] : !done[f];
+            on[i] = BARE || !done[f];
             e[i] = sep ? co[f * C] * ph0[i] : (T)0;
             intra[i] = (T)0;
         }
@@ -254,7 +255,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
             smf_node_step<T, AXM_SMF_PDIVLOOP32, !BARE>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i],
                                                         BARE ? kc[i] : kf[sf[i]]);
         }
-        fix_nonfinite(c, v, on);
+        fix_nonfinite(c, v, BARE ? NULL : on);
         __syncthreads(); /* every stencil read and drive sample of step k done */
         if (hfast) {
             halo_store(rows, sctr, hmir, v);

@@ -830,6 +830,55 @@ static void test_decided_fp64(void **st)
     prob_free(&p);
 }
 
+/* A plain run after an Active run that marked fibers decided: with stop_when_decided the bare
+ * kernels (a warp per fiber, and packed, which steps every slot and stores only the fibers not
+ * decided) leave the decided fibers' state as it was, as the CPU does. */
+static void test_bare_decided_fp64(void **st)
+{
+    (void)st;
+    if (!gpu_ok()) skip();
+    for (int pack = AXM_PACK_OFF; pack <= AXM_PACK_ALWAYS; pack += AXM_PACK_ALWAYS) {
+        rng r = seeded_attempt("bare decided fp64", (unsigned)pack);
+        prob p;
+        prob_make(&p, &r, 24, 41, 0, 1, 0); /* the stable model: a fiber without drive rests */
+        prob_one_contact(&p);
+        for (int b = 0; b < p.B; b++) p.amp[b] = b % 2 ? 0.0 : 50.0 * p.amp[b]; /* half fire, half rest */
+        both x = make_both(&p, AXM_FP64);
+        axm_cuda_sim_set_packing(x.gpu, pack);
+        axm_err e;
+        axm_detect d = axm_detect_default();
+        axm_monitor *c = axm_active_create(&d, 1, &e);
+        axm_cuda_mon *g = axm_cuda_active_create(&d, 1, &e);
+        assert_non_null(c);
+        assert_non_null(g);
+        axm_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.dt_ms = 0.005;
+        o.n_steps = 300;
+        o.reinit = 1;
+        o.stop_when_decided = 1;
+        o.allow_diverged = 1;
+        assert_int_equal(axm_sim_run(x.cpu, &o, &c, 1, &e), AXM_OK);
+        assert_int_equal(axm_cuda_sim_run(x.gpu, &o, &g, 1, &e), AXM_OK);
+        int n_act = 0;
+        for (int b = 0; b < p.B; b++) n_act += axm_cuda_active_result(g)[b] != 0;
+        /* the plain run: no monitors, so the bare kernel */
+        o.reinit = 0;
+        o.n_steps = 200;
+        assert_int_equal(axm_sim_run(x.cpu, &o, NULL, 0, &e), AXM_OK);
+        assert_int_equal(axm_cuda_sim_run(x.gpu, &o, NULL, 0, &e), AXM_OK);
+        assert_string_equal(axm_cuda_sim_kernel_last(x.gpu), pack == AXM_PACK_OFF ? "bare" : "packed bare");
+        double er = state_err(&x, NULL);
+        printf("  %s: %d of %d decided before, state rel err %.2e\n", axm_cuda_sim_kernel_last(x.gpu), n_act, p.B, er);
+        assert_true(n_act > 0 && n_act < p.B); /* both kinds of fiber in the plain run */
+        assert_true(er <= 1e-9);
+        axm_monitor_destroy(c);
+        axm_cuda_mon_destroy(g);
+        free_both(&x);
+        prob_free(&p);
+    }
+}
+
 /* Plain runs with Active and APCount only, which may take the packed kernel (several fibers per
  * block, smf_packed.cuh): the GPU with packing and without against the CPU, over three chained
  * runs (the monitors' state crosses launches), with and without stop_when_decided. fp64: states
@@ -1126,7 +1175,7 @@ int main(void)
         cmocka_unit_test(test_packed_fp64),  cmocka_unit_test(test_packed_fp32),
         cmocka_unit_test(test_packing_rule), cmocka_unit_test(test_rate_edges),
         cmocka_unit_test(test_gate_rates_op), cmocka_unit_test(test_bare_fp64),
-        cmocka_unit_test(test_bare_fp32),
+        cmocka_unit_test(test_bare_fp32), cmocka_unit_test(test_bare_decided_fp64),
     };
     return cmocka_run_group_tests_name("parity_smf", tests, NULL, NULL);
 }
