@@ -203,27 +203,36 @@ static void test_loss_decreases(void **st)
     axm_trainer_destroy(t);
 }
 
+/* A short run that checkpoints after every minibatch, in tmpdir/sub: epochs of 2 minibatches (one
+ * run, two rows); every 4th sample keeps the traces short (the mechanics do not depend on dt
+ * matching the data). *c is its config; the events go to *r. */
+static axm_trainer *run_checkpointing(axm_train_config *c, char *dir, size_t n, const char *sub, int epochs, rec *r)
+{
+    snprintf(dir, n, "%s/%s", tmpdir, sub);
+    base_config(c, dir);
+    c->epochs = epochs;
+    c->train_n_idx = 1;
+    c->save_every = 1;
+    c->sampling = 4;
+    axm_err e;
+    axm_err_clear(&e);
+    axm_trainer *a = axm_trainer_create(c, &e);
+    assert_non_null(a);
+    memset(r, 0, sizeof *r);
+    axm_trainer_set_callback(a, on_ev, r);
+    assert_int_equal(axm_trainer_run(a, NULL, NULL, &e), AXM_OK);
+    return a;
+}
+
 static void test_checkpoint_resume_identical(void **st)
 {
     (void)st;
     axm_train_config c;
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/res", tmpdir);
-    base_config(&c, dir);
-    /* 2 epochs of 2 minibatches (one run, two rows), a checkpoint after each; every 4th sample
-     * keeps the traces short (the mechanics do not depend on dt matching the data) */
-    c.epochs = 2;
-    c.train_n_idx = 1;
-    c.save_every = 1;
-    c.sampling = 4;
+    static rec ra;
+    axm_trainer *a = run_checkpointing(&c, dir, sizeof dir, "res", 2, &ra); /* a checkpoint after each minibatch */
     axm_err e;
     axm_err_clear(&e);
-    axm_trainer *a = axm_trainer_create(&c, &e);
-    assert_non_null(a);
-    static rec ra;
-    memset(&ra, 0, sizeof ra);
-    axm_trainer_set_callback(a, on_ev, &ra);
-    assert_int_equal(axm_trainer_run(a, NULL, NULL, &e), AXM_OK);
     assert_int_equal(ra.n_step, 4);
     assert_int_equal(ra.n_ckpt, 4);
     int n = axm_trainer_n_selected(a);
@@ -333,20 +342,8 @@ static void test_resume_rejects_bad_checkpoints(void **st)
     (void)st;
     axm_train_config c;
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/badck", tmpdir);
-    base_config(&c, dir);
-    c.epochs = 1;
-    c.train_n_idx = 1;
-    c.save_every = 1;
-    c.sampling = 4;
-    axm_err e;
-    axm_err_clear(&e);
-    axm_trainer *a = axm_trainer_create(&c, &e);
-    assert_non_null(a);
     static rec ra;
-    memset(&ra, 0, sizeof ra);
-    axm_trainer_set_callback(a, on_ev, &ra);
-    assert_int_equal(axm_trainer_run(a, NULL, NULL, &e), AXM_OK);
+    axm_trainer *a = run_checkpointing(&c, dir, sizeof dir, "badck", 1, &ra);
     assert_true(ra.n_ckpt >= 1);
     axm_trainer_destroy(a);
     const char *ck = ra.ckpt[0];
