@@ -294,7 +294,10 @@ extern "C" int axm_cuda_train_chunk(axm_cuda_train *t, const axm_smfg_theta *th,
     if (loss) *loss = sum / norm;
     float ms[3] = {NAN, NAN, NAN};
     for (int i = 0; i < 3; i++)
-        if (cudaEventElapsedTime(&ms[i], ev[i], ev[i + 1]) != cudaSuccess) ms[i] = NAN;
+        if (cudaEventElapsedTime(&ms[i], ev[i], ev[i + 1]) != cudaSuccess) {
+            ms[i] = NAN;
+            (void)cudaGetLastError(); /* not left for the next launch's check to find */
+        }
     t->last_ms[0] = ms[0];
     t->last_ms[1] = ms[1];
     t->last_ms[2] = ms[2] + (now_ms() - t2);
