@@ -831,6 +831,7 @@ static void test_decided_fp64(void **st)
     prob p;
     prob_make(&p, &r, 24, 41, 0, 1, 0); /* the stable model: a fiber without drive rests */
     for (int b = 0; b < p.B; b++) p.amp[b] = b % 2 ? 0.0 : 50.0 * p.amp[b]; /* half fire, half rest */
+    for (int q = 0; q < p.n_pulses; q++) p.pulses[q].fiber = 0; /* (a driven one) */
     both x = make_both(&p, AXM_FP64);
     int n_act = decided_runs(&x, p.B, 0);
     double er = state_err(&x, NULL);
