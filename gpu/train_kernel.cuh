@@ -230,7 +230,8 @@ template <int NPL, int NW> __global__ void __launch_bounds__(32 * NW) train_kern
         int j = i * TPF + lane;
 #pragma unroll
         for (int s = 0; s < 5; s++) {
-            x[i][s] = j < W ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
+            /* phase 2 takes its states from the trajectory: no load of the state */
+            x[i][s] = j < W && fwd ? a.s[((size_t)b * 5 + s) * W + j] : (s == 4 ? -80.0 : 0.5);
             if (j < W && fwd) {
                 if (a.want_grad) traj[s * W + j] = x[i][s];
                 if (fwd_loss && a.w[s] != 0) {
