@@ -302,18 +302,23 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
 }
 
 /* How much better packing must fill the lanes than a warp per fiber (npl_warp slots per lane)
- * before AXM_PACK_AUTO takes it for a large batch: packed / warp per fiber measured on an H200
- * (bench_cuda, B = 5e4, 1000 steps; packed at 2 blocks per SM), with the lane use gained: fp32 21
- * nodes (+0.33) 1.22x, 41 (+0.32) 1.00x, 51 (+0.20) 0.84x, 101 (+0.20) 0.85x, 130 (+0.25) 1.15x; fp64
- * 1.00x, 0.98x, 0.83x, 0.84x and 1.95x at 130, where the warp kernel's 8 slots per lane spill. At
- * 3 blocks per SM (the default since) fp32 packed gained 8-14 % (21, 101, 130 nodes): 0.94x at 101.
- * The v5 step (2026-11-27; packed with its division branch unrolled, the loop of the default since
- * ~5 % faster at 101 and 130): fp32 1.10x, 0.94x, 0.79x, 0.82x, 1.30x; fp64 0.81x, 1.15x, 0.97x,
- * 0.83x, 1.44x. The rule still takes the faster kernel but at 41 nodes (fp32 packs, 6 % slower;
- * fp64 does not, 15 % slower), where the two are close enough that one run does not settle it. */
-template <typename T> static inline double pack_min_gain(int npl_warp)
+ * before AXM_PACK_AUTO takes it for a large batch, for plain runs (bare: the node steps alone) and
+ * the others (lite). Packed / warp per fiber measured on an H200 (bench_cuda, B = 5e4, 1000 steps),
+ * at 21, 41, 51, 101 and 130 nodes (lane use gained +0.33, +0.32, +0.20, +0.20, +0.25):
+ * - bare (session 22, 2026-11-27): fp32 1.26x, 1.22x, 1.03x, 1.04x, 1.56x (at B = 1e4 and 101
+ *   nodes 1.00x); fp64 1.33x, 1.40x, 1.18x, 0.85x, 1.32x (0.83x at B = 1e4). Packing wins wherever it
+ *   fills the lanes better but in fp64 at 65-128 nodes, where the warp kernel's 4 independent
+ *   slots per lane hide the double pipe's latency better than the packed kernel's 2.
+ * - lite (v5, session 17; earlier: 2 blocks per SM, then 3, gained 8-14 %): fp32 1.10x, 0.94x,
+ *   0.79x, 0.82x, 1.30x; fp64 0.81x, 1.15x, 0.97x, 0.83x, 1.44x. The monitors' shared state and
+ *   barriers cost the packed kernel more: it packs where the gain is large (at 41 nodes fp32
+ *   packs, 6 % slower; fp64 does not, 15 % slower: close enough that one run does not settle it).
+ * 0.15 for bare lies between the measured gains (0.20 wins) and no measured case. */
+template <typename T> static inline double pack_min_gain(int npl_warp, int bare)
 {
-    if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : 2.0; /* 2: never (lane use is at most 1) */
+    constexpr double never = 2.0; /* lane use is at most 1 */
+    if (bare) return sizeof(T) == 8 && npl_warp == 4 ? never : 0.15;
+    if (sizeof(T) == 8) return npl_warp == 8 ? 0.0 : never;
     return 0.25;
 }
 

@@ -199,7 +199,7 @@ static int run_t(axm_cuda_sim *s, const axm_run_opts *o, axm_cuda_mon *const *mo
         int *res = &s->warp_res[kmode == K_BARE];
         if (*res < 0) *res = kmode == K_BARE ? warp_resident<T, K_BARE>(npl, s->sms) : warp_resident<T, K_LITE>(npl, s->sms);
         const int any = s->pack == AXM_PACK_ALWAYS || 2 * (long long)B <= *res;
-        pg = pack_geom<T>(W, s->C, nck, npl, any ? 0.0 : pack_min_gain<T>(npl));
+        pg = pack_geom<T>(W, s->C, nck, npl, any ? 0.0 : pack_min_gain<T>(npl, kmode == K_BARE));
     }
     s->packed_last = pg.npl ? pg.F : 0;
     s->kernel_last = pg.npl ? (kmode == K_BARE ? "packed bare" : "packed lite")

@@ -739,11 +739,12 @@ static void test_bare_fp32(void **st)
 }
 
 /* How runs place fibers (axm_cuda_sim_packed_last after a one-step run): AXM_PACK_AUTO packs large
- * batches where the lanes fill >= 0.25 better in fp32 (21 nodes: 12 fibers per block; 101 nodes:
- * 0.20, not), in fp64 only where the warp kernel takes 8 slots (130 nodes: 3 per block), and a batch
- * of one fiber at any length that packs at all; OFF never, ALWAYS wherever it fits. "Large" (L):
- * more fibers than 64 per multiprocessor, the most warps sm_90 keeps resident, so more than the
- * warp kernel's resident fibers. */
+ * batches of plain runs (bare) wherever the lanes fill >= 0.15 better (101 nodes fp32: 5 fibers per
+ * block; 21 nodes: 12), but in fp64 at 65-128 nodes; runs with a monitor (lite: Active here) where
+ * they fill >= 0.25 better in fp32 (21 nodes; 101 nodes: 0.20, not), in fp64 only where the warp
+ * kernel takes 8 slots (130 nodes: 3 per block); a batch of one fiber at any length that packs at
+ * all; OFF never, ALWAYS wherever it fits. "Large" (L): more fibers than 64 per multiprocessor, the
+ * most warps sm_90 keeps resident, so more than the warp kernel's resident fibers. */
 static void test_packing_rule(void **st)
 {
     (void)st;
@@ -752,13 +753,16 @@ static void test_packing_rule(void **st)
     static const struct {
         int W, B;
         axm_prec prec;
-        int mode, F;
+        int mode, lite, F;
     } c[] = {
-        {101, L, AXM_FP32, AXM_PACK_AUTO, 0},  {21, L, AXM_FP32, AXM_PACK_AUTO, 12},
-        {21, L, AXM_FP64, AXM_PACK_AUTO, 0},   {130, L, AXM_FP64, AXM_PACK_AUTO, 3},
-        {101, 1, AXM_FP32, AXM_PACK_AUTO, 5},  {101, 1, AXM_FP64, AXM_PACK_AUTO, 5},
-        {101, L, AXM_FP32, AXM_PACK_ALWAYS, 5}, {21, 1, AXM_FP32, AXM_PACK_OFF, 0},
-        {32, 1, AXM_FP32, AXM_PACK_ALWAYS, 0}, /* a warp per fiber fills its lanes already */
+        {101, L, AXM_FP32, AXM_PACK_AUTO, 0, 5},  {101, L, AXM_FP32, AXM_PACK_AUTO, 1, 0},
+        {21, L, AXM_FP32, AXM_PACK_AUTO, 0, 12},  {21, L, AXM_FP32, AXM_PACK_AUTO, 1, 12},
+        {21, L, AXM_FP64, AXM_PACK_AUTO, 0, 12},  {21, L, AXM_FP64, AXM_PACK_AUTO, 1, 0},
+        {101, L, AXM_FP64, AXM_PACK_AUTO, 0, 0},  {130, L, AXM_FP64, AXM_PACK_AUTO, 0, 3},
+        {130, L, AXM_FP64, AXM_PACK_AUTO, 1, 3},  {101, 1, AXM_FP32, AXM_PACK_AUTO, 0, 5},
+        {101, 1, AXM_FP64, AXM_PACK_AUTO, 0, 5},  {101, 1, AXM_FP64, AXM_PACK_AUTO, 1, 5},
+        {101, L, AXM_FP64, AXM_PACK_ALWAYS, 0, 5}, {21, 1, AXM_FP32, AXM_PACK_OFF, 0, 0},
+        {32, 1, AXM_FP32, AXM_PACK_ALWAYS, 0, 0}, /* a warp per fiber fills its lanes already */
     };
     axm_err e;
     axm_cuda_device dev;
@@ -773,15 +777,21 @@ static void test_packing_rule(void **st)
     o.dt_ms = 0.005;
     o.n_steps = 1;
     o.reinit = 1;
+    const axm_detect d = axm_detect_default();
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         const int B = c[i].B == L ? large : c[i].B;
         axm_cuda_sim *s = axm_cuda_sim_create(m, B, c[i].W, D, c[i].prec, -1, &e);
         if (!s) fail_msg("%s", e.msg);
+        axm_cuda_mon *act = c[i].lite ? axm_cuda_active_create(&d, 0, &e) : NULL;
+        if (c[i].lite && !act) fail_msg("%s", e.msg);
         axm_cuda_sim_set_packing(s, c[i].mode);
-        if (axm_cuda_sim_run(s, &o, NULL, 0, &e)) fail_msg("%s", e.msg);
-        printf("  W=%d B=%d %s mode %d: %d fibers per block (expected %d)\n", c[i].W, B,
-               c[i].prec == AXM_FP64 ? "fp64" : "fp32", c[i].mode, axm_cuda_sim_packed_last(s), c[i].F);
+        if (axm_cuda_sim_run(s, &o, &act, c[i].lite, &e)) fail_msg("%s", e.msg);
+        printf("  W=%d B=%d %s mode %d, %s: %s, %d fibers per block (expected %d)\n", c[i].W, B,
+               c[i].prec == AXM_FP64 ? "fp64" : "fp32", c[i].mode, c[i].lite ? "Active" : "plain",
+               axm_cuda_sim_kernel_last(s), axm_cuda_sim_packed_last(s), c[i].F);
         assert_int_equal(axm_cuda_sim_packed_last(s), c[i].F);
+        assert_int_equal(!strstr(axm_cuda_sim_kernel_last(s), "bare"), c[i].lite);
+        if (act) axm_cuda_mon_destroy(act);
         axm_cuda_sim_destroy(s);
     }
     free(D);
