@@ -20,7 +20,7 @@
 # outdir even when the whole script is stopped. AXM_CHECK_QUICK=1 (a short lease): no ncu profile,
 # the MRG benchmark's smaller batches; AXM_CHECK_MRG_QUICK and AXM_CHECK_NCU (0/1) set those two
 # apart; AXM_CHECK_MRG=0 leaves the MRG parity tests and benchmark out (S-MF work on a short lease);
-# AXM_CHECK_VARIANTS replaces the list of variants (name:flags, see VARIANTS below).
+# AXM_CHECK_VARIANTS replaces the list of variants (name:flags, see VARIANTS below; empty: none).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 DEST=${1:-${OUT:-/tmp/axm-gpu-check}}
@@ -67,19 +67,19 @@ ptxas_smf "$LOG/build.log" >"$LOG/ptxas.txt"
 # resident blocks of the warp kernel's fp32 runs with monitors or drives past one contact (K_LITE;
 # default 4: 127 registers, no spills; 200 B of spill loads at 5); bare-minb-N: the same for plain
 # runs (K_BARE, which the forward benchmarks take; default 6: 80 registers, no spills; 4: 122, 5:
-# 93, 8: 64 and 36 B of spill loads; not yet measured), bare64-minb-N fp64's (default 4: 128
-# registers, 20 B; 3: 166); divloop-1: the warp kernel's division branch as a loop over the gates
+# 93, 8: 64 and 40 B of spill loads; H200, session 22: 4 +0.5-2.5 %, 8 −4 %), bare64-minb-N fp64's (default 4: 128
+# registers, 20 B; 3: 160, −7 %); divloop-1: the warp kernel's division branch as a loop over the gates
 # (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path); pdivloop-4:
 # the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's resident blocks
-# (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (not yet measured);
+# (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (−7 %, session 22);
 # fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0); noreassoc: fp32's node step
 # in the CPU's order of operations (AXM_SMF_REASSOC32=0: 495 instead of 473 instructions in the
-# bare step loop, session 21; not yet measured); mrg-*: MRG kernels (their
+# bare step loop, session 21; −2 % on an H200); mrg-*: MRG kernels (their
 # forward rows from bench_cuda_mrg instead), mrg-minb-4: 4 blocks of 128 per SM (128 registers, spills
-# in the internode loops) instead of 3 (168). By default the settings
+# in the internode loops; −12 %) instead of 3 (168). By default the settings
 # the current defaults replaced or were not measured against, so that each choice is measured;
 # .base (the tree before, built and run beside) is the lite kernel's plain runs.
-VARIANTS=${AXM_CHECK_VARIANTS:-"noreassoc:-DAXM_SMF_REASSOC32=0 bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
+VARIANTS=${AXM_CHECK_VARIANTS-"noreassoc:-DAXM_SMF_REASSOC32=0 bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
 vbench() { case $1 in mrg-*) echo bench_cuda_mrg ;; *) echo bench_cuda ;; esac; }   # a variant's benchmark
 build_variants() {
   for v in $VARIANTS; do
@@ -112,6 +112,8 @@ $TO 180 "$B/bench/bench_cuda" >"$LOG/bench.log" 2>&1
 brc=$?
 if [ "$MRG" = 1 ]; then
   $TO 240 env AXM_BENCH_QUICK=$MRGQ "$B/bench/bench_cuda_mrg" >"$LOG/bench_mrg.log" 2>&1 || brc=1
+else
+  echo "(MRG skipped: AXM_CHECK_MRG=0)" >"$LOG/bench_mrg.log"
 fi
 t3=$(date +%s)
 
