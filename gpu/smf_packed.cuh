@@ -203,6 +203,12 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     StepK<T> kc[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) kc[i] = BARE ? kf[sf[i]] : StepK<T>();
+    /* ... but a warp whose slot i holds no fiber to step skips that slot's node step: one uniform
+     * branch, where a batch smaller than a block's fibers (B = 1: 101 of 512 slots) would otherwise
+     * step every idle slot (H200, fp64 at B = 1: 3.4e7 node-steps/s, v5's lite kernel 5.2e7) */
+    int wlive[NPL];
+#pragma unroll
+    for (int i = 0; i < NPL; i++) wlive[i] = !BARE || __any_sync(FULL_MASK, !skip[sf[i]]);
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -251,7 +257,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
         else stencil_add<0>(e, rows, sctr, c.wvm, taps);
 #pragma unroll
         for (int i = 0; i < NPL; i++) {
-            if (!on[i]) continue;
+            if (!on[i] || !wlive[i]) continue;
             smf_node_step<T, AXM_SMF_PDIVLOOP32, !BARE>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i],
                                                         BARE ? kc[i] : kf[sf[i]]);
         }
