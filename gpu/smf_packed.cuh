@@ -35,7 +35,7 @@ namespace axmcu {
 #define AXM_SMF_PT 256
 #endif
 /* threads per block: fp32 AXM_SMF_PT (a build knob: 512 gives 5 fibers of 101 nodes one slot per
- * thread, in half the registers per thread of 2 slots; not yet measured), fp64 256 */
+ * thread, in half the registers per thread of 2 slots; 7 % slower at B = 5e4, H200), fp64 256 */
 template <typename T> struct Pt {
     static constexpr int n = sizeof(T) == 4 ? AXM_SMF_PT : 256;
 };
@@ -45,6 +45,17 @@ template <typename T> struct Pt {
  * the ULDCs it brings (see gate_rates_div) cost less than the spills. */
 #ifndef AXM_SMF_PDIVLOOP32
 #define AXM_SMF_PDIVLOOP32 1
+#endif
+/* What the bare kernel does with slots that hold no fiber to step (idle, past B, decided before):
+ * 0 steps them with the others (no test in the loop); 2 skips a slot's node step where none of the
+ * warp's lanes has a fiber in it (a uniform branch per slot); 1 skips both slots' steps only where
+ * none of the warp's slots has one (one branch around them). Measured 2 against 0 (H200, 101
+ * nodes, session 22): B = 1 fp32 1.87e8 / 1.28e8, fp64 6.5e7 / 3.45e7 node-steps/s, but B = 100
+ * and 1000 5 % slower, 5e4 1.2 %: the branch between the slots' steps takes away their
+ * interleaving, which the batches that leave the SMs half idle lived on. 1 keeps it (predicted:
+ * half of 2's gain at B = 1, nothing lost elsewhere; not yet measured). Default 0. */
+#ifndef AXM_SMF_PSKIP
+#define AXM_SMF_PSKIP 0
 #endif
 /* fibers per packed block at most: their monitor groups (<= 16 lanes) fill the block */
 template <typename T> struct PMaxF {
@@ -203,12 +214,14 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
     StepK<T> kc[NPL];
 #pragma unroll
     for (int i = 0; i < NPL; i++) kc[i] = BARE ? kf[sf[i]] : StepK<T>();
-    /* ... but a warp whose slot i holds no fiber to step skips that slot's node step: one uniform
-     * branch, where a batch smaller than a block's fibers (B = 1: 101 of 512 slots) would otherwise
-     * step every idle slot (H200, fp64 at B = 1: 3.4e7 node-steps/s, v5's lite kernel 5.2e7) */
-    int wlive[NPL];
+    /* ... unless AXM_SMF_PSKIP says to skip the slots of the warp that hold none (see there) */
+    int wlive[NPL], wany = 1, lany = 0;
 #pragma unroll
-    for (int i = 0; i < NPL; i++) wlive[i] = !BARE || __any_sync(FULL_MASK, !skip[sf[i]]);
+    for (int i = 0; i < NPL; i++) {
+        wlive[i] = !BARE || AXM_SMF_PSKIP != 2 || __any_sync(FULL_MASK, !skip[sf[i]]);
+        lany |= !skip[sf[i]];
+    }
+    if (BARE && AXM_SMF_PSKIP == 1) wany = __any_sync(FULL_MASK, lany);
 
     for (long long st = 0; st < n_steps; st++) {
         const long long k = k0 + st;
@@ -256,7 +269,7 @@ __global__ void __launch_bounds__(Pt<T>::n, PackedMinB<T>::n) smf_packed_kernel(
         else if (taps == 5) stencil_add<5>(e, rows, sctr, c.wvm);
         else stencil_add<0>(e, rows, sctr, c.wvm, taps);
 #pragma unroll
-        for (int i = 0; i < NPL; i++) {
+        for (int i = 0; wany && i < NPL; i++) {
             if (!on[i] || !wlive[i]) continue;
             smf_node_step<T, AXM_SMF_PDIVLOOP32, !BARE>(c, m[i], h[i], p[i], s[i], v[i], e[i], intra[i],
                                                         BARE ? kc[i] : kf[sf[i]]);

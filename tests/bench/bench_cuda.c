@@ -8,7 +8,7 @@
  * AXM_BENCH_PROFILE=1 runs only B = 10000 forwards (a target for ncu: fp32 packed, fp32 a warp per
  * fiber, fp64 the default);
  * AXM_BENCH_FORWARD=1 only the forward at B = 10000 and 50000, packed and a warp per fiber, 101
- * nodes, then 21 and 130 nodes fp32 (to compare kernel variants).
+ * nodes, then 21 and 130 nodes fp32, then B = 1, 100 and 1000 (to compare kernel variants).
  * The forward rows run the default kernel; a second table runs fibers packed into the lanes against
  * one warp per fiber for several fiber lengths. */
 #include <math.h>
@@ -329,6 +329,11 @@ int main(void)
                gpu_forward_p(fm, 50000, 21, 1000, AXM_FP32, 3, AXM_PACK_OFF),
                gpu_forward_p(fm, 50000, 130, 1000, AXM_FP32, 3, AXM_PACK_ALWAYS),
                gpu_forward_p(fm, 50000, 130, 1000, AXM_FP32, 3, AXM_PACK_OFF));
+        /* the batches that leave the card part idle, where latency rules (the default kernels) */
+        printf("forward small B = 1 / 100 / 1000, 101 nodes: fp32 %.3g / %.3g / %.3g, fp64 %.3g / %.3g / %.3g\n",
+               gpu_forward(fm, 1, 101, 1000, AXM_FP32, 5), gpu_forward(fm, 100, 101, 1000, AXM_FP32, 5),
+               gpu_forward(fm, 1000, 101, 1000, AXM_FP32, 5), gpu_forward(fm, 1, 101, 1000, AXM_FP64, 5),
+               gpu_forward(fm, 100, 101, 1000, AXM_FP64, 5), gpu_forward(fm, 1000, 101, 1000, AXM_FP64, 5));
         axm_model_destroy(fm);
         return 0;
     }
