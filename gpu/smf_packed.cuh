@@ -1,4 +1,4 @@
-/* S-MF run kernel with several fibers packed into one block's lanes (K_LITE runs).
+/* S-MF run kernel with several fibers packed into one block's lanes (K_LITE and K_BARE runs).
  *
  * The warp-per-fiber kernel (smf_kernel.cuh) gives each fiber 32 NPL lane-slots: at W = 101 nodes
  * 27 of 128 slots compute nothing, and every instruction is issued for them all the same. Here a
