@@ -67,21 +67,22 @@ ptxas_smf "$LOG/build.log" >"$LOG/ptxas.txt"
 # resident blocks of the warp kernel's fp32 runs with monitors or drives past one contact (K_LITE;
 # default 4: 127 registers, no spills; 200 B of spill loads at 5); bare-minb-N: the same for plain
 # runs (K_BARE, which the forward benchmarks take; default 6: 80 registers, no spills; 4: 122, 5:
-# 93, 8: 64 and 40 B of spill loads; H200, session 22: 4 +0.5-2.5 %, 8 −4 %), bare64-minb-N fp64's (default 4: 128
-# registers, 20 B; 3: 160, −7 %); divloop-1: the warp kernel's division branch as a loop over the gates
-# (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in the common path); pdivloop-4:
-# the packed kernel's unrolled (default: the loop); pminb-N: the packed kernel's resident blocks
-# (default 3); pt512(-2): fp32 packed blocks of 512 threads, one slot each (−7 %, session 22);
-# pskip-N: what the packed bare kernel does with idle slots (AXM_SMF_PSKIP, smf_packed.cuh; 2 measured
-# against 0 in session 22: B = 1 1.5-1.9x, B = 100-1000 0.95x; 1 not yet measured; the forward
-# rows at B = 1/100/1000 say it); fmaexp-N: N of the four gate exponentials on the FMA pipe (default 0); noreassoc: fp32's node step
-# in the CPU's order of operations (AXM_SMF_REASSOC32=0: 495 instead of 473 instructions in the
-# bare step loop, session 21; −2 % on an H200); mrg-*: MRG kernels (their
-# forward rows from bench_cuda_mrg instead), mrg-minb-4: 4 blocks of 128 per SM (128 registers, spills
-# in the internode loops; −12 %) instead of 3 (168). By default the settings
-# the current defaults replaced or were not measured against, so that each choice is measured;
-# .base (the tree before, built and run beside) is the lite kernel's plain runs.
-VARIANTS=${AXM_CHECK_VARIANTS-"noreassoc:-DAXM_SMF_REASSOC32=0 bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 pskip-1:-DAXM_SMF_PSKIP=1 pskip-2:-DAXM_SMF_PSKIP=2 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
+# 93, 8: 64 and 40 B of spill loads; H200, session 22: 4 +0.5-2.5 %, 8 -4 %), bare64-minb-N
+# fp64's (default 4: 128 registers, 20 B; 3: 160, -7 %); divloop-1: the warp kernel's division
+# branch as a loop over the gates (AXM_SMF_DIVLOOP32=1: fewer registers, but a ULDC per constant in
+# the common path); pdivloop-4: the packed kernel's unrolled (default: the loop); pminb-N: the
+# packed kernel's resident blocks (default 3); pt512(-2): fp32 packed blocks of 512 threads, one
+# slot each (-7 %, session 22); pskip-N: what the packed bare kernel does with idle slots
+# (AXM_SMF_PSKIP, smf_packed.cuh: 2 measured against 0 in session 22, B = 1 1.5-1.9x, B = 100-1000
+# 0.95x; 1 not yet measured: bench_cuda's forward line at B = 1/100/1000 says it); fmaexp-N: N of
+# the four gate exponentials on the FMA pipe (default 0); noreassoc: fp32's node step in the CPU's
+# order of operations (AXM_SMF_REASSOC32=0: 495 instead of 473 instructions in the bare step loop;
+# -2 % on an H200); mrg-*: MRG kernels (their forward rows from bench_cuda_mrg instead), mrg-minb-4:
+# 4 blocks of 128 per SM (128 registers, spills in the internode loops; -12 %) instead of 3 (168).
+# By default the settings not yet measured against the current defaults, and those the defaults
+# replaced, so that each choice stays measured; .base (an earlier commit's tree, its hash in
+# .base/COMMIT) is built and run beside.
+VARIANTS=${AXM_CHECK_VARIANTS-"noreassoc:-DAXM_SMF_REASSOC32=0 bare-minb-4:-DAXM_SMF_MINB32_BARE=4 bare-minb-8:-DAXM_SMF_MINB32_BARE=8 bare64-minb-3:-DAXM_SMF_MINB64_BARE=3 pt512:-DAXM_SMF_PT=512 pskip-1:-DAXM_SMF_PSKIP=1 mrg-minb-4:-DAXM_MRG_MINB1=4,-DAXM_MRG_MINBL=4"}
 vbench() { case $1 in mrg-*) echo bench_cuda_mrg ;; *) echo bench_cuda ;; esac; }   # a variant's benchmark
 build_variants() {
   for v in $VARIANTS; do
